@@ -1,0 +1,275 @@
+"""Ways to hand a finished message over: to files (the default) or to an SMTP server.
+
+Failures are sorted for the outbox worker:
+
+- ``TransientDeliveryError``: try again later. SMTP 4xx, refused connections, timeouts, a
+  dropped connection, and also authentication or TLS set-up failures: those concern our server
+  settings, not the recipient, so they must never count towards marking an address bouncing;
+  the mail waits in the outbox until the operator fixes the settings.
+- ``PermanentDeliveryError``: SMTP 5xx for this message or recipient; record it and count it
+  towards bouncing.
+
+The SMTP subclasses carry the reply code (``smtp_code``) so the outbox can store it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import smtplib
+import ssl
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, Protocol, Self
+
+from councilwatch.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
+
+Security = Literal["starttls", "tls", "none"]
+
+DEFAULT_SMTP_TIMEOUT = 30.0  # seconds per socket operation; smtplib's default is none at all
+
+
+class Transport(Protocol):
+    """Anything that can deliver one message or raise a ``DeliveryError``."""
+
+    def send(self, msg: EmailMessage) -> None: ...
+
+
+class SmtpTransientError(TransientDeliveryError):
+    """A transient SMTP failure; ``smtp_code`` is None when no reply was received."""
+
+    def __init__(self, message: str, *, smtp_code: int | None = None) -> None:
+        super().__init__(message)
+        self.smtp_code = smtp_code
+
+
+class SmtpPermanentError(PermanentDeliveryError):
+    """The server refused this message or recipient for good (a 5xx reply)."""
+
+    def __init__(self, message: str, *, smtp_code: int) -> None:
+        super().__init__(message)
+        self.smtp_code = smtp_code
+
+
+def _message_id_hash(msg: EmailMessage) -> str:
+    key = msg["Message-ID"] or msg.as_bytes()
+    data = key.encode("utf-8") if isinstance(key, str) else key
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FileTransport:
+    """Write each message to ``outbox_dir/<UTC timestamp>-<message-id hash>.eml``.
+
+    The file appears whole or not at all (temporary file in the same directory, fsync, rename),
+    so a reader polling the directory never sees half a message.
+    """
+
+    def __init__(self, outbox_dir: Path, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self.outbox_dir = Path(outbox_dir)
+        self._clock = clock
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def path_for(self, msg: EmailMessage) -> Path:
+        stamp = self._clock().astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        return self.outbox_dir / f"{stamp}-{_message_id_hash(msg)}.eml"
+
+    def send(self, msg: EmailMessage) -> None:
+        target = self.path_for(msg)
+        data = msg.as_bytes(policy=SMTP_POLICY)  # CRLF line ends, as it would go on the wire
+        tmp_name = ""
+        try:
+            self.outbox_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(
+                dir=self.outbox_dir, prefix=".tmp-", suffix=".eml", delete=False
+            ) as handle:
+                tmp_name = handle.name
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp_name, target)
+        except OSError as exc:
+            if tmp_name:
+                Path(tmp_name).unlink(missing_ok=True)
+            raise TransientDeliveryError(f"cannot write {target}: {exc}") from exc
+
+
+class SmtpTransport:
+    """Send through an SMTP server, one connection per ``with`` block.
+
+    Inside ``with SmtpTransport(...) as smtp:`` every ``smtp.send`` reuses one connection (it
+    is reopened after a failure). Outside a ``with`` block each send opens and closes its own.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        security: Security = "starttls",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = DEFAULT_SMTP_TIMEOUT,
+        ssl_context: ssl.SSLContext | None = None,
+        envelope_from: str | None = None,
+        local_hostname: str | None = None,
+    ) -> None:
+        if security not in ("starttls", "tls", "none"):
+            raise ConfigError(f"smtp security must be starttls, tls or none, not {security!r}")
+        if username and password is None:
+            raise ConfigError("smtp username is set but no password was given")
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self._password = password
+        self.timeout = timeout
+        self._ssl_context = ssl_context or ssl.create_default_context()
+        self.envelope_from = envelope_from
+        self.local_hostname = local_hostname
+        self._conn: smtplib.SMTP | None = None
+        self._in_batch = False
+
+    def __repr__(self) -> str:  # never show the password
+        return f"SmtpTransport({self.host!r}, {self.port}, security={self.security!r})"
+
+    def __enter__(self) -> Self:
+        self._in_batch = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._in_batch = False
+        self.close()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            conn.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        where = f"{self.host}:{self.port}"
+        conn: smtplib.SMTP | None = None
+        try:
+            if self.security == "tls":
+                conn = smtplib.SMTP_SSL(
+                    self.host,
+                    self.port,
+                    local_hostname=self.local_hostname,
+                    timeout=self.timeout,
+                    context=self._ssl_context,
+                )
+            else:
+                conn = smtplib.SMTP(
+                    self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
+                )
+            conn.ehlo()
+            if self.security == "starttls":
+                conn.starttls(context=self._ssl_context)
+                conn.ehlo()
+            if self.username:
+                conn.login(self.username, self._password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            _close_quietly(conn)
+            raise SmtpTransientError(
+                f"SMTP authentication failed at {where} ({exc.smtp_code}); check the username "
+                "and password",
+                smtp_code=exc.smtp_code,
+            ) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            _close_quietly(conn)
+            raise SmtpTransientError(f"SMTP server {where} does not support {exc}") from exc
+        except smtplib.SMTPResponseException as exc:
+            _close_quietly(conn)
+            raise SmtpTransientError(
+                f"SMTP server {where} refused the session: {exc.smtp_code} {_text(exc.smtp_error)}",
+                smtp_code=exc.smtp_code,
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            # OSError covers refused connections, timeouts, DNS failures and TLS errors.
+            _close_quietly(conn)
+            reason = str(exc) or type(exc).__name__
+            raise SmtpTransientError(f"cannot reach SMTP server {where}: {reason}") from exc
+        return conn
+
+    def send(self, msg: EmailMessage) -> None:
+        if self._conn is None:
+            self._conn = self._connect()
+        conn = self._conn
+        try:
+            refused = conn.send_message(msg, from_addr=self.envelope_from)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = next(iter(exc.recipients.values()))
+            self._after_error(reset=True)
+            raise _classify(code, f"recipient refused: {code} {_text(reply)}") from exc
+        except smtplib.SMTPResponseException as exc:
+            self._after_error(reset=True)
+            raise _classify(
+                exc.smtp_code, f"message refused: {exc.smtp_code} {_text(exc.smtp_error)}"
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            # Dropped or timed-out connection: the next send starts a fresh one. If the drop
+            # came after the server accepted the data, the outbox will send it again; that
+            # is the one duplicate no sender can rule out.
+            self._after_error(reset=False)
+            reason = str(exc) or type(exc).__name__
+            raise SmtpTransientError(f"SMTP connection failed while sending: {reason}") from exc
+        if refused:  # only possible with several recipients, some accepted
+            code, reply = next(iter(refused.values()))
+            raise _classify(code, f"recipient refused: {code} {_text(reply)}")
+        if not self._in_batch:
+            self.close()
+
+    def _after_error(self, *, reset: bool) -> None:
+        """Leave the connection usable for the next message, or drop it."""
+        if reset and self._in_batch and self._conn is not None:
+            try:
+                self._conn.rset()
+                return
+            except (smtplib.SMTPException, OSError):
+                pass
+        conn, self._conn = self._conn, None
+        _close_quietly(conn)
+
+
+def _classify(code: int, message: str) -> SmtpTransientError | SmtpPermanentError:
+    if 500 <= code < 600:
+        return SmtpPermanentError(message, smtp_code=code)
+    return SmtpTransientError(message, smtp_code=code)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def _close_quietly(conn: smtplib.SMTP | None) -> None:
+    if conn is not None:
+        with contextlib.suppress(OSError):
+            conn.close()

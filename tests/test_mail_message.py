@@ -1,0 +1,171 @@
+"""Building digest messages: structure, bulk-mail headers, addresses and header injection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from alerts.mail.message import (
+    build_message,
+    check_header_value,
+    make_message_id,
+    validate_address,
+)
+from councilwatch.errors import SubscriptionError
+
+WHEN = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+
+
+def message_kwargs(**overrides: Any) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "sender": "Councilwatch <alerts@councilwatch.example>",
+        "to": "mrs.b@example.org",
+        "subject": "1 decision: Norfolk County Council",
+        "text": "Upheld. £700 to Mrs B.",
+        "html": "<p>Upheld. £700 to Mrs B.</p>",
+        "message_id": make_message_id("outbox-17", "councilwatch.example"),
+        "unsubscribe_url": "https://councilwatch.example/unsubscribe/tok",
+        "unsubscribe_mailto": "unsubscribe+tok@councilwatch.example",
+        "date": WHEN,
+    }
+    kwargs.update(overrides)
+    return kwargs
+
+
+def test_multipart_alternative_with_text_first_and_html_second() -> None:
+    msg = build_message(**message_kwargs())
+    assert msg.get_content_type() == "multipart/alternative"
+    parts = list(msg.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert parts[0].get_content().strip() == "Upheld. £700 to Mrs B."
+    assert parts[1].get_content().strip() == "<p>Upheld. £700 to Mrs B.</p>"
+    assert all(p["Content-Transfer-Encoding"] == "quoted-printable" for p in parts)
+
+
+def test_text_only_when_no_html() -> None:
+    msg = build_message(**message_kwargs(html=None))
+    assert msg.get_content_type() == "text/plain"
+
+
+def test_bulk_mail_headers() -> None:
+    msg = build_message(**message_kwargs())
+    assert msg["From"] == "Councilwatch <alerts@councilwatch.example>"
+    assert msg["To"] == "mrs.b@example.org"
+    assert msg["Message-ID"] == make_message_id("outbox-17", "councilwatch.example")
+    assert parsedate_to_datetime(msg["Date"]) == WHEN
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg["List-Unsubscribe"] == (
+        "<https://councilwatch.example/unsubscribe/tok>, "
+        "<mailto:unsubscribe+tok@councilwatch.example>"
+    )
+    assert msg["List-Id"] == "Councilwatch digests <digests.councilwatch.example>"
+
+
+def test_mailto_is_optional_and_accepts_a_mailto_uri() -> None:
+    without = build_message(**message_kwargs(unsubscribe_mailto=None))
+    assert without["List-Unsubscribe"] == "<https://councilwatch.example/unsubscribe/tok>"
+    with_uri = build_message(
+        **message_kwargs(unsubscribe_mailto="mailto:stop@councilwatch.example?subject=stop")
+    )
+    assert "<mailto:stop@councilwatch.example?subject=stop>" in with_uri["List-Unsubscribe"]
+
+
+def test_message_id_is_stable_per_key_and_distinct_across_keys() -> None:
+    first = make_message_id("outbox-17", "councilwatch.example")
+    assert first == make_message_id("outbox-17", "councilwatch.example")
+    assert first != make_message_id("outbox-18", "councilwatch.example")
+    assert first.startswith("<") and first.endswith("@councilwatch.example>")
+
+
+def test_one_click_unsubscribe_must_be_https() -> None:
+    with pytest.raises(SubscriptionError, match="https"):
+        build_message(**message_kwargs(unsubscribe_url="http://councilwatch.example/u/tok"))
+
+
+def test_naive_date_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        build_message(**message_kwargs(date=datetime(2025, 3, 4, 8, 0)))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("to", "mrs.b@example.org\r\nBcc: everyone@example.net"),
+        ("to", "mrs.b@example.org\nBcc: everyone@example.net"),
+        ("subject", "Norfolk SEND\r\nBcc: everyone@example.net"),
+        ("subject", "alert\x00name"),
+        ("subject", "alert\u2028name"),
+        ("sender", "Council\rwatch <alerts@councilwatch.example>"),
+        ("unsubscribe_url", "https://councilwatch.example/u\r\nX-Evil: 1"),
+        ("unsubscribe_mailto", "stop@councilwatch.example\nX-Evil: 1"),
+        ("list_id", "Digests\n<x.example>"),
+    ],
+)
+def test_header_injection_is_refused_naming_the_field(field: str, value: str) -> None:
+    with pytest.raises(SubscriptionError, match=f"^{field}.*(line break|control)"):
+        build_message(**message_kwargs(**{field: value}))
+
+
+@given(
+    st.text(max_size=20),
+    st.sampled_from(["\r", "\n", "\x0b", "\x1b", "\x7f", "\x85"]),
+    st.text(max_size=20),
+)
+def test_any_control_character_in_a_header_value_is_refused(
+    before: str, control: str, after: str
+) -> None:
+    with pytest.raises(SubscriptionError, match="alert name"):
+        check_header_value("alert name", before + control + after)
+
+
+def test_plain_unicode_header_values_pass() -> None:
+    assert check_header_value("subject", "Café — £700 · “quoted”") == "Café — £700 · “quoted”"
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("mrs.b@example.org", "mrs.b@example.org"),
+        ("  Mrs.B@Example.ORG ", "mrs.b@example.org"),
+        ("first+councils@sub.example.co.uk", "first+councils@sub.example.co.uk"),
+        ("b@bücher.example", "b@xn--bcher-kva.example"),
+    ],
+)
+def test_valid_addresses_are_normalised(raw: str, normalised: str) -> None:
+    assert validate_address(raw) == normalised
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("", "empty"),
+        ("mrs.b", "no '@'"),
+        ("@example.org", "no '@'"),
+        ("mrs.b@", "no '@'"),
+        ("mrs..b@example.org", "before the '@'"),
+        (".mrs@example.org", "before the '@'"),
+        ('"quoted"@example.org', "before the '@'"),
+        ("mrs.b@localhost", "invalid domain"),
+        ("mrs.b@-bad-.example", "invalid domain"),
+        ("mrs.b@example.123", "top-level"),
+        ("Mrs B <mrs.b@example.org>", "bare address"),
+        ("a@b.org, c@d.org", "bare address"),
+        ("mrs.b@exa mple.org", "bare address"),
+        ("bé@example.org", "non-ASCII"),
+        ("a" * 65 + "@example.org", "before the '@'"),
+    ],
+)
+def test_invalid_addresses_give_a_clear_error(raw: str, reason: str) -> None:
+    with pytest.raises(SubscriptionError, match=reason):
+        validate_address(raw)
+
+
+def test_two_senders_in_one_sender_field_are_refused() -> None:
+    with pytest.raises(SubscriptionError, match="exactly one address"):
+        build_message(**message_kwargs(sender="a@councilwatch.example, b@evil.example"))
