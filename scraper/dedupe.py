@@ -1,0 +1,188 @@
+"""Near-duplicate clustering of news stories (syndicated copies of one report).
+
+Candidates come from MinHash LSH (datasketch) over word 5-shingles; each candidate is confirmed
+by containment of the shorter text's shingles in the longer one's. Jaccard alone fails the
+common cases: a copy cut to its first half has Jaccard about 0.5 with the original but
+containment 1.0, while two different stories on the same council share almost no 5-shingles.
+
+The LSH bands are chosen so that a pair at ``threshold`` Jaccard becomes a candidate with
+probability >= 0.99 (datasketch's own optimiser balances false positives against false
+negatives, which loses almost half the pairs at the threshold); containment removes the extra
+candidates this lets in.
+
+Cluster ids are deterministic: a cluster is named after its earliest member, by publication
+time when given and then by order of addition. Only documents within ``window`` of the newest
+one are compared.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import zlib
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+# Shorter texts than this many shingles never cluster: a bare byline or a shared LDRS footer
+# would otherwise be "contained" in every story that carries it.
+MIN_SHINGLES = 20
+CANDIDATE_RECALL = 0.99
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words; apostrophes inside words kept, all other punctuation dropped."""
+    return [w.replace("’", "'") for w in _WORD.findall(text.casefold())]
+
+
+def shingles(text: str, size: int = 5) -> set[str]:
+    """Word ``size``-shingles of ``text``; a text shorter than ``size`` words is one shingle."""
+    tokens = words(text)
+    if len(tokens) < size:
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+
+
+def shingle_hashes(text: str, size: int = 5) -> np.ndarray:
+    """Sorted unique 32-bit hashes of the shingles (CRC32: fast and stable across runs)."""
+    hashes = [zlib.crc32(s.encode("utf-8")) for s in shingles(text, size)]
+    return np.unique(np.asarray(hashes, dtype=np.uint32))
+
+
+def containment(a_tokens: Iterable[object], b_tokens: Iterable[object]) -> float:
+    """Share of the smaller set that lies in the larger one (0.0 when either is empty)."""
+    a = a_tokens if isinstance(a_tokens, (set, frozenset)) else set(a_tokens)
+    b = b_tokens if isinstance(b_tokens, (set, frozenset)) else set(b_tokens)
+    if not a or not b:
+        return 0.0
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return len(small & large) / len(small)
+
+
+def _array_containment(a: np.ndarray, b: np.ndarray) -> float:
+    if not len(a) or not len(b):
+        return 0.0
+    common = np.intersect1d(a, b, assume_unique=True).size
+    return common / min(len(a), len(b))
+
+
+def lsh_bands(threshold: float, num_perm: int, recall: float = CANDIDATE_RECALL) -> tuple[int, int]:
+    """(bands, rows): the most rows per band still finding a ``threshold`` pair with ``recall``."""
+    for rows in range(num_perm, 0, -1):
+        bands = num_perm // rows
+        if 1 - (1 - threshold**rows) ** bands >= recall:
+            return bands, rows
+    return num_perm, 1
+
+
+def _identity(value: object) -> object:
+    # shingles arrive already hashed to 32 bits
+    return value
+
+
+class StoryClusterer:
+    """Incremental clustering: ``add`` each story as it arrives, read clusters any time."""
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.5,
+        containment: float = 0.8,
+        num_perm: int = 128,
+        shingle: int = 5,
+        seed: int = 1,
+        window: timedelta | None = None,
+    ) -> None:
+        if not 0 < threshold <= 1 or not 0 < containment <= 1:
+            raise ValueError("threshold and containment must be in (0, 1]")
+        self.threshold = threshold
+        self.min_containment = containment
+        self.num_perm = num_perm
+        self.shingle = shingle
+        self.seed = seed
+        self.window = window
+        self._lsh = MinHashLSH(num_perm=num_perm, params=lsh_bands(threshold, num_perm))
+        # one MinHash reused for every document: its permutations are fixed by the seed
+        self._template = MinHash(num_perm=num_perm, seed=seed, hashfunc=_identity)
+        self._hashes: dict[str, np.ndarray] = {}
+        self._published: dict[str, datetime | None] = {}
+        self._order: dict[str, int] = {}
+        self._parent: dict[str, str] = {}
+        # dated ids in the index, oldest first, for expiry: (published, arrival, id)
+        self._expiry: list[tuple[datetime, int, str]] = []
+        self._newest: datetime | None = None
+
+    def add(self, doc_id: str, text: str, *, published: datetime | None = None) -> str:
+        """Add one story; return the id of the cluster it joined or started."""
+        if doc_id in self._order:
+            raise ValueError(f"document {doc_id!r} was already added")
+        self._order[doc_id] = len(self._order)
+        self._parent[doc_id] = doc_id
+        self._published[doc_id] = published
+        if published is not None and (self._newest is None or published > self._newest):
+            self._newest = published
+            self._expire()
+
+        hashes = shingle_hashes(text, self.shingle)
+        if len(hashes) < MIN_SHINGLES:
+            return doc_id
+        minhash = self._template.copy()
+        minhash.update_batch(hashes.tolist())
+        for other in self._lsh.query(minhash):
+            if self._in_window(other, published) and (
+                _array_containment(hashes, self._hashes[other]) >= self.min_containment
+            ):
+                self._union(doc_id, other)
+        self._lsh.insert(doc_id, minhash, check_duplication=False)
+        self._hashes[doc_id] = hashes
+        if published is not None:
+            heapq.heappush(self._expiry, (published, self._order[doc_id], doc_id))
+        return self.cluster_of(doc_id)
+
+    def cluster_of(self, doc_id: str) -> str:
+        """The cluster id (earliest member's id) of an added document."""
+        root = doc_id
+        while self._parent[root] != root:
+            self._parent[root] = self._parent[self._parent[root]]  # path halving
+            root = self._parent[root]
+        return root
+
+    def clusters(self) -> dict[str, list[str]]:
+        """Every cluster, singletons included: id -> members in order of addition."""
+        grouped: dict[str, list[str]] = {}
+        for doc_id in self._order:
+            grouped.setdefault(self.cluster_of(doc_id), []).append(doc_id)
+        return grouped
+
+    def _key(self, doc_id: str) -> tuple[bool, datetime, int]:
+        published = self._published[doc_id]
+        # undated stories sort after dated ones, then by arrival
+        return (published is None, published or datetime.min, self._order[doc_id])
+
+    def _union(self, a: str, b: str) -> None:
+        root_a, root_b = self.cluster_of(a), self.cluster_of(b)
+        if root_a == root_b:
+            return
+        if self._key(root_b) < self._key(root_a):
+            root_a, root_b = root_b, root_a
+        self._parent[root_b] = root_a  # the earlier root names the merged cluster
+
+    def _in_window(self, other: str, published: datetime | None) -> bool:
+        other_published = self._published[other]
+        if self.window is None or published is None or other_published is None:
+            return True
+        return abs(published - other_published) <= self.window
+
+    def _expire(self) -> None:
+        """Drop from the index what is older than the window before the newest story."""
+        if self.window is None or self._newest is None:
+            return
+        horizon = self._newest - self.window
+        while self._expiry and self._expiry[0][0] < horizon:
+            _, _, doc_id = heapq.heappop(self._expiry)
+            self._lsh.remove(doc_id)
+            del self._hashes[doc_id]
