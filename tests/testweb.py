@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip as gzip_module
 import mimetypes
+import random
 import sys
 import threading
 import time
@@ -116,7 +117,9 @@ class LocalWeb:
 
     def start(self) -> LocalWeb:
         self._server = _Server(("127.0.0.1", 0), _handler_class(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -223,6 +226,7 @@ def _handler_class(web: LocalWeb) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
         timeout = 30  # idle keep-alive connections end eventually
+        disable_nagle_algorithm = True  # headers and body go out as separate small writes
 
         def do_GET(self) -> None:
             self._serve(head=False)
@@ -383,13 +387,18 @@ class FakeClock:
 
 
 def make_client(
-    clock: FakeClock, *, state: MemoryFetchStateStore | None = None, **options: Any
+    clock: FakeClock,
+    *,
+    state: MemoryFetchStateStore | None = None,
+    rng: random.Random | None = None,
+    **options: Any,
 ) -> PoliteClient:
     """A PoliteClient on ``clock``; ``options`` override :class:`ClientOptions` defaults."""
     return PoliteClient(
         ClientOptions(**{"timeout_seconds": 5.0, **options}),
         state=state if state is not None else MemoryFetchStateStore(),
         clock=clock,
+        rng=rng,
     )
 
 
