@@ -1,0 +1,54 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The venv is re-installed whenever pyproject.toml changes.
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: run test bench lint typecheck migrations-check clean setup setup-dev
+
+run: setup
+	$(BIN)/councilwatch db upgrade
+	$(BIN)/councilwatch run
+
+test: setup-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup-dev
+	@for script in bench/*.py; do \
+		echo "== $$script"; \
+		$(BIN)/python $$script $(BENCH_ARGS) || exit 1; \
+	done
+
+lint: setup-dev
+	$(BIN)/ruff check .
+
+typecheck: setup-dev
+	$(BIN)/mypy
+
+# Models and migrations must agree, on a scratch SQLite database.
+migrations-check: setup-dev
+	@rm -f var/migration-check.db
+	COUNCILWATCH_DATABASE_URL=sqlite:///var/migration-check.db $(BIN)/councilwatch db upgrade
+	COUNCILWATCH_DATABASE_URL=sqlite:///var/migration-check.db $(BIN)/councilwatch db check
+
+setup: $(STAMP)
+setup-dev: $(DEV_STAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(STAMP)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

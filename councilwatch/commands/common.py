@@ -1,0 +1,31 @@
+"""Small helpers shared by command modules."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import typer
+
+from councilwatch.errors import CouncilwatchError
+from councilwatch.runtime import Runtime
+
+
+def runtime(ctx: typer.Context) -> Runtime:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Runtime)
+    return obj
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CouncilwatchError(f"{option} expects a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, default=str, ensure_ascii=False, indent=2))

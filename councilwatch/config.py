@@ -1,0 +1,234 @@
+"""Typed configuration, loaded once at start-up and passed down.
+
+Precedence, lowest first: the built-in defaults, the TOML file (``config.toml`` beside the
+project, ``--config PATH`` or ``COUNCILWATCH_CONFIG``), then the environment:
+``COUNCILWATCH_DATABASE_URL`` and ``COUNCILWATCH_<SECTION>__<KEY>`` for any key (nested sections
+joined with ``__``, e.g. ``COUNCILWATCH_SOURCES__LGSCO__WINDOW_DAYS=30``). Secrets are read only
+from the environment (``COUNCILWATCH_SECRET_KEY``, ``COUNCILWATCH_SMTP_PASSWORD``). Nothing else
+in the project reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from councilwatch.errors import ConfigError
+
+ENV_PREFIX = "COUNCILWATCH_"
+DEFAULT_CONFIG_NAME = "config.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite:///var/councilwatch.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0]
+        if not scheme.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                f"unsupported database URL {value!r} (use sqlite:/// or postgresql+psycopg://)"
+            )
+        return value
+
+
+class HttpConfig(_Section):
+    user_agent: str = "councilwatch/0.1 (+https://github.com/councilwatch/councilwatch)"
+    min_interval_seconds: float = Field(1.0, ge=0)
+    timeout_seconds: float = Field(20.0, gt=0)
+    max_response_bytes: int = Field(10_000_000, gt=0)
+    max_attempts: int = Field(4, ge=1, le=10)
+    obey_robots: bool = True
+    unhealthy_after_failed_runs: int = Field(3, ge=1)
+
+
+class LgscoConfig(_Section):
+    enabled: bool = True
+    base_url: str = "https://www.lgo.org.uk"
+    window_days: int = Field(120, ge=1, le=3660)
+    schedule: str = "interval:3h"
+    expect_new_within_days: int = Field(7, ge=1)
+
+    _check_base = field_validator("base_url")(_check_http_url)
+
+
+FeedKind = Literal["rss", "google-news", "sitemap"]
+
+
+class FeedConfig(_Section):
+    name: str = Field(min_length=1)
+    url: str
+    publisher: str | None = None
+    area: str | None = None
+    kind: FeedKind = "rss"
+
+    _check_url = field_validator("url")(_check_http_url)
+
+
+class NewsConfig(_Section):
+    enabled: bool = True
+    schedule: str = "interval:30m"
+    cluster_window_days: int = Field(14, ge=1)
+    article_retry_limit: int = Field(3, ge=0)
+    expect_new_within_days: int = Field(3, ge=1)
+    feeds: tuple[FeedConfig, ...] = ()
+
+
+class SourcesConfig(_Section):
+    lgsco: LgscoConfig = LgscoConfig()
+    news: NewsConfig = NewsConfig()
+
+
+class SmtpConfig(_Section):
+    host: str = "localhost"
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    timeout_seconds: float = Field(30.0, gt=0)
+
+
+class MailConfig(_Section):
+    transport: Literal["file", "smtp"] = "file"
+    outbox_dir: Path = Path("var/outbox")
+    from_: str = Field("councilwatch <alerts@localhost>", alias="from")
+    operator: str | None = None
+    smtp: SmtpConfig = SmtpConfig()
+
+
+class DigestConfig(_Section):
+    immediate_every_minutes: int = Field(5, ge=1)
+    daily_time: str = "07:00"
+    weekly_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    weekly_time: str = "07:00"
+    items_per_group: int = Field(5, ge=1)
+    lease_seconds: int = Field(300, ge=10)
+
+    @field_validator("daily_time", "weekly_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError(f"expected HH:MM, got {value!r}")
+        return value
+
+
+class WebConfig(_Section):
+    base_url: str = "http://127.0.0.1:8080"
+    listen: str = "127.0.0.1:8080"
+    enabled: bool = True
+
+    _check_base = field_validator("base_url")(_check_http_url)
+
+
+class ServiceConfig(_Section):
+    timezone: str = "Europe/London"
+    shutdown_grace_seconds: float = Field(30.0, ge=0)
+
+
+class Secrets(_Section):
+    """Values that only ever come from the environment."""
+
+    secret_key: str | None = None
+    smtp_password: str | None = None
+
+
+class Settings(_Section):
+    database: DatabaseConfig = DatabaseConfig()
+    http: HttpConfig = HttpConfig()
+    sources: SourcesConfig = SourcesConfig()
+    mail: MailConfig = MailConfig()
+    digest: DigestConfig = DigestConfig()
+    web: WebConfig = WebConfig()
+    service: ServiceConfig = ServiceConfig()
+    secrets: Secrets = Secrets()
+    source_file: Path | None = None
+
+
+def default_config_path(env: Mapping[str, str]) -> Path | None:
+    if env.get(ENV_PREFIX + "CONFIG"):
+        return Path(env[ENV_PREFIX + "CONFIG"])
+    candidate = Path(DEFAULT_CONFIG_NAME)
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the file and the environment once; raise ConfigError naming the file and key."""
+    env = os.environ if env is None else env
+    path = path if path is not None else default_config_path(env)
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        if "secrets" in data:
+            raise ConfigError(f"{path}: [secrets] may only come from the environment")
+    _apply_env(data, env)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+    return settings.model_copy(update={"source_file": path})
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        key = name[len(ENV_PREFIX) :]
+        if key == "DATABASE_URL":
+            data.setdefault("database", {})["url"] = raw
+        elif key in ("SECRET_KEY", "SMTP_PASSWORD"):
+            data.setdefault("secrets", {})[key.lower()] = raw
+        elif "__" in key and not key.startswith("TEST_"):
+            *sections, leaf = [part.lower() for part in key.split("__")]
+            node = data
+            for section in sections:
+                node = node.setdefault(section, {})
+                if not isinstance(node, dict):
+                    raise ConfigError(f"environment {name}: {section} is not a section")
+            node[leaf] = _env_value(raw)
+
+
+def _env_value(raw: str) -> Any:
+    # Environment values are TOML literals when they parse as one (numbers, booleans,
+    # arrays), otherwise plain strings, so `...__WINDOW_DAYS=30` and URLs both work.
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    where = str(path) if path else "configuration"
+    problems = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown key {key!r}")
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{key}: {message}")
+    return f"{where}: " + "; ".join(problems)

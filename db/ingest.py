@@ -1,0 +1,250 @@
+"""Idempotent bulk upsert of documents through SQLAlchemy Core.
+
+Identity is ``(source, source_key)``. A document seen again with the same content hash is
+unchanged and costs one indexed read; a changed one keeps its previous content as a revision
+and is updated in place; nothing is ever deleted here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from db.engine import write_transaction
+from db.models import Document, DocumentRevision
+
+BATCH_SIZE = 500
+_DOCS = Document.__table__  # type: ignore[attr-defined]
+_REVS = DocumentRevision.__table__  # type: ignore[attr-defined]
+
+# The fields whose change makes a new revision. url, dates of fetching and the backfill flag
+# are bookkeeping, not content.
+CONTENT_FIELDS = (
+    "kind",
+    "title",
+    "summary",
+    "body",
+    "published_at",
+    "decided_on",
+    "reference",
+    "organisation",
+    "category",
+    "subcategory",
+    "outcome",
+    "outcome_text",
+    "author",
+    "site_name",
+    "partial",
+    "extra",
+)
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What a source hands to storage: one decision or article."""
+
+    kind: str
+    source: str
+    source_key: str
+    url: str
+    title: str = ""
+    summary: str = ""
+    body: str = ""
+    published_at: datetime | None = None
+    decided_on: date | None = None
+    reference: str | None = None
+    organisation: str | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    outcome: str | None = None
+    outcome_text: str | None = None
+    author: str | None = None
+    site_name: str | None = None
+    partial: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.source_key)
+
+    def content_hash(self) -> str:
+        digest = hashlib.sha256()
+        for name in CONTENT_FIELDS:
+            value = getattr(self, name)
+            if name == "extra":
+                value = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+            # Field separators keep ("ab", "c") and ("a", "bc") apart.
+            digest.update(f"\x1e{name}\x1f{value}".encode())
+        return digest.hexdigest()
+
+    def row(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in CONTENT_FIELDS}
+        values["extra"] = dict(self.extra)
+        values.update(source=self.source, source_key=self.source_key, url=self.url)
+        return values
+
+
+@dataclass
+class UpsertResult:
+    inserted: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    unchanged: int = 0
+    ids: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def merge(self, other: UpsertResult) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.ids.update(other.ids)
+
+    def summary(self) -> str:
+        inserted, updated = len(self.inserted), len(self.updated)
+        return f"{inserted} inserted, {updated} updated, {self.unchanged} unchanged"
+
+
+def upsert_documents(
+    engine: Engine,
+    records: Iterable[DocumentRecord],
+    *,
+    now: datetime,
+    backfill: bool = False,
+) -> UpsertResult:
+    """Insert new documents, revise changed ones, count unchanged ones. Idempotent."""
+    latest: dict[tuple[str, str], DocumentRecord] = {}
+    for record in records:
+        latest[record.key] = record  # the last version of a key within one batch wins
+    result = UpsertResult()
+    batch = list(latest.values())
+    for start in range(0, len(batch), BATCH_SIZE):
+        chunk = batch[start : start + BATCH_SIZE]
+        with write_transaction(engine) as connection:
+            result.merge(_upsert_chunk(connection, chunk, now=now, backfill=backfill))
+    return result
+
+
+def _insert_ignoring_conflicts(connection: Connection) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(_DOCS).on_conflict_do_nothing(index_elements=["source", "source_key"])
+
+
+def _upsert_chunk(
+    connection: Connection, chunk: Sequence[DocumentRecord], *, now: datetime, backfill: bool
+) -> UpsertResult:
+    result = UpsertResult()
+    hashes = {record.key: record.content_hash() for record in chunk}
+    existing = _existing(connection, list(hashes))
+    new_rows = []
+    changed: list[tuple[int, DocumentRecord]] = []
+    for record in chunk:
+        known = existing.get(record.key)
+        if known is None:
+            row = record.row()
+            row.update(
+                content_hash=hashes[record.key],
+                first_seen_at=now,
+                updated_at=now,
+                backfill=backfill,
+            )
+            new_rows.append(row)
+        elif known[1] == hashes[record.key]:
+            result.unchanged += 1
+            result.ids[record.key] = known[0]
+        else:
+            changed.append((known[0], record))
+            result.ids[record.key] = known[0]
+    if new_rows:
+        stmt = _insert_ignoring_conflicts(connection).returning(
+            _DOCS.c.id, _DOCS.c.source, _DOCS.c.source_key
+        )
+        for inserted in connection.execute(stmt, new_rows):
+            result.inserted.append(inserted.id)
+            result.ids[(inserted.source, inserted.source_key)] = inserted.id
+        # A key another writer inserted between our read and our insert was skipped by
+        # ON CONFLICT; it is that writer's news, so here it counts as unchanged.
+        raced = [
+            (r["source"], r["source_key"])
+            for r in new_rows
+            if (r["source"], r["source_key"]) not in result.ids
+        ]
+        if raced:
+            result.unchanged += len(raced)
+            for other in connection.execute(
+                select(_DOCS.c.id, _DOCS.c.source, _DOCS.c.source_key).where(
+                    tuple_(_DOCS.c.source, _DOCS.c.source_key).in_(raced)
+                )
+            ):
+                result.ids[(other.source, other.source_key)] = other.id
+    if changed:
+        _revise(connection, changed, hashes, now)
+        result.updated.extend(doc_id for doc_id, _ in changed)
+    return result
+
+
+def _existing(
+    connection: Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, str]]:
+    """id and content hash of the keys already stored, one indexed query per source."""
+    by_source: dict[str, list[str]] = {}
+    for source, source_key in keys:
+        by_source.setdefault(source, []).append(source_key)
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    for source, source_keys in by_source.items():
+        rows = connection.execute(
+            select(_DOCS.c.id, _DOCS.c.source_key, _DOCS.c.content_hash).where(
+                _DOCS.c.source == source, _DOCS.c.source_key.in_(source_keys)
+            )
+        )
+        for row in rows:
+            found[(source, row.source_key)] = (row.id, row.content_hash)
+    return found
+
+
+def _revise(
+    connection: Connection,
+    changed: Sequence[tuple[int, DocumentRecord]],
+    hashes: Mapping[tuple[str, str], str],
+    now: datetime,
+) -> None:
+    ids = [doc_id for doc_id, _ in changed]
+    previous = connection.execute(
+        select(
+            _DOCS.c.id,
+            _DOCS.c.content_hash,
+            _DOCS.c.title,
+            _DOCS.c.summary,
+            _DOCS.c.body,
+            _DOCS.c.extra,
+            _DOCS.c.updated_at,
+        ).where(_DOCS.c.id.in_(ids))
+    ).all()
+    connection.execute(
+        insert(_REVS),
+        [
+            {
+                "document_id": row.id,
+                "content_hash": row.content_hash,
+                "title": row.title,
+                "summary": row.summary,
+                "body": row.body,
+                "extra": row.extra,
+                "valid_from": row.updated_at,
+                "replaced_at": now,
+            }
+            for row in previous
+        ],
+    )
+    params = []
+    for doc_id, record in changed:
+        values = record.row()
+        del values["source"], values["source_key"]
+        values.update(b_id=doc_id, content_hash=hashes[record.key], updated_at=now)
+        params.append(values)
+    columns: dict[str, Any] = {name: bindparam(name) for name in params[0] if name != "b_id"}
+    connection.execute(update(_DOCS).where(_DOCS.c.id == bindparam("b_id")).values(columns), params)

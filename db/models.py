@@ -1,0 +1,117 @@
+"""SQLModel tables. Later features add theirs by migration (see db/migrations/versions)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _utc(column_name: str | None = None, *, nullable: bool = True, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(column_name, DateTime(timezone=True), nullable=nullable, index=index),
+    )
+
+
+class Document(SQLModel, table=True):
+    """A decision or a news article: one row per (source, source_key)."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("source", "source_key", name="uq_documents_source_key"),
+        Index("ix_documents_kind_first_seen", "kind", "first_seen_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    source: str = Field(max_length=64)
+    source_key: str = Field(max_length=512)
+    url: str = Field(max_length=2048)
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    published_at: datetime | None = _utc()
+    decided_on: date | None = Field(default=None, index=True)
+    first_seen_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+    content_hash: str = Field(max_length=64)
+    backfill: bool = Field(default=False)
+    partial: bool = Field(default=False)
+    # Decision fields, null for news.
+    reference: str | None = Field(default=None, max_length=32, index=True)
+    organisation: str | None = Field(default=None, max_length=512)
+    category: str | None = Field(default=None, max_length=128)
+    subcategory: str | None = Field(default=None, max_length=128)
+    outcome: str | None = Field(default=None, max_length=64)
+    outcome_text: str | None = Field(default=None, max_length=512)
+    # News fields, null for decisions.
+    author: str | None = Field(default=None, max_length=512)
+    site_name: str | None = Field(default=None, max_length=256)
+    cluster_key: str | None = Field(default=None, max_length=512, index=True)
+    # Everything else a parser extracts (remedies, sections, references, pdf link, ...).
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DocumentRevision(SQLModel, table=True):
+    """The previous content of a document whose content changed."""
+
+    __tablename__ = "document_revisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="documents.id", index=True)
+    content_hash: str = Field(max_length=64)
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    valid_from: datetime = _utc(nullable=False)
+    replaced_at: datetime = _utc(nullable=False)
+
+
+class DocumentCouncil(SQLModel, table=True):
+    """A council a document mentions (ids from the alerts register)."""
+
+    __tablename__ = "document_councils"
+
+    document_id: int = Field(foreign_key="documents.id", primary_key=True)
+    council_id: str = Field(max_length=64, primary_key=True, index=True)
+    matched_text: str = Field(default="", max_length=512)
+    confidence: float = Field(default=1.0)
+
+
+class FetchState(SQLModel, table=True):
+    """Per-URL conditional-GET validators and redirect/gone knowledge."""
+
+    __tablename__ = "fetch_state"
+
+    url: str = Field(primary_key=True, max_length=2048)
+    etag: str | None = Field(default=None, max_length=512)
+    last_modified: str | None = Field(default=None, max_length=128)
+    last_status: int | None = None
+    moved_to: str | None = Field(default=None, max_length=2048)
+    gone: bool = Field(default=False)
+    updated_at: datetime = _utc(nullable=False)
+
+
+class FetchRun(SQLModel, table=True):
+    """One run of one source: what it did and how it ended."""
+
+    __tablename__ = "fetch_runs"
+    __table_args__ = (Index("ix_fetch_runs_source_started", "source", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64)
+    mode: str = Field(default="incremental", max_length=32)
+    started_at: datetime = _utc(nullable=False)
+    finished_at: datetime | None = _utc()
+    ok: bool | None = None
+    requests: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failures: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
