@@ -1,0 +1,153 @@
+"""What a digest holds: plain frozen data, built by the caller, rendered by ``render``.
+
+Groups keep all their items; the renderer shows the first few and an "and N more" link, so the
+subject line can count everything that was found and not only what fits in the email.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A named link, e.g. a news title and the URL of its copy of the story."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of snippet text; ``highlighted`` runs are the terms that matched an alert.
+
+    Keeping segments apart (instead of a string with <mark> inside) lets each template escape
+    the text and add its own emphasis, so a hostile headline can never smuggle in markup.
+    """
+
+    text: str
+    highlighted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionItem:
+    """An ombudsman decision, shown substance first."""
+
+    organisation: str
+    reference: str
+    outcome: str
+    category: str
+    decision_date: date
+    url: str
+    subcategory: str = ""
+    remedies: tuple[str, ...] = ()  # one line each, e.g. "£700 to Mrs B for distress"
+    summary: str = ""
+    matched_alerts: tuple[str, ...] = ()
+    coverage: tuple[Link, ...] = ()  # news stories that reported this decision
+    kind: Literal["decision"] = field(default="decision", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryItem:
+    """A news story, possibly syndicated: one item listing every title that ran it."""
+
+    headline: str
+    titles: tuple[Link, ...]  # (publication, url); the first is the link we lead with
+    earliest_date: date
+    snippet: tuple[Segment, ...] = ()
+    matched_alerts: tuple[str, ...] = ()
+    decision_reference: str = ""  # set when the story reports a decision we know
+    kind: Literal["story"] = field(default="story", init=False)
+
+    def __post_init__(self) -> None:
+        if not self.titles:
+            raise ValueError("a story needs at least one title that ran it")
+
+    @property
+    def url(self) -> str:
+        return self.titles[0].url
+
+
+DigestItem = DecisionItem | StoryItem
+
+
+@dataclass(frozen=True, slots=True)
+class CouncilGroup:
+    """Everything in one digest about one council; ``more_url`` lists all of it on the site."""
+
+    council_name: str
+    items: tuple[DigestItem, ...]
+    more_url: str = ""
+
+    def visible(self, cap: int) -> tuple[DigestItem, ...]:
+        return self.items[:cap]
+
+    def hidden_count(self, cap: int) -> int:
+        return max(0, len(self.items) - cap)
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUpLine:
+    """Documents stored by a backfill, summarised instead of sent one by one."""
+
+    council_name: str
+    count: int
+    url: str
+    noun: str = "decision"  # singular; the renderer adds the plural
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """How a source is doing, so a quiet digest is not mistaken for no news."""
+
+    name: str
+    newest_item_at: datetime | None
+    last_success_at: datetime | None
+    failing: bool = False
+    failing_since: datetime | None = None
+    noun: str = "item"  # what the source publishes: "decision", "story"
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One email's worth for one subscriber."""
+
+    subscriber_email: str
+    manage_url: str
+    unsubscribe_url: str
+    generated_at: datetime  # timezone-aware; every "2 days ago" is relative to it
+    groups: tuple[CouncilGroup, ...] = ()
+    catch_up: tuple[CatchUpLine, ...] = ()
+    source_health: tuple[SourceHealth, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.generated_at.tzinfo is None:
+            raise ValueError("generated_at must be timezone-aware")
+
+    @property
+    def items(self) -> tuple[DigestItem, ...]:
+        return tuple(item for group in self.groups for item in group.items)
+
+    @property
+    def total_documents(self) -> int:
+        return sum(len(group.items) for group in self.groups)
+
+    @property
+    def decision_count(self) -> int:
+        return sum(1 for item in self.items if isinstance(item, DecisionItem))
+
+    @property
+    def story_count(self) -> int:
+        return sum(1 for item in self.items if isinstance(item, StoryItem))
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """The double opt-in email: nothing else is sent until ``confirm_url`` is visited."""
+
+    subscriber_email: str
+    confirm_url: str
+    alert_names: tuple[str, ...]
+    requested_at: datetime

@@ -1,0 +1,189 @@
+"""Render digests and confirmation emails to a subject, plain text and HTML.
+
+One Jinja2 Environment for the process (compiled templates are cached inside it) with
+autoescape on for every ``*.html.j2`` template and StrictUndefined so a renamed field fails
+loudly instead of rendering as nothing. HTML gets its CSS inlined by css-inline (0.7 ms a
+digest where premailer took 6 ms, and maintained), keeping @media rules for clients that read
+them and never fetching a remote stylesheet.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import css_inline
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from alerts.digest.model import (
+    CatchUpLine,
+    Confirmation,
+    CouncilGroup,
+    DecisionItem,
+    Digest,
+    DigestItem,
+    Segment,
+    StoryItem,
+)
+from alerts.digest.subject import count_summary, digest_subject
+from alerts.digest.wording import (
+    LONDON,
+    health_line,
+    join_names,
+    long_date,
+    plural,
+    short_date,
+)
+
+DEFAULT_CAP = 3  # items shown per council before "and N more"; what PlanningAlerts found works
+CONFIRM_SUBJECT = "Confirm your councilwatch alerts"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def _autoescape(template_name: str | None) -> bool:
+    # Only HTML templates escape: escaping the plain-text part would print "&amp;" to readers.
+    return template_name is not None and template_name.endswith(".html.j2")
+
+
+def outcome_class(outcome: str) -> str:
+    """A CSS class for the outcome pill: upheld stands out, not upheld is muted."""
+    text = outcome.strip().lower()
+    if text.startswith("not upheld") or text.startswith("no fault"):
+        return "outcome-not-upheld"
+    if text.startswith("upheld") or "fault and injustice" in text:
+        return "outcome-upheld"
+    return "outcome-other"
+
+
+def snippet_text(segment: Segment) -> str:
+    """Plain-text emphasis for a matched term: *term*."""
+    return f"*{segment.text}*" if segment.highlighted else segment.text
+
+
+def preheader(item: DigestItem) -> str:
+    """The line inbox previews show after the subject: the first item's substance."""
+    if isinstance(item, DecisionItem):
+        return f"{item.outcome}: {item.organisation}, {item.category}"
+    return item.headline
+
+
+def make_environment() -> Environment:
+    """A new, empty-cached Environment; the renderer shares one unless given another."""
+    env = Environment(
+        loader=PackageLoader("alerts.digest", "templates"),
+        autoescape=_autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        long_date=long_date,
+        short_date=short_date,
+        plural=plural,
+        join_names=join_names,
+        outcome_class=outcome_class,
+        snippet_text=snippet_text,
+    )
+    return env
+
+
+@functools.cache
+def shared_environment() -> Environment:
+    return make_environment()
+
+
+@functools.cache
+def _inliner() -> css_inline.CSSInliner:
+    return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupView:
+    name: str
+    items: tuple[DecisionItem | StoryItem, ...]
+    hidden: int
+    more_url: str
+    count_label: str
+
+
+def _group_view(group: CouncilGroup, cap: int) -> _GroupView:
+    decisions = sum(1 for item in group.items if isinstance(item, DecisionItem))
+    return _GroupView(
+        name=group.council_name,
+        items=group.visible(cap),
+        hidden=group.hidden_count(cap),
+        more_url=group.more_url,
+        count_label=count_summary(decisions, len(group.items) - decisions),
+    )
+
+
+def _catch_up_label(line: CatchUpLine) -> str:
+    return plural(line.count, f"earlier {line.noun}")
+
+
+class DigestRenderer:
+    """Turns ``Digest`` and ``Confirmation`` data into emails.
+
+    ``environment`` is for the benchmark's no-cache baseline and for tests; production code
+    uses the shared one.
+    """
+
+    def __init__(self, *, environment: Environment | None = None, cap: int = DEFAULT_CAP) -> None:
+        if cap < 1:
+            raise ValueError("cap must be at least 1")
+        self.env = environment or shared_environment()
+        self.cap = cap
+
+    def _render(self, name: str, context: dict[str, Any]) -> str:
+        return self.env.get_template(name).render(context)
+
+    def _html(self, name: str, context: dict[str, Any]) -> str:
+        return _inliner().inline(self._render(name, context))
+
+    def digest_context(self, digest: Digest) -> dict[str, Any]:
+        now = digest.generated_at
+        subject = digest_subject(digest)
+        items = digest.items
+        return {
+            "digest": digest,
+            "subject": subject,
+            "preheader": preheader(items[0]) if items else subject,
+            "date_label": f"{now.astimezone(LONDON):%A} {long_date(now.astimezone(LONDON))}",
+            "groups": [_group_view(group, self.cap) for group in digest.groups if group.items],
+            "catch_up": [(line, _catch_up_label(line)) for line in digest.catch_up],
+            "health": [(health_line(s, now), s.failing) for s in digest.source_health],
+            "failing_names": [s.name for s in digest.source_health if s.failing],
+        }
+
+    def digest(self, digest: Digest) -> RenderedEmail:
+        context = self.digest_context(digest)
+        return RenderedEmail(
+            subject=context["subject"],
+            text=self._render("digest.txt.j2", context),
+            html=self._html("digest.html.j2", context),
+        )
+
+    def confirmation(self, confirmation: Confirmation) -> RenderedEmail:
+        context = {"c": confirmation, "subject": CONFIRM_SUBJECT}
+        return RenderedEmail(
+            subject=CONFIRM_SUBJECT,
+            text=self._render("confirm.txt.j2", context),
+            html=self._html("confirm.html.j2", context),
+        )
+
+
+def render_digest(digest: Digest, *, cap: int = DEFAULT_CAP) -> RenderedEmail:
+    """Render with the shared environment."""
+    return DigestRenderer(cap=cap).digest(digest)
+
+
+def render_confirmation(confirmation: Confirmation) -> RenderedEmail:
+    return DigestRenderer().confirmation(confirmation)

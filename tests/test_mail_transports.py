@@ -1,0 +1,287 @@
+"""Transports against a real aiosmtpd server (STARTTLS + AUTH) and a real outbox directory."""
+
+# ruff: noqa: F811 - test parameters are named after the imported fixtures, as pytest requires
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+
+from alerts.digest.render import render_digest
+from alerts.digest.sample import sample_digest
+from alerts.mail.message import build_message, make_message_id
+from alerts.mail.transports import (
+    FileTransport,
+    SmtpPermanentError,
+    SmtpTransientError,
+    SmtpTransport,
+)
+from councilwatch.errors import (
+    ConfigError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from tests.smtpd import (  # noqa: F401 - fixtures, until conftest lists tests.smtpd
+    SMTP_PASSWORD,
+    SMTP_USER,
+    SmtpTestServer,
+    closed_port,
+    smtp_certificate,
+    smtp_client_context,
+    smtp_plain_server,
+    smtp_server,
+    smtp_tls_server,
+)
+
+WHEN = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+
+
+def digest_message(key: str = "outbox-1", to: str = "mrs.b@example.org") -> EmailMessage:
+    rendered = render_digest(sample_digest(subscriber_email=to))
+    return build_message(
+        sender="Councilwatch <alerts@councilwatch.example>",
+        to=to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=make_message_id(key, "councilwatch.example"),
+        unsubscribe_url="https://councilwatch.example/unsubscribe/tok",
+        unsubscribe_mailto="unsubscribe+tok@councilwatch.example",
+        date=WHEN,
+    )
+
+
+def starttls(server: SmtpTestServer, context: ssl.SSLContext, **kw: object) -> SmtpTransport:
+    options: dict[str, object] = {
+        "security": "starttls",
+        "username": SMTP_USER,
+        "password": SMTP_PASSWORD,
+        "ssl_context": context,
+        "timeout": 5.0,
+    }
+    options.update(kw)
+    return SmtpTransport(server.host, server.port, **options)  # type: ignore[arg-type]
+
+
+def test_digest_arrives_over_starttls_with_auth_and_all_headers(
+    smtp_server: SmtpTestServer, smtp_client_context: ssl.SSLContext
+) -> None:
+    sent = digest_message()
+    starttls(smtp_server, smtp_client_context).send(sent)
+
+    [received] = smtp_server.received
+    assert received.tls and received.authenticated
+    assert received.rcpt_tos == ["mrs.b@example.org"]
+    got = received.message
+    assert got.get_content_type() == "multipart/alternative"
+    text, html = got.iter_parts()
+    assert "£1,350 to Mrs B" in text.get_content()
+    assert 'style="' in html.get_content() and "£1,350 to Mrs B" in html.get_content()
+    for header in ("Message-ID", "Subject", "List-Unsubscribe", "List-Id"):
+        assert got[header] == sent[header]
+    assert got["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert got["Auto-Submitted"] == "auto-generated"
+    assert got["Subject"].startswith("6 decisions and 2 stories: Norfolk County Council")
+
+
+def test_batch_reuses_one_connection(
+    smtp_server: SmtpTestServer, smtp_client_context: ssl.SSLContext
+) -> None:
+    with starttls(smtp_server, smtp_client_context) as smtp:
+        for n in range(3):
+            smtp.send(digest_message(f"k{n}", f"reader{n}@example.org"))
+    peers = {r.peer for r in smtp_server.received}
+    assert len(smtp_server.received) == 3 and len(peers) == 1
+
+
+def test_without_a_batch_each_send_has_its_own_connection(
+    smtp_server: SmtpTestServer, smtp_client_context: ssl.SSLContext
+) -> None:
+    smtp = starttls(smtp_server, smtp_client_context)
+    smtp.send(digest_message("k1"))
+    smtp.send(digest_message("k2"))
+    assert len({r.peer for r in smtp_server.received}) == 2
+
+
+def test_implicit_tls(smtp_tls_server: SmtpTestServer, smtp_client_context: ssl.SSLContext) -> None:
+    SmtpTransport(
+        smtp_tls_server.host,
+        smtp_tls_server.port,
+        security="tls",
+        username=SMTP_USER,
+        password=SMTP_PASSWORD,
+        ssl_context=smtp_client_context,
+        timeout=5.0,
+    ).send(digest_message())
+    [received] = smtp_tls_server.received
+    assert received.tls and received.authenticated
+
+
+def test_plain_sink_without_auth(smtp_plain_server: SmtpTestServer) -> None:
+    SmtpTransport(smtp_plain_server.host, smtp_plain_server.port, security="none").send(
+        digest_message()
+    )
+    [received] = smtp_plain_server.received
+    assert not received.tls
+
+
+@pytest.mark.parametrize(
+    ("where", "reply", "error", "code"),
+    [
+        ("rcpt", "451 4.3.0 Mailbox busy, try later", SmtpTransientError, 451),
+        ("rcpt", "550 5.1.1 No such user", SmtpPermanentError, 550),
+        ("data", "452 4.3.1 Insufficient storage", SmtpTransientError, 452),
+        ("data", "554 5.7.1 Message rejected as spam", SmtpPermanentError, 554),
+    ],
+)
+def test_smtp_replies_map_to_transient_or_permanent(
+    smtp_server: SmtpTestServer,
+    smtp_client_context: ssl.SSLContext,
+    where: str,
+    reply: str,
+    error: type[Exception],
+    code: int,
+) -> None:
+    setattr(smtp_server, f"{where}_reply", reply)
+    with pytest.raises(error) as caught:
+        starttls(smtp_server, smtp_client_context).send(digest_message())
+    assert caught.value.smtp_code == code  # type: ignore[attr-defined]
+    assert str(code) in str(caught.value)
+    expected_base = PermanentDeliveryError if code >= 500 else TransientDeliveryError
+    assert isinstance(caught.value, expected_base)
+    assert smtp_server.received == []
+
+
+def test_batch_goes_on_after_a_refused_recipient(
+    smtp_server: SmtpTestServer, smtp_client_context: ssl.SSLContext
+) -> None:
+    with starttls(smtp_server, smtp_client_context) as smtp:
+        smtp_server.rcpt_reply = "550 5.1.1 No such user"
+        with pytest.raises(PermanentDeliveryError):
+            smtp.send(digest_message("k1", "gone@example.org"))
+        smtp_server.rcpt_reply = None
+        smtp.send(digest_message("k2", "here@example.org"))
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["here@example.org"]
+
+
+def test_server_down_is_transient(closed_port: int) -> None:
+    smtp = SmtpTransport("127.0.0.1", closed_port, security="none", timeout=2.0)
+    with pytest.raises(TransientDeliveryError, match="cannot reach SMTP server"):
+        smtp.send(digest_message())
+
+
+def test_server_down_then_up_loses_nothing(
+    smtp_server: SmtpTestServer, smtp_client_context: ssl.SSLContext
+) -> None:
+    smtp_server.stop()
+    smtp = starttls(smtp_server, smtp_client_context)
+    pending = [digest_message("k1"), digest_message("k2")]
+    for msg in pending:
+        with pytest.raises(TransientDeliveryError):
+            smtp.send(msg)
+    smtp_server.start()
+    with smtp:
+        for msg in pending:
+            smtp.send(msg)
+    assert sorted(m["Message-ID"] for m in smtp_server.messages) == sorted(
+        m["Message-ID"] for m in pending
+    )
+
+
+def test_server_stopping_mid_batch_is_transient_and_next_batch_reconnects(
+    smtp_server: SmtpTestServer, smtp_client_context: ssl.SSLContext
+) -> None:
+    smtp = starttls(smtp_server, smtp_client_context)
+    with smtp:
+        smtp.send(digest_message("k1"))
+        smtp_server.stop()
+        with pytest.raises(TransientDeliveryError):
+            smtp.send(digest_message("k2"))
+        smtp_server.start()
+        smtp.send(digest_message("k2"))
+    assert len(smtp_server.received) == 2
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts TCP connections but never says hello."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield int(sock.getsockname()[1])
+
+
+def test_timeout_is_transient(silent_port: int) -> None:
+    smtp = SmtpTransport("127.0.0.1", silent_port, security="none", timeout=0.3)
+    with pytest.raises(TransientDeliveryError, match="cannot reach"):
+        smtp.send(digest_message())
+
+
+def test_wrong_password_is_transient_not_a_bounce(
+    smtp_server: SmtpTestServer, smtp_client_context: ssl.SSLContext
+) -> None:
+    smtp = starttls(smtp_server, smtp_client_context, password="wrong")
+    with pytest.raises(SmtpTransientError, match="authentication failed") as caught:
+        smtp.send(digest_message())
+    assert caught.value.smtp_code == 535
+    assert not isinstance(caught.value, PermanentDeliveryError)
+
+
+def test_untrusted_certificate_is_refused(smtp_server: SmtpTestServer) -> None:
+    # The default context verifies certificates; the test server's is self-signed.
+    smtp = starttls(smtp_server, ssl.create_default_context())
+    with pytest.raises(TransientDeliveryError, match="certificate"):
+        smtp.send(digest_message())
+    assert smtp_server.received == []
+
+
+def test_bad_security_setting_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="starttls, tls or none"):
+        SmtpTransport("127.0.0.1", 25, security="ssl")  # type: ignore[arg-type]
+
+
+def test_password_is_not_in_repr() -> None:
+    smtp = SmtpTransport("mail.example", 587, username="u", password="hunter2-secret")
+    assert "hunter2" not in repr(smtp)
+
+
+def test_file_transport_writes_one_complete_eml(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    transport = FileTransport(outbox, clock=lambda: datetime(2025, 3, 4, 8, 0, 1, 5, tzinfo=UTC))
+    msg = digest_message("k1")
+    transport.send(msg)
+
+    [written] = list(outbox.iterdir())
+    assert written.name.startswith("20250304T080001000005Z-")
+    assert written.suffix == ".eml"
+    data = written.read_bytes()
+    assert b"\r\n" in data
+    parsed = message_from_bytes(data, policy=default_policy)
+    assert parsed["Message-ID"] == msg["Message-ID"]
+    assert parsed.get_content_type() == "multipart/alternative"
+
+
+def test_file_transport_names_differ_by_message_id(tmp_path: Path) -> None:
+    transport = FileTransport(tmp_path, clock=lambda: WHEN)
+    transport.send(digest_message("k1"))
+    transport.send(digest_message("k2"))
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert len(names) == 2 and names[0] != names[1]
+    assert not [n for n in names if n.startswith(".tmp-")]
+
+
+def test_file_transport_failure_is_transient_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "outbox"
+    blocker.write_text("not a directory")
+    with pytest.raises(TransientDeliveryError, match="cannot write"):
+        FileTransport(blocker).send(digest_message())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["outbox"]
