@@ -1,5 +1,5 @@
 """Every table module, imported so that SQLModel.metadata knows all tables."""
 
-from db import models
+from db import models, models_delivery, models_service
 
-__all__ = ["models"]
+__all__ = ["models", "models_delivery", "models_service"]
