@@ -1,0 +1,338 @@
+"""Reverse search: which alerts match a batch of new documents.
+
+Percolator design. Each alert is filed under a few *anchor* keys, of which every document it
+can match carries at least one:
+
+- ``c:<council>`` for each of its councils, when it asks for councils;
+- otherwise its query's anchors: the rarest required term (``s:<stem>``, ``w:<word>``, or
+  ``p:<prefix>`` cut to :data:`PREFIX_KEY_LEN` letters), and for an OR every branch's;
+- otherwise (a NOT-only or filter-only alert) one of its field filters
+  (``f:category:...`` before outcome, source and kind: the narrower first);
+- otherwise a short "always check" list.
+
+A document looks up its councils, distinct words and stems, the prefixes of its words (only
+the lengths the index holds) and its fields; the alerts found are verified exactly. The
+work per document thus grows with its length and with the alerts it could match, not with
+the number of alerts. :func:`brute_force` checks every alert against every document and must
+give the same list; it is the baseline and the tests' oracle.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from alerts.documents import AlertSpec, Match, MatchDocument, SnippetSpans
+from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Term
+from alerts.stem import stem
+
+__all__ = [
+    "Matcher",
+    "brute_force",
+    "default_key_cost",
+    "document_tokens",
+    "key_cost_from_documents",
+    "snippet_spans",
+]
+
+SNIPPET_WORDS = 30
+# Words too common to be a good anchor: a query needing "council" and "adoption" should be
+# found through "adoption". Stems, since most anchors are stems.
+_COMMON_WORDS = (
+    "the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "as", "was", "with",
+    "be", "by", "on", "not", "he", "i", "this", "are", "or", "his", "from", "at", "which",
+    "but", "have", "an", "they", "you", "were", "her", "she", "there", "been", "one", "all",
+    "we", "their", "has", "would", "when", "if", "so", "no", "will", "more", "can", "who",
+    "said", "its", "out", "into", "about", "council", "complaint", "ombudsman", "decision",
+    "care", "service", "people", "local", "year",
+)  # fmt: skip
+_COMMON = frozenset(stem(w) for w in _COMMON_WORDS)
+
+
+def default_key_cost(key: str) -> float:
+    """Guess how common an anchor key is without statistics (lower = rarer = better).
+
+    Longer words are rarer; a short prefix covers many words; a few words are everywhere.
+    """
+    kind, word = key[0], key[2:]
+    cost = 1.0 / (1 + len(word))
+    if (stem(word) if kind == "w" else word) in _COMMON:
+        cost += 1.0
+    if kind == "p":
+        cost *= 3
+    elif kind == "w":
+        cost *= 0.9  # an exact word is a subset of its stem's documents
+    return cost
+
+
+def _document_keys(tokens: DocTokens, prefix_lengths: Iterable[int]) -> set[str]:
+    keys = {"s:" + s for s in tokens.stem_set}
+    keys.update("w:" + w for w in tokens.word_set)
+    for n in prefix_lengths:
+        keys.update("p:" + w[:n] for w in tokens.word_set if len(w) >= n)
+    return keys
+
+
+def key_cost_from_documents(
+    docs: Iterable[MatchDocument], prefix_len: int = PREFIX_KEY_LEN
+) -> KeyCost:
+    """Anchor costs from document frequencies in a sample of (recent) documents.
+
+    Keys never seen in the sample count as rarer than any seen key.
+    """
+    counts: Counter[str] = Counter()
+    total = 0
+    for doc in docs:
+        counts.update(_document_keys(document_tokens(doc), range(2, prefix_len + 1)))
+        total += 1
+
+    def cost(key: str) -> float:
+        return (counts.get(key, 0) + 0.5) / (total + 1) + default_key_cost(key) * 1e-6
+
+    return cost
+
+
+def document_tokens(doc: MatchDocument) -> DocTokens:
+    """The tokens a query is evaluated on: the title, then the text."""
+    return DocTokens.from_fields(doc.title, doc.text)
+
+
+def _merge(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _squash(text: str) -> str:
+    """Collapse runs of whitespace (line breaks included) to one space, keeping the ends."""
+    core = " ".join(text.split())
+    if not core:
+        return " " if text else ""
+    return (" " if text[0].isspace() else "") + core + (" " if text[-1].isspace() else "")
+
+
+def snippet_spans(
+    tokens: DocTokens, terms: Sequence[Term], words: int = SNIPPET_WORDS
+) -> SnippetSpans:
+    """A window of about ``words`` words where the terms are densest, as segments.
+
+    Without terms (a council or filter alert) the window is the start of the text after the
+    title. Segments are (text, is_highlight); whitespace is collapsed.
+    """
+    toks = tokens.tokens
+    if not toks:
+        return ()
+    hits = _merge([r for t in terms for r in t.occurrences(tokens)])
+    if hits:
+        # Slide a window over hit starts; keep the first with the most hits in it.
+        best, best_count, j = hits[0][0], 0, 0
+        for i, (start, _) in enumerate(hits):
+            while j < len(hits) and hits[j][0] < start + words:
+                j += 1
+            if j - i > best_count:
+                best, best_count = start, j - i
+        first = max(0, best - words // 5)
+    else:
+        first = next((i + 1 for i, t in enumerate(toks) if t.text == ""), 0)
+        if first >= len(toks):
+            first = 0
+    last = min(len(toks), first + words)
+    # Do not cut a highlighted phrase in two.
+    last = max([last] + [end for start, end in hits if first <= start < last])
+    while first < last and toks[first].text == "":
+        first += 1
+    while last > first and toks[last - 1].text == "":
+        last -= 1
+    if first >= last:
+        return ()
+    text = tokens.text
+    spans: list[tuple[str, bool]] = []
+    if first > 0 and toks[first - 1].text != "":  # no ellipsis right after the title
+        spans.append(("… ", False))
+    cursor = toks[first].start
+    for start, end in hits:
+        if start < first or end > last:
+            continue
+        lo, hi = toks[start].start, toks[end - 1].end
+        if lo > cursor:
+            spans.append((_squash(text[cursor:lo]), False))
+        spans.append((_squash(text[lo:hi]), True))
+        cursor = hi
+    tail = toks[last - 1].end
+    if tail > cursor:
+        spans.append((_squash(text[cursor:tail]), False))
+    if last < len(toks):
+        spans.append((" …", False))
+    return tuple(spans)
+
+
+class _Explainer:
+    """Builds Match objects for one document, sharing snippets between alerts."""
+
+    def __init__(self, doc: MatchDocument) -> None:
+        self.doc = doc
+        self.tokens = document_tokens(doc)
+        self._snippets: dict[tuple[Term, ...], SnippetSpans] = {}
+
+    def match(self, alert: AlertSpec) -> Match:
+        doc = self.doc
+        councils = tuple(sorted(alert.councils & doc.councils)) if alert.councils else ()
+        terms = alert.query.matched_terms(self.tokens) if alert.query else ()
+        spans = self._snippets.get(terms)
+        if spans is None:
+            spans = self._snippets[terms] = snippet_spans(self.tokens, terms)
+        return Match(
+            alert_id=alert.id,
+            document_id=doc.id,
+            councils=councils,
+            terms=tuple(str(t) for t in terms),
+            snippet_spans=spans,
+            query=str(alert.query) if alert.query else "",
+        )
+
+
+def _verify(alert: AlertSpec, doc: MatchDocument, tokens: DocTokens) -> bool:
+    return alert.accepts(doc) and (alert.query is None or alert.query.matches(tokens))
+
+
+def brute_force(alerts: Iterable[AlertSpec], docs: Iterable[MatchDocument]) -> list[Match]:
+    """Every alert checked against every document: the baseline and the test oracle.
+
+    Matches are listed document by document (input order), alerts in their given order.
+    """
+    alert_list = list(alerts)
+    out: list[Match] = []
+    for doc in docs:
+        explainer = _Explainer(doc)
+        out.extend(explainer.match(a) for a in alert_list if _verify(a, doc, explainer.tokens))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Filed:
+    alert: AlertSpec
+    keys: tuple[str, ...]  # () = in the always-check list
+
+
+_FILTER_ORDER = ("category", "outcome", "source", "kind")
+
+
+class Matcher:
+    """An index of alerts for matching batches of new documents (see module docstring)."""
+
+    def __init__(
+        self,
+        alerts: Iterable[AlertSpec] = (),
+        *,
+        key_cost: KeyCost = default_key_cost,
+        prefix_len: int = PREFIX_KEY_LEN,
+    ) -> None:
+        self._cost = key_cost
+        self._prefix_len = prefix_len
+        self._slots: dict[str | int, int] = {}  # alert id -> slot (insertion order)
+        self._filed: dict[int, _Filed] = {}
+        self._index: dict[str, set[int]] = {}
+        self._always: set[int] = set()
+        self._prefix_lengths: Counter[int] = Counter()
+        self._next_slot = 0
+        for alert in alerts:
+            self.add(alert)
+
+    def __len__(self) -> int:
+        return len(self._filed)
+
+    @property
+    def alerts(self) -> list[AlertSpec]:
+        """The alerts in the order matches are reported."""
+        return [f.alert for f in self._filed.values()]
+
+    def _anchor_keys(self, alert: AlertSpec) -> tuple[str, ...]:
+        if alert.councils:
+            return tuple(sorted("c:" + c for c in alert.councils))
+        if alert.query is not None:
+            anchors = alert.query.anchors(self._cost, self._prefix_len)
+            if anchors is not None:
+                return tuple(sorted(anchors))
+        filters = {
+            "category": alert.categories,
+            "outcome": alert.outcomes,
+            "source": alert.sources,
+            "kind": alert.kinds,
+        }
+        for name in _FILTER_ORDER:
+            if filters[name]:
+                return tuple(sorted(f"f:{name}:{v}" for v in filters[name]))
+        return ()
+
+    def add(self, alert: AlertSpec) -> None:
+        """File ``alert``; an alert with the same id is replaced (and moves to the end)."""
+        if alert.id in self._slots:
+            self.remove(alert.id)
+        slot = self._next_slot
+        self._next_slot += 1
+        keys = self._anchor_keys(alert)
+        self._slots[alert.id] = slot
+        self._filed[slot] = _Filed(alert, keys)
+        if not keys:
+            self._always.add(slot)
+        for key in keys:
+            self._index.setdefault(key, set()).add(slot)
+            if key.startswith("p:"):
+                self._prefix_lengths[len(key) - 2] += 1
+
+    def remove(self, alert_id: str | int) -> None:
+        """Forget an alert; unknown ids are ignored (removing twice is harmless)."""
+        slot = self._slots.pop(alert_id, None)
+        if slot is None:
+            return
+        filed = self._filed.pop(slot)
+        self._always.discard(slot)
+        for key in filed.keys:
+            bucket = self._index[key]
+            bucket.discard(slot)
+            if not bucket:
+                del self._index[key]
+            if key.startswith("p:"):
+                self._prefix_lengths[len(key) - 2] -= 1
+                if not self._prefix_lengths[len(key) - 2]:
+                    del self._prefix_lengths[len(key) - 2]
+
+    def candidates(self, doc: MatchDocument, tokens: DocTokens) -> set[int]:
+        """Slots of the alerts that might match ``doc``: a superset of the true matches."""
+        index = self._index
+        found = set(self._always)
+        keys = _document_keys(tokens, self._prefix_lengths)
+        keys.update("c:" + c for c in doc.councils)
+        keys.update(
+            f"f:{name}:{value}"
+            for name, value in (
+                ("category", doc.category),
+                ("outcome", doc.outcome),
+                ("source", doc.source),
+                ("kind", doc.kind),
+            )
+            if value is not None
+        )
+        for key in keys:
+            bucket = index.get(key)
+            if bucket:
+                found |= bucket
+        return found
+
+    def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
+        """Every (alert, document) match, in the order :func:`brute_force` lists them."""
+        out: list[Match] = []
+        filed = self._filed
+        for doc in docs:
+            explainer = _Explainer(doc)
+            tokens = explainer.tokens
+            for slot in sorted(self.candidates(doc, tokens)):
+                alert = filed[slot].alert
+                if _verify(alert, doc, tokens):
+                    out.append(explainer.match(alert))
+        return out

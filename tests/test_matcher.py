@@ -1,0 +1,346 @@
+"""The reverse-search matcher: same results as brute force, selective index, explanations."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alerts.documents import AlertSpec, Match, MatchDocument
+from alerts.matcher import (
+    Matcher,
+    brute_force,
+    default_key_cost,
+    document_tokens,
+    key_cost_from_documents,
+    snippet_spans,
+)
+from alerts.query import parse_query
+
+
+def alert(ident: str | int, query: str | None = None, **filters: frozenset[str]) -> AlertSpec:
+    return AlertSpec(
+        ident, query=parse_query(query, allow_only_not=True) if query else None, **filters
+    )
+
+
+def doc(
+    ident: str,
+    text: str,
+    *,
+    title: str = "Decision",
+    kind: str = "decision",
+    source: str = "lgsco",
+    councils: frozenset[str] = frozenset(),
+    outcome: str | None = None,
+    category: str | None = None,
+) -> MatchDocument:
+    return MatchDocument(ident, kind, source, title, text, councils, outcome, category)
+
+
+NORFOLK, CUMBERLAND, LEEDS = "E10000020", "E06000063", "E08000035"
+
+DECISION = doc(
+    "24-001-234",
+    "Mr C complained the Council delayed his daughter's Education, Health and Care Plan.\n"
+    "The Council agreed to apologise and make a payment of £750 for the distress caused.\n"
+    "It will also review how it tracks annual reviews.",
+    title="Norfolk County Council (24 001 234)",
+    councils=frozenset({NORFOLK}),
+    outcome="upheld",
+    category="Education",
+)
+NEWS = doc(
+    "edp-1",
+    "Parking fines in Carlisle rose again this year, Cumberland Council said on Tuesday.",
+    title="Parking fines rise",
+    kind="news",
+    source="news-and-star",
+    councils=frozenset({CUMBERLAND}),
+)
+
+
+# --- filters and verification -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (alert(1, councils=frozenset({NORFOLK})), ["24-001-234"]),
+        (alert(2, councils=frozenset({NORFOLK, CUMBERLAND})), ["24-001-234", "edp-1"]),
+        (alert(3, councils=frozenset({LEEDS})), []),
+        (alert(4, "payment"), ["24-001-234"]),
+        (alert(5, "parking", kinds=frozenset({"decision"})), []),
+        (alert(6, "parking", kinds=frozenset({"news"})), ["edp-1"]),
+        (alert(7, outcomes=frozenset({"upheld"})), ["24-001-234"]),
+        (alert(8, outcomes=frozenset({"not upheld"})), []),
+        (alert(9, categories=frozenset({"Education"})), ["24-001-234"]),
+        (alert(10, sources=frozenset({"news-and-star"})), ["edp-1"]),
+        (alert(11), ["24-001-234", "edp-1"]),  # no filter at all: everything
+        (alert(12, "-parking"), ["24-001-234"]),
+        (alert(13, "-parking", councils=frozenset({CUMBERLAND})), []),
+        (alert(14, '"plan care"'), []),
+        (alert(15, '"health and care plan"'), ["24-001-234"]),
+        (alert(16, "apolog* distress", councils=frozenset({NORFOLK})), ["24-001-234"]),
+        (alert(17, "norfolk"), ["24-001-234"]),  # the title is searched too
+        (alert(18, "fines", outcomes=frozenset({"upheld"})), []),  # news has no outcome
+    ],
+)
+def test_filters_and_queries(spec: AlertSpec, expected: list[str]) -> None:
+    found = Matcher([spec]).match([DECISION, NEWS])
+    assert [m.document_id for m in found] == expected
+    assert found == brute_force([spec], [DECISION, NEWS])
+
+
+def test_matches_are_listed_by_document_then_alert_order() -> None:
+    alerts = [alert("z", "council"), alert("a", councils=frozenset({CUMBERLAND})), alert("m")]
+    found = Matcher(alerts).match([DECISION, NEWS])
+    assert [(m.document_id, m.alert_id) for m in found] == [
+        ("24-001-234", "z"),
+        ("24-001-234", "m"),
+        ("edp-1", "z"),
+        ("edp-1", "a"),
+        ("edp-1", "m"),
+    ]
+
+
+def test_add_replaces_and_remove_forgets() -> None:
+    matcher = Matcher([alert(1, "parking"), alert(2, "payment")])
+    assert [m.alert_id for m in matcher.match([DECISION, NEWS])] == [2, 1]
+    matcher.add(alert(1, "apologise"))  # same id: replaced
+    assert len(matcher) == 2
+    assert [(m.alert_id, m.document_id) for m in matcher.match([DECISION, NEWS])] == [
+        (2, "24-001-234"),
+        (1, "24-001-234"),
+    ]
+    matcher.remove(2)
+    matcher.remove(2)  # harmless
+    matcher.remove("never added")
+    assert [m.alert_id for m in matcher.match([DECISION, NEWS])] == [1]
+    matcher.remove(1)
+    assert matcher.match([DECISION, NEWS]) == []
+    assert len(matcher) == 0
+
+
+# --- the index is selective ---------------------------------------------------------------
+
+
+def test_candidates_come_from_the_index_not_from_every_alert() -> None:
+    # 2,000 alerts on words the document lacks, 2,000 on councils it does not name.
+    alerts = [alert(f"w{i}", f"zz{i}word") for i in range(2000)]
+    alerts += [alert(f"c{i}", councils=frozenset({f"X{i:05d}"})) for i in range(2000)]
+    alerts += [
+        alert("hit-word", "payment"),
+        alert("hit-prefix", "apolog*"),
+        alert("hit-council", councils=frozenset({NORFOLK})),
+        alert("hit-filter", "-parking", categories=frozenset({"Education"})),
+    ]
+    matcher = Matcher(alerts)
+    tokens = document_tokens(DECISION)
+    candidates = matcher.candidates(DECISION, tokens)
+    assert len(candidates) == 4
+    assert [m.alert_id for m in matcher.match([DECISION])] == [
+        "hit-word",
+        "hit-prefix",
+        "hit-council",
+        "hit-filter",
+    ]
+
+
+def test_rarest_required_term_is_the_anchor() -> None:
+    cost = key_cost_from_documents([DECISION, NEWS])
+    # "council" is in both documents; "tracks" in one: the alert is filed under "tracks".
+    matcher = Matcher([alert(1, "council tracks")], key_cost=cost)
+    assert matcher.candidates(NEWS, document_tokens(NEWS)) == set()
+    assert len(matcher.candidates(DECISION, document_tokens(DECISION))) == 1
+
+
+def test_default_cost_prefers_long_uncommon_words() -> None:
+    assert default_key_cost("s:safeguard") < default_key_cost("s:delay")
+    assert default_key_cost("s:council") > default_key_cost("s:delay")
+    assert default_key_cost("p:safeguard") > default_key_cost("s:safeguard")
+
+
+def test_long_wildcards_are_anchored_by_a_bounded_prefix_and_checked_exactly() -> None:
+    matcher = Matcher([alert(1, "safeguarding*")], prefix_len=4)
+    near = doc("n", "The safeguards were adequate.")
+    hit = doc("h", "Safeguardings and safeguarding leads.")
+    assert len(matcher.candidates(near, document_tokens(near))) == 1  # same first 4 letters
+    assert [m.document_id for m in matcher.match([near, hit])] == ["h"]
+
+
+# --- explanations and snippets ------------------------------------------------------------
+
+
+def test_match_explains_alert_councils_terms_and_snippet() -> None:
+    spec = alert(42, "(payment OR refund) apolog* -parking", councils=frozenset({NORFOLK, LEEDS}))
+    (found,) = Matcher([spec]).match([DECISION])
+    assert found.councils == (NORFOLK,)
+    assert found.terms == ("payment", "apolog*")
+    assert found.query == "(payment OR refund) AND apolog* AND NOT parking"
+    assert "[apologise]" in found.highlighted()
+    assert "[payment]" in found.highlighted()
+    assert found.highlighted("<mark>", "</mark>").count("<mark>") == 2
+    text = found.explain()
+    assert text.splitlines()[0] == "alert 42 matched document 24-001-234"
+    assert f"councils: {NORFOLK}" in text
+    assert "terms found: payment, apolog*" in text
+    assert "snippet: " in text and "[payment]" in text
+
+
+def test_snippet_spans_are_segments_with_highlights_and_collapsed_whitespace() -> None:
+    (found,) = Matcher([alert(1, '"annual reviews" OR distress')]).match([DECISION])
+    spans = found.snippet_spans
+    assert [text for text, hit in spans if hit] == ["distress", "annual reviews"]
+    assert found.snippet == "".join(text for text, _ in spans)
+    # The line break between the two sentences became one space.
+    assert "distress caused. It will also review how it tracks annual reviews" in found.snippet
+
+
+def test_snippet_without_terms_starts_the_text_after_the_title() -> None:
+    (found,) = Matcher([alert(1, councils=frozenset({NORFOLK}))]).match([DECISION])
+    assert found.terms == ()
+    assert found.snippet.startswith("Mr C complained")
+    assert not any(hit for _, hit in found.snippet_spans)
+    assert "councils: " + NORFOLK in found.explain()
+
+
+def test_snippet_window_goes_where_the_terms_are_densest() -> None:
+    filler = "The officer wrote a letter. " * 40
+    body = filler + "The adoption panel delayed the adoption order. " + filler
+    spans = snippet_spans(document_tokens(doc("d", body)), parse_query("adoption").terms())
+    assert [t for t, hit in spans if hit] == ["adoption", "adoption"]
+    assert spans[0] == ("… ", False)
+    assert spans[-1] == (" …", False)
+
+
+def test_snippet_keeps_a_phrase_whole_at_the_window_edge() -> None:
+    body = " ".join(["word"] * 5) + " care order " + " ".join(["word"] * 5)
+    spans = snippet_spans(document_tokens(doc("d", body)), parse_query('"care order"').terms(), 6)
+    assert [t for t, hit in spans if hit] == ["care order"]
+
+
+def test_not_only_alert_explains_itself() -> None:
+    (found,) = Matcher([alert(1, "-parking", kinds=frozenset({"decision"}))]).match([DECISION])
+    assert found.terms == ()
+    assert "terms found: none (matched by NOT terms alone)" in found.explain()
+
+
+def test_snippets_are_shared_between_alerts_with_the_same_terms() -> None:
+    found = Matcher([alert(1, "payment"), alert(2, "payments council")]).match([DECISION])
+    assert found[0].snippet_spans != found[1].snippet_spans  # different terms highlighted
+    again = Matcher([alert(1, "payment"), alert(2, "payment")]).match([DECISION])
+    assert again[0].snippet_spans is again[1].snippet_spans
+
+
+# --- property: the matcher equals brute force ----------------------------------------------
+
+WORDS = ["payment", "payments", "paid", "adoption", "adopted", "care", "order", "delay", "fine"]
+COUNCILS = ["A", "B", "C", "D"]
+KINDS = ["decision", "news"]
+OUTCOMES = ["upheld", "not upheld"]
+CATEGORIES = ["Education", "Housing"]
+SOURCES = ["lgsco", "paper"]
+
+leaf = st.one_of(
+    st.sampled_from(WORDS),
+    st.sampled_from(["pa*", "pay*", "adopt*", "ord*", "adoptio*"]),
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=3).map(lambda ws: f'"{" ".join(ws)}"'),
+)
+query_text = st.recursive(
+    leaf,
+    lambda inner: st.one_of(
+        inner.map(lambda x: f"-({x})"),
+        st.lists(inner, min_size=2, max_size=3).map(lambda xs: " ".join(f"({x})" for x in xs)),
+        st.lists(inner, min_size=2, max_size=3).map(lambda xs: " OR ".join(f"({x})" for x in xs)),
+    ),
+    max_leaves=5,
+)
+
+
+def subset(items: list[str]) -> st.SearchStrategy[frozenset[str]]:
+    # Mostly "any", sometimes a filter: as in real subscriptions.
+    return st.one_of(st.just(frozenset()), st.frozensets(st.sampled_from(items), max_size=2))
+
+
+@st.composite
+def alert_lists(draw: st.DrawFn) -> list[AlertSpec]:
+    n = draw(st.integers(0, 12))
+    return [
+        AlertSpec(
+            i,
+            councils=draw(subset(COUNCILS)),
+            query=draw(st.none() | query_text.map(lambda t: parse_query(t, allow_only_not=True))),
+            kinds=draw(subset(KINDS)),
+            outcomes=draw(subset(OUTCOMES)),
+            categories=draw(subset(CATEGORIES)),
+            sources=draw(subset(SOURCES)),
+        )
+        for i in range(n)
+    ]
+
+
+@st.composite
+def doc_lists(draw: st.DrawFn) -> list[MatchDocument]:
+    n = draw(st.integers(0, 5))
+    text = st.lists(st.sampled_from([*WORDS, "the", "council", "Adoptions", "PAY"]), max_size=15)
+    return [
+        MatchDocument(
+            f"d{i}",
+            draw(st.sampled_from(KINDS)),
+            draw(st.sampled_from(SOURCES)),
+            " ".join(draw(text)),
+            " ".join(draw(text)),
+            draw(st.frozensets(st.sampled_from(COUNCILS), max_size=2)),
+            draw(st.none() | st.sampled_from(OUTCOMES)),
+            draw(st.none() | st.sampled_from(CATEGORIES)),
+        )
+        for i in range(n)
+    ]
+
+
+@settings(max_examples=120, deadline=None)
+@given(alerts=alert_lists(), docs=doc_lists(), prefix_len=st.integers(2, 6))
+def test_matcher_equals_brute_force(
+    alerts: list[AlertSpec], docs: list[MatchDocument], prefix_len: int
+) -> None:
+    expected = brute_force(alerts, docs)
+    assert Matcher(alerts, prefix_len=prefix_len).match(docs) == expected
+    learned = key_cost_from_documents(docs, prefix_len)
+    assert Matcher(alerts, key_cost=learned, prefix_len=prefix_len).match(docs) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    alerts=alert_lists(),
+    more=alert_lists(),
+    docs=doc_lists(),
+    drop=st.lists(st.integers(0, 12), max_size=6),
+)
+def test_matcher_after_adds_and_removes_equals_brute_force(
+    alerts: list[AlertSpec], more: list[AlertSpec], docs: list[MatchDocument], drop: list[int]
+) -> None:
+    matcher = Matcher(alerts)
+    for ident in drop:
+        matcher.remove(ident)
+    for spec in more[::2]:  # same ids as some earlier alerts: replacements
+        matcher.add(spec)
+    assert matcher.match(docs) == brute_force(matcher.alerts, docs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(alerts=alert_lists(), docs=doc_lists())
+def test_every_match_is_explained_by_its_terms_and_councils(
+    alerts: list[AlertSpec], docs: list[MatchDocument]
+) -> None:
+    by_id = {a.id: a for a in alerts}
+    by_doc = {d.id: d for d in docs}
+    for m in Matcher(alerts).match(docs):
+        spec, found = by_id[m.alert_id], by_doc[m.document_id]
+        assert set(m.councils) == (spec.councils & found.councils if spec.councils else set())
+        tokens = document_tokens(found)
+        for term in spec.query.terms() if spec.query else ():
+            assert (str(term) in m.terms) is term.matches(tokens)
+        highlighted = {t.casefold() for t, hit in m.snippet_spans if hit}
+        assert all(h.strip() for h in highlighted)
+        assert isinstance(m, Match)
