@@ -45,7 +45,7 @@ TRACKING_PREFIXES: tuple[str, ...] = ("utm_", "at_", "pk_", "mtm_")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Reach-style AMP copy: the article URL plus ".amp" (…-28765432.amp)
-_AMP_SUFFIX = re.compile(r"\.amp$", re.IGNORECASE)
+_AMP_SUFFIX = re.compile(r"(?:\.amp)+$", re.IGNORECASE)
 
 
 def _is_tracking(name: str, value: str) -> bool:
