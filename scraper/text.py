@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import lxml.html
+from lxml import etree
 from lxml.etree import _Element
 
 __all__ = [
@@ -94,8 +95,12 @@ def sniff_encoding(content: bytes) -> str:
 def parse_html(content: bytes) -> _Element:
     """Parse raw page bytes into an lxml tree, decoding by :func:`sniff_encoding`."""
     parser = lxml.html.HTMLParser(encoding=sniff_encoding(content), remove_comments=True)
-    root = lxml.html.document_fromstring(content or b"<html></html>", parser=parser)
-    return root
+    try:
+        return lxml.html.document_fromstring(content, parser=parser)
+    except (etree.ParserError, ValueError):
+        # Nothing parseable (empty, whitespace, a stray byte): an empty page, not a crash, so
+        # the source parser reports what is missing.
+        return lxml.html.document_fromstring(b"<html><body></body></html>")
 
 
 def _hidden(element: _Element) -> bool:

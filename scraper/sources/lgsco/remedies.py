@@ -18,8 +18,9 @@ _AMOUNT = re.compile(r"(?:£|\bGBP\s?)(?P<amount>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P
 _PAYMENT_WORD = re.compile(r"\b(?:pay|pays|paying|payment|paid|refund|reimburse|remit)", re.I)
 # A person or group named right before the sum: "pay Mr Q £700", "refund Mrs B a further £90".
 _PAYER_VERB_RECIPIENT = re.compile(
-    r"\b(?:pay|refund|reimburse)\s+(?P<recipient>(?!a\b|an\b|the\s+sum\b)[\w'\u2019]+"
-    r"(?:\s+(?!a\b|an\b)[\w'\u2019]+){0,5}?)\s+"
+    # The articles are matched case-sensitively: "Mrs A" is a person, "a further" is not.
+    r"\b(?:pay|refund|reimburse)\s+(?P<recipient>(?!(?-i:a|an)\b|the\s+sum\b)[\w'\u2019]+"
+    r"(?:\s+(?!(?-i:a|an)\b)[\w'\u2019]+){0,5}?)\s+"
     r"(?:(?:a|an)\s+(?:further|total\s+of|additional|symbolic\s+payment\s+of|payment\s+of|sum\s+of)"
     r"\s+|the\s+sum\s+of\s+)?$",
     re.I,
