@@ -138,6 +138,16 @@ class WebConfig(_Section):
     _check_base = field_validator("base_url")(_check_http_url)
 
 
+class CouncilsConfig(_Section):
+    # Councils imported by `councilwatch councils update`, merged over the built-in register.
+    register_file: Path = Path("var/councils.json")
+    # mySociety's UK local authority register (CSV), the default source of updates.
+    update_url: str = (
+        "https://pages.mysociety.org/uk_local_authority_names_and_codes/data/"
+        "uk_la_past_current/latest/uk_local_authorities.csv"
+    )
+
+
 class ServiceConfig(_Section):
     timezone: str = "Europe/London"
     shutdown_grace_seconds: float = Field(30.0, ge=0)
@@ -157,6 +167,7 @@ class Settings(_Section):
     mail: MailConfig = MailConfig()
     digest: DigestConfig = DigestConfig()
     web: WebConfig = WebConfig()
+    councils: CouncilsConfig = CouncilsConfig()
     service: ServiceConfig = ServiceConfig()
     secrets: Secrets = Secrets()
     source_file: Path | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -11,6 +12,9 @@ from councilwatch.config import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from alerts.councils import Register
+    from scraper.fetch import Clock, PoliteClient
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -18,8 +22,17 @@ def utcnow() -> datetime:
 
 @dataclass
 class Runtime:
+    """Everything a command or job needs, made once per process and passed down.
+
+    ``now`` and ``fetch_clock`` are injectable so tests drive time; ``fetch_transport`` lets
+    a test route the HTTP client elsewhere (the suites use a real local server instead).
+    """
+
     settings: Settings
+    now: Callable[[], datetime] = utcnow
+    fetch_clock: Clock | None = None
     _engine: Engine | None = field(default=None, repr=False)
+    _register: Register | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
@@ -36,6 +49,25 @@ class Runtime:
 
         ensure_current(self.engine)
         return self.engine
+
+    @property
+    def register(self) -> Register:
+        if self._register is None:
+            from councilwatch.councils import load_register
+
+            self._register = load_register(self.settings)
+        return self._register
+
+    def client(self) -> PoliteClient:
+        """A polite HTTP client whose per-URL state lives in the database."""
+        from councilwatch.fetching import DatabaseFetchStateStore, client_options
+        from scraper.fetch import PoliteClient
+
+        return PoliteClient(
+            client_options(self.settings.http),
+            state=DatabaseFetchStateStore(self.migrated_engine(), self.now),
+            clock=self.fetch_clock,
+        )
 
     def close(self) -> None:
         if self._engine is not None:

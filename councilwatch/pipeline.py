@@ -1,0 +1,154 @@
+"""One pipeline per fetch run: ingest -> recognise councils -> match alerts -> queue matches.
+
+An exception in one document is logged with its URL and skipped; the rest of the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from alerts.councils import Register, classify_organisation, find_councils
+from alerts.documents import AlertSpec, MatchDocument
+from alerts.matcher import Matcher
+from alerts.query import parse_query
+from councilwatch.errors import CouncilwatchError
+from db.ingest import DocumentRecord, UpsertResult, upsert_documents
+from db.matches import CouncilTag, NewMatch, add_matches, set_document_councils
+from db.models_delivery import Alert
+from db.subscriptions import active_alerts
+
+log = logging.getLogger("councilwatch.pipeline")
+
+# How much of a long document the recogniser reads: council names in a decision or story
+# appear early, and reading whole 50 KB pages for every document buys little.
+RECOGNISE_CHARS = 20_000
+
+
+@dataclass
+class PipelineReport:
+    upsert: UpsertResult
+    tagged: int = 0
+    matches: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.upsert.summary()}, {self.tagged} council tags, {self.matches} alert matches"
+            + (f", {len(self.skipped)} skipped" if self.skipped else "")
+        )
+
+
+def councils_of(record: DocumentRecord, register: Register) -> list[CouncilTag]:
+    tags: dict[str, CouncilTag] = {}
+    if record.organisation:
+        org = classify_organisation(record.organisation, register)
+        if org.council_id:
+            tags[org.council_id] = CouncilTag(org.council_id, record.organisation, 1.0)
+    text = "\n".join(part for part in (record.title, record.summary, record.body) if part)
+    for mention in find_councils(text[:RECOGNISE_CHARS], register):
+        if mention.council_id not in tags:
+            tags[mention.council_id] = CouncilTag(
+                mention.council_id, mention.matched_text, mention.confidence
+            )
+    return list(tags.values())
+
+
+def alert_spec(alert: Alert, register: Register) -> AlertSpec:
+    """The matcher's view of a stored alert: councils expanded now, so successors and
+    councils added to a county later are followed."""
+    councils = set(register.expand(alert.councils, county_wide=False))
+    if alert.counties:
+        councils |= register.expand(alert.counties, county_wide=True)
+    return AlertSpec(
+        id=alert.id or 0,
+        councils=frozenset(councils),
+        query=parse_query(alert.query) if alert.query else None,
+        kinds=frozenset(alert.kinds),
+        outcomes=frozenset(alert.outcomes),
+        categories=frozenset(alert.categories),
+        sources=frozenset(alert.sources),
+    )
+
+
+def build_matcher(engine: Engine, register: Register) -> tuple[Matcher, dict[int, Alert]]:
+    alerts = {alert.id or 0: alert for alert in active_alerts(engine)}
+    specs = []
+    for alert in alerts.values():
+        try:
+            specs.append(alert_spec(alert, register))
+        except CouncilwatchError as exc:  # a council removed from the register, a bad query
+            log.warning("alert %s (%s) cannot be matched: %s", alert.id, alert.name, exc)
+    return Matcher(specs), alerts
+
+
+def process(
+    engine: Engine,
+    records: Sequence[DocumentRecord],
+    *,
+    register: Register,
+    now: datetime,
+    backfill: bool = False,
+) -> PipelineReport:
+    """Store the documents, tag their councils, and record which alerts the new ones match."""
+    result = upsert_documents(engine, records, now=now, backfill=backfill)
+    report = PipelineReport(result)
+    touched = set(result.inserted) | set(result.updated)
+    tags: dict[int, list[CouncilTag]] = {}
+    docs: list[MatchDocument] = []
+    new = set(result.inserted)
+    for record in records:
+        doc_id = result.ids.get(record.key)
+        if doc_id is None or doc_id not in touched:
+            continue
+        try:
+            tags[doc_id] = councils_of(record, register)
+            if doc_id in new:
+                docs.append(_match_document(doc_id, record, tags[doc_id]))
+        except Exception:  # one bad document must not lose the run
+            log.exception("skipped document %s while recognising councils", record.url)
+            report.skipped.append(record.url)
+    report.tagged = set_document_councils(engine, tags)
+    if docs:
+        matcher, alerts = build_matcher(engine, register)
+        if len(matcher):
+            found = [
+                NewMatch(
+                    alert_id=int(m.alert_id),
+                    subscriber_id=alerts[int(m.alert_id)].subscriber_id,
+                    document_id=int(m.document_id),
+                    backfill=backfill,
+                    councils=m.councils,
+                    terms=m.terms,
+                    snippet=m.highlighted(),
+                )
+                for m in matcher.match(docs)
+                # Only documents first seen after the alert was made are news to it.
+                if _created_before(alerts[int(m.alert_id)], now)
+            ]
+            report.matches = add_matches(engine, found, now=now)
+    return report
+
+
+def _created_before(alert: Alert, now: datetime) -> bool:
+    created = alert.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=now.tzinfo)
+    return created <= now
+
+
+def _match_document(doc_id: int, record: DocumentRecord, tags: list[CouncilTag]) -> MatchDocument:
+    return MatchDocument(
+        id=doc_id,
+        kind=record.kind,
+        source=record.source,
+        title=record.title,
+        text="\n".join(part for part in (record.summary, record.body) if part),
+        councils=frozenset(tag.council_id for tag in tags),
+        outcome=record.outcome,
+        category=record.category,
+    )
