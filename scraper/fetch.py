@@ -24,8 +24,10 @@ Exceptions (every one carries ``.url``)::
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
+import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -61,6 +63,7 @@ __all__ = [
     "ResponseTooLarge",
     "RetriesExhausted",
     "SystemClock",
+    "declared_charset",
 ]
 
 logger = logging.getLogger("scraper.fetch")
@@ -72,6 +75,7 @@ ROBOTS_MAX_REDIRECTS = 5  # RFC 9309 2.3.1.2
 SMALL_ERROR_BODY_BYTES = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
+_CHARSET = re.compile(r';\s*charset\s*=\s*["\x27]?([^"\x27;\s]+)', re.IGNORECASE)
 # Failures worth another attempt; anything else from httpx is a bug, not bad luck.
 _TRANSIENT_ERRORS = (
     httpx.TimeoutException,
@@ -274,11 +278,10 @@ class PoliteClient:
 
     def _get(self, url: str, *, conditional: bool, headers: Mapping[str, str]) -> Response:
         _check_url(url)
-        current, moved_to = self._follow_stored_moves(url)
+        current, moved_to, previous = self._follow_stored_moves(url)
         visited = {current}
         hops = 0
         while True:
-            previous = self._state.get_state(current)
             answer = self._exchange(current, self._request_headers(previous, conditional, headers))
             status = answer.status
             if status in REDIRECT_STATUSES:
@@ -295,19 +298,19 @@ class PoliteClient:
                     )
                 visited.add(target)
                 current = target
+                previous = self._state.get_state(current)
                 continue
             if status == 304:
                 self._remember(current, previous, last_status=304, answer=answer)
                 self._host_stats(current).not_modified += 1
             elif 200 <= status < 300:
-                self._state.put_state(
-                    current,
-                    UrlState(
-                        etag=answer.headers.get("ETag"),
-                        last_modified=answer.headers.get("Last-Modified"),
-                        last_status=status,
-                    ),
+                fresh = UrlState(
+                    etag=answer.headers.get("ETag"),
+                    last_modified=answer.headers.get("Last-Modified"),
+                    last_status=status,
                 )
+                if fresh != previous:  # a store may be a database: no write when unchanged
+                    self._state.put_state(current, fresh)
             else:
                 self._remember(current, previous, last_status=status, gone=status == 410)
                 error = GoneError if status == 410 else HttpStatusError
@@ -325,8 +328,11 @@ class PoliteClient:
 
     # -- state -------------------------------------------------------------------------------
 
-    def _follow_stored_moves(self, url: str) -> tuple[str, str | None]:
-        """Where earlier 301/308s say ``url`` now lives; raises GoneError for a known 410."""
+    def _follow_stored_moves(self, url: str) -> tuple[str, str | None, UrlState | None]:
+        """Where earlier 301/308s say ``url`` now lives, and that URL's state.
+
+        Raises GoneError for a URL an earlier fetch found gone.
+        """
         current, moved_to, seen = url, None, {url}
         while True:
             state = self._state.get_state(current)
@@ -335,7 +341,7 @@ class PoliteClient:
             target = state.moved_to if state is not None else None
             # A cycle in the store (a site moved a page back) is broken by asking again.
             if target is None or target in seen or len(seen) > self.options.max_redirects:
-                return current, moved_to
+                return current, moved_to, state
             current = moved_to = target
             seen.add(target)
 
@@ -365,16 +371,15 @@ class PoliteClient:
         """Store the outcome, keeping the validators already known unless the answer has new."""
         old = previous or UrlState()
         fresh = answer.headers if answer is not None else httpx.Headers()
-        self._state.put_state(
-            url,
-            UrlState(
-                etag=fresh.get("ETag", old.etag),
-                last_modified=fresh.get("Last-Modified", old.last_modified),
-                last_status=last_status,
-                moved_to=moved_to,
-                gone=gone,
-            ),
+        state = UrlState(
+            etag=fresh.get("ETag", old.etag),
+            last_modified=fresh.get("Last-Modified", old.last_modified),
+            last_status=last_status,
+            moved_to=moved_to,
+            gone=gone,
         )
+        if state != previous:
+            self._state.put_state(url, state)
 
     # -- one URL, with robots, pacing and retries --------------------------------------------
 
@@ -470,7 +475,7 @@ class PoliteClient:
                     status=status,
                     headers=response.headers,
                     content=content,
-                    charset=response.charset_encoding,
+                    charset=declared_charset(response.headers.get("Content-Type")),
                 )
         except httpx.HTTPError as exc:
             status = type(exc).__name__
@@ -546,12 +551,32 @@ class PoliteClient:
 
 
 def _check_url(url: str) -> None:
+    problem = _url_problem(url)
+    if problem is not None:
+        raise InvalidUrl(problem, url=url)
+
+
+@functools.lru_cache(maxsize=4096)  # sources ask the same URLs run after run
+def _url_problem(url: str) -> str | None:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise InvalidUrl(f"invalid URL ({exc})", url=url) from exc
+        return f"invalid URL ({exc})"
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidUrl("not an absolute http(s) URL", url=url)
+        return "not an absolute http(s) URL"
+    return None
+
+
+def declared_charset(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type value, lower-cased; None when not declared.
+
+    A small regex rather than httpx's ``charset_encoding`` (email.message parsing), which cost
+    a tenth of a local request.
+    """
+    if not content_type:
+        return None
+    match = _CHARSET.search(content_type)
+    return match.group(1).lower() if match else None
 
 
 def _content_length(response: httpx.Response) -> int | None:

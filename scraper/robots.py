@@ -8,6 +8,7 @@ asked again.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from scraper.politeness import Clock
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 2.5: parse at least 500 KiB; ignore the rest
 
 
+@functools.lru_cache(maxsize=4096)  # asked several times per request, for few distinct URLs
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of an absolute URL, lower-cased: the unit of robots and pacing."""
     parts = urlsplit(url)

@@ -15,6 +15,7 @@ from scraper.fetch import (
     InvalidUrl,
     RedirectError,
     ResponseTooLarge,
+    declared_charset,
 )
 from scraper.fetch_state import MemoryFetchStateStore, UrlState
 from tests.testweb import (
@@ -334,3 +335,40 @@ def test_memory_store_copies_state() -> None:
     fetched.gone = True
     assert store.get_state("http://x/") == UrlState(etag='"a"')
     assert store.get_state("http://y/") is None
+
+
+class CountingStore(MemoryFetchStateStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def put_state(self, url: str, state: UrlState) -> None:
+        self.writes += 1
+        super().put_state(url, state)
+
+
+def test_store_is_written_only_when_state_changes(testweb: LocalWeb, clock: FakeClock) -> None:
+    store = CountingStore()
+    testweb.route("/listing", body=b"same")
+    with make_client(clock, state=store) as client:
+        for _ in range(3):
+            client.get(testweb.url("/listing"))
+        assert store.writes == 1
+        testweb.route("/listing", body=b"now tagged", etag='"t"')
+        client.get(testweb.url("/listing"))
+    assert store.writes == 2
+
+
+@pytest.mark.parametrize(
+    ("content_type", "charset"),
+    [
+        ("text/html; charset=windows-1252", "windows-1252"),
+        ('text/html;charset="UTF-8"', "utf-8"),
+        ("text/plain; format=flowed; Charset=ISO-8859-1", "iso-8859-1"),
+        ("text/html", None),
+        ("text/html; charset=", None),
+        (None, None),
+    ],
+)
+def test_declared_charset(content_type: str | None, charset: str | None) -> None:
+    assert declared_charset(content_type) == charset

@@ -14,7 +14,10 @@ One server runs for the whole session; the ``testweb`` fixture resets it before 
 Unrouted paths answer 404 (so robots.txt means "allow all" until ``robots()`` is called).
 A route answers conditional requests for real: ``etag`` / ``last_modified`` give 304s.
 Fixtures: ``testweb`` (the server), ``fake_clock`` (a :class:`FakeClock`), ``testweb_client``
-(a :class:`~scraper.fetch.PoliteClient` on the fake clock, so politeness costs no wall time).
+(a :class:`~scraper.fetch.PoliteClient` on the fake clock, so politeness costs no wall time);
+``make_client(clock, **options)`` builds one with other options. Until ``tests/conftest.py``
+lists ``tests.testweb`` in ``pytest_plugins``, import the fixtures by their function names
+(``testweb_fixture``, ``testweb_server_fixture``, ...) into the test module.
 """
 
 from __future__ import annotations
