@@ -18,13 +18,7 @@ from scraper.fetch import (
     declared_charset,
 )
 from scraper.fetch_state import MemoryFetchStateStore, UrlState
-from tests.testweb import (
-    FakeClock,
-    LocalWeb,
-    make_client,
-    testweb_fixture,  # noqa: F401  (fixtures, until tests/conftest.py registers tests.testweb)
-    testweb_server_fixture,  # noqa: F401
-)
+from tests.testweb import FakeClock, LocalWeb, make_client
 
 PAGE = b"<html><body><h1>Complaint about Leeds City Council</h1></body></html>"
 # cp1252 bytes: a pound sign is 0xA3, which is not valid UTF-8 on its own.

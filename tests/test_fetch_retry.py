@@ -13,15 +13,7 @@ import pytest
 
 from scraper.fetch import ConnectError, FetchTimeout, HttpStatusError, RetriesExhausted
 from scraper.http_retry import backoff_seconds, parse_http_date, retry_after_seconds
-from tests.testweb import (
-    FakeClock,
-    LocalWeb,
-    Reply,
-    Request,
-    make_client,
-    testweb_fixture,  # noqa: F401  (fixtures, until tests/conftest.py registers tests.testweb)
-    testweb_server_fixture,  # noqa: F401
-)
+from tests.testweb import FakeClock, LocalWeb, Reply, Request, make_client
 
 
 class FixedRandom(random.Random):

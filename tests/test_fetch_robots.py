@@ -9,13 +9,7 @@ import pytest
 
 from scraper.fetch import DisallowedByRobots
 from scraper.politeness import HostPacer
-from tests.testweb import (
-    FakeClock,
-    LocalWeb,
-    make_client,
-    testweb_fixture,  # noqa: F401  (fixtures, until tests/conftest.py registers tests.testweb)
-    testweb_server_fixture,  # noqa: F401
-)
+from tests.testweb import FakeClock, LocalWeb, make_client
 
 ROBOTS = "User-agent: *\nDisallow: /private\n"
 

@@ -10,13 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.testweb import (
-    LocalWeb,
-    Reply,
-    Request,
-    testweb_fixture,  # noqa: F401  (fixtures, until tests/conftest.py registers tests.testweb)
-    testweb_server_fixture,  # noqa: F401
-)
+from scraper.fetch import PoliteClient
+from tests.testweb import FakeClock, LocalWeb, Reply, Request
 
 
 @pytest.fixture
@@ -161,3 +156,12 @@ def test_robots_is_plain_text(testweb: LocalWeb, http: httpx.Client) -> None:
     robots = http.get(testweb.url("/robots.txt"))
     assert robots.headers["content-type"] == "text/plain"
     assert "Disallow: /private" in robots.text
+
+
+def test_client_fixture_waits_on_the_fake_clock(
+    testweb: LocalWeb, testweb_client: PoliteClient, fake_clock: FakeClock
+) -> None:
+    testweb.route("/a", body=b"a")
+    for _ in range(2):
+        assert testweb_client.get(testweb.url("/a")).content == b"a"
+    assert fake_clock.sleeps == [1.0, 1.0]  # after robots.txt, then between the two pages

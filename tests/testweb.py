@@ -15,9 +15,7 @@ Unrouted paths answer 404 (so robots.txt means "allow all" until ``robots()`` is
 A route answers conditional requests for real: ``etag`` / ``last_modified`` give 304s.
 Fixtures: ``testweb`` (the server), ``fake_clock`` (a :class:`FakeClock`), ``testweb_client``
 (a :class:`~scraper.fetch.PoliteClient` on the fake clock, so politeness costs no wall time);
-``make_client(clock, **options)`` builds one with other options. Until ``tests/conftest.py``
-lists ``tests.testweb`` in ``pytest_plugins``, import the fixtures by their function names
-(``testweb_fixture``, ``testweb_server_fixture``, ...) into the test module.
+``make_client(clock, **options)`` builds one with other options.
 """
 
 from __future__ import annotations
@@ -408,8 +406,8 @@ def make_client(
 # -- pytest fixtures (register with pytest_plugins = ["tests.testweb"]) --------------------------
 
 
-# Named fixtures, so a test module can import them (before conftest registers this module)
-# without its parameters shadowing the imported names.
+# Fixtures carry explicit names so a module that imports them (a bench, another plugin)
+# never has test parameters shadowing the imported functions.
 @pytest.fixture(scope="session", name="testweb_server")
 def testweb_server_fixture() -> Iterator[LocalWeb]:
     web = LocalWeb().start()
