@@ -1,0 +1,162 @@
+"""The outbox: rendered emails waiting to be sent, claimed by senders with a lease.
+
+A row is enqueued once per idempotency key (in the same transaction as the ledger rows that
+say what it carries). Senders claim due rows with a lease: PostgreSQL skips rows another
+sender holds (FOR UPDATE SKIP LOCKED); SQLite serialises claimers with BEGIN IMMEDIATE. A
+sender that dies leaves its rows to be claimed again when the lease runs out.
+
+The one gap no outbox closes: a sender that dies after the mail server accepted a message but
+before `mark_sent` committed sends that message again after the lease (same Message-ID, so
+most clients show it once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from db.engine import read_connection, write_transaction
+from db.models_delivery import OutboxMessage
+
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    idempotency_key: str
+    message_id: str
+    kind: str
+    to_address: str
+    subject: str
+    message: str
+    subscriber_id: int | None = None
+
+
+def enqueue(connection: Connection, outgoing: OutgoingMessage, *, now: datetime) -> int | None:
+    """Add a message inside the caller's transaction; None when the key was queued before."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(_OUTBOX)
+        .values(
+            idempotency_key=outgoing.idempotency_key,
+            message_id=outgoing.message_id,
+            kind=outgoing.kind,
+            subscriber_id=outgoing.subscriber_id,
+            to_address=outgoing.to_address,
+            subject=outgoing.subject[:500],
+            message=outgoing.message,
+            status="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(_OUTBOX.c.id)
+    )
+    row = connection.execute(stmt).first()
+    return int(row.id) if row is not None else None
+
+
+def enqueue_one(engine: Engine, outgoing: OutgoingMessage, *, now: datetime) -> int | None:
+    with write_transaction(engine) as connection:
+        return enqueue(connection, outgoing, now=now)
+
+
+def claim(
+    engine: Engine, *, worker: str, now: datetime, lease_seconds: float, limit: int = 50
+) -> list[OutboxMessage]:
+    """Claim up to ``limit`` due rows for ``worker`` until the lease runs out."""
+    due = (
+        select(_OUTBOX.c.id)
+        .where(
+            _OUTBOX.c.status == "pending",
+            _OUTBOX.c.next_attempt_at <= now,
+            (_OUTBOX.c.lease_until.is_(None)) | (_OUTBOX.c.lease_until < now),
+        )
+        .order_by(_OUTBOX.c.id)
+        .limit(limit)
+    )
+    with write_transaction(engine) as connection:
+        if connection.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        stmt = (
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id.in_(due.scalar_subquery()))
+            .values(
+                claimed_by=worker,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=_OUTBOX.c.attempts + 1,
+            )
+            .returning(*_OUTBOX.c)
+        )
+        rows = connection.execute(stmt).all()
+    claimed = [OutboxMessage.model_validate(dict(row._mapping)) for row in rows]
+    return sorted(claimed, key=lambda m: m.id or 0)
+
+
+def mark_sent(engine: Engine, outbox_id: int, *, worker: str, now: datetime) -> bool:
+    """Mark a claimed row sent; False when the lease was lost to another sender."""
+    with write_transaction(engine) as connection:
+        result = connection.execute(
+            update(_OUTBOX)
+            .where(
+                _OUTBOX.c.id == outbox_id,
+                _OUTBOX.c.claimed_by == worker,
+                _OUTBOX.c.status == "pending",
+            )
+            .values(status="sent", sent_at=now, lease_until=None, last_error=None)
+        )
+        return result.rowcount == 1
+
+
+def mark_failed(
+    engine: Engine,
+    outbox_id: int,
+    *,
+    worker: str,
+    error: str,
+    retry_at: datetime | None,
+) -> None:
+    """Record a failed attempt: retried at ``retry_at``, or failed for good when None."""
+    values: dict[str, object] = {"last_error": error[:2000], "lease_until": None}
+    if retry_at is None:
+        values["status"] = "failed"
+    else:
+        values["next_attempt_at"] = retry_at
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id == outbox_id, _OUTBOX.c.claimed_by == worker)
+            .values(**values)
+        )
+
+
+def retry_failed(engine: Engine, *, now: datetime) -> int:
+    """Put permanently failed rows back in the queue (an operator's decision)."""
+    with write_transaction(engine) as connection:
+        result = connection.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.status == "failed")
+            .values(status="pending", next_attempt_at=now, lease_until=None)
+        )
+        return int(result.rowcount)
+
+
+def depth(engine: Engine) -> dict[str, int]:
+    """Rows per status (pending, sent, failed)."""
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status)
+        ).all()
+    return {str(status): int(count) for status, count in rows}
+
+
+def pending(engine: Engine, *, limit: int = 100) -> list[OutboxMessage]:
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(_OUTBOX).where(_OUTBOX.c.status != "sent").order_by(_OUTBOX.c.id).limit(limit)
+        ).all()
+    return [OutboxMessage.model_validate(dict(row._mapping)) for row in rows]
