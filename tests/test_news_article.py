@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from councilwatch.errors import ParseError
 from scraper.news import Article, extract_article
 
 PAGES = Path(__file__).parent / "sources" / "news"
@@ -162,3 +163,54 @@ def test_to_json_is_plain_json() -> None:
     data = extract("reach_article").to_json()
     assert json.loads(json.dumps(data)) == data
     assert data["published"] == "2024-03-06T16:12:44+00:00"
+
+
+OVERLAY = (
+    '<div id="sp_message_container_1"><h2>We value your privacy</h2>'
+    "<p>We and our partners use cookies. Accept all cookies or manage your consent.</p></div>"
+)
+
+
+def test_short_story_under_a_consent_overlay_is_not_mistaken_for_a_wall() -> None:
+    body = (
+        OVERLAY
+        + (
+            "<p>Hampshire County Council will close the Winchester recycling centre for two days "
+            "next week while the weighbridge is replaced, and residents are asked to use Alton.</p>"
+        )
+        * 2
+    )
+    page = INLINE.format(title="Recycling centre to close for two days", head="", body=body)
+    article = extract_article(page.encode(), "https://www.hampshirechronicle.co.uk/news/1.x/")
+    assert not article.partial
+    assert "weighbridge is replaced" in article.text
+    assert "privacy" not in article.text
+
+
+def test_wall_without_consent_class_names_is_detected_by_its_wording() -> None:
+    body = (
+        "<div class='interstitial'><h2>Before you continue</h2><p>We use cookies and data to "
+        "deliver and maintain services and to measure audience engagement.</p>"
+        "<p>Accept all cookies to continue to the article.</p></div>"
+    )
+    page = INLINE.format(title="News", head="", body=body)
+    article = extract_article(page.encode(), "https://news.example/story-1")
+    assert article.partial
+    assert article.text == ""
+
+
+def test_script_only_shell_is_partial() -> None:
+    page = (
+        "<html><head><title>Loading</title></head><body><div id='root'></div>"
+        "<script>window.render('story')</script></body></html>"
+    )
+    article = extract_article(page.encode(), "https://news.example/app/story-2")
+    assert article.partial
+    assert article.text == ""
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n"])
+def test_empty_response_is_a_parse_error(content: bytes) -> None:
+    with pytest.raises(ParseError) as caught:
+        extract_article(content, "https://news.example/empty")
+    assert caught.value.field == "html"

@@ -21,8 +21,10 @@ from typing import Any
 
 import lxml.html
 import trafilatura
+from lxml import etree
 from trafilatura.settings import Document
 
+from councilwatch.errors import ParseError
 from scraper.news.jsonld import article_nodes, author_names, first_text
 from scraper.news.ldrs import is_ldrs
 from scraper.news.titles import normalise_title
@@ -116,10 +118,12 @@ class Article:
 
 def extract_article(content: bytes, url: str, *, charset: str | None = None) -> Article:
     """Extract one article page. ``charset``: the HTTP-declared charset, or None to sniff."""
-    tree = lxml.html.document_fromstring(_decode(content, charset))
+    try:
+        tree = lxml.html.document_fromstring(_decode(content, charset))
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"{url}: not an HTML page: {exc}", url=url, field="html") from exc
     nodes = article_nodes(tree)
     node = nodes[0] if nodes else {}
-    page_text = " ".join(tree.text_content().split()).lower()
     paywalled = node.get("isAccessibleForFree") in (False, "false", "False")
 
     page_canonical = _attr(tree, "//link[@rel='canonical']/@href") or _meta(tree, "og:url")
@@ -135,6 +139,9 @@ def extract_article(content: bytes, url: str, *, charset: str | None = None) -> 
     kind = _node_type(node)
 
     _strip_furniture(tree)
+    # markers are looked for after consent overlays are gone: an overlay drawn over a complete
+    # server-rendered story (Newsquest) is not a wall, a page that is nothing but one is
+    page_text = " ".join(tree.text_content().split()).lower()
     extracted = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -159,7 +166,8 @@ def extract_article(content: bytes, url: str, *, charset: str | None = None) -> 
 
     words = len(text.split())
     walled = any(marker in page_text for marker in _WALL_MARKERS)
-    partial = words < PARTIAL_MAX_WORDS and (walled or paywalled)
+    # no text at all (a script-only shell) is as partial as a wall: use the feed's summary
+    partial = words == 0 or (words < PARTIAL_MAX_WORDS and (walled or paywalled))
     if partial:
         text = ""
     return Article(
