@@ -76,6 +76,10 @@ SMALL_ERROR_BODY_BYTES = 64 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 _CHARSET = re.compile(r';\s*charset\s*=\s*["\x27]?([^"\x27;\s]+)', re.IGNORECASE)
+# The response headers the client itself reads (lower-case, as bytes for a one-pass scan).
+_FIELDS = frozenset(
+    b"content-length content-type date etag last-modified location retry-after".split()
+)
 # Failures worth another attempt; anything else from httpx is a bug, not bad luck.
 _TRANSIENT_ERRORS = (
     httpx.TimeoutException,
@@ -199,6 +203,7 @@ class _Answer:
     url: str
     status: int
     headers: httpx.Headers
+    fields: Mapping[str, str]  # the headers the client itself reads, lower-case names
     content: bytes
     charset: str | None
 
@@ -305,8 +310,8 @@ class PoliteClient:
                 self._host_stats(current).not_modified += 1
             elif 200 <= status < 300:
                 fresh = UrlState(
-                    etag=answer.headers.get("ETag"),
-                    last_modified=answer.headers.get("Last-Modified"),
+                    etag=answer.fields.get("etag"),
+                    last_modified=answer.fields.get("last-modified"),
                     last_status=status,
                 )
                 if fresh != previous:  # a store may be a database: no write when unchanged
@@ -370,10 +375,10 @@ class PoliteClient:
     ) -> None:
         """Store the outcome, keeping the validators already known unless the answer has new."""
         old = previous or UrlState()
-        fresh = answer.headers if answer is not None else httpx.Headers()
+        fresh: Mapping[str, str] = answer.fields if answer is not None else {}
         state = UrlState(
-            etag=fresh.get("ETag", old.etag),
-            last_modified=fresh.get("Last-Modified", old.last_modified),
+            etag=fresh.get("etag", old.etag),
+            last_modified=fresh.get("last-modified", old.last_modified),
             last_status=last_status,
             moved_to=moved_to,
             gone=gone,
@@ -434,8 +439,8 @@ class PoliteClient:
         )
 
     def _retry_delay(self, answer: _Answer, attempt: int) -> float:
-        server_now = parse_http_date(answer.headers.get("Date")) or datetime.now(UTC)
-        asked = retry_after_seconds(answer.headers.get("Retry-After"), now=server_now)
+        server_now = parse_http_date(answer.fields.get("date")) or datetime.now(UTC)
+        asked = retry_after_seconds(answer.fields.get("retry-after"), now=server_now)
         if asked is None:
             return self._backoff(attempt)
         return min(asked, self.options.max_retry_after_seconds)
@@ -463,19 +468,21 @@ class PoliteClient:
         try:
             with self._http.stream("GET", url, headers=headers) as response:
                 status = response.status_code
+                fields = _fields(response.headers)
+                declared = _content_length(fields)
                 if 200 <= status < 300:
-                    content = self._read_capped(response, url)
+                    content = self._read_capped(response, url, declared)
                 else:
                     content = b""
-                    declared = _content_length(response)
                     if declared is not None and declared <= SMALL_ERROR_BODY_BYTES:
                         response.read()  # drained, so the connection goes back to the pool
                 return _Answer(
                     url=url,
                     status=status,
                     headers=response.headers,
+                    fields=fields,
                     content=content,
-                    charset=declared_charset(response.headers.get("Content-Type")),
+                    charset=declared_charset(fields.get("content-type")),
                 )
         except httpx.HTTPError as exc:
             status = type(exc).__name__
@@ -487,9 +494,8 @@ class PoliteClient:
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.info("GET %s %s %.0fms", url, status, elapsed_ms)
 
-    def _read_capped(self, response: httpx.Response, url: str) -> bytes:
+    def _read_capped(self, response: httpx.Response, url: str, declared: int | None) -> bytes:
         limit = self.options.max_response_bytes
-        declared = _content_length(response)
         if declared is not None and declared > limit:
             raise ResponseTooLarge(
                 f"Content-Length {declared} over the {limit}-byte limit",
@@ -510,7 +516,7 @@ class PoliteClient:
         return b"".join(chunks)
 
     def _redirect_target(self, answer: _Answer) -> str:
-        location = answer.headers.get("Location")
+        location = answer.fields.get("location")
         if not location:
             raise RedirectError(f"HTTP {answer.status} without Location", url=answer.url)
         try:
@@ -579,9 +585,20 @@ def declared_charset(content_type: str | None) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _content_length(response: httpx.Response) -> int | None:
+def _fields(headers: httpx.Headers) -> dict[str, str]:
+    """The response headers the client reads, in one pass: each httpx.Headers lookup scans
+    and decodes the whole list, which cost more than the rest of the client's bookkeeping."""
+    picked: dict[str, str] = {}
+    for name, value in headers.raw:
+        lower = name.lower()
+        if lower in _FIELDS:
+            picked[lower.decode("ascii")] = value.decode("latin-1")
+    return picked
+
+
+def _content_length(fields: Mapping[str, str]) -> int | None:
     """Declared Content-Length; None when absent or malformed (the stream check still applies)."""
-    value = response.headers.get("Content-Length", "")
+    value = fields.get("content-length", "")
     return int(value) if value.isdigit() else None
 
 

@@ -7,7 +7,7 @@ implements; :class:`MemoryFetchStateStore` is the dict-backed version for tests 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -41,11 +41,16 @@ class MemoryFetchStateStore:
     def get_state(self, url: str) -> UrlState | None:
         with self._lock:
             state = self._states.get(url)
-        return replace(state) if state is not None else None
+        return _copy(state) if state is not None else None
 
     def put_state(self, url: str, state: UrlState) -> None:
         with self._lock:
-            self._states[url] = replace(state)
+            self._states[url] = _copy(state)
 
     def __len__(self) -> int:
         return len(self._states)
+
+
+def _copy(state: UrlState) -> UrlState:
+    # Spelled out: dataclasses.replace() introspects the fields on every call.
+    return UrlState(state.etag, state.last_modified, state.last_status, state.moved_to, state.gone)
