@@ -108,7 +108,7 @@ class SmtpConfig(_Section):
 class MailConfig(_Section):
     transport: Literal["file", "smtp"] = "file"
     outbox_dir: Path = Path("var/outbox")
-    from_: str = Field("councilwatch <alerts@localhost>", alias="from")
+    from_: str = Field("councilwatch <alerts@councilwatch.invalid>", alias="from")
     operator: str | None = None
     smtp: SmtpConfig = SmtpConfig()
 

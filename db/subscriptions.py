@@ -91,7 +91,9 @@ def subscribe(
             subscriber.status, subscriber.confirmed_at = "active", now
             subscriber.unsubscribed_at = None
         elif subscriber.status == "unsubscribed":
+            # Coming back: a new confirmation, and old links (signed over the token) stop working.
             subscriber.status, subscriber.unsubscribed_at = "pending", None
+            subscriber.token = new_token
         session.flush()
         existing = session.exec(
             select(Alert).where(Alert.subscriber_id == subscriber.id, Alert.name == alert.name)

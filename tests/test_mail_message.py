@@ -169,3 +169,10 @@ def test_invalid_addresses_give_a_clear_error(raw: str, reason: str) -> None:
 def test_two_senders_in_one_sender_field_are_refused() -> None:
     with pytest.raises(SubscriptionError, match="exactly one address"):
         build_message(**message_kwargs(sender="a@councilwatch.example, b@evil.example"))
+
+
+def test_plain_http_unsubscribe_only_for_a_service_on_this_machine() -> None:
+    local = build_message(**message_kwargs(unsubscribe_url="http://127.0.0.1:8080/u/tok"))
+    assert local["List-Unsubscribe"].startswith("<http://127.0.0.1:8080/u/tok>")
+    with pytest.raises(SubscriptionError, match="https"):
+        build_message(**message_kwargs(unsubscribe_url="http://127.0.0.1.evil.example/u/tok"))

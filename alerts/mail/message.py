@@ -116,9 +116,15 @@ def make_message_id(key: str, domain: str) -> str:
 def _check_unsubscribe_url(url: str) -> str:
     check_header_value("unsubscribe_url", url)
     # RFC 8058: the one-click target must be HTTPS; <, > and spaces would break the header.
-    if not url.startswith("https://") or any(c in url for c in "<>, "):
+    # Plain http is accepted only for a service on this machine (the embedded default).
+    if any(c in url for c in "<>, ") or not (
+        url.startswith("https://") or _LOOPBACK_HTTP.match(url)
+    ):
         raise SubscriptionError(f"unsubscribe_url must be an https URL, not {url!r}")
     return url
+
+
+_LOOPBACK_HTTP = re.compile(r"http://(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?/")
 
 
 def _mailto(value: str) -> str:

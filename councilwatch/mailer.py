@@ -1,0 +1,263 @@
+"""Mail wiring: signed links, the confirmation email, and the outbox sender loop."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+from email import message_from_string
+from email.message import EmailMessage
+from email.policy import default as DEFAULT_POLICY
+from email.utils import parseaddr
+
+from sqlalchemy import Engine, update
+
+from alerts.digest import Confirmation
+from alerts.digest.render import render_confirmation
+from alerts.mail.message import build_message, make_message_id
+from alerts.mail.tokens import sign, verify
+from alerts.mail.transports import FileTransport, SmtpTransport, Transport
+from councilwatch.config import Settings
+from councilwatch.errors import (
+    ConfigError,
+    PermanentDeliveryError,
+    SubscriptionError,
+    TransientDeliveryError,
+)
+from councilwatch.runtime import Runtime
+from db import outbox
+from db.engine import write_transaction
+from db.models_delivery import OutboxMessage, Subscriber
+from db.outbox import OutgoingMessage
+
+log = logging.getLogger("councilwatch.mailer")
+
+# Permanent failures in a row after which an address is paused as bouncing.
+BOUNCE_LIMIT = 3
+RETRY_BASE = timedelta(minutes=2)
+RETRY_MAX = timedelta(hours=6)
+MAX_ATTEMPTS = 12
+
+
+def secret(settings: Settings) -> bytes:
+    key = settings.secrets.secret_key
+    if not key:
+        raise ConfigError(
+            "COUNCILWATCH_SECRET_KEY is not set: links in emails are signed with it "
+            "(`make run` creates one under var/)"
+        )
+    return key.encode("utf-8")
+
+
+def link_token(settings: Settings, purpose: str, subscriber: Subscriber) -> str:
+    return sign(secret(settings), purpose, f"{subscriber.id}.{subscriber.token}")
+
+
+def subscriber_id_from_token(settings: Settings, purpose: str, token: str) -> tuple[int, str]:
+    """(subscriber id, subscriber token) from a link token; SubscriptionError when forged."""
+    value = verify(secret(settings), purpose, token)
+    ident, _, raw = value.partition(".")
+    if not ident.isdigit() or not raw:
+        raise SubscriptionError("invalid link token: malformed")
+    return int(ident), raw
+
+
+@dataclass(frozen=True)
+class Links:
+    confirm: str
+    manage: str
+    unsubscribe: str
+    unsubscribe_mailto: str | None
+
+
+def links(settings: Settings, subscriber: Subscriber) -> Links:
+    base = settings.web.base_url.rstrip("/")
+    return Links(
+        confirm=f"{base}/confirm/{link_token(settings, 'confirm', subscriber)}",
+        manage=f"{base}/manage/{link_token(settings, 'manage', subscriber)}",
+        unsubscribe=f"{base}/unsubscribe/{link_token(settings, 'unsubscribe', subscriber)}",
+        unsubscribe_mailto=None,
+    )
+
+
+def mail_domain(settings: Settings) -> str:
+    """The right-hand side of our Message-IDs: the sender's domain when it is a real one."""
+    domain = parseaddr(settings.mail.from_)[1].rpartition("@")[2].lower()
+    labels = domain.split(".")
+    if len(labels) > 1 and labels[-1].isalpha():
+        return domain
+    return "councilwatch.invalid"  # RFC 2606: never a real domain, so never a clash
+
+
+def queue_confirmation(runtime: Runtime, subscriber: Subscriber, alert_names: list[str]) -> bool:
+    """Queue the one confirmation email of a pending address; False if it was queued before."""
+    settings = runtime.settings
+    now = runtime.now()
+    found = links(settings, subscriber)
+    rendered = render_confirmation(
+        Confirmation(
+            subscriber_email=subscriber.email,
+            confirm_url=found.confirm,
+            alert_names=tuple(alert_names),
+            requested_at=now,
+        )
+    )
+    key = f"confirm:{subscriber.id}:{subscriber.token}"
+    message_id = make_message_id(key, mail_domain(settings))
+    msg = build_message(
+        sender=settings.mail.from_,
+        to=subscriber.email,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=message_id,
+        unsubscribe_url=found.unsubscribe,
+        unsubscribe_mailto=found.unsubscribe_mailto,
+        date=now,
+    )
+    queued = outbox.enqueue_one(
+        runtime.migrated_engine(),
+        OutgoingMessage(
+            idempotency_key=key,
+            message_id=message_id,
+            kind="confirm",
+            to_address=subscriber.email,
+            subject=rendered.subject,
+            message=serialise(msg),
+            subscriber_id=subscriber.id,
+        ),
+        now=now,
+    )
+    return queued is not None
+
+
+def serialise(msg: EmailMessage) -> str:
+    return msg.as_string(policy=DEFAULT_POLICY)
+
+
+def deserialise(text: str) -> EmailMessage:
+    parsed = message_from_string(text, _class=EmailMessage, policy=DEFAULT_POLICY)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def make_transport(settings: Settings) -> Transport:
+    mail = settings.mail
+    if mail.transport == "file":
+        return FileTransport(mail.outbox_dir)
+    return SmtpTransport(
+        mail.smtp.host,
+        mail.smtp.port,
+        security=mail.smtp.security,
+        username=mail.smtp.username,
+        password=settings.secrets.smtp_password,
+        timeout=mail.smtp.timeout_seconds,
+    )
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    def line(self) -> str:
+        return f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{random.getrandbits(32):08x}"
+
+
+def send_outbox(
+    runtime: Runtime,
+    transport: Transport | None = None,
+    *,
+    worker: str | None = None,
+    batch: int = 50,
+) -> SendReport:
+    """Claim and send due messages until none are left; failures are recorded, not raised."""
+    engine = runtime.migrated_engine()
+    transport = transport or make_transport(runtime.settings)
+    worker = worker or worker_name()
+    lease = runtime.settings.digest.lease_seconds
+    report = SendReport()
+    with contextlib.ExitStack() as stack:
+        if isinstance(transport, contextlib.AbstractContextManager):
+            stack.enter_context(transport)  # one SMTP connection for the whole batch
+        while rows := outbox.claim(
+            engine, worker=worker, now=runtime.now(), lease_seconds=lease, limit=batch
+        ):
+            for row in rows:
+                _send_one(runtime, engine, transport, row, worker, report)
+    if report.sent or report.failed or report.retrying:
+        log.info("outbox: %s", report.line())
+    return report
+
+
+def _send_one(
+    runtime: Runtime,
+    engine: Engine,
+    transport: Transport,
+    row: OutboxMessage,
+    worker: str,
+    report: SendReport,
+) -> None:
+    row_id = row.id or 0
+    try:
+        transport.send(deserialise(row.message))
+    except TransientDeliveryError as exc:
+        if row.attempts >= MAX_ATTEMPTS:
+            outbox.mark_failed(engine, row_id, worker=worker, error=str(exc), retry_at=None)
+            report.failed += 1
+            return
+        delay = min(RETRY_BASE * 2 ** (row.attempts - 1), RETRY_MAX)
+        outbox.mark_failed(
+            engine, row_id, worker=worker, error=str(exc), retry_at=runtime.now() + delay
+        )
+        report.retrying += 1
+        log.warning("outbox: %s to %s will be retried: %s", row.kind, row.to_address, exc)
+    except PermanentDeliveryError as exc:
+        outbox.mark_failed(engine, row_id, worker=worker, error=str(exc), retry_at=None)
+        report.failed += 1
+        log.error("outbox: %s to %s failed: %s", row.kind, row.to_address, exc)
+        if row.subscriber_id is not None:
+            _count_bounce(engine, row.subscriber_id, str(exc))
+    else:
+        outbox.mark_sent(engine, row_id, worker=worker, now=runtime.now())
+        report.sent += 1
+        if row.subscriber_id is not None:
+            _reset_bounces(engine, row.subscriber_id)
+
+
+_SUBS = Subscriber.__table__  # type: ignore[attr-defined]
+
+
+def _count_bounce(engine: Engine, subscriber_id: int, error: str) -> None:
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(_SUBS)
+            .where(_SUBS.c.id == subscriber_id)
+            .values(failures=_SUBS.c.failures + 1, last_failure=error[:1000])
+        )
+        connection.execute(
+            update(_SUBS)
+            .where(
+                _SUBS.c.id == subscriber_id,
+                _SUBS.c.failures >= BOUNCE_LIMIT,
+                _SUBS.c.status == "active",
+            )
+            .values(status="bouncing")
+        )
+
+
+def _reset_bounces(engine: Engine, subscriber_id: int) -> None:
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(_SUBS)
+            .where(_SUBS.c.id == subscriber_id, _SUBS.c.failures > 0)
+            .values(failures=0)
+        )

@@ -1,0 +1,35 @@
+"""Build a Runtime for tests: a migrated database, file mail under tmp, a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from councilwatch.config import load_settings
+from councilwatch.runtime import Runtime
+
+SECRET = "test-secret-key-0123456789"
+
+
+def make_runtime(
+    database_url: str,
+    tmp_path: Path,
+    *,
+    now: Callable[[], datetime] | None = None,
+    env: Mapping[str, str] | None = None,
+    toml: str = "",
+    **kwargs: Any,
+) -> Runtime:
+    config = tmp_path / "runtime-config.toml"
+    config.write_text(
+        f'[database]\nurl = "{database_url}"\n'
+        f'[mail]\noutbox_dir = "{tmp_path / "outbox"}"\n'
+        f'[councils]\nregister_file = "{tmp_path / "councils.json"}"\n' + toml
+    )
+    settings = load_settings(config, env={"COUNCILWATCH_SECRET_KEY": SECRET, **(env or {})})
+    runtime = Runtime(settings, **kwargs)
+    if now is not None:
+        runtime.now = now
+    return runtime

@@ -1,0 +1,127 @@
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from councilwatch import mailer
+from councilwatch.errors import (
+    ConfigError,
+    PermanentDeliveryError,
+    SubscriptionError,
+    TransientDeliveryError,
+)
+from councilwatch.runtime import Runtime
+from db import outbox
+from db.subscriptions import AlertFields, find_subscriber, subscribe
+from tests.runtimes import make_runtime
+
+NOW = datetime(2026, 11, 2, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def runtime(database_url: str, tmp_path: Path) -> Runtime:
+    return make_runtime(database_url, tmp_path, now=lambda: NOW)
+
+
+def pending_subscriber(runtime: Runtime, email: str = "parent@example.org"):  # type: ignore[no-untyped-def]
+    return subscribe(
+        runtime.migrated_engine(),
+        email=email,
+        new_token="tok-" + email,
+        alert=AlertFields(name="Norfolk"),
+        confirmed=False,
+        now=NOW,
+    ).subscriber
+
+
+def test_confirmation_is_queued_once_and_written_by_the_file_transport(runtime: Runtime) -> None:
+    subscriber = pending_subscriber(runtime)
+    assert mailer.queue_confirmation(runtime, subscriber, ["Norfolk"])
+    assert not mailer.queue_confirmation(runtime, subscriber, ["Norfolk"])
+    report = mailer.send_outbox(runtime)
+    assert (report.sent, report.failed) == (1, 0)
+    [eml] = list(runtime.settings.mail.outbox_dir.glob("*.eml"))
+    text = eml.read_text()
+    assert "To: parent@example.org" in text and "List-Unsubscribe-Post" in text
+    assert mailer.send_outbox(runtime).sent == 0
+    assert outbox.depth(runtime.migrated_engine()) == {"sent": 1}
+
+
+def test_link_tokens_round_trip_and_are_purpose_bound(runtime: Runtime) -> None:
+    subscriber = pending_subscriber(runtime)
+    token = mailer.link_token(runtime.settings, "manage", subscriber)
+    assert mailer.subscriber_id_from_token(runtime.settings, "manage", token) == (
+        subscriber.id,
+        subscriber.token,
+    )
+    with pytest.raises(SubscriptionError):
+        mailer.subscriber_id_from_token(runtime.settings, "unsubscribe", token)
+    with pytest.raises(SubscriptionError):
+        mailer.subscriber_id_from_token(runtime.settings, "manage", token[:-3] + "AAA")
+    found = mailer.links(runtime.settings, subscriber)
+    assert found.manage.startswith("http://127.0.0.1:8080/manage/")
+
+
+def test_missing_secret_is_a_config_error(database_url: str, tmp_path: Path) -> None:
+    runtime = make_runtime(database_url, tmp_path, env={"COUNCILWATCH_SECRET_KEY": ""})
+    with pytest.raises(ConfigError, match="COUNCILWATCH_SECRET_KEY"):
+        mailer.secret(runtime.settings)
+
+
+class Failing:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.calls = 0
+
+    def send(self, msg: EmailMessage) -> None:
+        self.calls += 1
+        raise self.error
+
+
+def test_transient_failures_are_retried_and_permanent_ones_mark_bounces(runtime: Runtime) -> None:
+    engine = runtime.migrated_engine()
+    subscriber = pending_subscriber(runtime)
+    mailer.queue_confirmation(runtime, subscriber, [])
+    report = mailer.send_outbox(runtime, Failing(TransientDeliveryError("421 busy")))
+    assert report.retrying == 1
+    assert outbox.depth(engine) == {"pending": 1}
+    later = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    runtime.now = lambda: later
+    good: list[EmailMessage] = []
+
+    class Good:
+        def send(self, msg: EmailMessage) -> None:
+            good.append(msg)
+
+    assert mailer.send_outbox(runtime, Good()).sent == 1
+    assert good[0]["Subject"] == "Confirm your councilwatch alerts"
+
+    others = [pending_subscriber(runtime, f"gone{n}@example.org") for n in range(1)]
+    for n in range(3):
+        other = others[0]
+        subscribe(
+            engine,
+            email=other.email,
+            new_token="x",
+            alert=AlertFields(name=f"a{n}"),
+            confirmed=True,
+            now=NOW,
+        )
+        outbox.enqueue_one(
+            engine,
+            outbox.OutgoingMessage(
+                idempotency_key=f"k{n}",
+                message_id=f"<k{n}@x>",
+                kind="digest",
+                to_address=other.email,
+                subject="s",
+                message=mailer.serialise(good[0]),
+                subscriber_id=other.id,
+            ),
+            now=later,
+        )
+    report = mailer.send_outbox(runtime, Failing(PermanentDeliveryError("550 no such user")))
+    assert report.failed == 3
+    found = find_subscriber(engine, email="gone0@example.org")
+    assert found is not None and found.status == "bouncing" and found.failures == 3
