@@ -1,5 +1,5 @@
 """Every table module, imported so that SQLModel.metadata knows all tables."""
 
-from db import models, models_delivery, models_service
+from db import lgsco_state, models, models_delivery, models_service
 
-__all__ = ["models", "models_delivery", "models_service"]
+__all__ = ["lgsco_state", "models", "models_delivery", "models_service"]
