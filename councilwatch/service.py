@@ -1,36 +1,318 @@
-"""The long-running service: APScheduler jobs in one process, stopped cleanly by a signal."""
+"""The long-running service: APScheduler 3 jobs in every process, each slot worked once.
+
+Every process keeps its own in-memory job store (a shared job store runs slots twice) and
+adds the jobs from config at start-up. A job first claims its slot in the database; the
+process whose INSERT wins does the work, under a named lock that `councilwatch fetch` and
+`councilwatch digest send` take too. With SQLite (one host) a second service process refuses
+to start; with PostgreSQL any number may run.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import FrameType
+from typing import Any
 
+from councilwatch.config import Settings
+from councilwatch.errors import StorageError
 from councilwatch.runtime import Runtime
+from councilwatch.schedule import Schedule, daily, interval, parse_schedule, weekly
 
 log = logging.getLogger("councilwatch.service")
 
 
-def run_service(runtime: Runtime, *, stop: threading.Event | None = None) -> None:
-    from apscheduler.schedulers.background import BackgroundScheduler
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    schedule: Schedule
+    run: Callable[[Runtime], object]
+    lock: str | None
+    grace: timedelta  # a firing this late still runs (APScheduler's default is 1 s)
 
-    from db.migrate import ensure_current
+
+def _fetch_lgsco(runtime: Runtime) -> object:
+    from councilwatch.lgsco_run import fetch_lgsco
+
+    return fetch_lgsco(runtime, since=None, until=None, progress=False)
+
+
+def _fetch_news(runtime: Runtime) -> object:
+    from councilwatch.news_run import fetch_news
+
+    return fetch_news(runtime, None)
+
+
+def _digests(frequency: str) -> Callable[[Runtime], object]:
+    def run(runtime: Runtime) -> object:
+        from councilwatch.digests import run_digests
+        from councilwatch.mailer import send_outbox
+
+        queued = run_digests(runtime, frequency)
+        send_outbox(runtime)
+        return queued
+
+    return run
+
+
+def _send_outbox(runtime: Runtime) -> object:
+    from councilwatch.mailer import send_outbox
+
+    return send_outbox(runtime)
+
+
+def _health(runtime: Runtime) -> object:
+    from councilwatch.health import check_and_notify
+
+    return check_and_notify(runtime)
+
+
+def _interval_seconds(schedule: Schedule, fallback: float) -> float:
+    seconds = getattr(schedule.trigger, "interval", None)
+    return seconds.total_seconds() if isinstance(seconds, timedelta) else fallback
+
+
+def job_specs(settings: Settings) -> list[JobSpec]:
+    zone = settings.service.timezone
+    digest = settings.digest
+    specs = []
+    if settings.sources.lgsco.enabled:
+        schedule = parse_schedule(
+            settings.sources.lgsco.schedule, zone, key="sources.lgsco.schedule"
+        )
+        specs.append(
+            JobSpec(
+                "fetch:lgsco",
+                schedule,
+                _fetch_lgsco,
+                "fetch:lgsco",
+                timedelta(seconds=_interval_seconds(schedule, 3600)),
+            )
+        )
+    if settings.sources.news.enabled and settings.sources.news.feeds:
+        schedule = parse_schedule(settings.sources.news.schedule, zone, key="sources.news.schedule")
+        specs.append(
+            JobSpec(
+                "fetch:news",
+                schedule,
+                _fetch_news,
+                "fetch:news",
+                timedelta(seconds=_interval_seconds(schedule, 1800)),
+            )
+        )
+    every = digest.immediate_every_minutes * 60
+    specs += [
+        JobSpec(
+            "digest:immediate",
+            interval(every, zone, jitter=False),
+            _digests("immediate"),
+            "digest",
+            timedelta(seconds=every),
+        ),
+        JobSpec(
+            "digest:daily",
+            daily(digest.daily_time, zone),
+            _digests("daily"),
+            "digest",
+            timedelta(hours=12),
+        ),
+        JobSpec(
+            "digest:weekly",
+            weekly(digest.weekly_day, digest.weekly_time, zone),
+            _digests("weekly"),
+            "digest",
+            timedelta(days=3),
+        ),
+        JobSpec(
+            "outbox:send",
+            interval(60, zone, jitter=False),
+            _send_outbox,
+            None,
+            timedelta(seconds=60),
+        ),
+        JobSpec("health", interval(900, zone), _health, None, timedelta(seconds=900)),
+    ]
+    return specs
+
+
+class JobRunner:
+    """Runs one firing of a job: claim the slot, take the lock, work, record."""
+
+    def __init__(self, runtime: Runtime, worker: str) -> None:
+        self.runtime = runtime
+        self.worker = worker
+        self.running = 0
+        self._idle = threading.Condition()
+
+    def __call__(self, spec: JobSpec) -> None:
+        from db.jobs import LockBusy, claim_slot, exclusive, finish_slot
+
+        runtime = self.runtime
+        engine = runtime.migrated_engine()
+        now = runtime.now()
+        slot = spec.schedule.slot(now)
+        if not claim_slot(engine, spec.name, slot, worker=self.worker, now=now):
+            log.debug("%s %s: claimed by another worker", spec.name, slot)
+            return
+        with self._idle:
+            self.running += 1
+        started = time.perf_counter()
+        log.info("job %s (%s) started", spec.name, slot, extra={"job": spec.name, "slot": slot})
+        ok, outcome = False, ""
+        try:
+            lock = exclusive(engine, spec.lock) if spec.lock else contextlib.nullcontext()
+            with lock:
+                result = spec.run(runtime)
+            ok, outcome = True, _describe(result)
+        except LockBusy as exc:
+            outcome = f"skipped: {exc}"
+        except Exception as exc:  # a job's failure is logged; the service goes on
+            log.exception("job %s (%s) failed", spec.name, slot)
+            outcome = f"failed: {type(exc).__name__}: {exc}"
+        finally:
+            finish_slot(engine, spec.name, slot, ok=ok, now=runtime.now())
+            seconds = time.perf_counter() - started
+            log.info(
+                "job %s (%s) finished in %.1fs: %s",
+                spec.name,
+                slot,
+                seconds,
+                outcome or "ok",
+                extra={"job": spec.name, "slot": slot, "ok": ok, "seconds": round(seconds, 3)},
+            )
+            with self._idle:
+                self.running -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self.running:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+
+def _describe(result: object) -> str:
+    if result is None:
+        return "ok"
+    for attribute in ("line", "summary"):
+        method = getattr(result, attribute, None)
+        if callable(method):
+            return str(method())
+    if isinstance(result, list):
+        return f"{len(result)} results"
+    return str(result)[:200]
+
+
+@contextlib.contextmanager
+def single_scheduler_on_sqlite(runtime: Runtime) -> Iterator[None]:
+    from db.jobs import LockBusy, exclusive
 
     engine = runtime.engine
-    ensure_current(engine)
-    stop = stop or threading.Event()
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    try:
+        with exclusive(engine, "scheduler"):
+            yield
+    except LockBusy:
+        raise StorageError(
+            "another `councilwatch run` already uses this SQLite database; "
+            "run several workers on PostgreSQL instead"
+        ) from None
 
-    def _on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s, stopping", signal.Signals(signum).name)
+
+def next_runs(settings: Settings, now: datetime) -> dict[str, datetime | None]:
+    return {
+        spec.name: spec.schedule.trigger.get_next_fire_time(None, now)
+        for spec in job_specs(settings)
+    }
+
+
+def run_service(
+    runtime: Runtime,
+    *,
+    stop: threading.Event | None = None,
+    ready: threading.Event | None = None,
+    specs: list[JobSpec] | None = None,
+) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from councilwatch.mailer import worker_name
+    from db.migrate import ensure_current
+
+    ensure_current(runtime.engine)
+    stop = stop or threading.Event()
+    specs = specs if specs is not None else job_specs(runtime.settings)
+    _install_signal_handlers(stop)
+    with single_scheduler_on_sqlite(runtime):
+        runner = JobRunner(runtime, worker_name())
+        scheduler = BackgroundScheduler(
+            timezone=runtime.settings.service.timezone,
+            job_defaults={"coalesce": True, "max_instances": 1},
+            executors={"default": {"type": "threadpool", "max_workers": 4}},
+        )
+        for spec in specs:
+            scheduler.add_job(
+                runner,
+                spec.schedule.trigger,
+                args=[spec],
+                id=spec.name,
+                name=spec.name,
+                replace_existing=True,
+                misfire_grace_time=int(spec.grace.total_seconds()),
+            )
+        web = _start_web(runtime)
+        scheduler.start()
+        log.info(
+            "service started: %d jobs, database %s%s",
+            len(specs),
+            runtime.engine.url.render_as_string(hide_password=True),
+            f", web on {runtime.settings.web.listen}" if web else "",
+        )
+        if ready is not None:
+            ready.set()
+        stop.wait()
+        log.info("stopping: no new jobs; waiting for running ones")
+        scheduler.pause()
+        grace = runtime.settings.service.shutdown_grace_seconds
+        if not runner.wait_idle(grace):
+            log.warning(
+                "a job was still running after %.0fs; its open transaction is rolled back", grace
+            )
+        scheduler.shutdown(wait=False)
+        if web is not None:
+            web.should_exit = True
+        log.info("service stopped")
+
+
+def _install_signal_handlers(stop: threading.Event) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s", signal.Signals(signum).name)
         stop.set()
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_signal)
-        signal.signal(signal.SIGINT, _on_signal)
-    scheduler = BackgroundScheduler(timezone=runtime.settings.service.timezone)
-    scheduler.start()
-    log.info("service started (database %s)", engine.url.render_as_string(hide_password=True))
-    stop.wait()
-    scheduler.shutdown(wait=True)
-    log.info("service stopped")
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+
+def _start_web(runtime: Runtime) -> Any:
+    if not runtime.settings.web.enabled:
+        return None
+    try:
+        from councilwatch.webserver import serve_in_thread
+    except ImportError:
+        log.warning("web pages are not available in this build")
+        return None
+    return serve_in_thread(runtime)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from councilwatch.commands import documents, service, sources, storage
+from councilwatch.commands import documents, fetch, parse, service, sources, status, storage
 
 
 def register_all(app: typer.Typer) -> None:
-    for module in (storage, documents, sources, service):
+    for module in (storage, documents, sources, status, service, fetch, parse):
         module.register(app)

@@ -1,0 +1,171 @@
+"""Source health: failing runs or silence make a source unhealthy, and the operator hears of
+each change once (like a "dying sources" report)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import select
+
+from alerts.mail.message import build_message, make_message_id
+from councilwatch.mailer import mail_domain, serialise
+from councilwatch.runtime import Runtime
+from councilwatch.sources_registry import ConfiguredSource, configured_sources
+from db import outbox
+from db.engine import read_connection, write_transaction
+from db.models_service import SourceState
+from db.outbox import OutgoingMessage
+from db.runs import source_health
+
+log = logging.getLogger("councilwatch.health")
+_STATE = SourceState.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    name: str
+    kind: str
+    url: str
+    healthy: bool
+    reason: str | None
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    newest_document_at: datetime | None
+    consecutive_failures: int
+
+
+def _aware(moment: datetime | None, like: datetime) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=like.tzinfo)
+    return moment
+
+
+def _expectation(runtime: Runtime, source: ConfiguredSource) -> timedelta:
+    sources = runtime.settings.sources
+    days = (
+        sources.lgsco.expect_new_within_days
+        if source.kind == "lgsco"
+        else sources.news.expect_new_within_days
+    )
+    return timedelta(days=days)
+
+
+def statuses(runtime: Runtime) -> list[SourceStatus]:
+    engine = runtime.migrated_engine()
+    now = runtime.now()
+    limit = runtime.settings.http.unhealthy_after_failed_runs
+    found = []
+    for source in configured_sources(runtime.settings):
+        if not source.enabled:
+            continue
+        health = source_health(engine, source.name, unhealthy_after=limit)
+        reason = None
+        if not health.healthy:
+            reason = f"{health.consecutive_failures} failed runs in a row: {health.last_error}"
+        success = _aware(health.last_success_at, now)
+        newest = _aware(health.newest_document_at, now)
+        # Silence only counts once the source has worked at least once; a brand-new source
+        # that has never succeeded is judged by its failures.
+        silent = newest is not None and now - newest > _expectation(runtime, source)
+        if reason is None and success is not None and silent:
+            reason = f"no new document since {newest:%Y-%m-%d}"
+        found.append(
+            SourceStatus(
+                name=source.name,
+                kind=source.kind,
+                url=source.url,
+                healthy=reason is None,
+                reason=reason,
+                last_run_at=_aware(health.last_started_at, now),
+                last_success_at=success,
+                newest_document_at=newest,
+                consecutive_failures=health.consecutive_failures,
+            )
+        )
+    return found
+
+
+def check_and_notify(runtime: Runtime) -> list[SourceStatus]:
+    """Record health changes; queue one operator email per change. Returns what changed."""
+    engine = runtime.migrated_engine()
+    now = runtime.now()
+    with read_connection(engine) as connection:
+        known = {row.source: row.healthy for row in connection.execute(select(_STATE))}
+    changed = []
+    for status in statuses(runtime):
+        before = known.get(status.name, True)
+        if status.healthy == before:
+            continue
+        changed.append(status)
+        with write_transaction(engine) as connection:
+            if status.name in known:
+                connection.execute(
+                    _STATE.update()
+                    .where(_STATE.c.source == status.name)
+                    .values(healthy=status.healthy, changed_at=now, reason=status.reason)
+                )
+            else:
+                connection.execute(
+                    _STATE.insert().values(
+                        source=status.name,
+                        healthy=status.healthy,
+                        changed_at=now,
+                        reason=status.reason,
+                    )
+                )
+            message = _operator_message(runtime, status, now)
+            if message is not None:
+                outbox.enqueue(connection, message, now=now)
+        log.warning(
+            "%s: source is %s%s",
+            status.name,
+            "healthy again" if status.healthy else "UNHEALTHY",
+            f" ({status.reason})" if status.reason else "",
+            extra={"source": status.name},
+        )
+    return changed
+
+
+def _operator_message(
+    runtime: Runtime, status: SourceStatus, now: datetime
+) -> OutgoingMessage | None:
+    settings = runtime.settings
+    operator = settings.mail.operator
+    if not operator:
+        return None
+    state = "recovered" if status.healthy else "is failing"
+    subject = f"councilwatch: source {status.name} {state}"
+    lines = [
+        f"Source: {status.name} ({status.kind})",
+        f"URL: {status.url}",
+        f"State: {'healthy' if status.healthy else 'UNHEALTHY'}",
+        f"Reason: {status.reason or '-'}",
+        f"Last success: {status.last_success_at or 'never'}",
+        f"Newest document: {status.newest_document_at or 'none'}",
+        "",
+        "Run `councilwatch sources` for details.",
+    ]
+    key = f"health:{status.name}:{now.isoformat()}"
+    message_id = make_message_id(key, mail_domain(settings))
+    msg: EmailMessage = build_message(
+        sender=settings.mail.from_,
+        to=operator,
+        subject=subject,
+        text="\n".join(lines),
+        html=None,
+        message_id=message_id,
+        unsubscribe_url=settings.web.base_url.rstrip("/") + "/",
+        unsubscribe_mailto=None,
+        date=now,
+    )
+    return OutgoingMessage(
+        idempotency_key=key,
+        message_id=message_id,
+        kind="operator",
+        to_address=operator,
+        subject=subject,
+        message=serialise(msg),
+    )

@@ -1,0 +1,42 @@
+"""Serving the web app with uvicorn, alone (`councilwatch web`) or inside the service."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import uvicorn
+
+from councilwatch.errors import ConfigError
+from councilwatch.runtime import Runtime
+
+
+def listen_address(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"web.listen: expected host:port, got {listen!r}")
+    return host.strip("[]"), int(port)
+
+
+def make_server(runtime: Runtime) -> uvicorn.Server:
+    from councilwatch.web import create_app
+
+    host, port = listen_address(runtime.settings.web.listen)
+    config = uvicorn.Config(
+        create_app(runtime), host=host, port=port, log_level="warning", lifespan="off",
+        proxy_headers=True, server_header=False,
+    )
+    return uvicorn.Server(config)
+
+
+def serve_in_thread(runtime: Runtime, *, timeout: float = 10.0) -> uvicorn.Server:
+    """Start the web app on a background thread; returns once it accepts connections."""
+    server = make_server(runtime)
+    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise ConfigError(f"web.listen: cannot serve on {runtime.settings.web.listen}")
+        time.sleep(0.02)
+    return server
