@@ -10,9 +10,13 @@ BENCH_ARGS ?=
 
 .PHONY: run test bench lint typecheck migrations-check clean setup setup-dev
 
+# Links in emails are signed with COUNCILWATCH_SECRET_KEY; on a fresh machine one is made once
+# and kept in var/secret.key (production sets its own in the environment).
 run: setup
+	@mkdir -p var
+	@test -s var/secret.key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > var/secret.key
 	$(BIN)/councilwatch db upgrade
-	$(BIN)/councilwatch run
+	COUNCILWATCH_SECRET_KEY="$${COUNCILWATCH_SECRET_KEY:-$$(cat var/secret.key)}" $(BIN)/councilwatch run
 
 test: setup-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
