@@ -1,0 +1,124 @@
+"""`councilwatch parse ...`: what a parser extracts from a saved page, the tool to run when a
+page breaks. ``parse_app`` is a sub-app other source modules add their own page kinds to."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from councilwatch.commands.common import echo_json, runtime
+from councilwatch.errors import CouncilwatchError
+
+if TYPE_CHECKING:
+    from scraper.sources.lgsco import Decision, Listing
+
+parse_app = typer.Typer(
+    help="Show what a parser extracts from a saved page.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Browsers stamp saved pages with where they came from: the best default for --url.
+_SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->")
+
+
+def page_url(content: bytes, path: Path, url: str | None) -> str:
+    """--url, else the page's "saved from url" comment, else the file's own URI."""
+    if url:
+        return url
+    found = _SAVED_FROM.search(content[:4096])
+    if found:
+        return found.group(1).decode("ascii", "replace")
+    return path.resolve().as_uri()
+
+
+@parse_app.command("lgsco")
+def parse_lgsco(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A saved LGSCO decision or listing page.")],
+    url: Annotated[
+        str | None, typer.Option(help="The page's URL (default: its 'saved from' comment).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Parse a saved LGSCO page, telling a decision from a search listing by its content.
+
+    Example: councilwatch parse lgsco saved-decision.html --json
+    """
+    from councilwatch.lgsco_run import local_today
+    from scraper.sources.lgsco import detect_page_kind, parse_decision, parse_listing
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise CouncilwatchError(f"{file}: cannot read ({exc.strerror})") from None
+    page = page_url(content, file, url)
+    today = local_today(runtime(ctx))
+    kind = detect_page_kind(content)
+    if kind == "decision":
+        decision = parse_decision(content, page, today=today)
+        if as_json:
+            echo_json(decision.to_json())
+        else:
+            _print_decision(decision)
+    elif kind == "listing":
+        listing = parse_listing(content, page, today=today)
+        if as_json:
+            echo_json([entry.to_json() for entry in listing.entries])
+        else:
+            _print_listing(listing)
+    else:
+        raise CouncilwatchError(f"{file}: neither an LGSCO decision nor a search listing page")
+
+
+def _print_decision(decision: Decision) -> None:
+    rows = [
+        ("reference", ", ".join(decision.references)),
+        ("organisation", decision.organisation),
+        ("category", f"{decision.category or '-'} > {decision.subcategory or '-'}"),
+        ("outcome", f"{decision.outcome.value} ({decision.outcome_text})"),
+        ("decision date", decision.decision_date.isoformat()),
+        ("type", decision.document_type or "-"),
+        ("satisfied", _iso(decision.satisfied_date)),
+        ("url", decision.url),
+        ("pdf", decision.pdf_url or "-"),
+        ("summary", decision.summary),
+    ]
+    remedies = decision.remedies
+    found = [name for name, present in (
+        ("apology", remedies.apology),
+        ("service improvements", remedies.service_improvements),
+        ("reconsideration", remedies.reconsideration),
+    ) if present]
+    found += [
+        f"£{p.amount_pence / 100:,.2f}" + (f" to {p.recipient}" if p.recipient else "")
+        for p in remedies.payments
+    ]
+    rows.append(("remedies", ", ".join(found) or "none found"))
+    rows.append(("sections", " | ".join(s.heading or "(untitled)" for s in decision.sections)))
+    for name, value in rows:
+        typer.echo(f"{name + ':':15}{value}")
+
+
+def _print_listing(listing: Listing) -> None:
+    shell = " (page shell: no results area)" if listing.is_shell else ""
+    typer.echo(f"listing page {listing.page or '?'}, {listing.total} results in all{shell}")
+    for entry in listing.entries:
+        typer.echo(
+            f"{entry.decision_date.isoformat()}  {entry.reference:12} {entry.outcome.value:32}"
+            f"{entry.organisation}"
+        )
+        typer.echo(f"{'':12}{entry.subcategory or '-'}: {entry.summary}")
+        typer.echo(f"{'':12}{entry.url}")
+
+
+def _iso(value: date | None) -> str:
+    return value.isoformat() if value else "-"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(parse_app, name="parse")
