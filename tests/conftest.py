@@ -1,3 +1,3 @@
 """Shared fixtures. Each area's fixtures live in their own module, registered here."""
 
-pytest_plugins: list[str] = ["tests.dbfixtures", "tests.testweb"]
+pytest_plugins: list[str] = ["tests.dbfixtures", "tests.testweb", "tests.smtpd"]
