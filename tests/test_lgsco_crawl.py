@@ -13,6 +13,7 @@ import pytest
 from councilwatch.errors import SourceFault
 from scraper.fetch import PoliteClient
 from scraper.sources.lgsco.crawl import (
+    LAYOUT_MIN_FAILURES,
     Crawled,
     LgscoCrawler,
     MemoryCrawlMemory,
@@ -231,6 +232,17 @@ def test_most_decisions_failing_to_parse_is_a_layout_change(
     with pytest.raises(SourceFault, match="no longer parse: 10 of 10 fetched so far"):
         crawler(testweb_client, site, store).incremental(WINDOW_DAYS)
     assert sum(site.decision_requests().values()) == 10  # stopped after the first page
+
+
+def test_missing_decision_pages_are_failures_but_not_a_layout_change(
+    site: SimulatedLgsco, store: Store, testweb_client: PoliteClient
+) -> None:
+    window = Window(TODAY - timedelta(days=WINDOW_DAYS), TODAY)
+    for decision in site.visible(window.date_from, window.date_to):
+        site.web.route(decision.path, status=404)  # listed, but the pages are not there
+    report = crawler(testweb_client, site, store).incremental(WINDOW_DAYS)
+    assert report.decisions_failed == report.decisions_fetched > LAYOUT_MIN_FAILURES
+    assert report.parse_failures == 0 and not store.stores
 
 
 def test_month_windows_cover_the_range_newest_first() -> None:

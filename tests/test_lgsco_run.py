@@ -3,7 +3,10 @@ PostgreSQL, runs recorded, health, and `parse lgsco` on saved pages."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -15,8 +18,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 import councilwatch.lgsco_run
+from councilwatch.lgsco_run import estimated_pages
 from db.engine import make_engine
 from db.models import Document, FetchRun
+from scraper.sources.lgsco.crawl import CrawlReport, Window
 from tests.cli import run_cli
 from tests.lgsco_site import SimulatedLgsco, decision_page, listing_page
 from tests.testweb import LocalWeb
@@ -238,3 +243,25 @@ def test_parse_lgsco_reads_the_saved_from_url_and_explains_failures(
     )
     result = run_cli(capsys, "parse", "lgsco", str(tmp_path / "missing.html"))
     assert result.code == 1 and "cannot read" in result.err
+
+
+def test_progress_bar_on_a_terminal_shows_pages_decisions_and_eta(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    # Second month of four: 3 pages known so far, 2 months ahead at the average of 1.5.
+    report = CrawlReport(
+        mode="backfill", windows_total=4, windows_done=1, pages_expected=3, listing_pages=2,
+        decisions_fetched=17, window=Window(date(2025, 4, 1), date(2025, 4, 30)),
+    )
+    assert estimated_pages(report) == 6
+    with councilwatch.lgsco_run._ProgressView() as update:
+        update(report)
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())  # colours off
+    assert "lgsco backfill 2025-04-01..2025-04-30" in shown
+    assert "2/6 pages, 17 decisions" in shown and "ETA" in shown

@@ -137,7 +137,8 @@ class CrawlReport:
     entries_seen: int = 0
     decisions_fetched: int = 0
     decisions_stored: int = 0
-    decisions_failed: int = 0
+    decisions_failed: int = 0  # could not be fetched or parsed
+    parse_failures: int = 0  # fetched, but the page did not parse: the layout signal
     failed_urls: list[str] = field(default_factory=list)
     warmups: int = 0
     window: Window | None = None
@@ -152,6 +153,7 @@ class CrawlReport:
             "entries_seen": self.entries_seen,
             "decisions_fetched": self.decisions_fetched,
             "decisions_failed": self.decisions_failed,
+            "parse_failures": self.parse_failures,
             "failed_urls": self.failed_urls[:20],
             "warmups": self.warmups,
         }
@@ -390,7 +392,9 @@ class LgscoCrawler:
             response = self._client.get(entry.url, conditional=False)
             decision = parse_decision(response.content, response.url, today=self._today)
         except (ParseError, FetchError) as exc:
+            # A page gone or refused is the site's business; one that no longer parses is ours.
             self.report.decisions_failed += 1
+            self.report.parse_failures += isinstance(exc, ParseError)
             self.report.failed_urls.append(entry.url)
             log.warning("lgsco: decision %s failed: %s", entry.url, exc)
             return None
@@ -409,7 +413,7 @@ class LgscoCrawler:
         Checked after every listing page too, so a changed site stops a long backfill early.
         """
         report = self.report
-        failed, fetched = report.decisions_failed, report.decisions_fetched
+        failed, fetched = report.parse_failures, report.decisions_fetched
         if failed >= LAYOUT_MIN_FAILURES and failed * 2 > fetched:
             when = "" if final else " so far"
             raise SourceFault(
