@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from councilwatch.commands import documents, fetch, parse, service, sources, status, storage
+from councilwatch.commands import (
+    councils,
+    documents,
+    fetch,
+    match,
+    parse,
+    service,
+    sources,
+    status,
+    storage,
+)
 
 
 def register_all(app: typer.Typer) -> None:
-    for module in (storage, documents, sources, status, service, fetch, parse):
+    for module in (storage, documents, sources, status, service, fetch, parse, councils, match):
         module.register(app)
