@@ -161,3 +161,9 @@ def test_filters(register: Register) -> None:
     assert len(welsh) == 22
     assert all(c.nation == "Wales" for c in welsh)
     assert all(not c.current for c in register.councils(current=False))
+
+
+def test_lookup_accepts_lower_case_names_typed_at_a_prompt() -> None:
+    register = Register.builtin()
+    assert register.lookup("cumbria council").id == "cumbria"
+    assert register.lookup("west norfolk council").id == "kings-lynn-and-west-norfolk"

@@ -200,7 +200,9 @@ class Register:
             return self._by_id[ids[0]]
         from .recognise import find_councils  # the recogniser is built from a register
 
-        mentions = [m for m in find_councils(text, self) if m.confidence >= 0.8]
+        # People type names in lower case at a prompt; the recogniser reads a lower-case place
+        # before "council" as prose ("reading council papers"), so ask it about the title case.
+        mentions = [m for m in find_councils(text.title(), self) if m.confidence >= 0.8]
         if len(mentions) == 1 and len(mentions[0].matched_text) >= len(text) * 0.6:
             return self._by_id[mentions[0].council_id]
         raise UnknownCouncilError(name, self._suggest(text))
