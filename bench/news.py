@@ -60,6 +60,7 @@ LDRS_FOOTER = (
 def example_pages() -> list[tuple[bytes, str]]:
     pages = []
     for html in sorted(PAGES.glob("*.html")):
+        # the expected extraction beside each page records the URL it is parsed as
         url = json.loads(html.with_suffix(".json").read_text(encoding="utf-8"))["url"]
         pages.append((html.read_bytes(), url))
     return pages
