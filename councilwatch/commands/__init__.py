@@ -14,9 +14,21 @@ from councilwatch.commands import (
     sources,
     status,
     storage,
+    web,
 )
 
 
 def register_all(app: typer.Typer) -> None:
-    for module in (storage, documents, sources, status, service, fetch, parse, councils, match):
+    for module in (
+        storage,
+        documents,
+        sources,
+        status,
+        service,
+        fetch,
+        parse,
+        councils,
+        match,
+        web,
+    ):
         module.register(app)

@@ -1,0 +1,60 @@
+"""`councilwatch web`: serve the web pages alone (the service can also run them in-process)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from councilwatch.commands.common import runtime
+from councilwatch.errors import ConfigError
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``host:port`` (or ``[v6]:port``) from the [web] listen setting; ConfigError if not."""
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"[web] listen must be host:port, like 127.0.0.1:8080, not {value!r}")
+    return host, int(port)
+
+
+def web(
+    ctx: typer.Context,
+    listen: Annotated[
+        str | None, typer.Option(help="host:port to serve on (default: [web] listen).")
+    ] = None,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            help="Trust X-Forwarded-For from 127.0.0.1 (behind a local reverse proxy), so the "
+            "rate limit sees real client addresses."
+        ),
+    ] = False,
+) -> None:
+    """Serve the subscribe, manage, unsubscribe and browsing pages until stopped.
+
+    Example: councilwatch web --listen 127.0.0.1:8080
+    """
+    import uvicorn
+
+    from councilwatch.web import create_app
+
+    rt = runtime(ctx)
+    host, port = parse_listen(listen or rt.settings.web.listen)
+    rt.migrated_engine()  # a missing migration is a one-line error now, not a 503 later
+    app = create_app(rt)
+    typer.echo(f"serving on http://{host}:{port} (links in emails use {rt.settings.web.base_url})")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
+        log_config=None,  # keep the project's logging set-up
+        server_header=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("web")(web)

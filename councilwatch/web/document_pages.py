@@ -1,0 +1,120 @@
+"""Browsing what has been collected: the list with filters, and one document."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from councilwatch.errors import QueryError, UnknownCouncilError
+from councilwatch.web.context import InvalidLink
+from councilwatch.web.forms import KINDS, OUTCOMES
+from councilwatch.web.queries import (
+    DocumentFilters,
+    categories,
+    cluster,
+    get_document,
+    list_documents,
+)
+from councilwatch.web.subscribe_pages import council_choices, web
+from db.matches import document_councils
+
+PER_PAGE = 20
+MAX_PAGE = 500
+MAX_ID = 2**31  # larger ids cannot exist, and PostgreSQL would refuse to compare them
+
+
+def _page_number(raw: str | None) -> int:
+    return min(int(raw), MAX_PAGE) if raw and raw.isdigit() and int(raw) > 0 else 1
+
+
+async def documents_page(request: Request) -> Response:
+    context = web(request)
+    params = request.query_params
+    chosen = {
+        key: (params.get(key) or "").strip()[:200]
+        for key in ("council", "kind", "outcome", "category", "q")
+    }
+    problems: dict[str, str] = {}
+    council_id = None
+    if chosen["council"]:
+        try:
+            council_id = context.register.lookup(chosen["council"]).id
+        except UnknownCouncilError as exc:
+            hint = f" Did you mean {' or '.join(exc.suggestions)}?" if exc.suggestions else ""
+            problems["council"] = f"We do not know a council called “{chosen['council']}”.{hint}"
+    filters = DocumentFilters(
+        council_id=council_id,
+        kind=chosen["kind"] if chosen["kind"] in KINDS else None,
+        outcome=chosen["outcome"] if chosen["outcome"] in OUTCOMES else None,
+        category=chosen["category"] or None,
+        q=chosen["q"] or None,
+    )
+    page = _page_number(params.get("page"))
+    docs: list[Any] = []
+    more = False
+    if not problems:
+        try:
+            docs, more = list_documents(context.engine, filters, page=page, per_page=PER_PAGE)
+        except QueryError as exc:
+            problems["q"] = f"The search did not make sense: {exc}."
+    tags = document_councils(context.engine, [d.id for d in docs if d.id is not None])
+    register = context.register
+
+    def council_name(council_id: str) -> str:
+        return register.get(council_id).common_name if council_id in register else council_id
+
+    kept = {k: v for k, v in chosen.items() if v}
+    return context.render(
+        request,
+        "documents.html",
+        title="Decisions and news",
+        documents=[
+            {"doc": d, "councils": [council_name(c) for c in tags.get(d.id or 0, [])][:4]}
+            for d in docs
+        ],
+        chosen=chosen,
+        problems=problems,
+        kinds=KINDS,
+        outcomes=OUTCOMES,
+        categories=categories(context.engine),
+        council_names=council_choices(context),
+        page=page,
+        previous_url=f"/documents?{urlencode({**kept, 'page': page - 1})}" if page > 1 else "",
+        next_url=f"/documents?{urlencode({**kept, 'page': page + 1})}" if more else "",
+        status_code=400 if problems else 200,
+    )
+
+
+async def document_page(request: Request) -> Response:
+    context = web(request)
+    wanted = request.path_params["document_id"]
+    document = get_document(context.engine, wanted) if wanted < MAX_ID else None
+    if document is None or document.id is None:
+        raise InvalidLink
+    register = context.register
+    councils = [
+        register.get(c)
+        for c in document_councils(context.engine, [document.id])[document.id]
+        if c in register
+    ]
+    remedies = document.extra.get("remedies") if isinstance(document.extra, dict) else None
+    return context.render(
+        request,
+        "document.html",
+        title=document.title or "Untitled",
+        doc=document,
+        councils=councils,
+        remedies=remedies if isinstance(remedies, dict) else None,
+        outcomes=OUTCOMES,
+        related=cluster(context.engine, document),
+    )
+
+
+routes = [
+    Route("/documents", documents_page, methods=["GET"]),
+    Route("/documents/{document_id:int}", document_page, methods=["GET"]),
+]

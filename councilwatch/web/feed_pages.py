@@ -1,0 +1,54 @@
+"""Atom feeds of one alert's matches, for people who prefer a feed reader to email."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from councilwatch.errors import SubscriptionError
+from councilwatch.web.context import InvalidLink
+from councilwatch.web.links import atom_ids, same_secret
+from councilwatch.web.queries import alert_feed, get_alert
+from councilwatch.web.subscribe_pages import web
+from db.subscriptions import find_subscriber
+
+FEED_ENTRIES = 50
+
+
+async def alert_atom(request: Request) -> Response:
+    context = web(request)
+    token = request.path_params["token"]
+    try:
+        alert_id, subscriber_id, raw = atom_ids(context.settings, token)
+    except SubscriptionError:
+        raise InvalidLink from None
+    subscriber = find_subscriber(context.engine, subscriber_id=subscriber_id)
+    alert = get_alert(context.engine, alert_id)
+    if (
+        subscriber is None
+        or not same_secret(subscriber.token, raw)
+        or subscriber.status == "unsubscribed"
+        or alert is None
+        or alert.subscriber_id != subscriber.id
+        or alert.deleted_at is not None
+    ):
+        raise InvalidLink
+    entries = alert_feed(context.engine, alert_id, limit=FEED_ENTRIES)
+    base = context.settings.web.base_url.rstrip("/")
+    updated = max((e.matched_at for e in entries), default=alert.created_at)
+    body = context.env.get_template("alert.atom").render(
+        base=base,
+        self_url=f"{base}/alerts/{token}.atom",
+        alert=alert,
+        entries=entries,
+        updated=updated,
+    )
+    return Response(
+        body,
+        media_type="application/atom+xml; charset=utf-8",
+        headers={"Cache-Control": "private, max-age=300"},
+    )
+
+
+routes = [Route("/alerts/{token}.atom", alert_atom, methods=["GET"])]

@@ -1,0 +1,70 @@
+"""The one email the web app writes itself: "someone asked to add an alert" to a known address.
+
+A confirmed address never gets an alert added by a stranger typing it into the form: it gets
+this email instead, with a signed link that adds the alert when its owner follows it. Queued in
+the outbox like every other email, never sent from a request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from alerts.mail.message import build_message, make_message_id
+from councilwatch.mailer import links, mail_domain, serialise
+from councilwatch.runtime import Runtime
+from councilwatch.web.links import add_alert_token
+from db import outbox
+from db.models_delivery import Subscriber
+from db.outbox import OutgoingMessage
+from db.subscriptions import AlertFields
+
+SUBJECT = "Add this alert to your councilwatch emails?"
+
+
+def notice_text(email: str, alert_name: str, add_url: str, manage_url: str) -> str:
+    return (
+        f"Someone, hopefully you, asked to send a new councilwatch alert to {email}:\n\n"
+        f"  - {alert_name}\n\n"
+        f"To add it, open this link and press the button:\n{add_url}\n\n"
+        "If you did not ask for this, ignore this email: nothing changes unless you follow "
+        "the link.\n\n"
+        f"Your alerts: {manage_url}\n"
+    )
+
+
+def queue_add_alert_notice(runtime: Runtime, subscriber: Subscriber, fields: AlertFields) -> bool:
+    """Queue the notice; False when the very same request was queued before."""
+    settings = runtime.settings
+    now = runtime.now()
+    found = links(settings, subscriber)
+    token = add_alert_token(settings, subscriber, fields)
+    add_url = f"{settings.web.base_url.rstrip('/')}/add/{token}"
+    digest = hashlib.sha256(repr(sorted(fields.values().items())).encode()).hexdigest()[:24]
+    # Once a day at most for the same request: a lost email can be asked for again tomorrow.
+    key = f"add-alert:{subscriber.id}:{digest}:{now:%Y-%m-%d}"
+    message_id = make_message_id(key, mail_domain(settings))
+    msg = build_message(
+        sender=settings.mail.from_,
+        to=subscriber.email,
+        subject=SUBJECT,
+        text=notice_text(subscriber.email, fields.name, add_url, found.manage),
+        html=None,
+        message_id=message_id,
+        unsubscribe_url=found.unsubscribe,
+        unsubscribe_mailto=found.unsubscribe_mailto,
+        date=now,
+    )
+    queued = outbox.enqueue_one(
+        runtime.migrated_engine(),
+        OutgoingMessage(
+            idempotency_key=key,
+            message_id=message_id,
+            kind="confirm",
+            to_address=subscriber.email,
+            subject=SUBJECT,
+            message=serialise(msg),
+            subscriber_id=subscriber.id,
+        ),
+        now=now,
+    )
+    return queued is not None

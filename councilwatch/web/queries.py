@@ -1,0 +1,181 @@
+"""Read-only queries behind the pages: document lists, one document, feeds and counters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from db.engine import read_connection
+from db.models import Document, DocumentCouncil, FetchRun
+from db.models_delivery import Alert, AlertMatch, OutboxMessage, Subscriber
+from db.search import search_documents
+
+_DOCS = Document.__table__  # type: ignore[attr-defined]
+_TAGS = DocumentCouncil.__table__  # type: ignore[attr-defined]
+_RUNS = FetchRun.__table__  # type: ignore[attr-defined]
+_MATCHES = AlertMatch.__table__  # type: ignore[attr-defined]
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+_SUBS = Subscriber.__table__  # type: ignore[attr-defined]
+_ALERTS = Alert.__table__  # type: ignore[attr-defined]
+
+# Full-text hits are ranked in the database, then narrowed by the other filters here; this many
+# best hits is as deep as a search goes (pages past it would be noise anyway).
+SEARCH_DEPTH = 500
+
+
+@dataclass(frozen=True)
+class DocumentFilters:
+    council_id: str | None = None
+    kind: str | None = None
+    outcome: str | None = None
+    category: str | None = None
+    q: str | None = None
+
+
+def _filtered(filters: DocumentFilters) -> Any:
+    stmt = select(_DOCS)
+    if filters.kind:
+        stmt = stmt.where(_DOCS.c.kind == filters.kind)
+    if filters.outcome:
+        stmt = stmt.where(_DOCS.c.outcome == filters.outcome)
+    if filters.category:
+        stmt = stmt.where(_DOCS.c.category == filters.category)
+    if filters.council_id:
+        stmt = stmt.where(
+            _DOCS.c.id.in_(
+                select(_TAGS.c.document_id).where(_TAGS.c.council_id == filters.council_id)
+            )
+        )
+    return stmt
+
+
+def list_documents(
+    engine: Engine, filters: DocumentFilters, *, page: int, per_page: int
+) -> tuple[list[Document], bool]:
+    """One page of documents, newest first (best first when searching); and whether more follow."""
+    offset = (page - 1) * per_page
+    if filters.q:
+        hits = search_documents(engine, filters.q, kind=filters.kind, limit=SEARCH_DEPTH)
+        order = [hit.id for hit in hits]
+        if not order:
+            return [], False
+        with read_connection(engine) as connection:
+            rows = connection.execute(_filtered(filters).where(_DOCS.c.id.in_(order))).all()
+        by_id = {row.id: Document.model_validate(dict(row._mapping)) for row in rows}
+        ranked = [by_id[i] for i in order if i in by_id]
+        return ranked[offset : offset + per_page], len(ranked) > offset + per_page
+    stmt = (
+        _filtered(filters)
+        .order_by(_DOCS.c.first_seen_at.desc(), _DOCS.c.id.desc())
+        .offset(offset)
+        .limit(per_page + 1)
+    )
+    with read_connection(engine) as connection:
+        rows = connection.execute(stmt).all()
+    docs = [Document.model_validate(dict(row._mapping)) for row in rows]
+    return docs[:per_page], len(docs) > per_page
+
+
+def categories(engine: Engine) -> list[str]:
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(_DOCS.c.category).where(_DOCS.c.category.is_not(None)).distinct()
+        ).all()
+    return sorted(str(row.category) for row in rows)
+
+
+def get_document(engine: Engine, document_id: int) -> Document | None:
+    with read_connection(engine) as connection:
+        row = connection.execute(select(_DOCS).where(_DOCS.c.id == document_id)).first()
+    return Document.model_validate(dict(row._mapping)) if row is not None else None
+
+
+def cluster(engine: Engine, document: Document, *, limit: int = 20) -> list[Document]:
+    """Other documents telling the same story (same cluster key), earliest first."""
+    if not document.cluster_key:
+        return []
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(_DOCS)
+            .where(_DOCS.c.cluster_key == document.cluster_key, _DOCS.c.id != document.id)
+            .order_by(_DOCS.c.published_at, _DOCS.c.id)
+            .limit(limit)
+        ).all()
+    return [Document.model_validate(dict(row._mapping)) for row in rows]
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    document: Document
+    matched_at: datetime
+    snippet: str
+
+
+def alert_feed(engine: Engine, alert_id: int, *, limit: int = 50) -> list[FeedEntry]:
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(_DOCS, _MATCHES.c.matched_at, _MATCHES.c.snippet)
+            .join(_MATCHES, _MATCHES.c.document_id == _DOCS.c.id)
+            .where(_MATCHES.c.alert_id == alert_id)
+            .order_by(_MATCHES.c.matched_at.desc(), _DOCS.c.id.desc())
+            .limit(limit)
+        ).all()
+    entries = []
+    for row in rows:
+        values = dict(row._mapping)
+        matched_at, snippet = values.pop("matched_at"), values.pop("snippet")
+        entries.append(FeedEntry(Document.model_validate(values), matched_at, snippet))
+    return entries
+
+
+def get_alert(engine: Engine, alert_id: int) -> Alert | None:
+    with read_connection(engine) as connection:
+        row = connection.execute(select(_ALERTS).where(_ALERTS.c.id == alert_id)).first()
+    return Alert.model_validate(dict(row._mapping)) if row is not None else None
+
+
+@dataclass(frozen=True)
+class Counters:
+    fetch_runs: Sequence[tuple[str, str, int]]  # source, result, count
+    documents: Sequence[tuple[str, int]]  # kind, count
+    outbox: Sequence[tuple[str, str, int]]  # kind, status, count
+    outbox_due: int
+    pending_matches: int
+    subscribers: Sequence[tuple[str, int]]  # status, count
+
+
+def counters(engine: Engine, *, now: datetime) -> Counters:
+    with read_connection(engine) as connection:
+        runs = connection.execute(
+            select(_RUNS.c.source, _RUNS.c.ok, func.count()).group_by(_RUNS.c.source, _RUNS.c.ok)
+        ).all()
+        docs = connection.execute(select(_DOCS.c.kind, func.count()).group_by(_DOCS.c.kind)).all()
+        outbox = connection.execute(
+            select(_OUTBOX.c.kind, _OUTBOX.c.status, func.count()).group_by(
+                _OUTBOX.c.kind, _OUTBOX.c.status
+            )
+        ).all()
+        due = connection.execute(
+            select(func.count()).where(
+                _OUTBOX.c.status == "pending", _OUTBOX.c.next_attempt_at <= now
+            )
+        ).scalar_one()
+        pending = connection.execute(
+            select(func.count()).where(_MATCHES.c.digested_at.is_(None))
+        ).scalar_one()
+        subs = connection.execute(
+            select(_SUBS.c.status, func.count()).group_by(_SUBS.c.status)
+        ).all()
+    results = {True: "ok", False: "failed", None: "running"}
+    return Counters(
+        fetch_runs=sorted((str(s), results[ok], int(n)) for s, ok, n in runs),
+        documents=sorted((str(k), int(n)) for k, n in docs),
+        outbox=sorted((str(k), str(s), int(n)) for k, s, n in outbox),
+        outbox_due=int(due),
+        pending_matches=int(pending),
+        subscribers=sorted((str(s), int(n)) for s, n in subs),
+    )
