@@ -1,0 +1,628 @@
+"""Digests end to end: pending alert matches -> one email per subscriber -> outbox + ledger.
+
+For each confirmed subscriber with pending matches on alerts of one frequency, ``run_digests``
+builds ONE ``Digest``: every document (or news story cluster) once, with the names of every
+alert that matched it, grouped by council; documents stored by a backfill only as catch-up
+counts. The rendered email is queued, the ledger rows written and the matches marked digested
+in one write transaction, so a crash leaves either all of it or none of it.
+
+Never the same item twice: a document already in the subscriber's ledger (sent by another
+alert, another frequency, or as another title's copy of the same story) is dropped, and its
+matches are marked digested so they do not wait forever. The outbox key is derived from the
+set of documents, so running the same work twice queues one email.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from alerts.digest import (
+    CatchUpLine,
+    CouncilGroup,
+    DecisionItem,
+    Digest,
+    DigestItem,
+    DigestRenderer,
+    Link,
+    Segment,
+    SourceHealth,
+    StoryItem,
+)
+from alerts.digest.wording import LONDON
+from alerts.mail.message import build_message, make_message_id
+from councilwatch.errors import CouncilwatchError
+from councilwatch.mailer import links, mail_domain, serialise
+from councilwatch.runtime import Runtime
+from db import outbox
+from db.engine import read_connection, write_transaction
+from db.matches import document_councils, pending_matches
+from db.models import Document
+from db.models_delivery import Alert, AlertMatch, SentItem, Subscriber
+from db.models_service import SourceState
+from db.outbox import OutgoingMessage
+from db.subscriptions import FREQUENCIES
+
+log = logging.getLogger("councilwatch.digests")
+
+_DOCS = Document.__table__  # type: ignore[attr-defined]
+_ALERTS = Alert.__table__  # type: ignore[attr-defined]
+_SUBS = Subscriber.__table__  # type: ignore[attr-defined]
+_MATCHES = AlertMatch.__table__  # type: ignore[attr-defined]
+_LEDGER = SentItem.__table__  # type: ignore[attr-defined]
+_STATE = SourceState.__table__  # type: ignore[attr-defined]
+
+SUBSCRIBER_BATCH = 200  # subscribers loaded per round: bounded memory for large lists
+SUMMARY_CHARS = 420  # a decision summary is a paragraph, not the whole decision
+SNIPPET_CHARS = 240
+NO_COUNCIL = "Other organisations"  # keyword alerts can match documents naming no council
+_HIGHLIGHT = re.compile(r"\[([^\[\]]+)\]")  # the pipeline's "[term]" snippet markup
+
+
+@dataclass(frozen=True)
+class BuiltDigest:
+    """One subscriber's email, ready for the outbox (or printed by a dry run)."""
+
+    subscriber_id: int
+    to_address: str
+    idempotency_key: str
+    subject: str
+    message: EmailMessage
+    document_ids: tuple[int, ...]  # what the ledger records: items, story copies, catch-up
+    match_ids: tuple[int, ...]
+    items: int
+    catch_up: int
+
+    def as_text(self) -> str:
+        return serialise(self.message)
+
+
+@dataclass
+class DigestRunReport:
+    frequency: str
+    dry_run: bool = False
+    queued: int = 0  # outbox rows written by this run
+    already_queued: int = 0  # the same documents were queued before (same idempotency key)
+    items: int = 0
+    catch_up: int = 0  # backfill documents summarised instead of listed
+    dropped: int = 0  # matches on documents the subscriber was already sent
+    digests: list[BuiltDigest] = field(default_factory=list)  # filled on dry runs only
+
+    def line(self) -> str:
+        verb = "would queue" if self.dry_run else "queued"
+        count = len(self.digests) if self.dry_run else self.queued
+        text = f"{self.frequency}: {verb} {count} digests ({self.items} items"
+        text += f", {self.catch_up} in catch-up" if self.catch_up else ""
+        text += f", {self.dropped} already sent" if self.dropped else ""
+        return text + ")"
+
+
+def run_digests(runtime: Runtime, frequency: str, *, dry_run: bool = False) -> DigestRunReport:
+    """Build and queue this frequency's digests; with ``dry_run`` build them and change nothing.
+
+    The caller holds the "digest" lock (the service job and `councilwatch digest send` do).
+    """
+    if frequency not in FREQUENCIES:
+        raise CouncilwatchError(
+            f"unknown digest frequency {frequency!r} (use {', '.join(FREQUENCIES)})"
+        )
+    engine = runtime.migrated_engine()
+    now = runtime.now()
+    report = DigestRunReport(frequency, dry_run)
+    builder = _Builder(runtime, now)
+    for batch in _subscriber_batches(engine, frequency):
+        for work in _load(engine, batch, frequency):
+            built, dropped = builder.build(work)
+            report.dropped += len(dropped)
+            if built is None:
+                if dropped and not dry_run:
+                    _mark_digested(engine, dropped, now)
+                continue
+            report.items += built.items
+            report.catch_up += built.catch_up
+            if dry_run:
+                report.digests.append(built)
+            elif _queue(engine, built, [*built.match_ids, *dropped], now):
+                report.queued += 1
+            else:
+                report.already_queued += 1
+    if report.queued or report.digests or report.dropped:
+        log.info("digests %s", report.line())
+    return report
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Work:
+    """One subscriber's pending matches and everything needed to describe them."""
+
+    subscriber: Subscriber
+    alerts: dict[int, Alert]
+    matches: list[AlertMatch]
+    documents: dict[int, Document]
+    cluster_members: dict[str, list[Document]]
+    sent: set[int]  # documents already in this subscriber's ledger
+    tags: dict[int, list[str]]  # councils each document names, most confident first
+
+
+def _subscriber_batches(engine: Engine, frequency: str) -> Iterator[list[Subscriber]]:
+    """Confirmed subscribers with a live alert of ``frequency``; unconfirmed, unsubscribed
+    and bouncing addresses never get a digest."""
+    stmt = (
+        select(_SUBS)
+        .where(
+            _SUBS.c.status == "active",
+            _SUBS.c.id.in_(
+                select(_ALERTS.c.subscriber_id).where(
+                    _ALERTS.c.frequency == frequency,
+                    _ALERTS.c.deleted_at.is_(None),
+                    _ALERTS.c.paused.is_(False),
+                )
+            ),
+        )
+        .order_by(_SUBS.c.id)
+    )
+    with read_connection(engine) as connection:
+        subscribers = [
+            Subscriber.model_validate(dict(r._mapping)) for r in connection.execute(stmt)
+        ]
+    for start in range(0, len(subscribers), SUBSCRIBER_BATCH):
+        yield subscribers[start : start + SUBSCRIBER_BATCH]
+
+
+def _load(engine: Engine, subscribers: list[Subscriber], frequency: str) -> list[_Work]:
+    ids = [s.id or 0 for s in subscribers]
+    frequency_alerts = _alerts(engine, ids, frequency)
+    by_subscriber: dict[int, list[AlertMatch]] = defaultdict(list)
+    for match in pending_matches(engine, ids):
+        if match.alert_id in frequency_alerts:
+            by_subscriber[match.subscriber_id].append(match)
+    doc_ids = sorted({m.document_id for ms in by_subscriber.values() for m in ms})
+    if not doc_ids:
+        return []
+    with read_connection(engine) as connection:
+        documents = _documents(connection, _DOCS.c.id.in_(doc_ids))
+        keys = sorted({d.cluster_key or "" for d in documents.values() if _clustered(d)})
+        members: dict[str, list[Document]] = defaultdict(list)
+        if keys:
+            for doc in _documents(connection, _DOCS.c.cluster_key.in_(keys)).values():
+                members[doc.cluster_key or ""].append(doc)
+        all_ids = sorted(set(doc_ids) | {d.id or 0 for ms in members.values() for d in ms})
+        sent: dict[int, set[int]] = defaultdict(set)
+        for row in connection.execute(
+            select(_LEDGER.c.subscriber_id, _LEDGER.c.document_id).where(
+                _LEDGER.c.subscriber_id.in_(ids), _LEDGER.c.document_id.in_(all_ids)
+            )
+        ):
+            sent[row.subscriber_id].add(row.document_id)
+    tags = document_councils(engine, doc_ids)
+    return [
+        _Work(
+            subscriber=subscriber,
+            alerts={a: frequency_alerts[a] for a in {m.alert_id for m in matches}},
+            matches=matches,
+            documents=documents,
+            cluster_members=members,
+            sent=sent[subscriber.id or 0],
+            tags=tags,
+        )
+        for subscriber in subscribers
+        if (matches := by_subscriber.get(subscriber.id or 0))
+    ]
+
+
+def _alerts(engine: Engine, subscriber_ids: list[int], frequency: str) -> dict[int, Alert]:
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(_ALERTS).where(
+                _ALERTS.c.subscriber_id.in_(subscriber_ids),
+                _ALERTS.c.frequency == frequency,
+                _ALERTS.c.deleted_at.is_(None),
+                _ALERTS.c.paused.is_(False),
+            )
+        )
+        alerts = [Alert.model_validate(dict(r._mapping)) for r in rows]
+    return {a.id or 0: a for a in alerts}
+
+
+def _documents(connection: Connection, condition: Any) -> dict[int, Document]:
+    rows = connection.execute(select(_DOCS).where(condition).order_by(_DOCS.c.id))
+    return {row.id: Document.model_validate(dict(row._mapping)) for row in rows}
+
+
+def _clustered(doc: Document) -> bool:
+    # Decisions are their own item; syndicated news copies share a cluster key.
+    return doc.kind != "decision" and bool(doc.cluster_key)
+
+
+# -- building ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    """One digest entry: a decision, or a story with every stored copy of it."""
+
+    key: str
+    documents: list[Document]  # every member; the matched ones are in ``matches``
+    matches: list[AlertMatch]
+
+    @property
+    def backfill_only(self) -> bool:
+        return all(m.backfill for m in self.matches)
+
+
+class _Builder:
+    """Turns one subscriber's work into a rendered, addressed message."""
+
+    def __init__(self, runtime: Runtime, now: datetime) -> None:
+        self.settings = runtime.settings
+        self.register = runtime.register
+        self.now = now
+        self.base = self.settings.web.base_url.rstrip("/")
+        self.domain = mail_domain(self.settings)
+        self.renderer = DigestRenderer(cap=self.settings.digest.items_per_group)
+        self.health = source_health(runtime)
+
+    def build(self, work: _Work) -> tuple[BuiltDigest | None, list[int]]:
+        """The digest for ``work`` (None when nothing is left) and the match ids dropped."""
+        fresh: list[_Item] = []
+        dropped: list[int] = []
+        for item in _items(work):
+            if any((doc.id or 0) in work.sent for doc in item.documents):
+                dropped += [m.id or 0 for m in item.matches]
+            else:
+                fresh.append(item)
+        if not fresh:
+            return None, dropped
+        listed = [item for item in fresh if not item.backfill_only]
+        backfilled = [item for item in fresh if item.backfill_only]
+        subscriber = work.subscriber
+        found = links(self.settings, subscriber)
+        digest = Digest(
+            subscriber_email=subscriber.email,
+            manage_url=found.manage,
+            unsubscribe_url=found.unsubscribe,
+            generated_at=self.now,
+            groups=self._groups(work, listed),
+            catch_up=self._catch_up(work, backfilled),
+            source_health=self.health,
+        )
+        document_ids = sorted({doc.id or 0 for item in fresh for doc in item.documents})
+        matched = sorted({m.document_id for item in fresh for m in item.matches})
+        key = digest_key(subscriber.id or 0, matched)
+        rendered = self.renderer.digest(digest)
+        message = build_message(
+            sender=self.settings.mail.from_,
+            to=subscriber.email,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            message_id=make_message_id(key, self.domain),
+            unsubscribe_url=found.unsubscribe,
+            unsubscribe_mailto=found.unsubscribe_mailto,
+            date=self.now,
+        )
+        built = BuiltDigest(
+            subscriber_id=subscriber.id or 0,
+            to_address=subscriber.email,
+            idempotency_key=key,
+            subject=rendered.subject,
+            message=message,
+            document_ids=tuple(document_ids),
+            match_ids=tuple(sorted(m.id or 0 for item in fresh for m in item.matches)),
+            items=len(listed),
+            catch_up=len(backfilled),
+        )
+        return built, dropped
+
+    def council_name(self, council_id: str) -> str:
+        if not council_id:
+            return NO_COUNCIL
+        try:
+            return self.register.get(council_id).name
+        except CouncilwatchError:  # removed from the register since it was tagged
+            return council_id
+
+    def more_url(self, council_id: str) -> str:
+        if not council_id:
+            return f"{self.base}/documents"
+        return f"{self.base}/documents?council={council_id}"
+
+    def _groups(self, work: _Work, items: list[_Item]) -> tuple[CouncilGroup, ...]:
+        grouped: dict[str, list[DigestItem]] = defaultdict(list)
+        for item in items:
+            grouped[_council_of(item, work.tags)].append(self._digest_item(work, item))
+        groups = [
+            CouncilGroup(
+                council_name=self.council_name(council_id),
+                items=tuple(sorted(entries, key=_item_order)),
+                more_url=self.more_url(council_id),
+            )
+            for council_id, entries in grouped.items()
+        ]
+        # The busiest council first: it leads the subject line too.
+        return tuple(sorted(groups, key=lambda g: (-len(g.items), g.council_name)))
+
+    def _catch_up(self, work: _Work, items: list[_Item]) -> tuple[CatchUpLine, ...]:
+        kinds: dict[str, set[str]] = defaultdict(set)
+        counts: dict[str, int] = defaultdict(int)
+        for item in items:
+            council_id = _council_of(item, work.tags)
+            counts[council_id] += 1
+            kinds[council_id].add(item.documents[0].kind)
+        lines = [
+            CatchUpLine(
+                council_name=self.council_name(council_id),
+                count=count,
+                url=self.more_url(council_id),
+                noun=_noun(kinds[council_id]),
+            )
+            for council_id, count in counts.items()
+        ]
+        return tuple(sorted(lines, key=lambda line: (-line.count, line.council_name)))
+
+    def _digest_item(self, work: _Work, item: _Item) -> DigestItem:
+        names = sorted({work.alerts[m.alert_id].name for m in item.matches}, key=str.casefold)
+        doc = item.documents[0]
+        if doc.kind == "decision":
+            return DecisionItem(
+                organisation=doc.organisation or self.council_name(_council_of(item, work.tags)),
+                reference=doc.reference or doc.source_key,
+                outcome=_outcome(doc),
+                category=doc.category or "Uncategorised",
+                subcategory=doc.subcategory or "",
+                decision_date=doc.decided_on or _local_date(doc.first_seen_at),
+                url=doc.url,
+                remedies=remedy_lines(doc.extra),
+                summary=_shorten(doc.summary, SUMMARY_CHARS),
+                matched_alerts=tuple(names),
+            )
+        return StoryItem(
+            headline=doc.title or doc.url,
+            titles=_titles(item.documents),
+            earliest_date=min(_local_date(_story_time(d)) for d in item.documents),
+            snippet=_snippet(item),
+            matched_alerts=tuple(names),
+        )
+
+
+def _items(work: _Work) -> list[_Item]:
+    items: dict[str, _Item] = {}
+    for match in work.matches:
+        doc = work.documents.get(match.document_id)
+        if doc is None:
+            continue
+        if _clustered(doc):
+            key = f"cluster:{doc.cluster_key}"
+            members = work.cluster_members.get(doc.cluster_key or "") or [doc]
+        else:
+            key, members = f"doc:{doc.id}", [doc]
+        item = items.setdefault(key, _Item(key, sorted(members, key=_story_order), []))
+        item.matches.append(match)
+    return list(items.values())
+
+
+def _council_of(item: _Item, tags: Mapping[int, Sequence[str]]) -> str:
+    """The one council an item is listed under: the best-recognised council that made an
+    alert match, else the best-recognised council the document names."""
+    matched = [c for m in item.matches for c in m.councils]
+    named = [c for m in item.matches for c in tags.get(m.document_id, ())]
+    for council_id in named:
+        if council_id in matched:
+            return council_id
+    return (matched or named or [""])[0]
+
+
+def _item_order(item: DigestItem) -> tuple[int, str]:
+    when = item.decision_date if isinstance(item, DecisionItem) else item.earliest_date
+    label = item.reference if isinstance(item, DecisionItem) else item.headline
+    return (-when.toordinal(), label)
+
+
+def _noun(kinds: set[str]) -> str:
+    if kinds == {"decision"}:
+        return "decision"
+    if "decision" not in kinds:
+        return "story"
+    return "document"
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _local_date(moment: datetime) -> date:
+    return _aware(moment).astimezone(LONDON).date()
+
+
+def _story_time(doc: Document) -> datetime:
+    return _aware(doc.published_at or doc.first_seen_at)
+
+
+def _story_order(doc: Document) -> tuple[datetime, int]:
+    return (_story_time(doc), doc.id or 0)
+
+
+def _titles(documents: Iterable[Document]) -> tuple[Link, ...]:
+    """Each publication once, earliest copy first."""
+    seen: dict[str, Link] = {}
+    for doc in documents:
+        label = doc.site_name or doc.source
+        seen.setdefault(label.casefold(), Link(label, doc.url))
+    return tuple(seen.values())
+
+
+def _outcome(doc: Document) -> str:
+    text = (doc.outcome_text or "").strip()
+    if text and len(text) <= 80:
+        return text
+    outcome = (doc.outcome or "").strip()
+    return outcome[:1].upper() + outcome[1:] if outcome else "Decision"
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"
+
+
+def parse_snippet(snippet: str) -> tuple[Segment, ...]:
+    """Split the pipeline's "[term]" markup into plain and highlighted segments."""
+    segments: list[Segment] = []
+    cursor = 0
+    for found in _HIGHLIGHT.finditer(snippet):
+        if found.start() > cursor:
+            segments.append(Segment(snippet[cursor : found.start()]))
+        segments.append(Segment(found.group(1), highlighted=True))
+        cursor = found.end()
+    if cursor < len(snippet):
+        segments.append(Segment(snippet[cursor:]))
+    return tuple(segments)
+
+
+def _snippet(item: _Item) -> tuple[Segment, ...]:
+    # A keyword match explains itself best; a council-only match falls back to the summary.
+    with_terms = [m.snippet for m in item.matches if m.snippet and m.terms]
+    any_snippet = [m.snippet for m in item.matches if m.snippet]
+    chosen = (with_terms or any_snippet or [""])[0]
+    if chosen:
+        return parse_snippet(chosen)
+    summary = _shorten(item.documents[0].summary, SNIPPET_CHARS)
+    return (Segment(summary),) if summary else ()
+
+
+def money(pence: int) -> str:
+    """Format pence as pounds: 135000 -> "£1,350"; 135050 -> "£1,350.50"."""
+    pounds, rest = divmod(pence, 100)
+    return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
+
+
+def remedy_lines(extra: Mapping[str, Any]) -> tuple[str, ...]:
+    """One line per remedy from the parser's ``extra["remedies"]``, payments first."""
+    remedies = extra.get("remedies") if isinstance(extra, Mapping) else None
+    if not isinstance(remedies, Mapping):
+        return ()
+    lines: list[str] = []
+    for payment in remedies.get("payments") or ():
+        amount = payment.get("amount_pence") if isinstance(payment, Mapping) else None
+        if not isinstance(amount, int) or amount <= 0:
+            continue
+        recipient = payment.get("recipient")
+        lines.append(f"{money(amount)} to {recipient}" if recipient else f"{money(amount)} payment")
+    if remedies.get("apology"):
+        lines.append("Apology")
+    if remedies.get("reconsideration"):
+        lines.append("Reconsider the matter")
+    if remedies.get("service_improvements"):
+        lines.append("Service improvements")
+    return tuple(lines)
+
+
+def digest_key(subscriber_id: int, document_ids: Iterable[int]) -> str:
+    """The outbox idempotency key: the same subscriber and documents give the same key."""
+    joined = ",".join(str(doc_id) for doc_id in sorted(set(document_ids)))
+    return f"digest:{subscriber_id}:{hashlib.sha256(joined.encode()).hexdigest()}"
+
+
+# -- source health -------------------------------------------------------------------------------
+
+
+def source_health(runtime: Runtime) -> tuple[SourceHealth, ...]:
+    """The digest footer: every enabled source's newest item, last fetch and failure."""
+    from councilwatch.health import statuses
+
+    with read_connection(runtime.migrated_engine()) as connection:
+        since = {
+            row.source: _aware(row.changed_at)
+            for row in connection.execute(select(_STATE).where(_STATE.c.healthy.is_(False)))
+        }
+    return tuple(
+        SourceHealth(
+            name="LGSCO" if status.kind == "lgsco" else status.name,
+            newest_item_at=status.newest_document_at,
+            last_success_at=status.last_success_at,
+            failing=not status.healthy,
+            failing_since=since.get(status.name) if not status.healthy else None,
+            noun="decision" if status.kind == "lgsco" else "story",
+        )
+        for status in statuses(runtime)
+    )
+
+
+# -- queueing ------------------------------------------------------------------------------------
+
+
+def _queue(engine: Engine, built: BuiltDigest, match_ids: Sequence[int], now: datetime) -> bool:
+    """Outbox row, ledger rows and digested matches in one transaction; False when the same
+    documents were queued before (nothing new is written but the matches are settled)."""
+    with write_transaction(engine) as connection:
+        outbox_id = outbox.enqueue(
+            connection,
+            OutgoingMessage(
+                idempotency_key=built.idempotency_key,
+                message_id=str(built.message["Message-ID"]),
+                kind="digest",
+                to_address=built.to_address,
+                subject=built.subject,
+                message=built.as_text(),
+                subscriber_id=built.subscriber_id,
+            ),
+            now=now,
+        )
+        if outbox_id is not None:
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            connection.execute(
+                dialect.insert(_LEDGER).on_conflict_do_nothing(
+                    index_elements=["subscriber_id", "document_id"]
+                ),
+                [
+                    {
+                        "subscriber_id": built.subscriber_id,
+                        "document_id": doc_id,
+                        "outbox_id": outbox_id,
+                        "queued_at": now,
+                    }
+                    for doc_id in built.document_ids
+                ],
+            )
+        _settle(connection, match_ids, now)
+    return outbox_id is not None
+
+
+def _mark_digested(engine: Engine, match_ids: Sequence[int], now: datetime) -> None:
+    with write_transaction(engine) as connection:
+        _settle(connection, match_ids, now)
+
+
+def _settle(connection: Connection, match_ids: Sequence[int], now: datetime) -> None:
+    if match_ids:
+        connection.execute(
+            update(_MATCHES).where(_MATCHES.c.id.in_(list(match_ids))).values(digested_at=now)
+        )
+
+
+__all__ = [
+    "BuiltDigest",
+    "DigestRunReport",
+    "digest_key",
+    "money",
+    "parse_snippet",
+    "remedy_lines",
+    "run_digests",
+    "source_health",
+]
