@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from scraper.news import extract_article
 from scraper.sources.lgsco import detect_page_kind, parse_decision, parse_listing
 
 SOURCES_DIR = Path(__file__).resolve().parent / "sources"
@@ -37,8 +38,13 @@ def parse_lgsco(content: bytes, url: str) -> dict[str, Any]:
     return {"kind": kind, "result": None}
 
 
+def parse_news(content: bytes, url: str) -> Any:
+    return extract_article(content, url).to_json()
+
+
 PARSERS: dict[str, Callable[[bytes, str], Any]] = {
     "lgsco": parse_lgsco,
+    "news": parse_news,
 }
 
 
