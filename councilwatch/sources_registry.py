@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from councilwatch.config import Settings
+if TYPE_CHECKING:
+    from councilwatch.config import Settings
 
 
 @dataclass(frozen=True)

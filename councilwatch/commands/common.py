@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from councilwatch.errors import CouncilwatchError
-from councilwatch.runtime import Runtime
+
+if TYPE_CHECKING:
+    from councilwatch.runtime import Runtime
 
 
 def runtime(ctx: typer.Context) -> Runtime:
+    from councilwatch.runtime import Runtime
+
     obj = ctx.find_root().obj
     assert isinstance(obj, Runtime)
     return obj

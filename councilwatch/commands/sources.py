@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from councilwatch.commands.common import echo_json, runtime
-from councilwatch.sources_registry import configured_sources
 
 
 def sources(
@@ -18,6 +17,7 @@ def sources(
 
     Example: councilwatch sources --json
     """
+    from councilwatch.sources_registry import configured_sources
     from db.runs import source_health
 
     rt = runtime(ctx)
