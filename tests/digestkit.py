@@ -207,4 +207,4 @@ def set_cluster(engine: Engine, report: PipelineReport, keys: Sequence[str], clu
 def part(msg: EmailMessage, subtype: str) -> str:
     body = msg.get_body(preferencelist=(subtype,))
     assert body is not None, f"no text/{subtype} part"
-    return str(body.get_content())  # type: ignore[attr-defined]
+    return str(body.get_content())

@@ -14,6 +14,7 @@ from councilwatch.commands import (
     sources,
     status,
     storage,
+    subscriptions,
     web,
 )
 
@@ -30,5 +31,6 @@ def register_all(app: typer.Typer) -> None:
         councils,
         match,
         web,
+        subscriptions,
     ):
         module.register(app)
