@@ -1,0 +1,203 @@
+"""The subscription and mail commands through the real CLI entry point, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from councilwatch.pipeline import process
+from councilwatch.runtime import Runtime
+from db import outbox
+from db.jobs import exclusive
+from db.matches import pending_matches
+from tests.cli import Result, run_cli
+from tests.digestkit import MAIL_ENV, decision, smtp_toml
+from tests.runtimes import SECRET, make_runtime
+from tests.smtpd import SmtpTestServer, smtp_certificate, smtp_server
+
+__all__ = ["smtp_certificate", "smtp_server"]  # fixtures used by name below
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def runtime(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Runtime]:
+    monkeypatch.setenv("COUNCILWATCH_SECRET_KEY", SECRET)
+    rt = make_runtime(database_url, tmp_path)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def cli(runtime: Runtime, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
+    config = str(tmp_path / "runtime-config.toml")
+
+    def call(*args: str) -> Result:
+        return run_cli(capsys, "--config", config, *args)
+
+    yield call
+
+
+def one_line_error(result: Result) -> str:
+    assert result.code == 1, result
+    assert result.out == ""
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.err
+    return lines[0]
+
+
+def listing(cli: Cli) -> list[dict[str, Any]]:
+    result = cli("subscriptions", "list", "--json")
+    assert result.code == 0, result
+    found = json.loads(result.out)
+    assert isinstance(found, list)
+    return found
+
+
+def test_subscribe_a_new_address_queues_only_the_confirmation(cli: Cli, runtime: Runtime) -> None:
+    result = cli(
+        "subscribe",
+        "Mrs.B@Example.org",
+        "--council",
+        "norfolk county council",
+        "--keywords",
+        'respite OR "short breaks"',
+        "--outcome",
+        "upheld",
+    )
+    assert result.code == 0, result
+    assert result.out.strip() == (
+        "mrs.b@example.org: alert '“respite OR \"short breaks\"” in Norfolk' (daily); "
+        "confirmation email queued"
+    )
+    [row] = outbox.pending(runtime.migrated_engine())
+    assert (row.kind, row.to_address) == ("confirm", "mrs.b@example.org")
+    [entry] = listing(cli)
+    assert entry["status"] == "pending"
+    [alert] = entry["alerts"]
+    assert alert["councils"] == ["norfolk"] and alert["outcomes"] == ["upheld"]
+
+    again = cli("subscribe", "mrs.b@example.org", "--county", "Kent", "--name", "Kent")
+    assert again.out.strip() == "mrs.b@example.org: alert 'Kent' (daily); waiting for confirmation"
+    assert len(outbox.pending(runtime.migrated_engine())) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("not-an-address", "--council", "Leeds"), "is not an email address"),
+        (("a@example.org", "--council", "Norflok County Councl"), "did you mean 'Norfolk"),
+        (("a@example.org", "--keywords", '"unclosed phrase'), "error: "),
+        (
+            ("a@example.org", "--council", "Leeds", "--name", "x\r\nBcc: x@evil.example"),
+            "header injection refused",
+        ),
+        (("a@example.org", "--county", "Leeds"), "is not a county council"),
+        (("a@example.org", "--outcome", "upheld"), "give at least one --council"),
+        (("a@example.org", "--council", "Leeds", "--frequency", "hourly"), "--frequency must be"),
+    ],
+)
+def test_bad_input_is_one_line_and_stores_nothing(
+    cli: Cli, args: tuple[str, ...], message: str
+) -> None:
+    line = one_line_error(cli("subscribe", *args))
+    assert message in line
+    assert listing(cli) == []
+
+
+def test_unsubscribe_one_alert_then_everything(cli: Cli) -> None:
+    cli("subscribe", "mr.k@example.org", "--council", "Leeds", "--name", "Leeds", "--confirmed")
+    cli("subscribe", "mr.k@example.org", "--council", "York", "--name", "York", "--confirmed")
+    [entry] = listing(cli)
+    assert entry["status"] == "active"
+    assert [a["name"] for a in entry["alerts"]] == ["Leeds", "York"]
+
+    stopped = cli("unsubscribe", "mr.k@example.org", "--alert", "York")
+    assert stopped.out.strip() == "mr.k@example.org: alert 'York' stopped"
+    assert "no alert named 'York'" in one_line_error(
+        cli("unsubscribe", "mr.k@example.org", "--alert", "York")
+    )
+    gone = cli("unsubscribe", "MR.K@example.org")
+    assert gone.out.strip() == "mr.k@example.org: unsubscribed (1 alerts stopped)"
+    [entry] = listing(cli)
+    assert entry["status"] == "unsubscribed" and entry["alerts"] == []
+    assert "no subscriber" in one_line_error(cli("unsubscribe", "nobody@example.org"))
+
+
+def test_digest_send_dry_run_prints_and_changes_nothing_then_sends(
+    cli: Cli, runtime: Runtime
+) -> None:
+    cli(
+        "subscribe", "mrs.b@example.org", "--council", "Norfolk", "--name", "Norfolk", "--confirmed"
+    )
+    engine = runtime.migrated_engine()
+    process(engine, [decision("26 005 001")], register=runtime.register, now=datetime.now(UTC))
+
+    dry = cli("digest", "send", "--frequency", "daily", "--dry-run")
+    assert dry.code == 0, dry
+    assert "To: mrs.b@example.org" in dry.out
+    assert "Subject: 1 decision: Norfolk County Council" in dry.out
+    assert "ref 26 005 001" in dry.out
+    assert dry.out.strip().endswith("daily: would queue 1 digests (1 items)")
+    assert outbox.depth(engine) == {} and len(pending_matches(engine)) == 1
+
+    sent = cli("digest", "send")
+    assert sent.code == 0, sent
+    assert sent.out.splitlines() == [
+        "immediate: queued 0 digests (0 items)",
+        "daily: queued 1 digests (1 items)",
+        "weekly: queued 0 digests (0 items)",
+        "outbox: 1 sent, 0 to retry, 0 failed",
+    ]
+    [eml] = list(runtime.settings.mail.outbox_dir.glob("*.eml"))
+    assert "1 decision: Norfolk County Council" in eml.read_text()
+
+
+def test_digest_send_refuses_while_the_service_holds_the_lock(cli: Cli, runtime: Runtime) -> None:
+    with exclusive(runtime.migrated_engine(), "digest"):
+        line = one_line_error(cli("digest", "send", "--frequency", "daily"))
+    assert line == "error: digest is already running in another process"
+
+
+def test_outbox_shows_failed_mail_and_retry_sends_it(
+    database_url: str,
+    tmp_path: Path,
+    smtp_server: SmtpTestServer,
+    smtp_certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(smtp_certificate[0]))
+    monkeypatch.setenv("COUNCILWATCH_SECRET_KEY", SECRET)
+    for name, value in MAIL_ENV.items():
+        monkeypatch.setenv(name, value)
+    make_runtime(database_url, tmp_path, toml=smtp_toml(smtp_server)).close()
+    config = str(tmp_path / "runtime-config.toml")
+
+    def cli(*args: str) -> Result:
+        return run_cli(capsys, "--config", config, *args)
+
+    smtp_server.rcpt_reply = "550 5.1.1 no such mailbox"
+    assert cli("subscribe", "typo@example.org", "--council", "Leeds").code == 0
+    assert cli("digest", "send").out.splitlines()[-1] == "outbox: 0 sent, 0 to retry, 1 failed"
+    shown = json.loads(cli("outbox", "--json").out)
+    assert shown["depth"] == {"failed": 1}
+    [row] = shown["messages"]
+    assert row["status"] == "failed" and "550" in row["last_error"]
+    assert row["to"] == "typo@example.org" and row["kind"] == "confirm"
+
+    smtp_server.rcpt_reply = None
+    retried = cli("outbox", "--retry")
+    assert retried.out.splitlines() == [
+        "1 failed messages queued again; 1 sent, 0 to retry, 0 failed",
+        "Outbox empty: nothing pending or failed.",
+    ]
+    [mail] = smtp_server.messages
+    assert mail["Subject"] == "Confirm your councilwatch alerts"
