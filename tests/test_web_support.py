@@ -37,7 +37,7 @@ __all__ = ["TestClient"]
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_LINK = re.compile(r"https?://\S+/(confirm|add|manage|unsubscribe)/[A-Za-z0-9_\-.]+")
+_LINK = re.compile(r"https?://[^\s<>/]+/(confirm|add|manage|unsubscribe)/[A-Za-z0-9_\-.]+")
 
 
 class Clock:
@@ -138,6 +138,14 @@ def link_in(row: OutboxMessage, kind: str) -> str:
         if found.group(1) == kind:
             return "/" + found.group(0).split("/", 3)[3]
     raise AssertionError(f"no /{kind}/ link in the email")
+
+
+def list_unsubscribe(row: OutboxMessage) -> str:
+    """The path of the https link in a queued email's List-Unsubscribe header (RFC 8058)."""
+    header = str(deserialise(row.message)["List-Unsubscribe"])
+    found = _LINK.search(header)
+    assert found and found.group(1) == "unsubscribe", header
+    return "/" + found.group(0).split("/", 3)[3]
 
 
 def confirm(harness: WebHarness, client: TestClient, email: str) -> str:

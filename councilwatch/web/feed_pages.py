@@ -37,7 +37,7 @@ async def alert_atom(request: Request) -> Response:
     entries = alert_feed(context.engine, alert_id, limit=FEED_ENTRIES)
     base = context.settings.web.base_url.rstrip("/")
     updated = max((e.matched_at for e in entries), default=alert.created_at)
-    body = context.env.get_template("alert.atom").render(
+    body = context.env.get_template("alert.atom.j2").render(
         base=base,
         self_url=f"{base}/alerts/{token}.atom",
         alert=alert,

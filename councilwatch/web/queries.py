@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from db.engine import read_connection
 from db.models import Document, DocumentCouncil, FetchRun
 from db.models_delivery import Alert, AlertMatch, OutboxMessage, Subscriber
-from db.search import search_documents
+from db.search import search_documents, to_fts5
 
 _DOCS = Document.__table__  # type: ignore[attr-defined]
 _TAGS = DocumentCouncil.__table__  # type: ignore[attr-defined]
@@ -59,6 +59,9 @@ def list_documents(
     """One page of documents, newest first (best first when searching); and whether more follow."""
     offset = (page - 1) * per_page
     if filters.q:
+        # The SQLite translation doubles as the check, so both databases refuse the same input
+        # (PostgreSQL would silently find nothing for "-word").
+        to_fts5(filters.q)
         hits = search_documents(engine, filters.q, kind=filters.kind, limit=SEARCH_DEPTH)
         order = [hit.id for hit in hits]
         if not order:
