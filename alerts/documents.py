@@ -8,13 +8,20 @@ already expanded (successors, county-wide) in alerts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from alerts.query import Query
+from alerts.query import Query, Term
 
-__all__ = ["AlertSpec", "Match", "MatchDocument", "SnippetSpans"]
+__all__ = ["AlertSpec", "Match", "MatchDocument", "SnippetSource", "SnippetSpans"]
 
 # A snippet as (text, is_highlight) segments, so a template can escape text and mark terms.
 SnippetSpans = tuple[tuple[str, bool], ...]
+
+
+class SnippetSource(Protocol):
+    """Cuts snippets from one document; shared by all of that document's matches."""
+
+    def spans(self, terms: tuple[Term, ...]) -> SnippetSpans: ...
 
 
 @dataclass(frozen=True)
@@ -62,8 +69,16 @@ class Match:
     document_id: str | int
     councils: tuple[str, ...]  # the alert's councils the document names (empty: any council)
     terms: tuple[str, ...]  # the query's terms found in the document, normalised
-    snippet_spans: SnippetSpans = field(default=())
     query: str = ""  # the alert's query, normalised ("" for a council or filter alert)
+    # The snippet is cut on first use: a batch can hold far more matches than a digest shows.
+    # It follows from the document and the terms, so it takes no part in equality.
+    found: tuple[Term, ...] = field(default=(), compare=False, repr=False)
+    source: SnippetSource | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def snippet_spans(self) -> SnippetSpans:
+        """The snippet as (text, is_highlight) segments, for safe HTML rendering."""
+        return self.source.spans(self.found) if self.source is not None else ()
 
     @property
     def snippet(self) -> str:

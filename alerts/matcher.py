@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from alerts.documents import AlertSpec, Match, MatchDocument, SnippetSpans
 from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Term
@@ -95,7 +94,7 @@ def key_cost_from_documents(
 
 def document_tokens(doc: MatchDocument) -> DocTokens:
     """The tokens a query is evaluated on: the title, then the text."""
-    return DocTokens.from_fields(doc.title, doc.text)
+    return DocTokens(doc.title, doc.text)
 
 
 def _merge(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -179,20 +178,30 @@ class _Explainer:
         self.tokens = document_tokens(doc)
         self._snippets: dict[tuple[Term, ...], SnippetSpans] = {}
 
+    def spans(self, terms: tuple[Term, ...]) -> SnippetSpans:
+        found = self._snippets.get(terms)
+        if found is None:
+            found = self._snippets[terms] = snippet_spans(self.tokens, terms)
+        return found
+
     def match(self, alert: AlertSpec) -> Match:
         doc = self.doc
         councils = tuple(sorted(alert.councils & doc.councils)) if alert.councils else ()
-        terms = alert.query.matched_terms(self.tokens) if alert.query else ()
-        spans = self._snippets.get(terms)
-        if spans is None:
-            spans = self._snippets[terms] = snippet_spans(self.tokens, terms)
+        query = alert.query
+        if query is None:
+            terms: tuple[Term, ...] = ()
+        elif isinstance(query.root, Term):  # it matched, so its one term is present
+            terms = (query.root,)
+        else:
+            terms = query.matched_terms(self.tokens)
         return Match(
-            alert_id=alert.id,
-            document_id=doc.id,
-            councils=councils,
-            terms=tuple(str(t) for t in terms),
-            snippet_spans=spans,
-            query=str(alert.query) if alert.query else "",
+            alert.id,
+            doc.id,
+            councils,
+            tuple(str(t) for t in terms),
+            str(query) if query is not None else "",
+            terms,
+            self,
         )
 
 
@@ -213,12 +222,6 @@ def brute_force(alerts: Iterable[AlertSpec], docs: Iterable[MatchDocument]) -> l
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Filed:
-    alert: AlertSpec
-    keys: tuple[str, ...]  # () = in the always-check list
-
-
 _FILTER_ORDER = ("category", "outcome", "source", "kind")
 
 
@@ -235,8 +238,11 @@ class Matcher:
         self._cost = key_cost
         self._prefix_len = prefix_len
         self._slots: dict[str | int, int] = {}  # alert id -> slot (insertion order)
-        self._filed: dict[int, _Filed] = {}
-        self._index: dict[str, set[int]] = {}
+        self._alerts: dict[int, AlertSpec] = {}
+        self._keys: dict[int, tuple[str, ...]] = {}  # () = in the always-check list
+        # Keys by namespace ("c", "s", "w", "p", "f") so a document looks up its words
+        # without building a prefixed string for each.
+        self._index: dict[str, dict[str, set[int]]] = {ns: {} for ns in "cswpf"}
         self._always: set[int] = set()
         self._prefix_lengths: Counter[int] = Counter()
         self._next_slot = 0
@@ -244,12 +250,12 @@ class Matcher:
             self.add(alert)
 
     def __len__(self) -> int:
-        return len(self._filed)
+        return len(self._alerts)
 
     @property
     def alerts(self) -> list[AlertSpec]:
         """The alerts in the order matches are reported."""
-        return [f.alert for f in self._filed.values()]
+        return list(self._alerts.values())
 
     def _anchor_keys(self, alert: AlertSpec) -> tuple[str, ...]:
         if alert.councils:
@@ -277,12 +283,13 @@ class Matcher:
         self._next_slot += 1
         keys = self._anchor_keys(alert)
         self._slots[alert.id] = slot
-        self._filed[slot] = _Filed(alert, keys)
+        self._alerts[slot] = alert
+        self._keys[slot] = keys
         if not keys:
             self._always.add(slot)
         for key in keys:
-            self._index.setdefault(key, set()).add(slot)
-            if key.startswith("p:"):
+            self._index[key[0]].setdefault(key[2:], set()).add(slot)
+            if key[0] == "p":
                 self._prefix_lengths[len(key) - 2] += 1
 
     def remove(self, alert_id: str | int) -> None:
@@ -290,49 +297,63 @@ class Matcher:
         slot = self._slots.pop(alert_id, None)
         if slot is None:
             return
-        filed = self._filed.pop(slot)
+        del self._alerts[slot]
         self._always.discard(slot)
-        for key in filed.keys:
-            bucket = self._index[key]
+        for key in self._keys.pop(slot):
+            table = self._index[key[0]]
+            bucket = table[key[2:]]
             bucket.discard(slot)
             if not bucket:
-                del self._index[key]
-            if key.startswith("p:"):
-                self._prefix_lengths[len(key) - 2] -= 1
-                if not self._prefix_lengths[len(key) - 2]:
-                    del self._prefix_lengths[len(key) - 2]
+                del table[key[2:]]
+            if key[0] == "p":
+                n = len(key) - 2
+                self._prefix_lengths[n] -= 1
+                if not self._prefix_lengths[n]:
+                    del self._prefix_lengths[n]
 
     def candidates(self, doc: MatchDocument, tokens: DocTokens) -> set[int]:
         """Slots of the alerts that might match ``doc``: a superset of the true matches."""
         index = self._index
         found = set(self._always)
-        keys = _document_keys(tokens, self._prefix_lengths)
-        keys.update("c:" + c for c in doc.councils)
-        keys.update(
-            f"f:{name}:{value}"
-            for name, value in (
-                ("category", doc.category),
-                ("outcome", doc.outcome),
-                ("source", doc.source),
-                ("kind", doc.kind),
-            )
-            if value is not None
+        lookups: list[tuple[dict[str, set[int]], Iterable[str]]] = [
+            (index["c"], doc.councils),
+            (index["s"], tokens.stem_set),
+            (index["w"], tokens.word_set),
+            (
+                index["f"],
+                [
+                    f"{name}:{value}"
+                    for name, value in (
+                        ("category", doc.category),
+                        ("outcome", doc.outcome),
+                        ("source", doc.source),
+                        ("kind", doc.kind),
+                    )
+                    if value is not None
+                ],
+            ),
+        ]
+        words = tokens.word_set
+        lookups.extend(
+            (index["p"], {w[:n] for w in words if len(w) >= n}) for n in self._prefix_lengths
         )
-        for key in keys:
-            bucket = index.get(key)
-            if bucket:
-                found |= bucket
+        for table, values in lookups:
+            if table:
+                for value in values:
+                    bucket = table.get(value)
+                    if bucket:
+                        found |= bucket
         return found
 
     def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
         """Every (alert, document) match, in the order :func:`brute_force` lists them."""
         out: list[Match] = []
-        filed = self._filed
+        alerts = self._alerts
         for doc in docs:
             explainer = _Explainer(doc)
             tokens = explainer.tokens
             for slot in sorted(self.candidates(doc, tokens)):
-                alert = filed[slot].alert
+                alert = alerts[slot]
                 if _verify(alert, doc, tokens):
                     out.append(explainer.match(alert))
         return out

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-from alerts.stem import Token, stem, tokenize
+from alerts.stem import Token, stem, tokenize, words
 from councilwatch.errors import QueryError
 
 __all__ = [
@@ -57,25 +57,35 @@ KeyCost = Callable[[str], float]
 
 
 class DocTokens:
-    """A tokenised text with the lookups query evaluation needs, each built on first use."""
+    """A tokenised text with the lookups query evaluation needs, each built on first use.
 
-    def __init__(self, text: str, tokens: list[Token]) -> None:
-        self.text = text
-        self.tokens = tokens
-        self.words = [t.text for t in tokens]
+    Several fields (title, body) are joined by a blank line and an empty separator word,
+    so no phrase spans two fields. Character spans are only needed for snippets, so they
+    are computed on first use.
+    """
 
-    @classmethod
-    def from_fields(cls, *fields: str) -> DocTokens:
-        """Tokenise several fields (title, body) into one text; phrases never span two."""
-        tokens: list[Token] = []
-        offset = 0
+    def __init__(self, *fields: str) -> None:
+        self.fields = fields
+        self.text = "\n\n".join(fields)
+        out: list[str] = []
         for i, part in enumerate(fields):
             if i:
-                tokens.append(Token(_SEPARATOR, offset, offset))
+                out.append(_SEPARATOR)
+            out.extend(words(part))
+        self.words = out
+
+    @cached_property
+    def tokens(self) -> list[Token]:
+        """The words with their spans in :attr:`text`, aligned with :attr:`words`."""
+        out: list[Token] = []
+        offset = 0
+        for i, part in enumerate(self.fields):
+            if i:
+                out.append(Token(_SEPARATOR, offset, offset))
                 offset += 2  # the "\n\n" joining the fields
-            tokens.extend(Token(t.text, t.start + offset, t.end + offset) for t in tokenize(part))
+            out.extend(Token(t.text, t.start + offset, t.end + offset) for t in tokenize(part))
             offset += len(part)
-        return cls("\n\n".join(fields), tokens)
+        return out
 
     @cached_property
     def word_set(self) -> frozenset[str]:
@@ -115,7 +125,7 @@ def _positions(items: list[str]) -> dict[str, list[int]]:
 
 
 def _as_doc(doc: DocTokens | str) -> DocTokens:
-    return doc if isinstance(doc, DocTokens) else DocTokens.from_fields(doc)
+    return doc if isinstance(doc, DocTokens) else DocTokens(doc)
 
 
 # --- syntax tree -----------------------------------------------------------------------------
@@ -127,34 +137,39 @@ class Atom:
 
     text: str
     mode: Literal["exact", "stem", "prefix"]
+    # What a document word is compared with: the stem in "stem" mode, else the text.
+    norm: str = field(default="", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "norm", stem(self.text) if self.mode == "stem" else self.text)
 
     def key(self, prefix_len: int = PREFIX_KEY_LEN) -> str:
         """The index key a document must carry for this atom to match."""
         if self.mode == "exact":
             return "w:" + self.text
         if self.mode == "stem":
-            return "s:" + stem(self.text)
+            return "s:" + self.norm
         return "p:" + self.text[:prefix_len]
 
     def occurs_in(self, doc: DocTokens) -> bool:
         if self.mode == "exact":
             return self.text in doc.word_set
         if self.mode == "stem":
-            return stem(self.text) in doc.stem_set
+            return self.norm in doc.stem_set
         return doc.has_prefix(self.text)
 
     def at(self, doc: DocTokens, i: int) -> bool:
         if self.mode == "exact":
             return doc.words[i] == self.text
         if self.mode == "stem":
-            return doc.stems[i] == stem(self.text)
+            return doc.stems[i] == self.norm
         return doc.words[i].startswith(self.text)
 
     def positions(self, doc: DocTokens) -> list[int]:
         if self.mode == "exact":
             return doc.word_positions.get(self.text, [])
         if self.mode == "stem":
-            return doc.stem_positions.get(stem(self.text), [])
+            return doc.stem_positions.get(self.norm, [])
         return [i for i, w in enumerate(doc.words) if w.startswith(self.text)]
 
     def __str__(self) -> str:
@@ -192,8 +207,11 @@ class Term(Node):
     position: int = field(default=0, compare=False)
 
     def matches(self, doc: DocTokens) -> bool:
-        if len(self.atoms) == 1:
-            return self.atoms[0].occurs_in(doc)
+        if len(self.atoms) == 1:  # the common case, inlined: this runs per candidate
+            atom = self.atoms[0]
+            if atom.mode == "stem":
+                return atom.norm in doc.stem_set
+            return atom.occurs_in(doc)
         return any(True for _ in self._starts(doc))
 
     def occurrences(self, doc: DocTokens) -> list[tuple[int, int]]:
@@ -219,10 +237,14 @@ class Term(Node):
     def first_not(self) -> Not | None:
         return None
 
-    def __str__(self) -> str:
+    @cached_property
+    def _normal(self) -> str:
         if self.quoted:
             return '"' + " ".join(a.text for a in self.atoms) + '"'
         return "-".join(str(a) for a in self.atoms)
+
+    def __str__(self) -> str:
+        return self._normal
 
 
 @dataclass(frozen=True)
@@ -304,7 +326,7 @@ class Or(Node):
         return " OR ".join(str(c) for c in self.children)
 
 
-_EMPTY_DOC = DocTokens("", [])
+_EMPTY_DOC = DocTokens()
 
 
 @dataclass(frozen=True)
@@ -315,11 +337,19 @@ class Query:
     text: str = field(default="", compare=False)
 
     def matches(self, doc: DocTokens | str) -> bool:
-        return self.root.matches(_as_doc(doc))
+        return self.root.matches(doc if isinstance(doc, DocTokens) else DocTokens(doc))
+
+    @cached_property
+    def _terms(self) -> tuple[Term, ...]:
+        return tuple(dict.fromkeys(self.root.positive_terms()))
+
+    @cached_property
+    def _normal(self) -> str:
+        return str(self.root)
 
     def terms(self) -> tuple[Term, ...]:
         """Distinct terms that count towards a match (not under NOT), in query order."""
-        return tuple(dict.fromkeys(self.root.positive_terms()))
+        return self._terms
 
     def matched_terms(self, doc: DocTokens | str) -> tuple[Term, ...]:
         """The positive terms present in ``doc``: what to explain and highlight."""
@@ -344,7 +374,7 @@ class Query:
         return self.root.matches(_EMPTY_DOC)
 
     def __str__(self) -> str:
-        return str(self.root)
+        return self._normal
 
 
 # --- lexer -----------------------------------------------------------------------------------

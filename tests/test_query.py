@@ -41,6 +41,13 @@ def test_tokenize_words(text: str, expected: list[str]) -> None:
     assert words(text) == expected
 
 
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("aZß İΣς'’ -_9é\n.\x00"), max_size=30))
+def test_fast_word_list_equals_the_tokens(text: str) -> None:
+    # Matching uses words(); snippets use tokenize(): positions must line up.
+    assert words(text) == [t.text for t in tokenize(text)]
+
+
 @pytest.mark.parametrize(
     ("word", "expected"),
     [
@@ -238,7 +245,7 @@ def test_evaluation(text: str, expected: bool) -> None:
 
 
 def test_phrases_do_not_span_document_fields() -> None:
-    doc = DocTokens.from_fields("Delay in adoption", "Care order review")
+    doc = DocTokens("Delay in adoption", "Care order review")
     assert parse_query('"adoption care"').matches(doc) is False
     assert parse_query("adoption care").matches(doc) is True
     assert parse_query('"adoption care"').matches("Delay in adoption Care order review")

@@ -1,0 +1,277 @@
+"""Benchmark: the percolator matcher against brute force on generated alerts and documents.
+
+    .venv/bin/python bench/match.py            # 100,000 alerts x 1,000 documents of ~5 KB
+    .venv/bin/python bench/match.py --quick    # 10,000 alerts x 100 documents
+
+Everything is generated from a fixed seed. Document words follow a Zipf-like distribution
+over a vocabulary of common English words, ombudsman and council words (with inflections,
+so stemming matters) and a long tail of invented words; councils are opaque ids, more
+populous ones named more often. Alerts mix council-only, council+keywords, keyword-only
+(phrases, OR, NOT, wildcards) and filter-only subscriptions.
+
+Brute force checks every alert against every document; it is timed on a sample of the
+documents and extrapolated (the table says so). The matcher's results on that sample must
+be identical, or the script exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from itertools import accumulate
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from alerts.documents import AlertSpec, MatchDocument
+from alerts.matcher import Matcher, brute_force, key_cost_from_documents
+from alerts.query import parse_query
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+COMMON = _words(
+    "the of and to a in that is was he for it with as his on be at by had not are but from "
+    "or have an they which one you were her all she there would their we him been has when "
+    "who will more no if out so said what up its about into than them can only other new "
+    "some could time these two may then do first any my now such like our over me even most "
+    "made after also did many before must through back years where much your way well down "
+    "should because each just those people how too little state good very make world still "
+    "own see men work long get here between both life being under never day same another know"
+)
+# Council and ombudsman vocabulary by topic: a document is mostly about one topic.
+TOPICS = {
+    "Children": "adoption foster guardianship safeguarding grandson daughter placement social "
+    "worker contact court order kinship assessment",
+    "Education": "school education special needs transition tribunal exclusion attendance "
+    "admission transport plan provision tuition appeal",
+    "Housing": "housing homeless tenant repair damp mould bedroom accommodation temporary "
+    "suitable allocation register landlord eviction",
+    "Adult-care": "care carer residential nursing package budget direct payment charge fee "
+    "invoice home provider assessment support",
+    "Planning": "planning application enforcement neighbour extension boundary permission "
+    "objection committee officer condition development",
+    "Benefits": "benefit tax arrears bailiff refund allowance reduction debt summons liability "
+    "discount exemption instalment",
+    "Highways": "highway pothole road bridge parking fine permit bus route street lighting "
+    "gritting verge",
+    "Environment": "waste bin collection noise nuisance pest flood drainage fly tipping "
+    "pollution licence",
+    "Corporate": "complaint procedure policy guidance record letter meeting councillor "
+    "cabinet election consultation closure library",
+}
+GENERIC = _words(
+    "council ombudsman decision fault injustice remedy apology payment delay review officer "
+    "manager report investigation finding recommendation evidence distress uncertainty "
+    "outcome upheld maladministration reasonable agreed action months weeks failed"
+)
+SUFFIXES = ("", "", "", "s", "ed", "ing", "ment", "er")
+SYLLABLES = _words(
+    "ba be bo ca co da de di do fa fe ga go ha he ka ke la le li lo ma me mi mo na ne ni no "
+    "pa pe po ra re ri ro sa se si so ta te ti to va ve vi wa we ya yo za zu"
+)
+CATEGORIES = list(TOPICS)
+OUTCOMES = ("upheld", "not upheld", "closed after initial enquiries", "no further action")
+SOURCES = ("lgsco", "edp", "yorkshire-post", "manchester-evening-news", "bbc-local", "echo")
+
+
+def zipf_cum_weights(n: int, s: float = 1.0) -> list[float]:
+    return list(accumulate(1.0 / (rank**s) for rank in range(1, n + 1)))
+
+
+class Corpus:
+    """The generated language: general words by rank, and topic words with inflections."""
+
+    def __init__(self, rng: random.Random, tail: int) -> None:
+        self.rng = rng
+        words, seen = list(COMMON), set(COMMON)
+        while len(words) < len(COMMON) + tail:  # invented words: the long tail of English
+            w = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+            if w not in seen:
+                seen.add(w)
+                words.append(w)
+        self.general = words
+        self.general_weights = zipf_cum_weights(len(words))
+        self.topics = {name: _words(text) for name, text in TOPICS.items()}
+        self.topic_words = sorted({w for ws in self.topics.values() for w in ws} - set(GENERIC))
+
+    def inflect(self, word: str) -> str:
+        return word + self.rng.choice(SUFFIXES)
+
+    def text(self, topic: str, n: int) -> list[str]:
+        rng = self.rng
+        out = rng.choices(self.general, cum_weights=self.general_weights, k=n)
+        for k in range(n):
+            r = rng.random()
+            if r < 0.08:
+                out[k] = self.inflect(rng.choice(self.topics[topic]))
+            elif r < 0.11:
+                out[k] = self.inflect(rng.choice(GENERIC))
+        return out
+
+
+def make_documents(
+    rng: random.Random, n: int, corpus: Corpus, councils: list[str]
+) -> list[MatchDocument]:
+    council_weights = zipf_cum_weights(len(councils), 0.3)
+    docs = []
+    for i in range(n):
+        topic = rng.choice(CATEGORIES)
+        body = corpus.text(topic, rng.randint(700, 900))
+        sentences = [body[k : k + rng.randint(10, 22)] for k in range(0, len(body), 16)]
+        text = " ".join(" ".join(s).capitalize() + "." for s in sentences if s)
+        title = " ".join(corpus.text(topic, 6)).capitalize()
+        kind = "decision" if rng.random() < 0.5 else "news"
+        docs.append(
+            MatchDocument(
+                id=f"doc-{i}",
+                kind=kind,
+                source="lgsco" if kind == "decision" else rng.choice(SOURCES[1:]),
+                title=title,
+                text=text,
+                councils=frozenset(
+                    rng.choices(councils, cum_weights=council_weights, k=rng.choice((1, 1, 2, 3)))
+                ),
+                outcome=rng.choice(OUTCOMES) if kind == "decision" else None,
+                category=topic if kind == "decision" else None,
+            )
+        )
+    return docs
+
+
+def make_alerts(rng: random.Random, n: int, corpus: Corpus, councils: list[str]) -> list[AlertSpec]:
+    # People alert on topic words and on specific names, not on "the": general words come
+    # from beyond the first 3,000 ranks.
+    specific = corpus.general[3000:]
+    weights = zipf_cum_weights(len(specific), 0.3)
+    council_weights = zipf_cum_weights(len(councils), 0.3)
+
+    def word() -> str:
+        if rng.random() < 0.01:
+            return corpus.inflect(rng.choice(corpus.topic_words))
+        return rng.choices(specific, cum_weights=weights)[0]
+
+    def term() -> str:
+        r = rng.random()
+        if r < 0.2:
+            return f'"{word()} {word()}"'
+        if r < 0.22:  # wildcards are for inflections of real words: adopt*, safeguard*
+            w = rng.choice(corpus.topic_words)
+            return w[: max(4, len(w) - rng.randint(0, 2))] + "*"
+        return word()
+
+    def keywords() -> str:
+        r = rng.random()
+        if r < 0.4:
+            return term()
+        if r < 0.65:
+            return f"{term()} {term()}"
+        if r < 0.85:
+            return " OR ".join(term() for _ in range(rng.randint(2, 3)))
+        return f"({term()} OR {term()}) -{word()}"
+
+    def some_councils() -> frozenset[str]:
+        k = rng.choice((1, 1, 1, 1, 1, 1, 2, 2, 3, 8))  # 8: a county and its districts
+        return frozenset(rng.choices(councils, cum_weights=council_weights, k=k))
+
+    alerts = []
+    for i in range(n):
+        r = rng.random()
+        if r < 0.25:
+            spec = AlertSpec(i, councils=some_councils())
+        elif r < 0.50:
+            spec = AlertSpec(i, councils=some_councils(), query=parse_query(keywords()))
+        elif r < 0.95:
+            kinds = frozenset({rng.choice(("decision", "news"))}) if rng.random() < 0.3 else None
+            spec = AlertSpec(i, query=parse_query(keywords()), kinds=kinds or frozenset())
+        else:  # filter-only: a category's upheld decisions, maybe excluding a word
+            spec = AlertSpec(
+                i,
+                query=parse_query(f"-{word()}", allow_only_not=True)
+                if rng.random() < 0.3
+                else None,
+                kinds=frozenset({"decision"}),
+                outcomes=frozenset({"upheld"}),
+                categories=frozenset({rng.choice(CATEGORIES)}),
+            )
+        alerts.append(spec)
+    return alerts
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    """Median CPU time of ``repeat`` runs: the machine is shared, so wall time is noisy."""
+    times, result = [], None
+    for _ in range(repeat):
+        result = None
+        gc.collect()
+        start = time.process_time()
+        result = fn()
+        times.append(time.process_time() - start)
+    return statistics.median(times), result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 alerts x 100 documents")
+    args = parser.parse_args()
+    n_alerts, n_docs, sample, repeat = (
+        (10_000, 100, 5, 3) if args.quick else (100_000, 1_000, 10, 3)
+    )
+    rng = random.Random(20240601)
+    corpus = Corpus(rng, tail=100_000)
+    councils = [f"E{rng.randint(6, 9):02d}{i:06d}" for i in range(400)]
+    t0 = time.perf_counter()
+    docs = make_documents(rng, n_docs, corpus, councils)
+    alerts = make_alerts(rng, n_alerts, corpus, councils)
+    gen = time.perf_counter() - t0
+    kb = statistics.mean(len(d.text.encode()) for d in docs) / 1024
+
+    # Anchor costs learned from documents seen before the batch (a separate sample).
+    history = make_documents(random.Random(7), 200, corpus, councils)
+    build, matcher = timed(lambda: Matcher(alerts, key_cost=key_cost_from_documents(history)), 1)
+    assert isinstance(matcher, Matcher)
+    sample_docs = docs[:sample]
+    t_all, found = timed(lambda: matcher.match(docs), repeat)
+    t_msample, m_sample = timed(lambda: matcher.match(sample_docs), repeat)
+    t_bsample, b_sample = timed(lambda: brute_force(alerts, sample_docs), repeat)
+    assert isinstance(found, list)
+    identical = m_sample == b_sample
+
+    per_doc_m = t_all / n_docs
+    per_doc_b = t_bsample / sample
+    print(f"generated {n_alerts:,} alerts and {n_docs:,} documents (~{kb:.1f} KB) in {gen:.1f} s")
+    print(f"index build (incl. learning anchor costs from 200 documents): {build:.2f} s")
+    print(f"times: median CPU seconds of {repeat} runs")
+    print()
+    print(f"{'run':<44}{'docs':>6}{'total s':>10}{'ms/doc':>9}{'matches':>10}")
+    rows = [
+        ("matcher, all documents", n_docs, t_all, len(found)),
+        ("matcher, sample", sample, t_msample, len(m_sample)),  # type: ignore[arg-type]
+        ("brute force, sample", sample, t_bsample, len(b_sample)),  # type: ignore[arg-type]
+    ]
+    for name, n, secs, matches in rows:
+        print(f"{name:<44}{n:>6}{secs:>10.3f}{secs / n * 1000:>9.2f}{matches:>10,}")
+    est = per_doc_b * n_docs
+    print(
+        f"{'brute force, extrapolated from the sample':<44}{n_docs:>6}{est:>10.1f}"
+        f"{per_doc_b * 1000:>9.2f}{'':>10}"
+    )
+    print()
+    print(
+        f"speed-up (brute force / matcher, per document): {per_doc_b / per_doc_m:,.0f}x "
+        f"(on the sample alone: {t_bsample / t_msample:,.0f}x)"
+    )
+    print(f"matcher total for {n_docs:,} documents: {t_all:.2f} s (goal < 5 s)")
+    print(f"identical results on the sample: {'yes' if identical else 'NO'}")
+    return 0 if identical else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
