@@ -137,5 +137,6 @@ def default_name(council_names: Sequence[str], query: str | None) -> str:
         more = len(council_names) - 3
         parts.append(shown + (f" and {more} more" if more > 0 else ""))
     if query:
-        parts.append(f"“{query}”")
+        # A query with its own quotes reads better without ours around it.
+        parts.append(query if '"' in query else f"“{query}”")
     return ": ".join(parts)[:MAX_NAME_LENGTH]

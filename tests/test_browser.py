@@ -1,0 +1,291 @@
+"""End to end in headless Chromium: subscribe, confirm from the email, change frequency,
+one-click unsubscribe; and screenshots of the main pages at phone width.
+
+Drives Debian's chromium through chromedriver with selenium (a dev dependency). Skipped when
+either is missing on a workstation; under CI=true a missing browser is a failure, because this
+test is the proof that a person can do all of it from a phone.
+
+Screenshots go to tmp_path, or to $COUNCILWATCH_TEST_SCREENSHOTS when set (the committed ones
+under docs/screenshots/ are made that way).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from alerts.mail.transports import SmtpTransport
+from councilwatch.mailer import send_outbox
+from councilwatch.runtime import Runtime
+from councilwatch.web import create_app
+from db import migrate
+from db.engine import make_engine
+from db.subscriptions import find_subscriber, subscriptions
+from tests.runtimes import make_runtime
+from tests.smtpd import SmtpTestServer, make_certificate
+from tests.test_web_support import Clock, decision, store, story, text_of
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE_WIDTH, PHONE_HEIGHT = 390, 844
+CI_APT = "apt-get install -y chromium chromium-driver"
+
+
+def _browser_or_skip() -> tuple[str, str]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        driver = None
+    if chromium and driver:
+        return chromium, driver
+    reason = f"needs headless Chromium, chromedriver and selenium ({CI_APT})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run the browser test: {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveSite:
+    base: str
+    runtime: Runtime
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[LiveSite]:
+    port = _free_port()
+    url = f"sqlite:///{tmp_path}/site.db"
+    migrate.upgrade(make_engine(url))
+    base = f"http://127.0.0.1:{port}"
+    runtime = make_runtime(url, tmp_path, now=Clock(), toml=f'[web]\nbase_url = "{base}"\n')
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_config=None)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield LiveSite(base, runtime)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        runtime.close()
+
+
+@pytest.fixture
+def smtp_sink(tmp_path: Path) -> Iterator[SmtpTestServer]:
+    """tests.smtpd's plain server (no TLS, no AUTH), started here rather than imported."""
+    server = SmtpTestServer("none", *make_certificate(tmp_path))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    chromium, driver_path = _browser_or_skip()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # CI containers run as root
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={PHONE_WIDTH},{PHONE_HEIGHT}",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(20)
+    # A phone's viewport, whatever the window manager does with the window size.
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": PHONE_WIDTH, "height": PHONE_HEIGHT, "deviceScaleFactor": 1, "mobile": True},
+    )
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def screenshot(driver: Any, directory: Path, name: str) -> Path:
+    """A full-page PNG at phone width (selenium's own screenshot stops at the viewport)."""
+    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": PHONE_WIDTH, "height": height, "scale": 1},
+        },
+    )
+    path = directory / f"{name}.png"
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path
+
+
+def click_and_wait(driver: Any, element: Any) -> None:
+    """Click a submit button and wait until the next page has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait = WebDriverWait(driver, 15)
+    wait.until(expected_conditions.staleness_of(page))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _shots_dir(tmp_path: Path) -> Path:
+    chosen = os.environ.get("COUNCILWATCH_TEST_SCREENSHOTS")
+    directory = Path(chosen) if chosen else tmp_path / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _link(text: str, kind: str) -> str:
+    found = re.search(rf"https?://\S+/{kind}/[A-Za-z0-9_\-.]+", text)
+    assert found, f"no /{kind}/ link in:\n{text}"
+    return found.group(0)
+
+
+def _seed(site: LiveSite) -> dict[str, int]:
+    class Harness:  # the two attributes store() reads
+        engine = site.runtime.migrated_engine()
+        runtime = site.runtime
+        clock = site.runtime.now
+
+    return store(
+        Harness(),  # type: ignore[arg-type]
+        decision(
+            "25 004 112",
+            title="Norfolk County Council delayed Master K's education, health and care plan",
+            summary="The council took 31 weeks to issue the plan. It agreed to apologise to "
+            "Mrs K and pay £1,200 for the education her son missed.",
+            extra={
+                "remedies": {
+                    "apology": True,
+                    "payments": [{"amount_pence": 120000, "recipient": "Mrs K"}],
+                    "service_improvements": True,
+                }
+            },
+        ),
+        decision(
+            "25 003 870",
+            title="Breckland Council handled a housing application properly",
+            organisation="Breckland Council",
+            category="Housing",
+            outcome="not upheld",
+            summary="Mr L said the council placed him in the wrong band. We found no fault.",
+        ),
+        story(
+            "school-buses",
+            title="Families in Breckland still waiting for school bus passes",
+            summary="Norfolk County Council says a new booking system caused the delay.",
+        ),
+    )
+
+
+def test_subscribe_confirm_change_frequency_and_unsubscribe_on_a_phone(
+    site: LiveSite, browser: Any, smtp_sink: SmtpTestServer, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    shots = _shots_dir(tmp_path)
+    ids = _seed(site)
+    engine = site.runtime.migrated_engine()
+
+    # 1. Subscribe with the form, as a person would.
+    browser.get(f"{site.base}/")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= PHONE_WIDTH
+    screenshot(browser, shots, "subscribe")
+    browser.find_element(By.ID, "email").send_keys("mrs.k@example.org")
+    browser.find_element(By.ID, "council-1").send_keys("Norfolk County Council")
+    browser.find_element(By.ID, "query").send_keys('"care plan" OR "school transport"')
+    browser.find_element(By.CSS_SELECTOR, "input[name=frequency][value=daily]").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.form button[type=submit]"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Check your email"
+    screenshot(browser, shots, "check-your-email")
+
+    # 2. The service sends the queued confirmation; the test SMTP server receives it.
+    transport = SmtpTransport(smtp_sink.host, smtp_sink.port, security="none", timeout=10)
+    assert send_outbox(site.runtime, transport).sent == 1
+    [message] = smtp_sink.messages
+    assert message["To"] == "mrs.k@example.org"
+    confirm_url = _link(text_of(message), "confirm")
+    assert confirm_url.startswith(site.base)
+
+    # 3. Follow the link from the email and press the button.
+    browser.get(confirm_url)
+    screenshot(browser, shots, "confirm")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    assert "your address is confirmed" in browser.find_element(By.CSS_SELECTOR, ".panel").text
+    subscriber = find_subscriber(engine, email="mrs.k@example.org")
+    assert subscriber is not None and subscriber.status == "active"
+    screenshot(browser, shots, "manage")
+
+    # 4. Change how often, on the manage page.
+    Select(browser.find_element(By.CSS_SELECTOR, "select[name=frequency]")).select_by_value(
+        "weekly"
+    )
+    click_and_wait(
+        browser, browser.find_element(By.XPATH, "//button[normalize-space()='Save how often']")
+    )
+    assert "Your changes are saved" in browser.find_element(By.CSS_SELECTOR, ".panel").text
+    [view] = [v for v in subscriptions(engine) if v.subscriber.email == "mrs.k@example.org"]
+    assert [a.frequency for a in view.alerts] == ["weekly"]
+
+    # 5. Browse what has been collected.
+    browser.get(f"{site.base}/documents")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "li.result")) == 3
+    screenshot(browser, shots, "documents")
+    browser.get(f"{site.base}/documents/{ids['25 004 112']}")
+    assert "£1,200.00" in browser.find_element(By.CSS_SELECTOR, ".remedies").text
+    screenshot(browser, shots, "document")
+
+    # 6. The mail client's one-click unsubscribe (RFC 8058): a POST with no cookies.
+    header = str(message["List-Unsubscribe"])
+    unsubscribe_url = _link(header, "unsubscribe")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    browser.get(unsubscribe_url)
+    screenshot(browser, shots, "unsubscribe")
+    response = httpx.post(unsubscribe_url, data={"List-Unsubscribe": "One-Click"}, timeout=10)
+    assert response.status_code == 200 and not response.cookies.get("session")
+    subscriber = find_subscriber(engine, email="mrs.k@example.org")
+    assert subscriber is not None and subscriber.status == "unsubscribed"
+    browser.get(unsubscribe_url)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "You are unsubscribed"
+    screenshot(browser, shots, "unsubscribed")
+    for name in ("subscribe", "manage", "documents", "document", "unsubscribe"):
+        assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
