@@ -425,10 +425,12 @@ def _council_of(item: _Item, tags: Mapping[int, Sequence[str]]) -> str:
     return (matched or named or [""])[0]
 
 
-def _item_order(item: DigestItem) -> tuple[int, str]:
-    when = item.decision_date if isinstance(item, DecisionItem) else item.earliest_date
-    label = item.reference if isinstance(item, DecisionItem) else item.headline
-    return (-when.toordinal(), label)
+def _item_order(item: DigestItem) -> tuple[int, int, str]:
+    # Decisions lead (the subject counts them first and they carry the remedies), newest first;
+    # the cap then hides the oldest stories before any decision.
+    if isinstance(item, DecisionItem):
+        return (0, -item.decision_date.toordinal(), item.reference)
+    return (1, -item.earliest_date.toordinal(), item.headline)
 
 
 def _noun(kinds: set[str]) -> str:
