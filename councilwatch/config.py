@@ -103,6 +103,8 @@ class SmtpConfig(_Section):
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None
     timeout_seconds: float = Field(30.0, gt=0)
+    # Trust this CA bundle (PEM) for the server's certificate instead of the system store.
+    ca_file: Path | None = None
 
 
 class MailConfig(_Section):

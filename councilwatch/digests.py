@@ -15,6 +15,7 @@ set of documents, so running the same work twice queues one email.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from collections import defaultdict
@@ -484,7 +485,15 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def parse_snippet(snippet: str) -> tuple[Segment, ...]:
-    """Split the pipeline's "[term]" markup into plain and highlighted segments."""
+    """The pipeline's snippet (JSON [[text, highlighted], ...]) as segments; rows written
+    before that format used "[term]" markup, which is still read."""
+    if snippet.startswith("[["):
+        try:
+            spans = json.loads(snippet)
+        except ValueError:
+            spans = None
+        if isinstance(spans, list):
+            return tuple(Segment(str(text), highlighted=bool(flag)) for text, flag in spans)
     segments: list[Segment] = []
     cursor = 0
     for found in _HIGHLIGHT.finditer(snippet):

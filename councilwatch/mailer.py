@@ -6,6 +6,7 @@ import contextlib
 import logging
 import random
 import socket
+import ssl
 from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_string
@@ -148,6 +149,9 @@ def make_transport(settings: Settings) -> Transport:
     mail = settings.mail
     if mail.transport == "file":
         return FileTransport(mail.outbox_dir)
+    context = None
+    if mail.smtp.ca_file is not None:
+        context = ssl.create_default_context(cafile=str(mail.smtp.ca_file))
     return SmtpTransport(
         mail.smtp.host,
         mail.smtp.port,
@@ -155,6 +159,7 @@ def make_transport(settings: Settings) -> Transport:
         username=mail.smtp.username,
         password=settings.secrets.smtp_password,
         timeout=mail.smtp.timeout_seconds,
+        ssl_context=context,
     )
 
 

@@ -5,6 +5,7 @@ An exception in one document is logged with its URL and skipped; the rest of the
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -124,7 +125,7 @@ def process(
                     backfill=backfill,
                     councils=m.councils,
                     terms=m.terms,
-                    snippet=m.highlighted(),
+                    snippet=encode_snippet(m.snippet_spans),
                 )
                 for m in matcher.match(docs)
                 # Only documents first seen after the alert was made are news to it.
@@ -132,6 +133,13 @@ def process(
             ]
             report.matches = add_matches(engine, found, now=now)
     return report
+
+
+def encode_snippet(spans: Sequence[tuple[str, bool]]) -> str:
+    """A snippet as JSON [[text, highlighted], ...]: unambiguous whatever the text contains."""
+    return json.dumps(
+        [[text, bool(highlighted)] for text, highlighted in spans], ensure_ascii=False
+    )
 
 
 def _created_before(alert: Alert, now: datetime) -> bool:

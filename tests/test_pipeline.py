@@ -1,3 +1,4 @@
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -17,17 +18,29 @@ REGISTER = Register.builtin()
 
 def decision(ref: str, organisation: str, body: str) -> DocumentRecord:
     return DocumentRecord(
-        kind="decision", source="lgsco", source_key=ref, url=f"https://x/{ref}",
-        title=f"{organisation} ({ref})", summary="", body=body, decided_on=date(2026, 10, 1),
-        reference=ref, organisation=organisation, outcome="upheld",
+        kind="decision",
+        source="lgsco",
+        source_key=ref,
+        url=f"https://x/{ref}",
+        title=f"{organisation} ({ref})",
+        summary="",
+        body=body,
+        decided_on=date(2026, 10, 1),
+        reference=ref,
+        organisation=organisation,
+        outcome="upheld",
         category="Children's care services",
     )
 
 
 def add_alert(engine: Engine, email: str, now: datetime, **fields: object) -> int:
     result = subscribe(
-        engine, email=email, new_token=email, alert=AlertFields(name="a", **fields),  # type: ignore[arg-type]
-        confirmed=True, now=now,
+        engine,
+        email=email,
+        new_token=email,
+        alert=AlertFields(name="a", **fields),  # type: ignore[arg-type]
+        confirmed=True,
+        now=now,
     )
     return result.subscriber.id or 0
 
@@ -35,7 +48,9 @@ def add_alert(engine: Engine, email: str, now: datetime, **fields: object) -> in
 def test_tags_councils_and_matches_new_documents_once(engine: Engine) -> None:
     cumbria_fan = add_alert(engine, "c@example.org", T0, councils=["cumbria"])
     keyword_fan = add_alert(engine, "k@example.org", T0, query="respite")
-    norfolk_fan = add_alert(engine, "n@example.org", T0, councils=["norfolk"], outcomes=["not upheld"])
+    norfolk_fan = add_alert(
+        engine, "n@example.org", T0, councils=["norfolk"], outcomes=["not upheld"]
+    )
     records = [
         decision("26 001 001", "Cumberland Council", "The Council delayed respite care for Mr C."),
         decision("26 001 002", "Norfolk County Council", "The Council failed to assess Mrs D."),
@@ -44,7 +59,8 @@ def test_tags_councils_and_matches_new_documents_once(engine: Engine) -> None:
     assert len(report.upsert.inserted) == 2 and report.matches == 2
     ids = report.upsert.ids
     assert document_councils(engine, list(ids.values())) == {
-        ids[("lgsco", "26 001 001")]: ["cumberland"], ids[("lgsco", "26 001 002")]: ["norfolk"],
+        ids[("lgsco", "26 001 001")]: ["cumberland"],
+        ids[("lgsco", "26 001 002")]: ["norfolk"],
     }
     pending = {(m.subscriber_id, m.document_id) for m in pending_matches(engine)}
     assert pending == {
@@ -53,7 +69,8 @@ def test_tags_councils_and_matches_new_documents_once(engine: Engine) -> None:
     }
     assert norfolk_fan not in {s for s, _ in pending}  # filtered out by outcome
     [keyword_match] = [m for m in pending_matches(engine) if m.subscriber_id == keyword_fan]
-    assert keyword_match.terms == ["respite"] and "[respite]" in keyword_match.snippet
+    assert keyword_match.terms == ["respite"]
+    assert ["respite", True] in json.loads(keyword_match.snippet)
 
     again = process(engine, records, register=REGISTER, now=T2)
     assert again.upsert.unchanged == 2 and again.matches == 0
