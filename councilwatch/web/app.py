@@ -30,7 +30,12 @@ def create_app(
     per_address: RateLimit | None = None,
     per_client: RateLimit | None = None,
 ) -> Starlette:
-    """The web pages for ``runtime``; rate limits default to security.SUBSCRIBE_PER_*."""
+    """The web pages for ``runtime``; rate limits default to security.SUBSCRIBE_PER_*.
+
+    Read-only pages are plain functions, which Starlette runs in its thread pool, so a slow
+    query does not hold up other requests; handlers that read a form are async and do their
+    (short) writes inline.
+    """
     context = WebContext(runtime)
     if per_address is not None or per_client is not None:
         context = WebContext(

@@ -31,7 +31,7 @@ def _page_number(raw: str | None) -> int:
     return min(int(raw), MAX_PAGE) if raw and raw.isdigit() and int(raw) > 0 else 1
 
 
-async def documents_page(request: Request) -> Response:
+def documents_page(request: Request) -> Response:
     context = web(request)
     params = request.query_params
     chosen = {
@@ -89,7 +89,7 @@ async def documents_page(request: Request) -> Response:
     )
 
 
-async def document_page(request: Request) -> Response:
+def document_page(request: Request) -> Response:
     context = web(request)
     wanted = request.path_params["document_id"]
     document = get_document(context.engine, wanted) if wanted < MAX_ID else None

@@ -16,7 +16,7 @@ from db.subscriptions import find_subscriber
 FEED_ENTRIES = 50
 
 
-async def alert_atom(request: Request) -> Response:
+def alert_atom(request: Request) -> Response:
     context = web(request)
     token = request.path_params["token"]
     try:

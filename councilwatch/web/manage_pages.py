@@ -55,7 +55,7 @@ def _describe(request: Request, alert: Alert) -> dict[str, object]:
     }
 
 
-async def manage_page(request: Request) -> Response:
+def manage_page(request: Request) -> Response:
     context = web(request)
     token = request.path_params["token"]
     subscriber = context.subscriber_for("manage", token)

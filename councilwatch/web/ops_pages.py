@@ -23,7 +23,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def healthz(request: Request) -> Response:
+def healthz(request: Request) -> Response:
     context = web(request)
     settings = context.settings
     try:
@@ -101,7 +101,7 @@ def prometheus_text(context: Any, now: datetime) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def metrics(request: Request) -> Response:
+def metrics(request: Request) -> Response:
     context = web(request)
     return PlainTextResponse(
         prometheus_text(context, context.runtime.now()),

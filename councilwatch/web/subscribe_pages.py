@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from alerts.mail.message import validate_address
 from councilwatch.errors import SubscriptionError
 from councilwatch.mailer import link_token, queue_confirmation
 from councilwatch.web.context import InvalidLink, WebContext
@@ -52,7 +53,7 @@ def form_page(request: Request, form: AlertForm, status_code: int = 200) -> Resp
     )
 
 
-async def subscribe_form(request: Request) -> Response:
+def subscribe_form(request: Request) -> Response:
     return form_page(request, AlertForm())
 
 
@@ -72,8 +73,6 @@ async def subscribe_submit(request: Request) -> Response:
     form, fields = read_alert_form(values, context.register)
     email = ""
     try:
-        from alerts.mail.message import validate_address
-
         email = validate_address(form.email, field="email")
     except SubscriptionError:
         form.errors["email"] = "Enter an email address like name@example.org."
@@ -100,7 +99,7 @@ async def subscribe_submit(request: Request) -> Response:
     return RedirectResponse("/subscribe/sent", status_code=303)
 
 
-async def subscribe_sent(request: Request) -> Response:
+def subscribe_sent(request: Request) -> Response:
     return web(request).render(request, "sent.html", title="Check your email")
 
 
