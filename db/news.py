@@ -1,0 +1,218 @@
+"""Queries for news runs: stored stories by canonical URL, partial ones due for a retry, the
+recent texts and titles that clustering and Google News matching read, and cluster keys.
+
+News documents are ``source = "news"`` rows whose ``source_key`` is the canonical URL. What a
+feed run knows of a story beyond the columns lives in ``extra`` (feeds, retries, ...); it is
+read here in Python rather than through JSON operators, which SQLite and PostgreSQL spell
+differently, and the partial or recent sets it is read from are small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, func, select, update
+
+from db.engine import read_connection, write_transaction
+from db.ingest import CONTENT_FIELDS, DocumentRecord
+from db.models import Document
+
+NEWS_SOURCE = "news"
+_DOCS = Document.__table__  # type: ignore[attr-defined]
+# SQLite limits bound parameters per statement; PostgreSQL is happy either way.
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class StoredNews:
+    id: int
+    source_key: str
+    title: str
+    summary: str
+    published_at: datetime | None
+    author: str | None
+    partial: bool
+    extra: Mapping[str, Any]
+
+    @property
+    def feeds(self) -> tuple[str, ...]:
+        feeds = self.extra.get("feeds")
+        return tuple(str(f) for f in feeds) if isinstance(feeds, list) else ()
+
+    @property
+    def retries(self) -> int:
+        retries = self.extra.get("retries")
+        return retries if isinstance(retries, int) else 0
+
+
+@dataclass(frozen=True)
+class NewsText:
+    """What clustering reads of one stored story."""
+
+    id: int
+    source_key: str
+    text: str
+    published_at: datetime  # published, else first seen
+    cluster_key: str | None
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything stored is UTC
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+_STORED_COLUMNS = (
+    _DOCS.c.id,
+    _DOCS.c.source_key,
+    _DOCS.c.title,
+    _DOCS.c.summary,
+    _DOCS.c.published_at,
+    _DOCS.c.author,
+    _DOCS.c.partial,
+    _DOCS.c.extra,
+)
+
+
+def _stored(row: Any) -> StoredNews:
+    return StoredNews(
+        id=row.id,
+        source_key=row.source_key,
+        title=row.title,
+        summary=row.summary,
+        published_at=_aware(row.published_at),
+        author=row.author,
+        partial=bool(row.partial),
+        extra=dict(row.extra or {}),
+    )
+
+
+def stored_news(engine: Engine, urls: Collection[str]) -> dict[str, StoredNews]:
+    """The stored stories among ``urls`` (canonical URLs), by URL."""
+    wanted = list(dict.fromkeys(urls))
+    found: dict[str, StoredNews] = {}
+    with read_connection(engine) as connection:
+        for start in range(0, len(wanted), _CHUNK):
+            rows = connection.execute(
+                select(*_STORED_COLUMNS).where(
+                    _DOCS.c.source == NEWS_SOURCE,
+                    _DOCS.c.source_key.in_(wanted[start : start + _CHUNK]),
+                )
+            )
+            for row in rows:
+                found[row.source_key] = _stored(row)
+    return found
+
+
+def partial_news(engine: Engine, *, feed: str, retry_limit: int) -> list[StoredNews]:
+    """Partial stories found through ``feed`` that have been retried fewer than
+    ``retry_limit`` times, oldest first."""
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(*_STORED_COLUMNS)
+            .where(_DOCS.c.source == NEWS_SOURCE, _DOCS.c.partial.is_(True))
+            .order_by(_DOCS.c.id)
+        )
+        stored = [_stored(row) for row in rows]
+    return [s for s in stored if feed in s.feeds and s.retries < retry_limit]
+
+
+def news_records(engine: Engine, urls: Collection[str]) -> dict[str, DocumentRecord]:
+    """Stored stories as the records that would store them again (to add to their ``extra``
+    through the ordinary upsert, so the change is a revision like any other)."""
+    wanted = list(dict.fromkeys(urls))
+    columns = [_DOCS.c[name] for name in ("source_key", "url", *CONTENT_FIELDS)]
+    found: dict[str, DocumentRecord] = {}
+    with read_connection(engine) as connection:
+        for start in range(0, len(wanted), _CHUNK):
+            rows = connection.execute(
+                select(*columns).where(
+                    _DOCS.c.source == NEWS_SOURCE,
+                    _DOCS.c.source_key.in_(wanted[start : start + _CHUNK]),
+                )
+            )
+            for row in rows:
+                values = row._asdict()
+                values["published_at"] = _aware(values["published_at"])
+                values["partial"] = bool(values["partial"])
+                values["extra"] = dict(values["extra"] or {})
+                found[row.source_key] = DocumentRecord(source=NEWS_SOURCE, **values)
+    return found
+
+
+def _since_clause(since: datetime) -> Any:
+    return func.coalesce(_DOCS.c.published_at, _DOCS.c.first_seen_at) >= since
+
+
+def recent_news_texts(engine: Engine, *, since: datetime) -> list[NewsText]:
+    """Stories published (or, undated, first seen) since ``since``, oldest first; the text is
+    the body, or the summary of a partial story."""
+    stamp = func.coalesce(_DOCS.c.published_at, _DOCS.c.first_seen_at)
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(
+                _DOCS.c.id,
+                _DOCS.c.source_key,
+                _DOCS.c.body,
+                _DOCS.c.summary,
+                _DOCS.c.cluster_key,
+                stamp.label("stamp"),
+            )
+            .where(_DOCS.c.source == NEWS_SOURCE, _since_clause(since))
+            .order_by(stamp, _DOCS.c.id)
+        ).all()
+    return [
+        NewsText(
+            id=row.id,
+            source_key=row.source_key,
+            text=row.body or row.summary,
+            published_at=_aware(row.stamp) or since,
+            cluster_key=row.cluster_key,
+        )
+        for row in rows
+    ]
+
+
+def recent_news_titles(engine: Engine, *, since: datetime) -> list[tuple[str, str]]:
+    """(source_key, title) of stories published (or first seen) since ``since``."""
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(_DOCS.c.source_key, _DOCS.c.title)
+            .where(_DOCS.c.source == NEWS_SOURCE, _since_clause(since))
+            .order_by(_DOCS.c.id)
+        ).all()
+    return [(row.source_key, row.title) for row in rows]
+
+
+def set_cluster_keys(engine: Engine, keys: Mapping[int, str]) -> int:
+    """Write ``documents.cluster_key`` by document id; returns how many rows changed."""
+    if not keys:
+        return 0
+    ids = list(keys)
+    with write_transaction(engine) as connection:
+        current = {
+            row.id: row.cluster_key
+            for start in range(0, len(ids), _CHUNK)
+            for row in connection.execute(
+                select(_DOCS.c.id, _DOCS.c.cluster_key).where(
+                    _DOCS.c.id.in_(ids[start : start + _CHUNK])
+                )
+            )
+        }
+        params = [
+            {"b_id": doc_id, "b_key": key}
+            for doc_id, key in keys.items()
+            if doc_id in current and current[doc_id] != key
+        ]
+        if params:
+            connection.execute(
+                update(_DOCS)
+                .where(_DOCS.c.id == bindparam("b_id"))
+                .values(cluster_key=bindparam("b_key")),
+                params,
+            )
+    return len(params)
