@@ -189,6 +189,24 @@ def test_atom_feed_of_an_alert(web: WebHarness, library: dict[str, int]) -> None
     assert link is not None and link.get("href", "").startswith("http://127.0.0.1:8080/documents/")
 
 
+def test_atom_summary_falls_back_to_the_matched_passage_as_plain_text(
+    web: WebHarness, library: dict[str, int]
+) -> None:
+    token, alert_id = feed_setup(web, library)
+    subscriber = find_subscriber(web.engine, email="mrs.b@example.org")
+    assert subscriber is not None
+    ids = store(web, story("no-summary", title="Bus passes", summary=""))
+    spans = '[["the ", false], ["school transport", true], [" <budget> row", false]]'
+    add_matches(
+        web.engine,
+        [NewMatch(alert_id, subscriber.id or 0, ids["no-summary"], False, snippet=spans)],
+        now=datetime(2026, 3, 4, 7, tzinfo=UTC),
+    )
+    feed = ET.fromstring(web.client.get(f"/alerts/{token}.atom").content)
+    summaries = [e.findtext(f"{ATOM}summary") for e in feed.findall(f"{ATOM}entry")]
+    assert "the school transport <budget> row" in summaries
+
+
 def test_atom_feed_tokens_are_checked(web: WebHarness, library: dict[str, int]) -> None:
     token, alert_id = feed_setup(web, library)
     value = token.split(".")[0]

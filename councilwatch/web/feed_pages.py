@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from councilwatch.digests import parse_snippet
 from councilwatch.errors import SubscriptionError
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.links import atom_ids, same_secret
@@ -14,6 +15,11 @@ from councilwatch.web.subscribe_pages import web
 from db.subscriptions import find_subscriber
 
 FEED_ENTRIES = 50
+
+
+def plain_snippet(stored: str) -> str:
+    """The matched passage as plain text (the pipeline stores it as highlighted spans)."""
+    return "".join(segment.text for segment in parse_snippet(stored)) if stored else ""
 
 
 def alert_atom(request: Request) -> Response:
@@ -41,7 +47,7 @@ def alert_atom(request: Request) -> Response:
         base=base,
         self_url=f"{base}/alerts/{token}.atom",
         alert=alert,
-        entries=entries,
+        entries=[(e, plain_snippet(e.snippet)) for e in entries],
         updated=updated,
     )
     return Response(
