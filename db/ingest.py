@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import write_transaction
 from db.models import Document, DocumentRevision
 
 BATCH_SIZE = 500
+ANALYZE_EVERY = 10_000
 _DOCS = Document.__table__  # type: ignore[attr-defined]
 _REVS = DocumentRevision.__table__  # type: ignore[attr-defined]
 
@@ -126,6 +127,11 @@ def upsert_documents(
         chunk = batch[start : start + BATCH_SIZE]
         with write_transaction(engine) as connection:
             result.merge(_upsert_chunk(connection, chunk, now=now, backfill=backfill))
+        if start and start % ANALYZE_EVERY == 0 and engine.dialect.name == "postgresql":
+            # Without fresh statistics during a bulk load, PostgreSQL's planner stops using
+            # the (source, source_key) index for the look-up and each chunk scans the table.
+            with engine.begin() as connection:
+                connection.execute(text("ANALYZE documents"))
     return result
 
 
