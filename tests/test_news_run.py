@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from db.engine import make_engine
 from db.models import Document, DocumentRevision, FetchRun
 from tests.cli import run_cli
-from tests.news_sites import NewsSites
+from tests.news_sites import SYNDICATION, NewsSites, SimItem, article_page
 from tests.testweb import LocalWeb
 
 NEWS = Path(__file__).resolve().parent / "sources" / "news"
@@ -134,3 +134,188 @@ def test_publisher_feeds_store_each_story_once_per_canonical_url(
     second = runs(db)[3:]
     assert [r.stats["not_modified"] for r in second] == [True, True, True]
     assert [r.inserted for r in second] == [0, 0, 0]
+
+
+def test_syndicated_copies_form_one_cluster_and_google_news_records_sightings(
+    sites: NewsSites, config_for: Any, db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # google first in the config: discovery feeds still run after the publishers
+    config = config_for("google", *SYNDICATED)
+    result = fetch(capsys, config, "news")
+    assert result.code == 0, result.err
+    stored = news(db)
+    copies = [sites.base + path for path in sites.syndicated]
+    original, other = copies[0], sites.base + sites.other_story
+    assert {stored[url].cluster_key for url in copies} == {original}
+    assert stored[other].cluster_key == other
+    assert all(stored[url].extra["ldrs"] for url in copies)
+    assert [r.source for r in runs(db)] == [*SYNDICATED, "google"]
+    # the Google News item matched the original by title; its link was never followed
+    assert stored[original].extra["also_seen_in"] == [
+        {
+            "feed": "google",
+            "source": "Eastern Daily Press",
+            "title": "Council told to pay £2,350 after boy left without school transport",
+            "published": "2024-03-08T07:12:00+00:00",
+        }
+    ]
+    google_run = runs(db)[-1]
+    assert (google_run.stats["matched"], google_run.stats["unmatched"]) == (2, 0)
+    # the same title from another outlet is a sighting of the same story
+    assert [s["source"] for s in stored[other].extra["also_seen_in"]] == ["BBC"]
+    assert google_run.requests == 1 and google_run.inserted == 0
+    assert all("google" not in r.path for r in sites.web.requests if r.route != "/gnews/rss/search")
+
+
+def test_a_late_original_renames_the_cluster_to_the_earliest_member(
+    sites: NewsSites, config_for: Any, db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    later = sites.base + sites.syndicated[1]
+    assert fetch(capsys, config_for("norfolklive"), "norfolklive").code == 0
+    assert fetch(capsys, config_for("eveningnews"), "eveningnews").code == 0
+    assert {news(db)[later].cluster_key} == {later}
+    assert news(db)[sites.base + sites.syndicated[3]].cluster_key == later
+    # the original, published first, is fetched last: the whole cluster takes its name
+    assert fetch(capsys, config_for("edp24"), "edp24").code == 0
+    stored = news(db)
+    original = sites.base + sites.syndicated[0]
+    assert [stored[sites.base + p].cluster_key for p in sites.syndicated if p in
+            (sites.syndicated[0], sites.syndicated[1], sites.syndicated[3])] == [original] * 3
+
+
+def test_consent_walled_article_is_partial_and_retried_a_bounded_number_of_times(
+    sites: NewsSites, config_for: Any, db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_for("oxfordmail")
+    wall = sites.base + sites.wall_path
+    for run in range(RETRY_LIMIT + 2):
+        result = fetch(capsys, config, "oxfordmail")
+        assert result.code == 0, result.err
+        row = news(db)[wall]
+        assert row.partial and row.body == ""
+        assert row.title == "Bus lane cameras switched on in Botley Road"  # the feed's
+        assert row.summary == "Drivers will be fined £70 from next week."
+        assert row.published_at.replace(tzinfo=UTC) == datetime(2024, 3, 5, 7, 5, tzinfo=UTC)
+        assert row.extra["retries"] == min(run, RETRY_LIMIT)
+        # the first run and RETRY_LIMIT later runs ask the page, then no more
+        assert sites.article_requests()[sites.wall_path] == min(run + 1, RETRY_LIMIT + 1)
+    assert [r.failures for r in runs(db)] == [1, 1, 1, 0]
+
+
+def test_a_partial_story_is_completed_when_the_wall_lifts(
+    sites: NewsSites, config_for: Any, db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_for("oxfordmail")
+    wall = sites.base + sites.wall_path
+    assert fetch(capsys, config, "oxfordmail").code == 0
+    first_id = news(db)[wall].id
+    sites.lift_wall()
+    result = fetch(capsys, config, "oxfordmail")
+    assert result.code == 0, result.err
+    row = news(db)[wall]
+    assert row.id == first_id and not row.partial and row.extra["retries"] == 0
+    assert "warning letter" in row.body and row.author == "Priya Nair"
+    with db.connect() as connection:
+        [revision] = connection.execute(select(REVS).where(REVS.c.document_id == row.id)).all()
+    assert revision.body == "" and revision.extra["retries"] == 0
+    assert runs(db)[-1].updated == 1
+
+
+def test_only_new_items_are_fetched_and_republished_stories_become_revisions(
+    sites: NewsSites, config_for: Any, db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_for("edp24")
+    assert fetch(capsys, config, "edp24").code == 0
+    before = sites.article_requests()
+    path = "/edp24/news/24580333.norfolk-county-council-new-library/"
+    published = sites.now - timedelta(hours=2)
+    paragraphs = [
+        "A new library will open in Attleborough next year, Norfolk County Council said, "
+        "after it bought a former bank building on the high street for the purpose.",
+        "The council expects the library to open six days a week and to host a weekly "
+        "job club run with the town's college.",
+    ]
+    page = article_page(url=sites.base + path, title="New library for Attleborough",
+                        site_name="Eastern Daily Press", author="Sam Whitlock",
+                        published=published, paragraphs=paragraphs)
+    sites.add_item("edp24", SimItem("New library for Attleborough", path + "?ref=rss",
+                                    published, "A former bank will become a library."), page)
+    assert fetch(capsys, config, "edp24").code == 0
+    assert sites.article_requests() - before == Counter({path: 1})
+    assert runs(db)[-1].inserted == 1 and runs(db)[-1].stats["known"] == 2
+
+    other = sites.base + sites.other_story
+    first = news(db)[other]
+    updated = [*(SYNDICATION / "other_story.txt").read_text().split("\n\n"),
+               "Update: the council has since said work will begin on the worst roads first."]
+    sites.republish("edp24", sites.other_story, updated)
+    assert fetch(capsys, config, "edp24").code == 0
+    row = news(db)[other]
+    assert row.id == first.id and "worst roads first" in row.body
+    assert runs(db)[-1].updated == 1 and runs(db)[-1].stats["republished"] == 1
+    with db.connect() as connection:
+        [revision] = connection.execute(select(REVS).where(REVS.c.document_id == row.id)).all()
+    assert revision.body == first.body
+
+
+def test_sitemap_malformed_cp1252_and_moved_feeds(
+    sites: NewsSites, config_for: Any, db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_for("liverpoolecho", "hampshire", "wyre", "moved")
+    result = fetch(capsys, config, "news")
+    assert result.code == 0, result.err
+    stored = news(db)
+    base = sites.base
+    echo = {key for key in stored if key.startswith(base + "/liverpoolecho/")}
+    assert echo == {
+        f"{base}/liverpoolecho/news/liverpool-news/council-housing-repairs-backlog-28770011",
+        f"{base}/liverpoolecho/news/liverpool-news/wirral-council-leisure-centres-28769540",
+        f"{base}/liverpoolecho/news/liverpool-news/sefton-school-places-28768801",
+    }
+    assert sites.web.count("/liverpoolecho/sport/") == 0  # a section sitemap is not news
+    by_source = {r.source: r for r in runs(db)}
+    assert by_source["liverpoolecho"].stats["sitemaps"] == [
+        f"{base}/liverpoolecho/map_news.xml", f"{base}/liverpoolecho/map_sections.xml"
+    ]
+    # the malformed feed: what could be read is stored, with a warning in the run
+    hampshire = by_source["hampshire"]
+    assert hampshire.ok and hampshire.inserted == 3  # the item without a link is skipped
+    assert any("malformed feed" in w for w in hampshire.stats["warnings"])
+    assert "item 3 has no link; skipped" in hampshire.stats["warnings"]
+    assert not any(stored[key].partial for key in stored if "/hampshire/" in key)
+    # an old cp1252 page without a declared charset keeps its pound signs and quotes
+    wyre = stored[f"{base}/wyre/news/council-tax-rise.html"]
+    assert "about £90 more" in wyre.body and "“difficult choices”" in wyre.body
+    # 301: the run works from the new address and tells the operator to update the config
+    moved = by_source["moved"]
+    assert moved.ok and moved.inserted == 1
+    assert moved.stats["notice"] == f"feed moved to {base}/moved/news/feed/: update config"
+    assert "feed moved to" in result.err
+    assert fetch(capsys, config, "moved").code == 0
+    assert sites.web.count("/moved/news/rss/") == 1  # the move is remembered
+
+
+def test_gone_feed_fails_its_run_and_the_source_turns_unhealthy(
+    sites: NewsSites, config_for: Any, db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_for("gone", "wyre")
+    result = fetch(capsys, config, "news")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1] == (
+        f"error: gone run failed: feed gone (410): remove it from config "
+        f"(gone: {sites.base}/gone/news/rss/)"
+    )
+    assert "wyre: ok" in result.out  # the other feed's run goes on
+    assert [(r.source, r.ok) for r in runs(db)] == [("gone", False), ("wyre", True)]
+    status = run_cli(capsys, "--config", str(config), "status")
+    assert "gone" in status.out and "unhealthy" in status.out.lower()
+
+
+def test_unknown_feed_name_is_one_line_naming_the_configured_feeds(
+    config_for: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = fetch(capsys, config_for("wyre", "moved"), "nosuch")
+    assert result.code != 0
+    assert result.err.strip() == (
+        "error: unknown source 'nosuch' (configured: lgsco, news, wyre, moved)"
+    )

@@ -139,8 +139,13 @@ class Story:
     failure: str | None  # why the page could not be had
 
     @property
+    def _page(self) -> Article | None:
+        # a wall's own title and byline ("Before you continue") are not the story's
+        return self.article if not self.partial else None
+
+    @property
     def title(self) -> str:
-        return (self.article.title if self.article else None) or self.item.title
+        return (self._page.title if self._page else None) or self.item.title
 
     @property
     def text(self) -> str:
@@ -148,11 +153,11 @@ class Story:
 
     @property
     def author(self) -> str | None:
-        return (self.article.author if self.article else None) or self.item.author
+        return (self._page.author if self._page else None) or self.item.author
 
     def published(self, now: datetime) -> datetime | None:
         """The article's date, else the item's; a date in the future is not believed."""
-        for candidate in (self.article.published if self.article else None, self.item.published):
+        for candidate in (self._page.published if self._page else None, self.item.published):
             if candidate is not None and candidate <= now + FUTURE_SLACK:
                 return candidate
         return None
