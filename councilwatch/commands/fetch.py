@@ -38,16 +38,21 @@ def fetch(
 
     Example: councilwatch fetch --source lgsco --since 2014-01-01
     """
+    from db.jobs import exclusive
+
     rt = runtime(ctx)
     start, end = parse_date(since, "--since"), parse_date(until, "--until")
+    # The same lock as the service's fetch job: never two fetches of one source at once.
     if source == "lgsco":
         from councilwatch.lgsco_run import fetch_lgsco
 
-        outcomes = [fetch_lgsco(rt, since=start, until=end, progress=True)]
+        with exclusive(rt.migrated_engine(), "fetch:lgsco"):
+            outcomes = [fetch_lgsco(rt, since=start, until=end, progress=True)]
     else:
         if start is not None or end is not None:
             raise CouncilwatchError("--since and --until are for --source lgsco only")
-        outcomes = _fetch_news(rt, source)
+        with exclusive(rt.migrated_engine(), "fetch:news"):
+            outcomes = _fetch_news(rt, source)
     failed = [outcome for outcome in outcomes if not outcome.ok]
     for outcome in outcomes:
         if outcome.ok:
