@@ -25,9 +25,11 @@ def test_each_slot_is_claimed_by_exactly_one_worker(engine: Engine) -> None:
 
 def test_exclusive_lock_refuses_a_second_holder(engine: Engine) -> None:
     with exclusive(engine, "fetch lgsco"):
-        with pytest.raises(LockBusy, match="fetch lgsco is already running"):
-            with exclusive(engine, "fetch lgsco"):
-                pass
+        with (
+            pytest.raises(LockBusy, match="fetch lgsco is already running"),
+            exclusive(engine, "fetch lgsco"),
+        ):
+            pass
         with exclusive(engine, "fetch news"):  # other names are independent
             pass
     with exclusive(engine, "fetch lgsco"):  # released
