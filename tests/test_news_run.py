@@ -4,6 +4,7 @@ stories retried a bounded number of times, syndicated copies clustered; `parse a
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -318,4 +319,38 @@ def test_unknown_feed_name_is_one_line_naming_the_configured_feeds(
     assert result.code != 0
     assert result.err.strip() == (
         "error: unknown source 'nosuch' (configured: lgsco, news, wyre, moved)"
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["newsquest_article", "reach_article_amp", "cp1252_article", "consent_wall"]
+)
+def test_parse_article_json_is_the_extraction_of_the_saved_page(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = json.loads((NEWS / f"{name}.json").read_text(encoding="utf-8"))
+    result = run_cli(capsys, "parse", "article", str(NEWS / f"{name}.html"), "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == expected  # the URL comes from the saved-from comment
+
+
+def test_parse_article_lists_fields_and_text_and_takes_a_url(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    page = NEWS / "newsquest_article.html"
+    result = run_cli(capsys, "parse", "article", str(page), "--url",
+                     "https://www.example.co.uk/news/99.story/?utm_source=x")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    title = "Oxfordshire County Council apologises over lost care assessment"
+    assert lines[0] == f"title:         {title}"
+    assert "author:        Tom Hadley" in lines and "ldrs:          yes" in lines
+    # the page's rel=canonical wins over the URL given
+    assert any(line.startswith("canonical_url: https://www.oxfordmail.co.uk/news/24567812.")
+               for line in lines)
+    assert "retired bus driver" in result.out
+    missing = run_cli(capsys, "parse", "article", str(tmp_path / "nope.html"))
+    assert missing.code != 0
+    assert missing.err.strip() == (
+        f"error: {tmp_path / 'nope.html'}: cannot read (No such file or directory)"
     )

@@ -75,6 +75,44 @@ def parse_lgsco(
         raise CouncilwatchError(f"{file}: neither an LGSCO decision nor a search listing page")
 
 
+@parse_app.command("article")
+def parse_article(
+    file: Annotated[Path, typer.Argument(help="A saved news article page.")],
+    url: Annotated[
+        str | None, typer.Option(help="The page's URL (default: its 'saved from' comment).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Extract a saved news article: title, author, dates, canonical URL, site, text, LDRS.
+
+    Example: councilwatch parse article saved-story.html --json
+    """
+    from scraper.news import extract_article
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise CouncilwatchError(f"{file}: cannot read ({exc.strerror})") from None
+    article = extract_article(content, page_url(content, file, url))
+    if as_json:
+        echo_json(article.to_json())
+        return
+    rows = [
+        ("title", article.title or "-"),
+        ("author", article.author or "-"),
+        ("published", article.published.isoformat() if article.published else "-"),
+        ("modified", article.modified.isoformat() if article.modified else "-"),
+        ("canonical_url", article.canonical_url),
+        ("site_name", article.site_name or "-"),
+        ("ldrs", "yes" if article.ldrs else "no"),
+        ("partial", "yes (consent wall or paywall)" if article.partial else "no"),
+    ]
+    for name, value in rows:
+        typer.echo(f"{name + ':':15}{value}")
+    typer.echo("")
+    typer.echo(article.text or "(no text)")
+
+
 def _print_decision(decision: Decision) -> None:
     rows = [
         ("reference", ", ".join(decision.references)),
