@@ -23,6 +23,7 @@ from councilwatch.runs import RunCounts, RunOutcome, record_run
 from councilwatch.runtime import Runtime
 from db.ingest import DocumentRecord
 from db.lgsco_state import FINGERPRINT_KEY, LgscoState, StoredWindow
+from db.runs import has_succeeded
 from scraper.sources.lgsco import canonical_url
 from scraper.sources.lgsco.crawl import (
     Crawled,
@@ -137,7 +138,9 @@ def _run(
 ) -> None:
     engine = runtime.migrated_engine()
     config = runtime.settings.sources.lgsco
-    backfill = since is not None
+    # The first run that ever succeeds seeds the store with a whole window of old decisions:
+    # like a backfill, it must not flood subscribers one decision at a time.
+    backfill = since is not None or not has_succeeded(engine, SOURCE)
 
     def sink(batch: Sequence[Crawled]) -> None:
         report = process(
@@ -170,7 +173,7 @@ def _run(
             # Kept up to date as the crawl goes, so a failed run records what it did.
             counts.requests = sum(host.requests for host in client.stats.values())
             counts.failures = crawler.report.decisions_failed
-            counts.stats = crawler.report.as_stats()
+            counts.stats = {**crawler.report.as_stats(), "seeding": since is None and backfill}
 
 
 def estimated_pages(report: CrawlReport) -> int:

@@ -58,6 +58,15 @@ def finish_run(
         )
 
 
+def has_succeeded(engine: Engine, source: str) -> bool:
+    """Whether any run of ``source`` has ever finished well."""
+    with read_connection(engine) as connection:
+        found = connection.execute(
+            select(_RUNS.c.id).where(_RUNS.c.source == source, _RUNS.c.ok.is_(True)).limit(1)
+        ).first()
+    return found is not None
+
+
 @dataclass(frozen=True)
 class SourceHealth:
     source: str
