@@ -14,10 +14,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from councilwatch.errors import CouncilwatchError
+from councilwatch.news_run import fetch_news
 from db.engine import make_engine
 from db.models import Document, DocumentRevision, FetchRun
 from tests.cli import run_cli
 from tests.news_sites import SYNDICATION, NewsSites, SimItem, article_page
+from tests.runtimes import make_runtime
 from tests.testweb import LocalWeb
 
 NEWS = Path(__file__).resolve().parent / "sources" / "news"
@@ -180,8 +183,8 @@ def test_a_late_original_renames_the_cluster_to_the_earliest_member(
     assert fetch(capsys, config_for("edp24"), "edp24").code == 0
     stored = news(db)
     original = sites.base + sites.syndicated[0]
-    assert [stored[sites.base + p].cluster_key for p in sites.syndicated if p in
-            (sites.syndicated[0], sites.syndicated[1], sites.syndicated[3])] == [original] * 3
+    members = (sites.syndicated[0], sites.syndicated[1], sites.syndicated[3])
+    assert [stored[sites.base + path].cluster_key for path in members] == [original] * 3
 
 
 def test_consent_walled_article_is_partial_and_retried_a_bounded_number_of_times(
@@ -354,3 +357,16 @@ def test_parse_article_lists_fields_and_text_and_takes_a_url(
     assert missing.err.strip() == (
         f"error: {tmp_path / 'nope.html'}: cannot read (No such file or directory)"
     )
+
+
+def test_fetch_news_names_the_configured_feeds_when_asked_for_an_unknown_one(
+    tmp_path: Path, database_url: str, sites: NewsSites
+) -> None:
+    runtime = make_runtime(database_url, tmp_path, toml=sites.config_toml("wyre", "moved"))
+    try:
+        with pytest.raises(CouncilwatchError) as caught:
+            fetch_news(runtime, ["wyre", "nosuch"])
+        assert str(caught.value) == "unknown news feed 'nosuch' (configured feeds: wyre, moved)"
+        assert runs(runtime.engine) == []  # nothing ran
+    finally:
+        runtime.close()
