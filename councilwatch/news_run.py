@@ -40,6 +40,7 @@ from db.news import (
     set_cluster_keys,
     stored_news,
 )
+from db.runs import has_succeeded
 from scraper.dedupe import StoryClusterer
 from scraper.fetch import PoliteClient
 from scraper.news import FeedItem, is_ldrs, normalise_title
@@ -183,6 +184,9 @@ def _total_requests(client: PoliteClient) -> int:
 def _run(runtime: Runtime, client: PoliteClient, source: FeedSource, counts: RunCounts) -> None:
     engine = runtime.migrated_engine()
     config = runtime.settings.sources.news
+    # A feed's first successful run stores everything it lists at once: like a backfill, it
+    # must not reach subscribers one story at a time.
+    seeding = not has_succeeded(engine, source.name)
     requests_before = _total_requests(client)
     changed: dict[int, str] = {}  # document id -> source_key, new or changed content
 
@@ -201,7 +205,7 @@ def _run(runtime: Runtime, client: PoliteClient, source: FeedSource, counts: Run
         records = [story_record(story, source, now=now) for story in batch]
         stored = news_records(engine, [r.source_key for r in records])
         records = [_merge_extra(r, stored.get(r.source_key)) for r in records]
-        count(_process(runtime, engine, records), records)
+        count(_process(runtime, engine, records, backfill=seeding), records)
 
     crawler = NewsCrawler(
         client,
@@ -226,13 +230,17 @@ def _run(runtime: Runtime, client: PoliteClient, source: FeedSource, counts: Run
         report = crawler.report
         counts.requests = _total_requests(client) - requests_before
         counts.failures = len(report.failed_urls)
-        counts.stats = {**report.as_stats(), **extra_stats}
+        counts.stats = {**report.as_stats(), **extra_stats, "seeding": seeding}
         if report.moved_to:
             counts.stats["notice"] = f"feed moved to {report.moved_to}: update config"
 
 
-def _process(runtime: Runtime, engine: Engine, records: Sequence[DocumentRecord]) -> PipelineReport:
-    return process(engine, records, register=runtime.register, now=runtime.now())
+def _process(
+    runtime: Runtime, engine: Engine, records: Sequence[DocumentRecord], *, backfill: bool = False
+) -> PipelineReport:
+    return process(
+        engine, records, register=runtime.register, now=runtime.now(), backfill=backfill
+    )
 
 
 def _add_feed(runtime: Runtime, engine: Engine, feed: str, urls: Sequence[str]) -> None:

@@ -98,6 +98,14 @@ def source_health(
         newest = connection.execute(
             select(func.max(_DOCS.c.first_seen_at)).where(_DOCS.c.source == source)
         ).scalar()
+        if newest is None:
+            # Sources that share a document source (news feeds store "news") are judged by
+            # the last run that brought something new.
+            newest = connection.execute(
+                select(func.max(_RUNS.c.finished_at)).where(
+                    _RUNS.c.source == source, _RUNS.c.inserted > 0
+                )
+            ).scalar()
     failures = 0
     for run in runs:
         if run.ok:

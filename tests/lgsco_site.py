@@ -119,7 +119,9 @@ class SimulatedLgsco:
 
     # -- content -----------------------------------------------------------------------------
 
-    def add(self, decided: date, *, published: date) -> SimDecision:
+    def add(
+        self, decided: date, *, published: date, organisation: str | None = None
+    ) -> SimDecision:
         """A new invented decision, served at once (listed once ``published``)."""
         rng = self._rng
         number = rng.randint(100_000, 999_999)
@@ -130,7 +132,7 @@ class SimulatedLgsco:
         outcome = rng.choice(OUTCOMES)
         decision = SimDecision(
             reference=f"{(decided.year - 1) % 100:02d} {number // 1000:03d} {number % 1000:03d}",
-            organisation=rng.choice(ORGANISATIONS),
+            organisation=organisation or rng.choice(ORGANISATIONS),
             category=category,
             subcategory=subcategory,
             outcome=outcome,

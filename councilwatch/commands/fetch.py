@@ -68,7 +68,7 @@ def _fetch_news(rt: Runtime, source: str) -> list[RunOutcome]:
     if source != "news" and source not in feeds:
         known = ", ".join(["lgsco", "news", *feeds])
         raise CouncilwatchError(f"unknown source {source!r} (configured: {known})")
-    from councilwatch.news_run import fetch_news  # type: ignore[import-not-found,unused-ignore]
+    from councilwatch.news_run import fetch_news
 
     outcomes: list[RunOutcome] = fetch_news(rt, None if source == "news" else [source])
     return outcomes
