@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -153,6 +154,16 @@ class CouncilsConfig(_Section):
 class ServiceConfig(_Section):
     timezone: str = "Europe/London"
     shutdown_grace_seconds: float = Field(30.0, ge=0)
+    fetch_on_start: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/London)") from None
+        return value
 
 
 class Secrets(_Section):

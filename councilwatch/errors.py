@@ -9,6 +9,7 @@ This module imports nothing from the project, so every package (``scraper``, ``a
     ├── FetchError                  scraper/fetch.py draws its own subtree below this
     ├── ParseError                  a page no longer looks like what its parser expects
     ├── SourceFault                 a source returned nothing where it always has results
+    ├── ShutdownRequested           a long job ended early because the service is stopping
     ├── AlertsError
     │   ├── QueryError              invalid alert query (position and what was expected)
     │   ├── UnknownCouncilError     a council name not in the register (with suggestions)
@@ -51,6 +52,15 @@ class ParseError(CouncilwatchError):
 
 class SourceFault(CouncilwatchError):
     """A source answered, but not with what it always has (empty listing, page shell)."""
+
+
+class ShutdownRequested(CouncilwatchError):
+    """A long job stopped between units of work because the service is shutting down."""
+
+    MESSAGE = "stopped early: the service is shutting down"
+
+    def __init__(self, message: str = MESSAGE) -> None:
+        super().__init__(message)
 
 
 class AlertsError(CouncilwatchError):

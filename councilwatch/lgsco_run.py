@@ -153,6 +153,7 @@ def _run(
         counts.inserted += len(report.upsert.inserted)
         counts.updated += len(report.upsert.updated)
         counts.unchanged += report.upsert.unchanged
+        runtime.check_stopping()  # after storing the page: nothing fetched is lost
 
     with ExitStack() as stack:
         client = stack.enter_context(runtime.client())

@@ -206,6 +206,7 @@ def _run(runtime: Runtime, client: PoliteClient, source: FeedSource, counts: Run
         stored = news_records(engine, [r.source_key for r in records])
         records = [_merge_extra(r, stored.get(r.source_key)) for r in records]
         count(_process(runtime, engine, records, backfill=seeding), records)
+        runtime.check_stopping()  # after storing the batch: nothing fetched is lost
 
     crawler = NewsCrawler(
         client,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,9 @@ class Runtime:
     settings: Settings
     now: Callable[[], datetime] = utcnow
     fetch_clock: Clock | None = None
+    # Set when the service is asked to stop: long jobs check it between units of work and
+    # end early with everything done so far stored and their run recorded.
+    stopping: threading.Event = field(default_factory=threading.Event)
     _engine: Engine | None = field(default=None, repr=False)
     _register: Register | None = field(default=None, repr=False)
 
@@ -68,6 +72,12 @@ class Runtime:
             state=DatabaseFetchStateStore(self.migrated_engine(), self.now),
             clock=self.fetch_clock,
         )
+
+    def check_stopping(self) -> None:
+        from councilwatch.errors import ShutdownRequested
+
+        if self.stopping.is_set():
+            raise ShutdownRequested()
 
     def close(self) -> None:
         if self._engine is not None:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -35,6 +35,7 @@ class JobSpec:
     run: Callable[[Runtime], object]
     lock: str | None
     grace: timedelta  # a firing this late still runs (APScheduler's default is 1 s)
+    on_start: bool = False  # also run once as the service starts
 
 
 def _fetch_lgsco(runtime: Runtime) -> object:
@@ -81,6 +82,7 @@ def _interval_seconds(schedule: Schedule, fallback: float) -> float:
 def job_specs(settings: Settings) -> list[JobSpec]:
     zone = settings.service.timezone
     digest = settings.digest
+    on_start = settings.service.fetch_on_start
     specs = []
     if settings.sources.lgsco.enabled:
         schedule = parse_schedule(
@@ -93,6 +95,7 @@ def job_specs(settings: Settings) -> list[JobSpec]:
                 _fetch_lgsco,
                 "fetch:lgsco",
                 timedelta(seconds=_interval_seconds(schedule, 3600)),
+                on_start=on_start,
             )
         )
     if settings.sources.news.enabled and settings.sources.news.feeds:
@@ -104,6 +107,7 @@ def job_specs(settings: Settings) -> list[JobSpec]:
                 _fetch_news,
                 "fetch:news",
                 timedelta(seconds=_interval_seconds(schedule, 1800)),
+                on_start=on_start,
             )
         )
     every = digest.immediate_every_minutes * 60
@@ -262,6 +266,8 @@ def run_service(
             executors={"default": {"type": "threadpool", "max_workers": 4}},
         )
         for spec in specs:
+            # A fresh service fetches at once instead of waiting for the first interval.
+            first = {"next_run_time": datetime.now(UTC)} if spec.on_start else {}
             scheduler.add_job(
                 runner,
                 spec.schedule.trigger,
@@ -270,6 +276,7 @@ def run_service(
                 name=spec.name,
                 replace_existing=True,
                 misfire_grace_time=int(spec.grace.total_seconds()),
+                **first,
             )
         web = _start_web(runtime)
         scheduler.start()
@@ -282,8 +289,9 @@ def run_service(
         if ready is not None:
             ready.set()
         stop.wait()
-        log.info("stopping: no new jobs; waiting for running ones")
+        log.info("stopping: no new jobs; running ones finish their current step")
         scheduler.pause()
+        runtime.stopping.set()
         grace = runtime.settings.service.shutdown_grace_seconds
         if not runner.wait_idle(grace):
             log.warning(

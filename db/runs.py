@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 
+from councilwatch.errors import ShutdownRequested
 from db.engine import read_connection, write_transaction
 from db.models import Document, FetchRun
 
@@ -110,6 +111,8 @@ def source_health(
     for run in runs:
         if run.ok:
             break
+        if run.error == ShutdownRequested.MESSAGE:
+            continue  # cut short by a restart: says nothing about the source
         failures += 1
     last = runs[0] if runs else None
     return SourceHealth(

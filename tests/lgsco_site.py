@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
@@ -108,6 +109,7 @@ class SimulatedLgsco:
         self.web = web
         self.today = today
         self.mode: Mode = "normal"
+        self.delay = 0.0  # seconds each decision page takes to answer (a slow site)
         self.broken: set[str] = set()
         self._rng = random.Random(seed)
         self._warmed = False
@@ -203,6 +205,8 @@ class SimulatedLgsco:
         return Reply(body=body, headers=headers)
 
     def _decision(self, decision: SimDecision) -> Reply:
+        if self.delay:
+            time.sleep(self.delay)
         if decision.published > self.today:
             return Reply(status=404, body="not found", content_type="text/plain")
         if decision.reference in self.broken:

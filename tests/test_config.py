@@ -77,6 +77,7 @@ def test_config_env_var_picks_the_file(tmp_path: Path) -> None:
         ("[http\n", "not valid TOML"),
         ('[secrets]\nsecret_key = "x"\n', "[secrets] may only come from the environment"),
         ('[digest]\ndaily_time = "25:00"\n', "digest.daily_time: expected HH:MM"),
+        ('[service]\ntimezone = "Mars/Olympus"\n', "service.timezone: unknown time zone"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, content: str, message: str) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from time import sleep
 
 import pytest
 
@@ -73,9 +74,12 @@ def test_a_subscriber_gets_exactly_the_expected_digests(
     engine = runtime.migrated_engine()
     specs = {spec.name: spec for spec in job_specs(runtime.settings)}
     subscribe(
-        engine, email="parent@example.org", new_token="t-parent",
+        engine,
+        email="parent@example.org",
+        new_token="t-parent",
         alert=AlertFields(name="Norfolk", councils=["norfolk"], frequency="immediate"),
-        confirmed=True, now=clock(),
+        confirmed=True,
+        now=clock(),
     )
 
     # Cycle 1: the first runs seed the store (120 days of decisions, the feeds' current
@@ -102,8 +106,11 @@ def test_a_subscriber_gets_exactly_the_expected_digests(
         "edp24",
         SimItem(headline, path + "?ref=rss", clock(), "An apology after long waits.", "A Reporter"),
         article_page(
-            url=news.base + path, title=headline, site_name="Eastern Daily Press",
-            author="A Reporter", published=clock(),
+            url=news.base + path,
+            title=headline,
+            site_name="Eastern Daily Press",
+            author="A Reporter",
+            published=clock(),
             paragraphs=[
                 "Norfolk County Council has apologised to a family who waited eleven months "
                 "for a care assessment, after an ombudsman investigation found fault.",
@@ -151,3 +158,61 @@ def test_first_lgsco_run_is_marked_as_a_seeding_backfill(
         ).all()
     assert sum(1 for backfill, _ in flags if not backfill) == 1
     assert all(backfill for backfill, seen in flags if seen.replace(tzinfo=UTC) == START)
+
+
+def test_sigterm_during_a_fetch_stops_cleanly_and_the_next_run_completes(
+    testweb: LocalWeb, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from sqlalchemy import func, select
+
+    from db.engine import make_engine
+    from db.models import Document, FetchRun
+
+    site = SimulatedLgsco(testweb, today=datetime.now(UTC).date(), count=60, days=60).install()
+    site.delay = 0.1  # a slow site: a listing page of ten decisions takes a second
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/s.db"\n'
+        "[http]\nmin_interval_seconds = 0\n"
+        f'[sources.lgsco]\nbase_url = "{testweb.url("")}"\nwindow_days = 120\n'
+        "[sources.news]\nenabled = false\n[web]\nenabled = false\n"
+        "[service]\nshutdown_grace_seconds = 10\nfetch_on_start = true\n"
+    )
+    env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "k" * 32}
+    cli = [sys.executable, "-m", "councilwatch.cli", "--config", str(config)]
+    subprocess.run([*cli, "db", "upgrade"], check=True, env=env, capture_output=True)
+    service = subprocess.Popen(
+        [*cli, "run"], env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    assert service.stderr is not None
+    for line in service.stderr:
+        if "lgsco: incremental run started" in line:
+            break
+    while site.web.count("/Decisions/SearchResults") < 2 and service.poll() is None:
+        sleep(0.05)  # the first listing page is stored; the second is being fetched
+    service.send_signal(signal.SIGTERM)
+    assert service.wait(30) == 0
+    log = service.stderr.read()
+    assert "stopped early" in log and "service stopped" in log
+
+    engine = make_engine(f"sqlite:///{tmp_path}/s.db")
+    with engine.connect() as connection:
+        stored = connection.execute(select(func.count()).select_from(Document)).scalar_one()
+        [run] = connection.execute(select(FetchRun)).all()
+    assert run.ok is False and "stopped early" in run.error and run.finished_at is not None
+    expected = len(site.visible(datetime.now(UTC).date() - timedelta(days=120)))
+    assert 0 < stored < expected  # whole pages only, nothing half-written
+
+    site.delay = 0.0
+    done = subprocess.run([*cli, "fetch", "--source", "lgsco"], env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(Document)).scalar_one() == (
+            expected
+        )
+    engine.dispose()
