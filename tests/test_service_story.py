@@ -216,3 +216,35 @@ def test_sigterm_during_a_fetch_stops_cleanly_and_the_next_run_completes(
             expected
         )
     engine.dispose()
+
+
+def test_two_workers_firing_the_same_jobs_send_each_digest_once(
+    world: tuple[Runtime, Clock, SimulatedLgsco, NewsSites], smtp_server: SmtpTestServer
+) -> None:
+    import threading
+
+    runtime, clock, lgsco, _ = world
+    engine = runtime.migrated_engine()
+    specs = {spec.name: spec for spec in job_specs(runtime.settings)}
+    subscribe(
+        engine,
+        email="clerk@example.org",
+        new_token="t-clerk",
+        alert=AlertFields(name="Norfolk", councils=["norfolk"], frequency="immediate"),
+        confirmed=True,
+        now=clock(),
+    )
+    run_cycle(runtime, clock, specs)  # seeding, one catch-up mail
+    today = clock().date()
+    lgsco.add(today - timedelta(days=3), published=today, organisation=NORFOLK)
+    before = len(mails_to(smtp_server, "clerk@example.org"))
+    for _ in range(3):  # three cycles, each fired by two workers at once
+        workers = [JobRunner(runtime, f"worker-{n}") for n in (1, 2)]
+        for name in ("fetch:lgsco", "fetch:news", "digest:immediate"):
+            threads = [threading.Thread(target=w, args=(specs[name],)) for w in workers]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+        clock.advance(hours=3, minutes=1)
+    assert len(mails_to(smtp_server, "clerk@example.org")) - before == 1
