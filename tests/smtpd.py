@@ -15,6 +15,7 @@ Each server is an ``SmtpTestServer``: ``.messages`` holds what was accepted, ``.
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import subprocess
@@ -30,6 +31,10 @@ from typing import Any, cast
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+# aiosmtpd logs every connection at INFO from its own thread, sometimes after pytest has
+# closed the captured stream ("--- Logging error ---"); its warnings are all we need.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 SMTP_USER = "digest-sender"
 SMTP_PASSWORD = "correct horse battery staple"
