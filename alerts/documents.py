@@ -61,7 +61,7 @@ class MatchDocument:
     category: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """One (alert, document) match with what it takes to explain it."""
 

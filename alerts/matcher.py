@@ -3,9 +3,10 @@
 Percolator design. Each alert is filed under a few *anchor* keys, of which every document it
 can match carries at least one:
 
-- ``c:<council>`` for each of its councils, when it asks for councils;
-- otherwise its query's anchors: the rarest required term (``s:<stem>``, ``w:<word>``, or
-  ``p:<prefix>`` cut to :data:`PREFIX_KEY_LEN` letters), and for an OR every branch's;
+- ``c:<council>`` for each of its councils, or its query's anchors: the rarest required
+  term (``s:<stem>``, ``w:<word>``, or ``p:<prefix>`` cut to :data:`PREFIX_KEY_LEN`
+  letters), and for an OR every branch's; when it has both, whichever set of keys
+  documents carry least often (by the key cost: learned document frequencies or a guess);
 - otherwise (a NOT-only or filter-only alert) one of its field filters
   (``f:category:...`` before outcome, source and kind: the narrower first);
 - otherwise a short "always check" list.
@@ -19,11 +20,13 @@ give the same list; it is the baseline and the tests' oracle.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from alerts.documents import AlertSpec, Match, MatchDocument, SnippetSpans
-from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Term
+from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Or, Term
 from alerts.stem import stem
 
 __all__ = [
@@ -55,6 +58,8 @@ def default_key_cost(key: str) -> float:
     Longer words are rarer; a short prefix covers many words; a few words are everywhere.
     """
     kind, word = key[0], key[2:]
+    if kind == "c":
+        return 0.05  # a council is named in few documents: rarer than most words
     cost = 1.0 / (1 + len(word))
     if (stem(word) if kind == "w" else word) in _COMMON:
         cost += 1.0
@@ -84,6 +89,7 @@ def key_cost_from_documents(
     total = 0
     for doc in docs:
         counts.update(_document_keys(document_tokens(doc), range(2, prefix_len + 1)))
+        counts.update("c:" + c for c in doc.councils)
         total += 1
 
     def cost(key: str) -> float:
@@ -177,6 +183,8 @@ class _Explainer:
         self.doc = doc
         self.tokens = document_tokens(doc)
         self._snippets: dict[tuple[Term, ...], SnippetSpans] = {}
+        # With one council named, every council alert that matched shares exactly that one.
+        self._only_council = tuple(doc.councils) if len(doc.councils) == 1 else None
 
     def spans(self, terms: tuple[Term, ...]) -> SnippetSpans:
         found = self._snippets.get(terms)
@@ -186,7 +194,10 @@ class _Explainer:
 
     def match(self, alert: AlertSpec) -> Match:
         doc = self.doc
-        councils = tuple(sorted(alert.councils & doc.councils)) if alert.councils else ()
+        if not alert.councils:
+            councils: tuple[str, ...] = ()
+        else:
+            councils = self._only_council or tuple(sorted(alert.councils & doc.councils))
         query = alert.query
         if query is None:
             terms: tuple[Term, ...] = ()
@@ -198,15 +209,34 @@ class _Explainer:
             alert.id,
             doc.id,
             councils,
-            tuple(str(t) for t in terms),
+            tuple([str(t) for t in terms]),
             str(query) if query is not None else "",
             terms,
             self,
         )
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while a batch allocates its matches.
+
+    A batch allocates hundreds of thousands of small objects and creates no reference
+    cycles; left on, the collector repeatedly rescans every long-lived object (the whole
+    alert index) and took a quarter of the matching time in bench/match.py. Reference
+    counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _verify(alert: AlertSpec, doc: MatchDocument, tokens: DocTokens) -> bool:
-    return alert.accepts(doc) and (alert.query is None or alert.query.matches(tokens))
+    query = alert.query
+    return alert.accepts(doc) and (query is None or query.root.matches(tokens))
 
 
 def brute_force(alerts: Iterable[AlertSpec], docs: Iterable[MatchDocument]) -> list[Match]:
@@ -244,6 +274,8 @@ class Matcher:
         # without building a prefixed string for each.
         self._index: dict[str, dict[str, set[int]]] = {ns: {} for ns in "cswpf"}
         self._always: set[int] = set()
+        # Alerts that match whenever any of their keys is present: no need to verify them.
+        self._sure: set[int] = set()
         self._prefix_lengths: Counter[int] = Counter()
         self._next_slot = 0
         for alert in alerts:
@@ -258,12 +290,16 @@ class Matcher:
         return list(self._alerts.values())
 
     def _anchor_keys(self, alert: AlertSpec) -> tuple[str, ...]:
+        # Councils or the query's rarest terms, whichever documents carry less often.
+        options: list[tuple[str, ...]] = []
         if alert.councils:
-            return tuple(sorted("c:" + c for c in alert.councils))
+            options.append(tuple(sorted("c:" + c for c in alert.councils)))
         if alert.query is not None:
             anchors = alert.query.anchors(self._cost, self._prefix_len)
             if anchors is not None:
-                return tuple(sorted(anchors))
+                options.append(tuple(sorted(anchors)))
+        if options:
+            return min(options, key=lambda keys: sum(self._cost(k) for k in keys))
         filters = {
             "category": alert.categories,
             "outcome": alert.outcomes,
@@ -274,6 +310,31 @@ class Matcher:
             if filters[name]:
                 return tuple(sorted(f"f:{name}:{v}" for v in filters[name]))
         return ()
+
+    def _anchors_suffice(self, alert: AlertSpec, keys: tuple[str, ...]) -> bool:
+        """True if a document carrying any of ``keys`` surely matches ``alert``.
+
+        So for a council-only alert, a one-filter alert, and a query that is a word (or an
+        OR of words) with no other filter: its keys are exactly its terms.
+        """
+        filters = [alert.kinds, alert.outcomes, alert.categories, alert.sources]
+        if alert.councils:
+            return alert.query is None and not any(filters)
+        if alert.query is None:
+            return sum(1 for f in filters if f) == 1
+        if any(filters):
+            return False
+        root = alert.query.root
+        terms = root.children if isinstance(root, Or) else (root,)
+        if not all(isinstance(t, Term) and len(t.atoms) == 1 for t in terms):
+            return False
+        term_keys = {t.atoms[0].key(self._prefix_len) for t in terms if isinstance(t, Term)}
+        exact = all(
+            t.atoms[0].mode != "prefix" or len(t.atoms[0].text) <= self._prefix_len
+            for t in terms
+            if isinstance(t, Term)
+        )
+        return exact and set(keys) <= term_keys
 
     def add(self, alert: AlertSpec) -> None:
         """File ``alert``; an alert with the same id is replaced (and moves to the end)."""
@@ -287,6 +348,8 @@ class Matcher:
         self._keys[slot] = keys
         if not keys:
             self._always.add(slot)
+        elif self._anchors_suffice(alert, keys):
+            self._sure.add(slot)
         for key in keys:
             self._index[key[0]].setdefault(key[2:], set()).add(slot)
             if key[0] == "p":
@@ -299,6 +362,7 @@ class Matcher:
             return
         del self._alerts[slot]
         self._always.discard(slot)
+        self._sure.discard(slot)
         for key in self._keys.pop(slot):
             table = self._index[key[0]]
             bucket = table[key[2:]]
@@ -339,21 +403,34 @@ class Matcher:
         )
         for table, values in lookups:
             if table:
-                for value in values:
-                    bucket = table.get(value)
-                    if bucket:
-                        found |= bucket
+                # keys() & values walks the document's side in C; tables are far larger.
+                for value in table.keys() & values:
+                    found |= table[value]
         return found
+
+    def _matching(self, doc: MatchDocument, tokens: DocTokens) -> Iterator[AlertSpec]:
+        alerts, sure = self._alerts, self._sure
+        for slot in sorted(self.candidates(doc, tokens)):
+            alert = alerts[slot]
+            if slot in sure or _verify(alert, doc, tokens):
+                yield alert
 
     def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
         """Every (alert, document) match, in the order :func:`brute_force` lists them."""
         out: list[Match] = []
-        alerts = self._alerts
+        with _gc_paused():
+            for doc in docs:
+                explainer = _Explainer(doc)
+                out.extend(explainer.match(a) for a in self._matching(doc, explainer.tokens))
+        return out
+
+    def match_pairs(self, docs: Iterable[MatchDocument]) -> list[tuple[str | int, str | int]]:
+        """Just the (alert id, document id) pairs of :meth:`match`, in the same order.
+
+        For callers that first drop pairs already sent (the ledger) and explain the rest.
+        """
+        out: list[tuple[str | int, str | int]] = []
         for doc in docs:
-            explainer = _Explainer(doc)
-            tokens = explainer.tokens
-            for slot in sorted(self.candidates(doc, tokens)):
-                alert = alerts[slot]
-                if _verify(alert, doc, tokens):
-                    out.append(explainer.match(alert))
+            tokens = document_tokens(doc)
+            out.extend((a.id, doc.id) for a in self._matching(doc, tokens))
         return out

@@ -92,12 +92,17 @@ class DocTokens:
         return frozenset(self.words) - {_SEPARATOR}
 
     @cached_property
+    def joined(self) -> str:
+        """The words between single spaces (fields apart by two): exact phrases are substrings."""
+        return " " + " ".join(self.words) + " "
+
+    @cached_property
     def stems(self) -> list[str]:
-        return [stem(w) for w in self.words]
+        return list(map(stem, self.words))
 
     @cached_property
     def stem_set(self) -> frozenset[str]:
-        return frozenset(stem(w) for w in self.word_set)
+        return frozenset(map(stem, self.word_set))
 
     @cached_property
     def word_positions(self) -> dict[str, list[int]]:
@@ -212,7 +217,16 @@ class Term(Node):
             if atom.mode == "stem":
                 return atom.norm in doc.stem_set
             return atom.occurs_in(doc)
+        if self._needle:
+            return self._needle in doc.joined
         return any(True for _ in self._starts(doc))
+
+    @cached_property
+    def _needle(self) -> str:
+        """For a phrase of exact words, the substring it is in :attr:`DocTokens.joined`."""
+        if all(a.mode == "exact" for a in self.atoms):
+            return " " + " ".join(a.text for a in self.atoms) + " "
+        return ""
 
     def occurrences(self, doc: DocTokens) -> list[tuple[int, int]]:
         """Token index ranges [start, end) where this term occurs in ``doc``."""
@@ -221,8 +235,9 @@ class Term(Node):
 
     def _starts(self, doc: DocTokens) -> Iterator[int]:
         first, rest = self.atoms[0], self.atoms[1:]
-        if rest and not all(a.occurs_in(doc) for a in self.atoms):
-            return  # cheap set test before walking positions
+        for atom in rest:  # cheap set tests before walking positions
+            if not atom.occurs_in(doc):
+                return
         last = len(doc.words)
         for i in first.positions(doc):
             if i + len(rest) < last and all(a.at(doc, i + k) for k, a in enumerate(rest, 1)):
@@ -277,7 +292,7 @@ class And(Node):
     position: int = field(default=0, compare=False)
 
     def matches(self, doc: DocTokens) -> bool:
-        return all(c.matches(doc) for c in self.children)
+        return all(child.matches(doc) for child in self.children)
 
     def anchors(self, cost: KeyCost, prefix_len: int) -> frozenset[str] | None:
         # Any one required child will do: take the one whose keys are cheapest (rarest).
@@ -303,7 +318,7 @@ class Or(Node):
     position: int = field(default=0, compare=False)
 
     def matches(self, doc: DocTokens) -> bool:
-        return any(c.matches(doc) for c in self.children)
+        return any(child.matches(doc) for child in self.children)
 
     def anchors(self, cost: KeyCost, prefix_len: int) -> frozenset[str] | None:
         # Every branch could match alone, so the document may carry any branch's anchor.

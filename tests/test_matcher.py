@@ -305,8 +305,10 @@ def test_matcher_equals_brute_force(
     alerts: list[AlertSpec], docs: list[MatchDocument], prefix_len: int
 ) -> None:
     expected = brute_force(alerts, docs)
-    found = Matcher(alerts, prefix_len=prefix_len).match(docs)
+    matcher = Matcher(alerts, prefix_len=prefix_len)
+    found = matcher.match(docs)
     assert found == expected
+    assert matcher.match_pairs(docs) == [(m.alert_id, m.document_id) for m in expected]
     assert [m.snippet_spans for m in found] == [m.snippet_spans for m in expected]
     learned = key_cost_from_documents(docs, prefix_len)
     assert Matcher(alerts, key_cost=learned, prefix_len=prefix_len).match(docs) == expected
