@@ -41,6 +41,10 @@ class RunOutcome:
     error: str | None
     seconds: float
 
+    def line(self) -> str:
+        state = "ok" if self.ok else f"FAILED ({self.error})"
+        return f"{self.source} {state}: {self.counts.line()}"
+
 
 def record_run(
     runtime: Runtime, source: str, mode: str, work: Callable[[RunCounts], None]

@@ -213,7 +213,7 @@ def _describe(result: object) -> str:
         if callable(method):
             return str(method())
     if isinstance(result, list):
-        return f"{len(result)} results"
+        return "; ".join(_describe(item) for item in result) or "nothing to do"
     return str(result)[:200]
 
 
