@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -153,6 +155,29 @@ def test_rarest_required_term_is_the_anchor() -> None:
     matcher = Matcher([alert(1, "council tracks")], key_cost=cost)
     assert matcher.candidates(NEWS, document_tokens(NEWS)) == set()
     assert len(matcher.candidates(DECISION, document_tokens(DECISION))) == 1
+
+
+def test_council_alert_with_a_rare_term_is_filed_under_the_term() -> None:
+    # Norfolk is named in every document of the sample; "tracks" in one of three.
+    other = doc("o", "Parking in Norwich.", councils=frozenset({NORFOLK}))
+    cost = key_cost_from_documents([DECISION, NEWS, other, other])
+    spec = alert(1, "tracks", councils=frozenset({NORFOLK}))
+    matcher = Matcher([spec], key_cost=cost)
+    assert matcher.candidates(other, document_tokens(other)) == set()
+    assert [m.document_id for m in matcher.match([other, DECISION, NEWS])] == ["24-001-234"]
+    # With no statistics a council is the better guess, as for most words.
+    assert len(Matcher([spec]).candidates(other, document_tokens(other))) == 1
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_match_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        Matcher([alert(1, "payment")]).match([DECISION])
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
 
 
 def test_default_cost_prefers_long_uncommon_words() -> None:
