@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: run test bench lint typecheck migrations-check clean setup setup-dev
+.PHONY: run test demo bench lint typecheck migrations-check clean setup setup-dev
 
 # Links in emails are signed with COUNCILWATCH_SECRET_KEY; on a fresh machine one is made once
 # and kept in var/secret.key (production sets its own in the environment).
@@ -17,6 +17,11 @@ run: setup
 	@test -s var/secret.key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > var/secret.key
 	$(BIN)/councilwatch db upgrade
 	COUNCILWATCH_SECRET_KEY="$${COUNCILWATCH_SECRET_KEY:-$$(cat var/secret.key)}" $(BIN)/councilwatch run
+
+# The service against simulated LGSCO and publisher sites on this machine (nothing real is
+# contacted): digests for a demo subscriber appear in var/demo/outbox/, pages on :8080.
+demo: setup-dev
+	$(BIN)/python -m tests.demo_world
 
 test: setup-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
