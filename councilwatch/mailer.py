@@ -107,13 +107,39 @@ def queue_confirmation(runtime: Runtime, subscriber: Subscriber, alert_names: li
         )
     )
     key = f"confirm:{subscriber.id}:{subscriber.token}"
+    return queue_to_subscriber(
+        runtime,
+        subscriber,
+        key=key,
+        kind="confirm",
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+    )
+
+
+def queue_to_subscriber(
+    runtime: Runtime,
+    subscriber: Subscriber,
+    *,
+    key: str,
+    kind: str,
+    subject: str,
+    text: str,
+    html: str | None,
+) -> bool:
+    """Build one email to a subscriber (with its unsubscribe headers) and queue it once per
+    ``key``; False when that key was queued before."""
+    settings = runtime.settings
+    now = runtime.now()
+    found = links(settings, subscriber)
     message_id = make_message_id(key, mail_domain(settings))
     msg = build_message(
         sender=settings.mail.from_,
         to=subscriber.email,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
+        subject=subject,
+        text=text,
+        html=html,
         message_id=message_id,
         unsubscribe_url=found.unsubscribe,
         unsubscribe_mailto=found.unsubscribe_mailto,
@@ -124,9 +150,9 @@ def queue_confirmation(runtime: Runtime, subscriber: Subscriber, alert_names: li
         OutgoingMessage(
             idempotency_key=key,
             message_id=message_id,
-            kind="confirm",
+            kind=kind,
             to_address=subscriber.email,
-            subject=rendered.subject,
+            subject=subject,
             message=serialise(msg),
             subscriber_id=subscriber.id,
         ),

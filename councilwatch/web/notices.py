@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import hashlib
 
-from alerts.mail.message import build_message, make_message_id
-from councilwatch.mailer import links, mail_domain, serialise
+from councilwatch.mailer import links, queue_to_subscriber
 from councilwatch.runtime import Runtime
 from councilwatch.web.links import add_alert_token
-from db import outbox
 from db.models_delivery import Subscriber
-from db.outbox import OutgoingMessage
 from db.subscriptions import AlertFields
 
 SUBJECT = "Add this alert to your councilwatch emails?"
@@ -42,29 +39,12 @@ def queue_add_alert_notice(runtime: Runtime, subscriber: Subscriber, fields: Ale
     digest = hashlib.sha256(repr(sorted(fields.values().items())).encode()).hexdigest()[:24]
     # Once a day at most for the same request: a lost email can be asked for again tomorrow.
     key = f"add-alert:{subscriber.id}:{digest}:{now:%Y-%m-%d}"
-    message_id = make_message_id(key, mail_domain(settings))
-    msg = build_message(
-        sender=settings.mail.from_,
-        to=subscriber.email,
+    return queue_to_subscriber(
+        runtime,
+        subscriber,
+        key=key,
+        kind="confirm",
         subject=SUBJECT,
         text=notice_text(subscriber.email, fields.name, add_url, found.manage),
         html=None,
-        message_id=message_id,
-        unsubscribe_url=found.unsubscribe,
-        unsubscribe_mailto=found.unsubscribe_mailto,
-        date=now,
     )
-    queued = outbox.enqueue_one(
-        runtime.migrated_engine(),
-        OutgoingMessage(
-            idempotency_key=key,
-            message_id=message_id,
-            kind="confirm",
-            to_address=subscriber.email,
-            subject=SUBJECT,
-            message=serialise(msg),
-            subscriber_id=subscriber.id,
-        ),
-        now=now,
-    )
-    return queued is not None

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from councilwatch.errors import FetchError, ParseError
 from scraper.fetch import GoneError
+from scraper.fetcher import Fetcher
 from scraper.news.article import Article, extract_article
 from scraper.news.feeds import GOOGLE_NEWS_HOST, Feed, FeedItem, parse_feed, sitemaps_from_robots
 
@@ -47,37 +48,6 @@ MAX_CHILD_SITEMAPS = 5
 FUTURE_SLACK = timedelta(hours=1)
 # How many failed URLs and warnings a report keeps for the run's stats.
 REPORT_SAMPLE = 20
-
-
-class FetchedPage(Protocol):
-    """The parts of :class:`scraper.fetch.Response` the crawler reads."""
-
-    @property
-    def url(self) -> str: ...
-
-    @property
-    def content(self) -> bytes: ...
-
-    @property
-    def charset(self) -> str | None: ...
-
-    @property
-    def not_modified(self) -> bool: ...
-
-    @property
-    def moved_to(self) -> str | None: ...
-
-
-class Fetcher(Protocol):
-    """What the crawler needs of :class:`scraper.fetch.PoliteClient`."""
-
-    def get(
-        self,
-        url: str,
-        *,
-        conditional: bool = True,
-        headers: Mapping[str, str] | None = None,
-    ) -> FetchedPage: ...
 
 
 class FeedGone(FetchError):
@@ -236,9 +206,7 @@ class MemoryArticleMemory:
 
     def due_retries(self, feed: str, limit: int) -> list[StoredArticle]:
         return [
-            a
-            for a in self.articles.values()
-            if a.partial and feed in a.feeds and a.retries < limit
+            a for a in self.articles.values() if a.partial and feed in a.feeds and a.retries < limit
         ]
 
 
@@ -401,8 +369,12 @@ class NewsCrawler:
         article, failure = self._article(item.url)
         partial = article is None or article.partial
         if partial and stored is not None and not stored.partial:
-            log.info("news: %s: re-published %s not refetched (%s)", source.name, item.url,
-                     failure or "consent wall or paywall")
+            log.info(
+                "news: %s: re-published %s not refetched (%s)",
+                source.name,
+                item.url,
+                failure or "consent wall or paywall",
+            )
             return None
         retries = 0
         if partial:

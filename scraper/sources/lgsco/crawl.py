@@ -33,12 +33,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
 from councilwatch.errors import FetchError, ParseError, SourceFault
+from scraper.fetcher import Fetcher
 from scraper.sources.lgsco.decision import parse_decision
 from scraper.sources.lgsco.listing import PAGE_SIZE, parse_listing
 from scraper.sources.lgsco.models import Decision, Listing, ListingEntry
@@ -50,31 +51,6 @@ log = logging.getLogger("scraper.lgsco.crawl")
 # failures it is more likely a few odd pages than a change of shape.
 LAYOUT_MIN_FAILURES = 3
 DEFAULT_WINDOW_DAYS = 120
-
-
-class Fetcher(Protocol):
-    """What the crawler needs of :class:`scraper.fetch.PoliteClient`."""
-
-    def get(
-        self,
-        url: str,
-        *,
-        conditional: bool = True,
-        headers: Mapping[str, str] | None = None,
-    ) -> FetchedPage: ...
-
-
-class FetchedPage(Protocol):
-    """The parts of :class:`scraper.fetch.Response` the crawler reads."""
-
-    @property
-    def url(self) -> str: ...
-
-    @property
-    def content(self) -> bytes: ...
-
-    @property
-    def not_modified(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -332,8 +308,9 @@ class LgscoCrawler:
         self, window: Window, page: int, *, conditional: bool, expected: int
     ) -> Listing | None:
         """One listing page, None for a 304; faults retried once, then raised."""
-        url = listing_url(self._base_url, date_from=window.date_from, date_to=window.date_to,
-                          page=page)
+        url = listing_url(
+            self._base_url, date_from=window.date_from, date_to=window.date_to, page=page
+        )
         response = self._client.get(url, conditional=conditional)
         self.report.listing_pages += 1
         if response.not_modified:
