@@ -35,6 +35,9 @@ class SourceStatus:
     last_success_at: datetime | None
     newest_document_at: datetime | None
     consecutive_failures: int
+    enabled: bool = True
+    last_ok: bool | None = None
+    last_error: str | None = None
 
 
 def _aware(moment: datetime | None, like: datetime) -> datetime | None:
@@ -53,13 +56,14 @@ def _expectation(runtime: Runtime, source: ConfiguredSource) -> timedelta:
     return timedelta(days=days)
 
 
-def statuses(runtime: Runtime) -> list[SourceStatus]:
+def statuses(runtime: Runtime, *, include_disabled: bool = False) -> list[SourceStatus]:
+    """Every enabled source's health: failing runs, or silence longer than expected."""
     engine = runtime.migrated_engine()
     now = runtime.now()
     limit = runtime.settings.http.unhealthy_after_failed_runs
     found = []
     for source in configured_sources(runtime.settings):
-        if not source.enabled:
+        if not source.enabled and not include_disabled:
             continue
         health = source_health(engine, source.name, unhealthy_after=limit)
         reason = None
@@ -83,6 +87,9 @@ def statuses(runtime: Runtime) -> list[SourceStatus]:
                 last_success_at=success,
                 newest_document_at=newest,
                 consecutive_failures=health.consecutive_failures,
+                enabled=source.enabled,
+                last_ok=health.last_ok,
+                last_error=health.last_error,
             )
         )
     return found

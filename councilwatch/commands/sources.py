@@ -17,41 +17,38 @@ def sources(
 
     Example: councilwatch sources --json
     """
-    from councilwatch.sources_registry import configured_sources
-    from db.runs import source_health
+    from councilwatch.health import statuses
 
-    rt = runtime(ctx)
-    engine = rt.migrated_engine()
-    rows = []
-    for source in configured_sources(rt.settings):
-        health = source_health(
-            engine, source.name, unhealthy_after=rt.settings.http.unhealthy_after_failed_runs
-        )
-        rows.append(
-            {
-                "name": source.name,
-                "kind": source.kind,
-                "url": source.url,
-                "enabled": source.enabled,
-                "last_run": health.last_started_at,
-                "last_ok": health.last_ok,
-                "last_error": health.last_error,
-                "last_success": health.last_success_at,
-                "consecutive_failures": health.consecutive_failures,
-                "healthy": health.healthy,
-            }
-        )
+    rows = [
+        {
+            "name": status.name,
+            "kind": status.kind,
+            "url": status.url,
+            "enabled": status.enabled,
+            "last_run": status.last_run_at,
+            "last_ok": status.last_ok,
+            "last_error": status.last_error,
+            "last_success": status.last_success_at,
+            "newest_document": status.newest_document_at,
+            "consecutive_failures": status.consecutive_failures,
+            "healthy": status.healthy,
+            "reason": status.reason,
+        }
+        for status in statuses(runtime(ctx), include_disabled=True)
+    ]
     if as_json:
         echo_json(rows)
         return
     if not rows:
         typer.echo("no sources configured")
     for row in rows:
-        state = (
-            "healthy"
-            if row["healthy"]
-            else f"UNHEALTHY ({row['consecutive_failures']} failed runs)"
-        )
+        failures = row["consecutive_failures"]
+        if row["healthy"]:
+            state = "healthy"
+        elif row["reason"].startswith(f"{failures} failed runs"):
+            state = f"UNHEALTHY ({failures} failed runs)"
+        else:
+            state = f"UNHEALTHY ({row['reason']})"
         if row["last_run"] is None:
             state += ", never run"
         elif not row["last_ok"]:
