@@ -45,7 +45,7 @@ def sources(
         failures = row["consecutive_failures"]
         if row["healthy"]:
             state = "healthy"
-        elif row["reason"].startswith(f"{failures} failed runs"):
+        elif str(row["reason"]).startswith(f"{failures} failed runs"):
             state = f"UNHEALTHY ({failures} failed runs)"
         else:
             state = f"UNHEALTHY ({row['reason']})"
