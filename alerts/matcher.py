@@ -7,8 +7,9 @@ can match carries at least one:
   term (``s:<stem>``, ``w:<word>``, or ``p:<prefix>`` cut to :data:`PREFIX_KEY_LEN`
   letters), and for an OR every branch's; when it has both, whichever set of keys
   documents carry least often (by the key cost: learned document frequencies or a guess);
-- otherwise (a NOT-only or filter-only alert) one of its field filters
-  (``f:category:...`` before outcome, source and kind: the narrower first);
+- otherwise (a NOT-only or filter-only alert) its field filters, every combination of
+  their values as one key (``f:category=Education|outcome=upheld``); a document carries
+  a key for each subset of its fields;
 - otherwise a short "always check" list.
 
 A document looks up its councils, distinct words and stems, the prefixes of its words (only
@@ -22,8 +23,10 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import combinations, product
+from math import prod
 
 from alerts.documents import AlertSpec, Match, MatchDocument, SnippetSpans
 from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Or, Term
@@ -216,6 +219,35 @@ class _Explainer:
         )
 
 
+_Check = Callable[[MatchDocument, DocTokens], bool]
+
+
+def _compile_check(alert: AlertSpec) -> _Check:
+    """A verifier specialised to what ``alert`` asks for, with no work for empty filters.
+
+    Candidates are verified far more often than anything else is done, so the common
+    shapes (councils and a query; a query alone; a single word) skip the general path.
+    :func:`brute_force` keeps the general path, which makes it an independent oracle.
+    """
+    councils = alert.councils
+    root = alert.query.root if alert.query is not None else None
+    query: Callable[[DocTokens], bool] | None = root.matches if root is not None else None
+    if isinstance(root, Term) and len(root.atoms) == 1 and root.atoms[0].mode == "stem":
+        stem_key = root.atoms[0].norm
+        query = lambda t: stem_key in t.stem_set  # noqa: E731 - the hot path, inlined
+    if alert.kinds or alert.sources or alert.outcomes or alert.categories:
+        if query is None:
+            return lambda d, t: alert.accepts(d)
+        q = query
+        return lambda d, t: alert.accepts(d) and q(t)
+    if query is None:
+        return lambda d, t: not councils.isdisjoint(d.councils) if councils else True
+    q = query
+    if councils:
+        return lambda d, t: not councils.isdisjoint(d.councils) and q(t)
+    return lambda d, t: q(t)
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Hold off the cyclic garbage collector while a batch allocates its matches.
@@ -253,6 +285,53 @@ def brute_force(alerts: Iterable[AlertSpec], docs: Iterable[MatchDocument]) -> l
 
 
 _FILTER_ORDER = ("category", "outcome", "source", "kind")
+# Filter keys join "name<_NAME_SEP>value" parts with _FIELD_SEP; values are escaped so
+# that no field value can forge a key.
+_NAME_SEP, _FIELD_SEP = "\x1e", "\x1f"
+MAX_FILTER_KEYS = 16
+_ESCAPES = str.maketrans({"\x1b": "\x1b0", _NAME_SEP: "\x1b1", _FIELD_SEP: "\x1b2"})
+
+
+def _part(name: str, value: str) -> str:
+    return name + _NAME_SEP + value.translate(_ESCAPES)
+
+
+def _alert_filters(alert: AlertSpec) -> list[tuple[str, frozenset[str]]]:
+    by_name = {
+        "category": alert.categories,
+        "outcome": alert.outcomes,
+        "source": alert.sources,
+        "kind": alert.kinds,
+    }
+    return [(name, by_name[name]) for name in _FILTER_ORDER if by_name[name]]
+
+
+def _filter_keys(alert: AlertSpec) -> list[str]:
+    """Keys for an alert that only has field filters: every combination of its values.
+
+    A document carries the key of every subset of its fields, so an alert whose key it
+    carries passes all its filters. Too many combinations: the narrowest field alone.
+    """
+    dims = _alert_filters(alert)
+    if not dims:
+        return []
+    parts = [[_part(name, v) for v in sorted(values)] for name, values in dims]
+    if prod(len(p) for p in parts) <= MAX_FILTER_KEYS:
+        return [_FIELD_SEP.join(combo) for combo in product(*parts)]
+    return min(parts, key=len)
+
+
+def _document_filter_keys(doc: MatchDocument) -> list[str]:
+    fields = (
+        ("category", doc.category),
+        ("outcome", doc.outcome),
+        ("source", doc.source),
+        ("kind", doc.kind),
+    )
+    parts = [_part(name, value) for name, value in fields if value is not None]
+    return [
+        _FIELD_SEP.join(combo) for n in range(1, len(parts) + 1) for combo in combinations(parts, n)
+    ]
 
 
 class Matcher:
@@ -274,8 +353,8 @@ class Matcher:
         # without building a prefixed string for each.
         self._index: dict[str, dict[str, set[int]]] = {ns: {} for ns in "cswpf"}
         self._always: set[int] = set()
-        # Alerts that match whenever any of their keys is present: no need to verify them.
-        self._sure: set[int] = set()
+        # How to verify each candidate: None when any of its keys proves the match.
+        self._checks: dict[int, _Check | None] = {}
         self._prefix_lengths: Counter[int] = Counter()
         self._next_slot = 0
         for alert in alerts:
@@ -300,16 +379,7 @@ class Matcher:
                 options.append(tuple(sorted(anchors)))
         if options:
             return min(options, key=lambda keys: sum(self._cost(k) for k in keys))
-        filters = {
-            "category": alert.categories,
-            "outcome": alert.outcomes,
-            "source": alert.sources,
-            "kind": alert.kinds,
-        }
-        for name in _FILTER_ORDER:
-            if filters[name]:
-                return tuple(sorted(f"f:{name}:{v}" for v in filters[name]))
-        return ()
+        return tuple(sorted("f:" + k for k in _filter_keys(alert)))
 
     def _anchors_suffice(self, alert: AlertSpec, keys: tuple[str, ...]) -> bool:
         """True if a document carrying any of ``keys`` surely matches ``alert``.
@@ -320,8 +390,9 @@ class Matcher:
         filters = [alert.kinds, alert.outcomes, alert.categories, alert.sources]
         if alert.councils:
             return alert.query is None and not any(filters)
-        if alert.query is None:
-            return sum(1 for f in filters if f) == 1
+        if alert.query is None:  # filter keys name every filter unless there were too many
+            dims = sum(1 for f in filters if f)
+            return all(k.count(_FIELD_SEP) + 1 == dims for k in keys)
         if any(filters):
             return False
         root = alert.query.root
@@ -348,8 +419,9 @@ class Matcher:
         self._keys[slot] = keys
         if not keys:
             self._always.add(slot)
-        elif self._anchors_suffice(alert, keys):
-            self._sure.add(slot)
+        self._checks[slot] = (
+            None if keys and self._anchors_suffice(alert, keys) else _compile_check(alert)
+        )
         for key in keys:
             self._index[key[0]].setdefault(key[2:], set()).add(slot)
             if key[0] == "p":
@@ -362,7 +434,7 @@ class Matcher:
             return
         del self._alerts[slot]
         self._always.discard(slot)
-        self._sure.discard(slot)
+        del self._checks[slot]
         for key in self._keys.pop(slot):
             table = self._index[key[0]]
             bucket = table[key[2:]]
@@ -383,19 +455,7 @@ class Matcher:
             (index["c"], doc.councils),
             (index["s"], tokens.stem_set),
             (index["w"], tokens.word_set),
-            (
-                index["f"],
-                [
-                    f"{name}:{value}"
-                    for name, value in (
-                        ("category", doc.category),
-                        ("outcome", doc.outcome),
-                        ("source", doc.source),
-                        ("kind", doc.kind),
-                    )
-                    if value is not None
-                ],
-            ),
+            (index["f"], _document_filter_keys(doc)),
         ]
         words = tokens.word_set
         lookups.extend(
@@ -409,11 +469,11 @@ class Matcher:
         return found
 
     def _matching(self, doc: MatchDocument, tokens: DocTokens) -> Iterator[AlertSpec]:
-        alerts, sure = self._alerts, self._sure
+        alerts, checks = self._alerts, self._checks
         for slot in sorted(self.candidates(doc, tokens)):
-            alert = alerts[slot]
-            if slot in sure or _verify(alert, doc, tokens):
-                yield alert
+            check = checks[slot]
+            if check is None or check(doc, tokens):
+                yield alerts[slot]
 
     def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
         """Every (alert, document) match, in the order :func:`brute_force` lists them."""

@@ -218,6 +218,10 @@ class Term(Node):
                 return atom.norm in doc.stem_set
             return atom.occurs_in(doc)
         if self._needle:
+            words = doc.word_set
+            for atom in self.atoms:  # set lookups reject most phrases before a text search
+                if atom.text not in words:
+                    return False
             return self._needle in doc.joined
         return any(True for _ in self._starts(doc))
 

@@ -157,6 +157,30 @@ def test_rarest_required_term_is_the_anchor() -> None:
     assert len(matcher.candidates(DECISION, document_tokens(DECISION))) == 1
 
 
+def test_filter_only_alerts_are_filed_under_combined_field_keys() -> None:
+    upheld_education = alert(1, outcomes=frozenset({"upheld"}), categories=frozenset({"Education"}))
+    upheld_housing = alert(2, outcomes=frozenset({"upheld"}), categories=frozenset({"Housing"}))
+    # 5 categories x 4 outcomes = 20 combinations: filed under the narrower field alone.
+    wide = alert(
+        3,
+        categories=frozenset({"Education", "Housing", "Planning", "Highways", "Benefits"}),
+        outcomes=frozenset({"upheld", "not upheld", "closed", "withdrawn"}),
+    )
+    matcher = Matcher([upheld_education, upheld_housing, wide])
+    tokens = document_tokens(DECISION)
+    assert len(matcher.candidates(DECISION, tokens)) == 2  # not the Housing one
+    assert len(matcher.candidates(NEWS, document_tokens(NEWS))) == 0
+    found = matcher.match([DECISION, NEWS])
+    assert [m.alert_id for m in found] == [1, 3]
+    assert found == brute_force([upheld_education, upheld_housing, wide], [DECISION, NEWS])
+
+
+def test_field_values_cannot_forge_filter_keys() -> None:
+    spec = alert(1, categories=frozenset({"Education"}), kinds=frozenset({"news"}))
+    forged = doc("x", "text", kind="decision", category="Education\x1fkind\x1enews")
+    assert Matcher([spec]).match([forged]) == brute_force([spec], [forged]) == []
+
+
 def test_council_alert_with_a_rare_term_is_filed_under_the_term() -> None:
     # Norfolk is named in every document of the sample; "tracks" in one of three.
     other = doc("o", "Parking in Norwich.", councils=frozenset({NORFOLK}))
