@@ -155,7 +155,7 @@ def _operator_message(
         "",
         "Run `councilwatch sources` for details.",
     ]
-    key = f"health:{status.name}:{now.isoformat()}"
+    key = f"health:{status.name}:{state}:{now.isoformat()}"
     message_id = make_message_id(key, mail_domain(settings))
     msg: EmailMessage = build_message(
         sender=settings.mail.from_,
