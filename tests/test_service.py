@@ -142,3 +142,26 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_the_service_serves_the_web_pages_in_process(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.dbfixtures import fresh_database_url
+
+    port = _free_port()
+    for url in fresh_database_url("sqlite", tmp_path):
+        runtime = make_runtime(url, tmp_path, toml=f'[web]\nlisten = "127.0.0.1:{port}"\n')
+        stop, ready = threading.Event(), threading.Event()
+        thread = threading.Thread(
+            target=run_service, args=(runtime,), kwargs={"stop": stop, "ready": ready, "specs": []}
+        )
+        thread.start()
+        try:
+            assert ready.wait(20)
+            answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            assert answer.status_code == 200 and answer.json()["database"]["ok"] is True
+        finally:
+            stop.set()
+            thread.join(20)
+        assert not thread.is_alive()
