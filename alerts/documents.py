@@ -61,9 +61,12 @@ class MatchDocument:
     category: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a batch builds hundreds of thousands of these, and a frozen dataclass's
+# __init__ (object.__setattr__ per field) costs four times a plain one. Treat it as
+# immutable; it hashes and compares by its compared fields like the frozen class did.
+@dataclass(slots=True, unsafe_hash=True)
 class Match:
-    """One (alert, document) match with what it takes to explain it."""
+    """One (alert, document) match with what it takes to explain it (do not mutate)."""
 
     alert_id: str | int
     document_id: str | int

@@ -29,7 +29,7 @@ from itertools import combinations, product
 from math import prod
 
 from alerts.documents import AlertSpec, Match, MatchDocument, SnippetSpans
-from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Or, Term
+from alerts.query import PREFIX_KEY_LEN, And, DocTokens, KeyCost, Node, Not, Or, Term
 from alerts.stem import stem
 
 __all__ = [
@@ -182,12 +182,18 @@ def snippet_spans(
 class _Explainer:
     """Builds Match objects for one document, sharing snippets between alerts."""
 
+    __slots__ = ("_only_council", "_snippets", "doc", "tokens")
+
     def __init__(self, doc: MatchDocument) -> None:
         self.doc = doc
         self.tokens = document_tokens(doc)
         self._snippets: dict[tuple[Term, ...], SnippetSpans] = {}
         # With one council named, every council alert that matched shares exactly that one.
         self._only_council = tuple(doc.councils) if len(doc.councils) == 1 else None
+
+    def councils(self, wanted: frozenset[str]) -> tuple[str, ...]:
+        """The alert's councils this document names, sorted (the alert matched)."""
+        return self._only_council or tuple(sorted(wanted & self.doc.councils))
 
     def spans(self, terms: tuple[Term, ...]) -> SnippetSpans:
         found = self._snippets.get(terms)
@@ -246,6 +252,141 @@ def _compile_check(alert: AlertSpec) -> _Check:
     if councils:
         return lambda d, t: not councils.isdisjoint(d.councils) and q(t)
     return lambda d, t: q(t)
+
+
+_Emit = Callable[[_Explainer], "Match | None"]
+# Above this many positive terms, the terms a match found are collected in a loop rather
+# than looked up in a table of every subset.
+_MAX_TABLE_TERMS = 6
+
+
+class _EmitSource:
+    """Python source for one alert's emit function, with its constants kept apart.
+
+    The source depends only on the alert's *shape* (which filters, which kinds of term,
+    how they nest), never on its words or ids: those are bound as closure constants. So
+    100,000 alerts share a few dozen compiled functions, and no alert text reaches exec.
+    """
+
+    def __init__(self) -> None:
+        self.values: list[object] = []
+        self.lines: list[str] = []
+
+    def const(self, value: object) -> str:
+        self.values.append(value)
+        return f"k{len(self.values) - 1}"
+
+    def term(self, term: Term) -> str:
+        """An expression that is true if ``term`` occurs: a set lookup for a single word."""
+        if len(term.atoms) == 1 and term.atoms[0].mode == "stem":
+            return f"({self.const(term.atoms[0].norm)} in t.stem_set)"
+        if len(term.atoms) == 1 and term.atoms[0].mode == "exact":
+            return f"({self.const(term.atoms[0].text)} in t.word_set)"
+        return f"{self.const(term.matches)}(t)"
+
+    def node(self, node: Node, known: dict[Term, str]) -> str:
+        if isinstance(node, Term):
+            return known.get(node) or self.term(node)
+        if isinstance(node, Not):
+            return f"(not {self.node(node.child, known)})"
+        if isinstance(node, And | Or):
+            op = " and " if isinstance(node, And) else " or "
+            return "(" + op.join(self.node(c, known) for c in node.children) + ")"
+        return f"{self.const(node.matches)}(t)"  # a node kind this compiler does not know
+
+
+_FACTORIES: dict[str, Callable[..., _Emit]] = {}
+
+
+def _compile_emit(alert: AlertSpec, proven: bool) -> _Emit:
+    """The whole per-candidate work for ``alert``: verify (unless proven), build the Match.
+
+    A batch builds hundreds of matches per document, so everything that depends only on the
+    alert (its id, normalised query, the terms a match must have found, its councils when
+    it names one) is worked out here once, and the checks become inline set lookups. The
+    result equals ``_Explainer.match`` after ``_verify`` (:func:`brute_force` keeps those
+    as the independent oracle; the property tests compare the two).
+    """
+    src = _EmitSource()
+    body = src.lines
+    body.append("doc = ex.doc")
+    query = alert.query
+    root = query.root if query is not None else None
+    if not proven:
+        for attr, values in (
+            ("kind", alert.kinds),
+            ("source", alert.sources),
+            ("outcome", alert.outcomes),
+            ("category", alert.categories),
+        ):
+            if values:
+                body.append(f"if doc.{attr} not in {src.const(values)}: return None")
+        if alert.councils:
+            body.append(f"if {src.const(alert.councils)}.isdisjoint(doc.councils): return None")
+    if root is not None:
+        body.append("t = ex.tokens")
+    # The terms the Match reports: fixed when the query's shape proves them present.
+    if root is None:
+        found = names = src.const(())
+    elif isinstance(root, Term) or (
+        isinstance(root, And) and all(isinstance(c, Term) for c in root.children)
+    ):
+        assert query is not None
+        if not proven:
+            body.append(f"if not {src.node(root, {})}: return None")
+        terms = query.terms()
+        found, names = src.const(terms), src.const(tuple(str(t) for t in terms))
+    else:
+        assert query is not None
+        terms = query.terms()
+        # Positive terms are evaluated once, up front: nearly every candidate matches, and
+        # a match needs them all for its explanation.
+        known = {}
+        for i, term in enumerate(terms):
+            body.append(f"p{i} = {src.term(term)}")
+            known[term] = f"p{i}"
+        if not proven:
+            body.append(f"if not {src.node(root, known)}: return None")
+        if len(terms) <= _MAX_TABLE_TERMS:
+            table = []
+            for mask in range(1 << len(terms)):
+                hit = tuple(t for i, t in enumerate(terms) if mask >> i & 1)
+                table.append((hit, tuple(str(t) for t in hit)))
+            bits = " | ".join(f"({1 << i} if p{i} else 0)" for i in range(len(terms))) or "0"
+            body.append(f"found, names = {src.const(tuple(table))}[{bits}]")
+        else:
+            pairs = src.const(tuple((t, str(t)) for t in terms))
+            flags = ", ".join(f"p{i}" for i in range(len(terms)))
+            body.append(f"hits = [tn for tn, p_ in zip({pairs}, ({flags},)) if p_]")
+            body.append("found = tuple([h[0] for h in hits])")
+            body.append("names = tuple([h[1] for h in hits])")
+        found, names = "found", "names"
+    if not alert.councils:
+        councils = src.const(())
+    elif len(alert.councils) == 1:  # it matched, so the document names that council
+        councils = src.const(tuple(alert.councils))
+    else:
+        councils = f"ex.councils({src.const(alert.councils)})"
+    qstr = src.const(str(query) if query is not None else "")
+    aid = src.const(alert.id)
+    body.append(f"return Match({aid}, doc.id, {councils}, {names}, {qstr}, {found}, ex)")
+    return _factory("\n".join(body), len(src.values))(*src.values)
+
+
+def _factory(body: str, n_values: int) -> Callable[..., _Emit]:
+    factory = _FACTORIES.get(body)
+    if factory is None:
+        params = ", ".join(f"k{i}" for i in range(n_values))
+        code = "def emit(ex):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+        source = f"def factory({params}):\n" + "".join(
+            f"    {line}\n" for line in code.splitlines()
+        )
+        source += "    return emit\n"
+        namespace: dict[str, object] = {"Match": Match}
+        exec(compile(source, "<alerts.matcher emit>", "exec"), namespace)
+        made: Callable[..., _Emit] = namespace["factory"]  # type: ignore[assignment]
+        factory = _FACTORIES[body] = made
+    return factory
 
 
 @contextmanager
@@ -355,6 +496,7 @@ class Matcher:
         self._always: set[int] = set()
         # How to verify each candidate: None when any of its keys proves the match.
         self._checks: dict[int, _Check | None] = {}
+        self._emits: dict[int, _Emit] = {}  # verify and build the Match, per slot
         self._prefix_lengths: Counter[int] = Counter()
         self._next_slot = 0
         for alert in alerts:
@@ -419,9 +561,9 @@ class Matcher:
         self._keys[slot] = keys
         if not keys:
             self._always.add(slot)
-        self._checks[slot] = (
-            None if keys and self._anchors_suffice(alert, keys) else _compile_check(alert)
-        )
+        check = None if keys and self._anchors_suffice(alert, keys) else _compile_check(alert)
+        self._checks[slot] = check
+        self._emits[slot] = _compile_emit(alert, check is None)
         for key in keys:
             self._index[key[0]].setdefault(key[2:], set()).add(slot)
             if key[0] == "p":
@@ -435,6 +577,7 @@ class Matcher:
         del self._alerts[slot]
         self._always.discard(slot)
         del self._checks[slot]
+        del self._emits[slot]
         for key in self._keys.pop(slot):
             table = self._index[key[0]]
             bucket = table[key[2:]]
@@ -478,10 +621,15 @@ class Matcher:
     def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
         """Every (alert, document) match, in the order :func:`brute_force` lists them."""
         out: list[Match] = []
+        append, emits = out.append, self._emits
         with _gc_paused():
             for doc in docs:
-                explainer = _Explainer(doc)
-                out.extend(explainer.match(a) for a in self._matching(doc, explainer.tokens))
+                ex = _Explainer(doc)
+                # One tight loop: a match costs one call and one Match, nothing else.
+                for slot in sorted(self.candidates(doc, ex.tokens)):
+                    m = emits[slot](ex)
+                    if m is not None:
+                        append(m)
         return out
 
     def match_pairs(self, docs: Iterable[MatchDocument]) -> list[tuple[str | int, str | int]]:
