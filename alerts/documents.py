@@ -7,12 +7,20 @@ already expanded (successors, county-wide) in alerts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from alerts.query import Query, Term
 
-__all__ = ["AlertSpec", "Match", "MatchDocument", "SnippetSource", "SnippetSpans"]
+__all__ = [
+    "AlertSpec",
+    "Match",
+    "MatchDocument",
+    "MatchedAlert",
+    "SharedMatch",
+    "SnippetSource",
+    "SnippetSpans",
+]
 
 # A snippet as (text, is_highlight) segments, so a template can escape text and mark terms.
 SnippetSpans = tuple[tuple[str, bool], ...]
@@ -61,22 +69,97 @@ class MatchDocument:
     category: str | None = None
 
 
-# Not frozen: a batch builds hundreds of thousands of these, and a frozen dataclass's
-# __init__ (object.__setattr__ per field) costs four times a plain one. Treat it as
-# immutable; it hashes and compares by its compared fields like the frozen class did.
-@dataclass(slots=True, unsafe_hash=True)
-class Match:
-    """One (alert, document) match with what it takes to explain it (do not mutate)."""
+class MatchedAlert:
+    """What every match of one alert shares: its id, normalised query and, when the query's
+    shape proves them present, the terms found. Built once per alert, not per match."""
 
-    alert_id: str | int
-    document_id: str | int
-    councils: tuple[str, ...]  # the alert's councils the document names (empty: any council)
-    terms: tuple[str, ...]  # the query's terms found in the document, normalised
-    query: str = ""  # the alert's query, normalised ("" for a council or filter alert)
-    # The snippet is cut on first use: a batch can hold far more matches than a digest shows.
-    # It follows from the document and the terms, so it takes no part in equality.
-    found: tuple[Term, ...] = field(default=(), compare=False, repr=False)
-    source: SnippetSource | None = field(default=None, compare=False, repr=False)
+    __slots__ = ("alert_id", "councils", "found", "query", "terms", "wanted")
+
+    def __init__(
+        self,
+        alert_id: str | int,
+        query: str = "",
+        terms: tuple[str, ...] = (),
+        found: tuple[Term, ...] = (),
+        councils: tuple[str, ...] | None = (),
+        wanted: frozenset[str] = frozenset(),
+    ) -> None:
+        self.alert_id = alert_id
+        self.query = query
+        self.terms = terms
+        self.found = found
+        # The councils every match reports; None: the alert's ``wanted`` the document names.
+        self.councils = councils
+        self.wanted = wanted
+
+
+class Match:
+    """One (alert, document) match with what it takes to explain it (treat as immutable).
+
+    Fields: ``alert_id``, ``document_id``, ``councils`` (the alert's councils the document
+    names; empty: any council), ``terms`` (the query's terms found, normalised), ``query``
+    (normalised; "" for a council or filter alert), ``found`` (those terms as parsed) and
+    ``source`` (cuts the snippet). Equality and hashing use the first five; the snippet
+    follows from the document and the terms.
+
+    A batch builds hundreds of thousands of matches, and building one was most of the
+    matcher's time: what is the same for every match of an alert lives in one shared
+    :class:`MatchedAlert`, so a match stores a reference to it and its own few fields.
+    """
+
+    __slots__ = ("_alert", "_found", "_terms", "councils", "document_id", "source")
+
+    def __init__(
+        self,
+        alert_id: str | int,
+        document_id: str | int,
+        councils: tuple[str, ...],
+        terms: tuple[str, ...],
+        query: str = "",
+        found: tuple[Term, ...] = (),
+        source: SnippetSource | None = None,
+    ) -> None:
+        self._alert = MatchedAlert(alert_id, query, terms, found)
+        self.document_id = document_id
+        self.councils = councils
+        self._terms: tuple[str, ...] | None = None  # None: the alert's
+        self._found: tuple[Term, ...] | None = None
+        self.source = source
+
+    @property
+    def alert_id(self) -> str | int:
+        return self._alert.alert_id
+
+    @property
+    def query(self) -> str:
+        return self._alert.query
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        terms = self._terms
+        return self._alert.terms if terms is None else terms
+
+    @property
+    def found(self) -> tuple[Term, ...]:
+        found = self._found
+        return self._alert.found if found is None else found
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.alert_id, self.document_id, self.councils, self.terms, self.query)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Match(alert_id={self.alert_id!r}, document_id={self.document_id!r}, "
+            f"councils={self.councils!r}, terms={self.terms!r}, query={self.query!r})"
+        )
 
     @property
     def snippet_spans(self) -> SnippetSpans:
@@ -106,3 +189,29 @@ class Match:
         if self.snippet_spans:
             lines.append("snippet: " + self.highlighted())
         return "\n".join(lines)
+
+
+class SharedMatch(Match):
+    """A match built from its alert's shared part: one allocation, four stores.
+
+    ``terms``/``found`` given: the terms this document shows (the query's shape does not
+    fix them); else the alert's.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        alert: MatchedAlert,
+        document_id: str | int,
+        councils: tuple[str, ...],
+        source: SnippetSource | None,
+        terms: tuple[str, ...] | None = None,
+        found: tuple[Term, ...] | None = None,
+    ) -> None:
+        self._alert = alert
+        self.document_id = document_id
+        self.councils = councils
+        self.source = source
+        self._terms = terms
+        self._found = found

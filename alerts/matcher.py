@@ -27,9 +27,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import combinations, product
 from math import prod
+from typing import Protocol, TypeVar
 
-from alerts.documents import AlertSpec, Match, MatchDocument, SnippetSpans
-from alerts.query import PREFIX_KEY_LEN, And, DocTokens, KeyCost, Node, Not, Or, Term
+from alerts.documents import (
+    AlertSpec,
+    Match,
+    MatchDocument,
+    MatchedAlert,
+    SharedMatch,
+    SnippetSpans,
+)
+from alerts.query import PREFIX_KEY_LEN, And, DocTokens, KeyCost, Node, Not, Or, Query, Term
 from alerts.stem import stem
 
 __all__ = [
@@ -42,6 +50,7 @@ __all__ = [
 ]
 
 SNIPPET_WORDS = 30
+_T = TypeVar("_T")
 # Words too common to be a good anchor: a query needing "council" and "adoption" should be
 # found through "adoption". Stems, since most anchors are stems.
 _COMMON_WORDS = (
@@ -182,18 +191,27 @@ def snippet_spans(
 class _Explainer:
     """Builds Match objects for one document, sharing snippets between alerts."""
 
-    __slots__ = ("_only_council", "_snippets", "doc", "tokens")
+    __slots__ = ("_councils", "_only_council", "_snippets", "doc", "tokens")
 
     def __init__(self, doc: MatchDocument) -> None:
         self.doc = doc
         self.tokens = document_tokens(doc)
         self._snippets: dict[tuple[Term, ...], SnippetSpans] = {}
+        self._councils: dict[frozenset[str], tuple[str, ...]] = {}
         # With one council named, every council alert that matched shares exactly that one.
         self._only_council = tuple(doc.councils) if len(doc.councils) == 1 else None
 
     def councils(self, wanted: frozenset[str]) -> tuple[str, ...]:
-        """The alert's councils this document names, sorted (the alert matched)."""
-        return self._only_council or tuple(sorted(wanted & self.doc.councils))
+        """The alert's councils this document names, sorted (the alert matched).
+
+        Remembered per set: the matcher interns equal council sets across alerts.
+        """
+        if self._only_council is not None:
+            return self._only_council
+        found = self._councils.get(wanted)
+        if found is None:
+            found = self._councils[wanted] = tuple(sorted(wanted & self.doc.councils))
+        return found
 
     def spans(self, terms: tuple[Term, ...]) -> SnippetSpans:
         found = self._snippets.get(terms)
@@ -254,7 +272,19 @@ def _compile_check(alert: AlertSpec) -> _Check:
     return lambda d, t: q(t)
 
 
-_Emit = Callable[[_Explainer], "Match | None"]
+# A candidate's plan: the shared part of its matches when its keys prove it matches and
+# the query's shape fixes its terms (nothing to do but build the Match), else a record
+# (emit, constants...) on which ``emit(explainer, record)`` verifies and builds the Match.
+# The function is shared by every alert of that shape; the record is one small tuple, so
+# a candidate touches little memory (the matcher is bound by cache misses, not by work).
+_EmitFunction = Callable[[_Explainer, tuple[object, ...]], "Match | None"]
+_Plan = MatchedAlert | tuple[object, ...]
+
+
+class _Intern(Protocol):
+    def __call__(self, value: _T, /) -> _T: ...
+
+
 # Above this many positive terms, the terms a match found are collected in a loop rather
 # than looked up in a table of every subset.
 _MAX_TABLE_TERMS = 6
@@ -264,17 +294,21 @@ class _EmitSource:
     """Python source for one alert's emit function, with its constants kept apart.
 
     The source depends only on the alert's *shape* (which filters, which kinds of term,
-    how they nest), never on its words or ids: those are bound as closure constants. So
-    100,000 alerts share a few dozen compiled functions, and no alert text reaches exec.
+    how they nest), never on its words or ids: those are read from the alert's record
+    (``r[1]``, ``r[2]``...). So 100,000 alerts share a few dozen compiled functions, and
+    no alert text reaches exec.
+    Constants are interned: equal sets and words across alerts are one object, which keeps
+    the memory a batch touches small (the matcher is bound by cache misses, not by work).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, intern: _Intern) -> None:
+        self.intern = intern
         self.values: list[object] = []
         self.lines: list[str] = []
 
     def const(self, value: object) -> str:
-        self.values.append(value)
-        return f"k{len(self.values) - 1}"
+        self.values.append(self.intern(value))
+        return f"r[{len(self.values)}]"  # r[0] is the function itself
 
     def term(self, term: Term) -> str:
         """An expression that is true if ``term`` occurs: a set lookup for a single word."""
@@ -295,10 +329,22 @@ class _EmitSource:
         return f"{self.const(node.matches)}(t)"  # a node kind this compiler does not know
 
 
-_FACTORIES: dict[str, Callable[..., _Emit]] = {}
+_EMITTERS: dict[str, _EmitFunction] = {}
 
 
-def _compile_emit(alert: AlertSpec, proven: bool) -> _Emit:
+def _fixed_terms(query: Query | None) -> tuple[Term, ...] | None:
+    """The terms every match of ``query`` shows, if its shape fixes them (else None)."""
+    if query is None:
+        return ()
+    root = query.root
+    if isinstance(root, Term) or (
+        isinstance(root, And) and all(isinstance(c, Term) for c in root.children)
+    ):
+        return query.terms()  # a word or a plain conjunction that matched: all present
+    return None
+
+
+def _compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> _Plan:
     """The whole per-candidate work for ``alert``: verify (unless proven), build the Match.
 
     A batch builds hundreds of matches per document, so everything that depends only on the
@@ -307,11 +353,22 @@ def _compile_emit(alert: AlertSpec, proven: bool) -> _Emit:
     result equals ``_Explainer.match`` after ``_verify`` (:func:`brute_force` keeps those
     as the independent oracle; the property tests compare the two).
     """
-    src = _EmitSource()
+    query = alert.query
+    fixed = _fixed_terms(query)
+    shared = MatchedAlert(
+        alert.id,
+        str(query) if query is not None else "",
+        tuple(str(t) for t in fixed or ()),
+        fixed or (),
+        # With one council, a match names that one; with more, whichever the document names.
+        () if not alert.councils else tuple(alert.councils) if len(alert.councils) == 1 else None,
+        intern(alert.councils),
+    )
+    if proven and fixed is not None:
+        return shared
+    src = _EmitSource(intern)
     body = src.lines
     body.append("doc = ex.doc")
-    query = alert.query
-    root = query.root if query is not None else None
     if not proven:
         for attr, values in (
             ("kind", alert.kinds),
@@ -323,19 +380,16 @@ def _compile_emit(alert: AlertSpec, proven: bool) -> _Emit:
                 body.append(f"if doc.{attr} not in {src.const(values)}: return None")
         if alert.councils:
             body.append(f"if {src.const(alert.councils)}.isdisjoint(doc.councils): return None")
-    if root is not None:
+    if query is not None:
         body.append("t = ex.tokens")
-    # The terms the Match reports: fixed when the query's shape proves them present.
-    if root is None:
-        found = names = src.const(())
-    elif isinstance(root, Term) or (
-        isinstance(root, And) and all(isinstance(c, Term) for c in root.children)
-    ):
-        assert query is not None
-        if not proven:
-            body.append(f"if not {src.node(root, {})}: return None")
-        terms = query.terms()
-        found, names = src.const(terms), src.const(tuple(str(t) for t in terms))
+    if shared.councils is None:
+        councils = f"ex.councils({src.const(alert.councils)})"
+    else:
+        councils = f"{src.const(shared)}.councils"
+    if fixed is not None:
+        if query is not None:
+            body.append(f"if not {src.node(query.root, {})}: return None")
+        body.append(f"return SharedMatch({src.const(shared)}, doc.id, {councils}, ex)")
     else:
         assert query is not None
         terms = query.terms()
@@ -346,47 +400,35 @@ def _compile_emit(alert: AlertSpec, proven: bool) -> _Emit:
             body.append(f"p{i} = {src.term(term)}")
             known[term] = f"p{i}"
         if not proven:
-            body.append(f"if not {src.node(root, known)}: return None")
+            body.append(f"if not {src.node(query.root, known)}: return None")
         if len(terms) <= _MAX_TABLE_TERMS:
             table = []
             for mask in range(1 << len(terms)):
                 hit = tuple(t for i, t in enumerate(terms) if mask >> i & 1)
-                table.append((hit, tuple(str(t) for t in hit)))
+                table.append((tuple(str(t) for t in hit), hit))
             bits = " | ".join(f"({1 << i} if p{i} else 0)" for i in range(len(terms))) or "0"
-            body.append(f"found, names = {src.const(tuple(table))}[{bits}]")
+            body.append(f"names, found = {src.const(tuple(table))}[{bits}]")
         else:
-            pairs = src.const(tuple((t, str(t)) for t in terms))
+            pairs = src.const(tuple((str(t), t) for t in terms))
             flags = ", ".join(f"p{i}" for i in range(len(terms)))
-            body.append(f"hits = [tn for tn, p_ in zip({pairs}, ({flags},)) if p_]")
-            body.append("found = tuple([h[0] for h in hits])")
-            body.append("names = tuple([h[1] for h in hits])")
-        found, names = "found", "names"
-    if not alert.councils:
-        councils = src.const(())
-    elif len(alert.councils) == 1:  # it matched, so the document names that council
-        councils = src.const(tuple(alert.councils))
-    else:
-        councils = f"ex.councils({src.const(alert.councils)})"
-    qstr = src.const(str(query) if query is not None else "")
-    aid = src.const(alert.id)
-    body.append(f"return Match({aid}, doc.id, {councils}, {names}, {qstr}, {found}, ex)")
-    return _factory("\n".join(body), len(src.values))(*src.values)
-
-
-def _factory(body: str, n_values: int) -> Callable[..., _Emit]:
-    factory = _FACTORIES.get(body)
-    if factory is None:
-        params = ", ".join(f"k{i}" for i in range(n_values))
-        code = "def emit(ex):\n" + "".join(f"    {line}\n" for line in body.splitlines())
-        source = f"def factory({params}):\n" + "".join(
-            f"    {line}\n" for line in code.splitlines()
+            body.append(f"hits = [nt for nt, p_ in zip({pairs}, ({flags},)) if p_]")
+            body.append("names = tuple([h[0] for h in hits])")
+            body.append("found = tuple([h[1] for h in hits])")
+        body.append(
+            f"return SharedMatch({src.const(shared)}, doc.id, {councils}, ex, names, found)"
         )
-        source += "    return emit\n"
-        namespace: dict[str, object] = {"Match": Match}
+    return (_emitter("\n".join(body)), *src.values)
+
+
+def _emitter(body: str) -> _EmitFunction:
+    emit = _EMITTERS.get(body)
+    if emit is None:
+        source = "def emit(ex, r):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+        namespace: dict[str, object] = {"SharedMatch": SharedMatch}
         exec(compile(source, "<alerts.matcher emit>", "exec"), namespace)
-        made: Callable[..., _Emit] = namespace["factory"]  # type: ignore[assignment]
-        factory = _FACTORIES[body] = made
-    return factory
+        made: _EmitFunction = namespace["emit"]  # type: ignore[assignment]
+        emit = _EMITTERS[body] = made
+    return emit
 
 
 @contextmanager
@@ -496,7 +538,8 @@ class Matcher:
         self._always: set[int] = set()
         # How to verify each candidate: None when any of its keys proves the match.
         self._checks: dict[int, _Check | None] = {}
-        self._emits: dict[int, _Emit] = {}  # verify and build the Match, per slot
+        self._plans: dict[int, _Plan] = {}  # how to verify and build the Match, per slot
+        self._interned: dict[tuple[type, object], object] = {}
         self._prefix_lengths: Counter[int] = Counter()
         self._next_slot = 0
         for alert in alerts:
@@ -509,6 +552,13 @@ class Matcher:
     def alerts(self) -> list[AlertSpec]:
         """The alerts in the order matches are reported."""
         return list(self._alerts.values())
+
+    def _intern(self, value: _T) -> _T:
+        """One object for equal constants across alerts (see :class:`_EmitSource`)."""
+        if not isinstance(value, str | int | frozenset | tuple):
+            return value
+        # Keyed with the type: 1 == True, but an id must stay what it was.
+        return self._interned.setdefault((type(value), value), value)  # type: ignore[return-value]
 
     def _anchor_keys(self, alert: AlertSpec) -> tuple[str, ...]:
         # Councils or the query's rarest terms, whichever documents carry less often.
@@ -563,7 +613,7 @@ class Matcher:
             self._always.add(slot)
         check = None if keys and self._anchors_suffice(alert, keys) else _compile_check(alert)
         self._checks[slot] = check
-        self._emits[slot] = _compile_emit(alert, check is None)
+        self._plans[slot] = _compile_plan(alert, check is None, self._intern)
         for key in keys:
             self._index[key[0]].setdefault(key[2:], set()).add(slot)
             if key[0] == "p":
@@ -577,7 +627,7 @@ class Matcher:
         del self._alerts[slot]
         self._always.discard(slot)
         del self._checks[slot]
-        del self._emits[slot]
+        del self._plans[slot]
         for key in self._keys.pop(slot):
             table = self._index[key[0]]
             bucket = table[key[2:]]
@@ -621,15 +671,23 @@ class Matcher:
     def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
         """Every (alert, document) match, in the order :func:`brute_force` lists them."""
         out: list[Match] = []
-        append, emits = out.append, self._emits
+        append, plans = out.append, self._plans
         with _gc_paused():
             for doc in docs:
                 ex = _Explainer(doc)
-                # One tight loop: a match costs one call and one Match, nothing else.
+                doc_id = doc.id
+                # One tight loop: a proven match costs one SharedMatch and nothing else.
                 for slot in sorted(self.candidates(doc, ex.tokens)):
-                    m = emits[slot](ex)
-                    if m is not None:
-                        append(m)
+                    plan = plans[slot]
+                    if plan.__class__ is MatchedAlert:
+                        councils = plan.councils
+                        if councils is None:
+                            councils = ex.councils(plan.wanted)
+                        append(SharedMatch(plan, doc_id, councils, ex))
+                    else:
+                        m = plan[0](ex, plan)  # type: ignore[index, operator]
+                        if m is not None:
+                            append(m)
         return out
 
     def match_pairs(self, docs: Iterable[MatchDocument]) -> list[tuple[str | int, str | int]]:
