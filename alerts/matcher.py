@@ -541,6 +541,7 @@ class Matcher:
         self._plans: dict[int, _Plan] = {}  # how to verify and build the Match, per slot
         self._interned: dict[tuple[type, object], object] = {}
         self._prefix_lengths: Counter[int] = Counter()
+        self._heads: tuple[frozenset[str], int] | None = None  # see _prefix_heads
         self._next_slot = 0
         for alert in alerts:
             self.add(alert)
@@ -618,6 +619,7 @@ class Matcher:
             self._index[key[0]].setdefault(key[2:], set()).add(slot)
             if key[0] == "p":
                 self._prefix_lengths[len(key) - 2] += 1
+                self._heads = None
 
     def remove(self, alert_id: str | int) -> None:
         """Forget an alert; unknown ids are ignored (removing twice is harmless)."""
@@ -637,6 +639,7 @@ class Matcher:
             if key[0] == "p":
                 n = len(key) - 2
                 self._prefix_lengths[n] -= 1
+                self._heads = None
                 if not self._prefix_lengths[n]:
                     del self._prefix_lengths[n]
 
@@ -650,16 +653,26 @@ class Matcher:
             (index["w"], tokens.word_set),
             (index["f"], _document_filter_keys(doc)),
         ]
-        words = tokens.word_set
-        lookups.extend(
-            (index["p"], {w[:n] for w in words if len(w) >= n}) for n in self._prefix_lengths
-        )
+        if self._prefix_lengths:
+            # Only words that start like some indexed prefix can carry one: cut those few.
+            heads, shortest = self._prefix_heads()
+            words = [w for w in tokens.word_set if w[:shortest] in heads]
+            lookups.extend(
+                (index["p"], {w[:n] for w in words if len(w) >= n}) for n in self._prefix_lengths
+            )
         for table, values in lookups:
             if table:
                 # keys() & values walks the document's side in C; tables are far larger.
                 for value in table.keys() & values:
                     found |= table[value]
         return found
+
+    def _prefix_heads(self) -> tuple[frozenset[str], int]:
+        """The indexed prefixes cut to the shortest indexed length, and that length."""
+        if self._heads is None:
+            shortest = min(self._prefix_lengths)
+            self._heads = frozenset(k[:shortest] for k in self._index["p"]), shortest
+        return self._heads
 
     def _matching(self, doc: MatchDocument, tokens: DocTokens) -> Iterator[AlertSpec]:
         alerts, checks = self._alerts, self._checks
