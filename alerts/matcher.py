@@ -517,6 +517,11 @@ def _document_filter_keys(doc: MatchDocument) -> list[str]:
     ]
 
 
+# An anchor key: (scope, key). Scope "" is the global index; "c:<council>" or "k:<kind>"
+# an index only documents naming that council (of that kind) look in.
+_Key = tuple[str, str]
+
+
 class Matcher:
     """An index of alerts for matching batches of new documents (see module docstring)."""
 
@@ -531,15 +536,16 @@ class Matcher:
         self._prefix_len = prefix_len
         self._slots: dict[str | int, int] = {}  # alert id -> slot (insertion order)
         self._alerts: dict[int, AlertSpec] = {}
-        self._keys: dict[int, tuple[str, ...]] = {}  # () = in the always-check list
-        # Keys by namespace ("c", "s", "w", "p", "f") so a document looks up its words
-        # without building a prefixed string for each.
-        self._index: dict[str, dict[str, set[int]]] = {ns: {} for ns in "cswpf"}
+        self._keys: dict[int, tuple[_Key, ...]] = {}  # () = in the always-check list
+        # scope -> namespace ("c", "s", "w", "p", "f") -> value -> slots. Namespaces so a
+        # document looks up its words without building a prefixed string for each.
+        self._index: dict[str, dict[str, dict[str, set[int]]]] = {}
         self._always: set[int] = set()
         # How to verify each candidate: None when any of its keys proves the match.
         self._checks: dict[int, _Check | None] = {}
         self._plans: dict[int, _Plan] = {}  # how to verify and build the Match, per slot
         self._interned: dict[tuple[type, object], object] = {}
+        self._prefixes: Counter[str] = Counter()  # indexed prefix keys, all scopes
         self._prefix_lengths: Counter[int] = Counter()
         self._heads: tuple[frozenset[str], int] | None = None  # see _prefix_heads
         self._next_slot = 0
@@ -561,32 +567,45 @@ class Matcher:
         # Keyed with the type: 1 == True, but an id must stay what it was.
         return self._interned.setdefault((type(value), value), value)  # type: ignore[return-value]
 
-    def _anchor_keys(self, alert: AlertSpec) -> tuple[str, ...]:
-        # Councils or the query's rarest terms, whichever documents carry less often.
-        options: list[tuple[str, ...]] = []
-        if alert.councils:
-            options.append(tuple(sorted("c:" + c for c in alert.councils)))
+    def _anchor_keys(self, alert: AlertSpec) -> tuple[_Key, ...]:
+        anchors = None
         if alert.query is not None:
             anchors = alert.query.anchors(self._cost, self._prefix_len)
-            if anchors is not None:
-                options.append(tuple(sorted(anchors)))
-        if options:
-            return min(options, key=lambda keys: sum(self._cost(k) for k in keys))
-        return tuple(sorted("f:" + k for k in _filter_keys(alert)))
+        if anchors is not None and (alert.councils or alert.kinds):
+            # Councils (or a kind) and terms: filed under the terms within the council's
+            # own index, which only documents naming that council look in. More selective
+            # than either alone: without it most such candidates failed their check.
+            scopes = (
+                ["c:" + c for c in alert.councils]
+                if alert.councils
+                else ["k:" + k for k in alert.kinds]
+            )
+            return tuple((scope, key) for scope in sorted(scopes) for key in sorted(anchors))
+        if alert.councils:
+            return tuple(("", "c:" + c) for c in sorted(alert.councils))
+        if anchors is not None:
+            return tuple(("", key) for key in sorted(anchors))
+        return tuple(("", "f:" + k) for k in sorted(_filter_keys(alert)))
 
-    def _anchors_suffice(self, alert: AlertSpec, keys: tuple[str, ...]) -> bool:
+    def _anchors_suffice(self, alert: AlertSpec, keys: tuple[_Key, ...]) -> bool:
         """True if a document carrying any of ``keys`` surely matches ``alert``.
 
         So for a council-only alert, a one-filter alert, and a query that is a word (or an
-        OR of words) with no other filter: its keys are exactly its terms.
+        OR of words) with no other filter than its scope (councils or kinds): its keys are
+        exactly its terms.
         """
-        filters = [alert.kinds, alert.outcomes, alert.categories, alert.sources]
-        if alert.councils:
-            return alert.query is None and not any(filters)
-        if alert.query is None:  # filter keys name every filter unless there were too many
-            dims = sum(1 for f in filters if f)
-            return all(k.count(_FIELD_SEP) + 1 == dims for k in keys)
-        if any(filters):
+        filters = [alert.outcomes, alert.categories, alert.sources]
+        scope = keys[0][0][:1]
+        if scope == "c":
+            filters.append(alert.kinds)
+        elif scope != "k":
+            if alert.councils:
+                return alert.query is None and not any(filters) and not alert.kinds
+            filters.append(alert.kinds)
+            if alert.query is None:  # filter keys name every filter unless too many
+                dims = sum(1 for f in filters if f)
+                return all(k.count(_FIELD_SEP) + 1 == dims for _, k in keys)
+        if any(filters) or alert.query is None:
             return False
         root = alert.query.root
         terms = root.children if isinstance(root, Or) else (root,)
@@ -598,7 +617,7 @@ class Matcher:
             for t in terms
             if isinstance(t, Term)
         )
-        return exact and set(keys) <= term_keys
+        return exact and {k for _, k in keys} <= term_keys
 
     def add(self, alert: AlertSpec) -> None:
         """File ``alert``; an alert with the same id is replaced (and moves to the end)."""
@@ -615,9 +634,11 @@ class Matcher:
         check = None if keys and self._anchors_suffice(alert, keys) else _compile_check(alert)
         self._checks[slot] = check
         self._plans[slot] = _compile_plan(alert, check is None, self._intern)
-        for key in keys:
-            self._index[key[0]].setdefault(key[2:], set()).add(slot)
+        for scope, key in keys:
+            tables = self._index.setdefault(scope, {})
+            tables.setdefault(key[0], {}).setdefault(key[2:], set()).add(slot)
             if key[0] == "p":
+                self._prefixes[key[2:]] += 1
                 self._prefix_lengths[len(key) - 2] += 1
                 self._heads = None
 
@@ -630,40 +651,54 @@ class Matcher:
         self._always.discard(slot)
         del self._checks[slot]
         del self._plans[slot]
-        for key in self._keys.pop(slot):
-            table = self._index[key[0]]
+        for scope, key in self._keys.pop(slot):
+            tables = self._index[scope]
+            table = tables[key[0]]
             bucket = table[key[2:]]
             bucket.discard(slot)
             if not bucket:
                 del table[key[2:]]
+                if not table:
+                    del tables[key[0]]
+                    if not tables:
+                        del self._index[scope]
             if key[0] == "p":
+                self._heads = None
+                self._prefixes[key[2:]] -= 1
+                if not self._prefixes[key[2:]]:
+                    del self._prefixes[key[2:]]
                 n = len(key) - 2
                 self._prefix_lengths[n] -= 1
-                self._heads = None
                 if not self._prefix_lengths[n]:
                     del self._prefix_lengths[n]
 
     def candidates(self, doc: MatchDocument, tokens: DocTokens) -> set[int]:
         """Slots of the alerts that might match ``doc``: a superset of the true matches."""
-        index = self._index
         found = set(self._always)
-        lookups: list[tuple[dict[str, set[int]], Iterable[str]]] = [
-            (index["c"], doc.councils),
-            (index["s"], tokens.stem_set),
-            (index["w"], tokens.word_set),
-            (index["f"], _document_filter_keys(doc)),
-        ]
+        prefixes: set[str] = set()
         if self._prefix_lengths:
             # Only words that start like some indexed prefix can carry one: cut those few.
             heads, shortest = self._prefix_heads()
             words = [w for w in tokens.word_set if w[:shortest] in heads]
-            lookups.extend(
-                (index["p"], {w[:n] for w in words if len(w) >= n}) for n in self._prefix_lengths
-            )
-        for table, values in lookups:
-            if table:
-                # keys() & values walks the document's side in C; tables are far larger.
-                for value in table.keys() & values:
+            for n in self._prefix_lengths:
+                prefixes.update(w[:n] for w in words if len(w) >= n)
+        values: dict[str, Iterable[str]] = {
+            "c": doc.councils,
+            "s": tokens.stem_set,
+            "w": tokens.word_set,
+            "p": prefixes,
+        }
+        scopes = ["", "k:" + doc.kind]
+        scopes.extend("c:" + c for c in doc.councils)
+        index = self._index
+        for scope in scopes:
+            tables = index.get(scope)
+            if tables is None:
+                continue
+            for ns, table in tables.items():
+                # keys() & values walks the smaller side in C.
+                mine = values[ns] if ns != "f" else _document_filter_keys(doc)
+                for value in table.keys() & mine:
                     found |= table[value]
         return found
 
@@ -671,7 +706,7 @@ class Matcher:
         """The indexed prefixes cut to the shortest indexed length, and that length."""
         if self._heads is None:
             shortest = min(self._prefix_lengths)
-            self._heads = frozenset(k[:shortest] for k in self._index["p"]), shortest
+            self._heads = frozenset(k[:shortest] for k in self._prefixes), shortest
         return self._heads
 
     def _matching(self, doc: MatchDocument, tokens: DocTokens) -> Iterator[AlertSpec]:

@@ -181,16 +181,29 @@ def test_field_values_cannot_forge_filter_keys() -> None:
     assert Matcher([spec]).match([forged]) == brute_force([spec], [forged]) == []
 
 
-def test_council_alert_with_a_rare_term_is_filed_under_the_term() -> None:
+def test_council_alert_with_a_term_is_filed_under_the_term_within_the_council() -> None:
     # Norfolk is named in every document of the sample; "tracks" in one of three.
     other = doc("o", "Parking in Norwich.", councils=frozenset({NORFOLK}))
+    tracks_elsewhere = doc("t", "Tracks in Leeds.", councils=frozenset({"E08000035"}))
     cost = key_cost_from_documents([DECISION, NEWS, other, other])
     spec = alert(1, "tracks", councils=frozenset({NORFOLK}))
-    matcher = Matcher([spec], key_cost=cost)
-    assert matcher.candidates(other, document_tokens(other)) == set()
-    assert [m.document_id for m in matcher.match([other, DECISION, NEWS])] == ["24-001-234"]
-    # With no statistics a council is the better guess, as for most words.
-    assert len(Matcher([spec]).candidates(other, document_tokens(other))) == 1
+    for matcher in (Matcher([spec], key_cost=cost), Matcher([spec])):
+        # A candidate needs both the council and the term, with or without statistics.
+        assert matcher.candidates(other, document_tokens(other)) == set()
+        assert matcher.candidates(tracks_elsewhere, document_tokens(tracks_elsewhere)) == set()
+        assert len(matcher.candidates(DECISION, document_tokens(DECISION))) == 1
+        found = matcher.match([other, tracks_elsewhere, DECISION, NEWS])
+        assert [m.document_id for m in found] == ["24-001-234"]
+        assert found == brute_force([spec], [other, tracks_elsewhere, DECISION, NEWS])
+
+
+def test_kind_alert_with_a_term_is_filed_under_the_term_within_the_kind() -> None:
+    spec = alert(1, "tracks", kinds=frozenset({"news"}))
+    as_news = doc("n", "Tracks in Leeds.", kind="news")
+    as_decision = doc("d", "Tracks in Leeds.", kind="decision")
+    matcher = Matcher([spec])
+    assert matcher.candidates(as_decision, document_tokens(as_decision)) == set()
+    assert [m.document_id for m in matcher.match([as_decision, as_news])] == ["n"]
 
 
 @pytest.mark.parametrize("enabled", [True, False])
