@@ -316,6 +316,13 @@ class _EmitSource:
             return f"({self.const(term.atoms[0].norm)} in t.stem_set)"
         if len(term.atoms) == 1 and term.atoms[0].mode == "exact":
             return f"({self.const(term.atoms[0].text)} in t.word_set)"
+        if len(term.atoms) == 1:  # a prefix longer than its key: one bisect
+            return f"t.has_prefix({self.const(term.atoms[0].text)})"
+        if all(a.mode == "exact" for a in term.atoms):
+            # A quoted phrase, as Term.matches: its words present, then a text search.
+            needle = term._needle  # the same substring of DocTokens.joined
+            present = " and ".join(f"{self.const(a.text)} in t.word_set" for a in term.atoms)
+            return f"({present} and {self.const(needle)} in t.joined)"
         return f"{self.const(term.matches)}(t)"
 
     def node(self, node: Node, known: dict[Term, str]) -> str:
