@@ -410,3 +410,53 @@ def test_every_match_is_explained_by_its_terms_and_councils(
         highlighted = {t.casefold() for t, hit in m.snippet_spans if hit}
         assert all(h.strip() for h in highlighted)
         assert isinstance(m, Match)
+
+
+# --- fast paths agree with the general one -----------------------------------------------
+
+
+def test_matches_from_the_index_equal_and_hash_like_plain_matches() -> None:
+    spec = alert("a1", "payment OR parking", councils=frozenset({NORFOLK, LEEDS}))
+    [fast] = Matcher([spec]).match([DECISION])
+    plain = Match("a1", DECISION.id, (NORFOLK,), ("payment",), "payment OR parking")
+    assert fast == plain and hash(fast) == hash(plain)
+    assert {fast, plain} == {plain}
+    assert repr(fast) == repr(plain)
+    assert fast != Match("a1", DECISION.id, (NORFOLK,), ("parking",), "payment OR parking")
+    assert fast.found and fast.snippet and not plain.snippet  # found terms cut the snippet
+
+
+def test_a_query_with_many_terms_reports_those_present() -> None:
+    words = ["apologise", "payment", "tracks", "distress", "reviews", "plan", "zebra"]
+    spec = alert("many", " OR ".join(words))
+    [m] = Matcher([spec]).match([DECISION])
+    assert m.terms == ("apologise", "payment", "tracks", "distress", "reviews", "plan")
+    assert Matcher([spec]).match([DECISION, NEWS]) == brute_force([spec], [DECISION, NEWS])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"annual reviews" OR parking',  # a phrase among words
+        '"annual reviews" -parking',
+        '"reviews how" OR "make a payment"',
+        "tracks apologis*",  # a wildcard longer than its index key, in a conjunction
+        "apologis* OR fines",
+        "council-tax OR payment",  # a phrase of stems
+        "NOT parking AND (distress OR zebra)",
+    ],
+)
+def test_phrases_and_wildcards_in_compiled_checks_agree_with_brute_force(query: str) -> None:
+    docs = [DECISION, NEWS, doc("x", "Reviews how the annual parking fines are set.")]
+    specs = [
+        alert(1, query),
+        alert(2, query, councils=frozenset({NORFOLK})),
+        alert(3, query, kinds=frozenset({"decision"})),
+        alert(4, query, councils=frozenset({NORFOLK, CUMBERLAND}), kinds=frozenset({"news"})),
+        alert(5, query, categories=frozenset({"Education"})),
+    ]
+    for prefix_len in (3, 6):
+        found = Matcher(specs, prefix_len=prefix_len).match(docs)
+        expected = brute_force(specs, docs)
+        assert found == expected
+        assert [m.found for m in found] == [m.found for m in expected]
