@@ -40,6 +40,7 @@ __all__ = [
     "Or",
     "Query",
     "Term",
+    "clear_stem_cache",
     "parse_query",
 ]
 
@@ -128,6 +129,12 @@ class DocTokens:
 # forgetting everything when full (about 40 MB at most).
 _STEM_CACHE_SIZE = 1 << 18
 _STEMS: dict[str, str] = {}
+
+
+def clear_stem_cache() -> None:
+    """Forget the cached stems (for measuring a cold start)."""
+    _STEMS.clear()
+    stem.cache_clear()
 
 
 def _stem_all(words: Iterable[str]) -> list[str]:
