@@ -3,10 +3,12 @@
 Percolator design. Each alert is filed under a few *anchor* keys, of which every document it
 can match carries at least one:
 
-- ``c:<council>`` for each of its councils, or its query's anchors: the rarest required
-  term (``s:<stem>``, ``w:<word>``, or ``p:<prefix>`` cut to :data:`PREFIX_KEY_LEN`
-  letters), and for an OR every branch's; when it has both, whichever set of keys
-  documents carry least often (by the key cost: learned document frequencies or a guess);
+- its query's anchors: the rarest required term (``s:<stem>``, ``w:<word>``, or
+  ``p:<prefix>`` cut to :data:`PREFIX_KEY_LEN` letters; rarest by the key cost: learned
+  document frequencies or a guess), and for an OR every branch's. With councils (or else
+  a kind) as well, these keys go in that council's (kind's) own index, which only
+  documents naming the council (of the kind) look in;
+- otherwise ``c:<council>`` for each of its councils;
 - otherwise (a NOT-only or filter-only alert) its field filters, every combination of
   their values as one key (``f:category=Education|outcome=upheld``); a document carries
   a key for each subset of its fields;
@@ -17,6 +19,12 @@ the lengths the index holds) and its fields; the alerts found are verified exact
 work per document thus grows with its length and with the alerts it could match, not with
 the number of alerts. :func:`brute_force` checks every alert against every document and must
 give the same list; it is the baseline and the tests' oracle.
+
+Verifying and explaining: nearly every candidate matches (hundreds per document), so the
+per-candidate work is what costs, and it is bound by cache misses over the large index.
+Each alert gets a *plan* when filed: for an alert its keys prove and whose query fixes the
+terms it shows, just the part all its matches share (:class:`MatchedAlert`); otherwise a
+small record for an emit function generated per query shape (see :func:`_compile_plan`).
 """
 
 from __future__ import annotations
@@ -241,35 +249,6 @@ class _Explainer:
             terms,
             self,
         )
-
-
-_Check = Callable[[MatchDocument, DocTokens], bool]
-
-
-def _compile_check(alert: AlertSpec) -> _Check:
-    """A verifier specialised to what ``alert`` asks for, with no work for empty filters.
-
-    Candidates are verified far more often than anything else is done, so the common
-    shapes (councils and a query; a query alone; a single word) skip the general path.
-    :func:`brute_force` keeps the general path, which makes it an independent oracle.
-    """
-    councils = alert.councils
-    root = alert.query.root if alert.query is not None else None
-    query: Callable[[DocTokens], bool] | None = root.matches if root is not None else None
-    if isinstance(root, Term) and len(root.atoms) == 1 and root.atoms[0].mode == "stem":
-        stem_key = root.atoms[0].norm
-        query = lambda t: stem_key in t.stem_set  # noqa: E731 - the hot path, inlined
-    if alert.kinds or alert.sources or alert.outcomes or alert.categories:
-        if query is None:
-            return lambda d, t: alert.accepts(d)
-        q = query
-        return lambda d, t: alert.accepts(d) and q(t)
-    if query is None:
-        return lambda d, t: not councils.isdisjoint(d.councils) if councils else True
-    q = query
-    if councils:
-        return lambda d, t: not councils.isdisjoint(d.councils) and q(t)
-    return lambda d, t: q(t)
 
 
 # A candidate's plan: the shared part of its matches when its keys prove it matches and
@@ -548,8 +527,6 @@ class Matcher:
         # document looks up its words without building a prefixed string for each.
         self._index: dict[str, dict[str, dict[str, set[int]]]] = {}
         self._always: set[int] = set()
-        # How to verify each candidate: None when any of its keys proves the match.
-        self._checks: dict[int, _Check | None] = {}
         self._plans: dict[int, _Plan] = {}  # how to verify and build the Match, per slot
         self._interned: dict[tuple[type, object], object] = {}
         self._prefixes: Counter[str] = Counter()  # indexed prefix keys, all scopes
@@ -638,9 +615,9 @@ class Matcher:
         self._keys[slot] = keys
         if not keys:
             self._always.add(slot)
-        check = None if keys and self._anchors_suffice(alert, keys) else _compile_check(alert)
-        self._checks[slot] = check
-        self._plans[slot] = _compile_plan(alert, check is None, self._intern)
+        # Proven: any of its keys in a document means it matches; no check needed.
+        proven = bool(keys) and self._anchors_suffice(alert, keys)
+        self._plans[slot] = _compile_plan(alert, proven, self._intern)
         for scope, key in keys:
             tables = self._index.setdefault(scope, {})
             tables.setdefault(key[0], {}).setdefault(key[2:], set()).add(slot)
@@ -656,7 +633,6 @@ class Matcher:
             return
         del self._alerts[slot]
         self._always.discard(slot)
-        del self._checks[slot]
         del self._plans[slot]
         for scope, key in self._keys.pop(slot):
             tables = self._index[scope]
@@ -716,13 +692,6 @@ class Matcher:
             self._heads = frozenset(k[:shortest] for k in self._prefixes), shortest
         return self._heads
 
-    def _matching(self, doc: MatchDocument, tokens: DocTokens) -> Iterator[AlertSpec]:
-        alerts, checks = self._alerts, self._checks
-        for slot in sorted(self.candidates(doc, tokens)):
-            check = checks[slot]
-            if check is None or check(doc, tokens):
-                yield alerts[slot]
-
     def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
         """Every (alert, document) match, in the order :func:`brute_force` lists them."""
         out: list[Match] = []
@@ -751,7 +720,15 @@ class Matcher:
         For callers that first drop pairs already sent (the ledger) and explain the rest.
         """
         out: list[tuple[str | int, str | int]] = []
-        for doc in docs:
-            tokens = document_tokens(doc)
-            out.extend((a.id, doc.id) for a in self._matching(doc, tokens))
+        append, plans = out.append, self._plans
+        with _gc_paused():
+            for doc in docs:
+                ex = _Explainer(doc)
+                doc_id = doc.id
+                for slot in sorted(self.candidates(doc, ex.tokens)):
+                    plan = plans[slot]
+                    if plan.__class__ is MatchedAlert:
+                        append((plan.alert_id, doc_id))
+                    elif plan[0](ex, plan) is not None:  # type: ignore[index, operator]
+                        append((self._alerts[slot].id, doc_id))
         return out
