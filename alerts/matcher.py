@@ -548,8 +548,11 @@ class Matcher:
         """One object for equal constants across alerts (see :class:`_EmitSource`)."""
         if not isinstance(value, str | int | frozenset | tuple):
             return value
-        # Keyed with the type: 1 == True, but an id must stay what it was.
-        return self._interned.setdefault((type(value), value), value)  # type: ignore[return-value]
+        try:
+            # Keyed with the type: 1 == True, but an id must stay what it was.
+            return self._interned.setdefault((type(value), value), value)  # type: ignore[return-value]
+        except TypeError:  # a tuple holding something unhashable: keep it as it is
+            return value
 
     def _anchor_keys(self, alert: AlertSpec) -> tuple[_Key, ...]:
         anchors = None
