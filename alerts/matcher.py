@@ -24,18 +24,18 @@ Verifying and explaining: nearly every candidate matches (hundreds per document)
 per-candidate work is what costs, and it is bound by cache misses over the large index.
 Each alert gets a *plan* when filed: for an alert its keys prove and whose query fixes the
 terms it shows, just the part all its matches share (:class:`MatchedAlert`); otherwise a
-small record for an emit function generated per query shape (see :func:`_compile_plan`).
+small record for an emit function generated per query shape (see :func:`alerts.plans.compile_plan`).
 """
 
 from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from itertools import combinations, product
 from math import prod
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from alerts.documents import (
     AlertSpec,
@@ -43,9 +43,10 @@ from alerts.documents import (
     MatchDocument,
     MatchedAlert,
     SharedMatch,
-    SnippetSpans,
 )
-from alerts.query import PREFIX_KEY_LEN, And, DocTokens, KeyCost, Node, Not, Or, Query, Term
+from alerts.explain import Explainer, document_tokens, snippet_spans
+from alerts.plans import Plan, compile_plan
+from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Or, Term
 from alerts.stem import stem
 
 __all__ = [
@@ -57,7 +58,6 @@ __all__ = [
     "snippet_spans",
 ]
 
-SNIPPET_WORDS = 30
 _T = TypeVar("_T")
 # Words too common to be a good anchor: a query needing "council" and "adoption" should be
 # found through "adoption". Stems, since most anchors are stems.
@@ -118,305 +118,6 @@ def key_cost_from_documents(
     return cost
 
 
-def document_tokens(doc: MatchDocument) -> DocTokens:
-    """The tokens a query is evaluated on: the title, then the text."""
-    return DocTokens(doc.title, doc.text)
-
-
-def _merge(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(ranges):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
-def _squash(text: str) -> str:
-    """Collapse runs of whitespace (line breaks included) to one space, keeping the ends."""
-    core = " ".join(text.split())
-    if not core:
-        return " " if text else ""
-    return (" " if text[0].isspace() else "") + core + (" " if text[-1].isspace() else "")
-
-
-def snippet_spans(
-    tokens: DocTokens, terms: Sequence[Term], words: int = SNIPPET_WORDS
-) -> SnippetSpans:
-    """A window of about ``words`` words where the terms are densest, as segments.
-
-    Without terms (a council or filter alert) the window is the start of the text after the
-    title. Segments are (text, is_highlight); whitespace is collapsed.
-    """
-    toks = tokens.tokens
-    if not toks:
-        return ()
-    hits = _merge([r for t in terms for r in t.occurrences(tokens)])
-    if hits:
-        # Slide a window over hit starts; keep the first with the most hits in it.
-        best, best_count, j = hits[0][0], 0, 0
-        for i, (start, _) in enumerate(hits):
-            while j < len(hits) and hits[j][0] < start + words:
-                j += 1
-            if j - i > best_count:
-                best, best_count = start, j - i
-        first = max(0, best - words // 5)
-    else:
-        first = next((i + 1 for i, t in enumerate(toks) if t.text == ""), 0)
-        if first >= len(toks):
-            first = 0
-    last = min(len(toks), first + words)
-    # Do not cut a highlighted phrase in two.
-    last = max([last] + [end for start, end in hits if first <= start < last])
-    while first < last and toks[first].text == "":
-        first += 1
-    while last > first and toks[last - 1].text == "":
-        last -= 1
-    if first >= last:
-        return ()
-    text = tokens.text
-    spans: list[tuple[str, bool]] = []
-    if first > 0 and toks[first - 1].text != "":  # no ellipsis right after the title
-        spans.append(("… ", False))
-    cursor = toks[first].start
-    for start, end in hits:
-        if start < first or end > last:
-            continue
-        lo, hi = toks[start].start, toks[end - 1].end
-        if lo > cursor:
-            spans.append((_squash(text[cursor:lo]), False))
-        spans.append((_squash(text[lo:hi]), True))
-        cursor = hi
-    tail = toks[last - 1].end
-    if tail > cursor:
-        spans.append((_squash(text[cursor:tail]), False))
-    if last < len(toks):
-        spans.append((" …", False))
-    return tuple(spans)
-
-
-class _Explainer:
-    """Builds Match objects for one document, sharing snippets between alerts."""
-
-    __slots__ = ("_councils", "_only_council", "_snippets", "doc", "tokens")
-
-    def __init__(self, doc: MatchDocument) -> None:
-        self.doc = doc
-        self.tokens = document_tokens(doc)
-        self._snippets: dict[tuple[Term, ...], SnippetSpans] = {}
-        self._councils: dict[frozenset[str], tuple[str, ...]] = {}
-        # With one council named, every council alert that matched shares exactly that one.
-        self._only_council = tuple(doc.councils) if len(doc.councils) == 1 else None
-
-    def councils(self, wanted: frozenset[str]) -> tuple[str, ...]:
-        """The alert's councils this document names, sorted (the alert matched).
-
-        Remembered per set: the matcher interns equal council sets across alerts.
-        """
-        if self._only_council is not None:
-            return self._only_council
-        found = self._councils.get(wanted)
-        if found is None:
-            found = self._councils[wanted] = tuple(sorted(wanted & self.doc.councils))
-        return found
-
-    def spans(self, terms: tuple[Term, ...]) -> SnippetSpans:
-        found = self._snippets.get(terms)
-        if found is None:
-            found = self._snippets[terms] = snippet_spans(self.tokens, terms)
-        return found
-
-    def match(self, alert: AlertSpec) -> Match:
-        doc = self.doc
-        if not alert.councils:
-            councils: tuple[str, ...] = ()
-        else:
-            councils = self._only_council or tuple(sorted(alert.councils & doc.councils))
-        query = alert.query
-        if query is None:
-            terms: tuple[Term, ...] = ()
-        elif isinstance(query.root, Term):  # it matched, so its one term is present
-            terms = (query.root,)
-        else:
-            terms = query.matched_terms(self.tokens)
-        return Match(
-            alert.id,
-            doc.id,
-            councils,
-            tuple([str(t) for t in terms]),
-            str(query) if query is not None else "",
-            terms,
-            self,
-        )
-
-
-# A candidate's plan: the shared part of its matches when its keys prove it matches and
-# the query's shape fixes its terms (nothing to do but build the Match), else a record
-# (emit, constants...) on which ``emit(explainer, record)`` verifies and builds the Match.
-# The function is shared by every alert of that shape; the record is one small tuple, so
-# a candidate touches little memory (the matcher is bound by cache misses, not by work).
-_EmitFunction = Callable[[_Explainer, tuple[object, ...]], "Match | None"]
-_Plan = MatchedAlert | tuple[object, ...]
-
-
-class _Intern(Protocol):
-    def __call__(self, value: _T, /) -> _T: ...
-
-
-# Above this many positive terms, the terms a match found are collected in a loop rather
-# than looked up in a table of every subset.
-_MAX_TABLE_TERMS = 6
-
-
-class _EmitSource:
-    """Python source for one alert's emit function, with its constants kept apart.
-
-    The source depends only on the alert's *shape* (which filters, which kinds of term,
-    how they nest), never on its words or ids: those are read from the alert's record
-    (``r[1]``, ``r[2]``...). So 100,000 alerts share a few dozen compiled functions, and
-    no alert text reaches exec.
-    Constants are interned: equal sets and words across alerts are one object, which keeps
-    the memory a batch touches small (the matcher is bound by cache misses, not by work).
-    """
-
-    def __init__(self, intern: _Intern) -> None:
-        self.intern = intern
-        self.values: list[object] = []
-        self.lines: list[str] = []
-
-    def const(self, value: object) -> str:
-        self.values.append(self.intern(value))
-        return f"r[{len(self.values)}]"  # r[0] is the function itself
-
-    def term(self, term: Term) -> str:
-        """An expression that is true if ``term`` occurs: a set lookup for a single word."""
-        if len(term.atoms) == 1 and term.atoms[0].mode == "stem":
-            return f"({self.const(term.atoms[0].norm)} in t.stem_set)"
-        if len(term.atoms) == 1 and term.atoms[0].mode == "exact":
-            return f"({self.const(term.atoms[0].text)} in t.word_set)"
-        if len(term.atoms) == 1:  # a prefix longer than its key: one bisect
-            return f"t.has_prefix({self.const(term.atoms[0].text)})"
-        if all(a.mode == "exact" for a in term.atoms):
-            # A quoted phrase, as Term.matches: its words present, then a text search.
-            needle = term._needle  # the same substring of DocTokens.joined
-            present = " and ".join(f"{self.const(a.text)} in t.word_set" for a in term.atoms)
-            return f"({present} and {self.const(needle)} in t.joined)"
-        return f"{self.const(term.matches)}(t)"
-
-    def node(self, node: Node, known: dict[Term, str]) -> str:
-        if isinstance(node, Term):
-            return known.get(node) or self.term(node)
-        if isinstance(node, Not):
-            return f"(not {self.node(node.child, known)})"
-        if isinstance(node, And | Or):
-            op = " and " if isinstance(node, And) else " or "
-            return "(" + op.join(self.node(c, known) for c in node.children) + ")"
-        return f"{self.const(node.matches)}(t)"  # a node kind this compiler does not know
-
-
-_EMITTERS: dict[str, _EmitFunction] = {}
-
-
-def _fixed_terms(query: Query | None) -> tuple[Term, ...] | None:
-    """The terms every match of ``query`` shows, if its shape fixes them (else None)."""
-    if query is None:
-        return ()
-    root = query.root
-    if isinstance(root, Term) or (
-        isinstance(root, And) and all(isinstance(c, Term) for c in root.children)
-    ):
-        return query.terms()  # a word or a plain conjunction that matched: all present
-    return None
-
-
-def _compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> _Plan:
-    """The whole per-candidate work for ``alert``: verify (unless proven), build the Match.
-
-    A batch builds hundreds of matches per document, so everything that depends only on the
-    alert (its id, normalised query, the terms a match must have found, its councils when
-    it names one) is worked out here once, and the checks become inline set lookups. The
-    result equals ``_Explainer.match`` after ``_verify`` (:func:`brute_force` keeps those
-    as the independent oracle; the property tests compare the two).
-    """
-    query = alert.query
-    fixed = _fixed_terms(query)
-    shared = MatchedAlert(
-        alert.id,
-        str(query) if query is not None else "",
-        tuple(str(t) for t in fixed or ()),
-        fixed or (),
-        # With one council, a match names that one; with more, whichever the document names.
-        () if not alert.councils else tuple(alert.councils) if len(alert.councils) == 1 else None,
-        intern(alert.councils),
-    )
-    if proven and fixed is not None:
-        return shared
-    src = _EmitSource(intern)
-    body = src.lines
-    body.append("doc = ex.doc")
-    if not proven:
-        for attr, values in (
-            ("kind", alert.kinds),
-            ("source", alert.sources),
-            ("outcome", alert.outcomes),
-            ("category", alert.categories),
-        ):
-            if values:
-                body.append(f"if doc.{attr} not in {src.const(values)}: return None")
-        if alert.councils:
-            body.append(f"if {src.const(alert.councils)}.isdisjoint(doc.councils): return None")
-    if query is not None:
-        body.append("t = ex.tokens")
-    if shared.councils is None:
-        councils = f"ex.councils({src.const(alert.councils)})"
-    else:
-        councils = f"{src.const(shared)}.councils"
-    if fixed is not None:
-        if query is not None:
-            body.append(f"if not {src.node(query.root, {})}: return None")
-        body.append(f"return SharedMatch({src.const(shared)}, doc.id, {councils}, ex)")
-    else:
-        assert query is not None
-        terms = query.terms()
-        # Positive terms are evaluated once, up front: nearly every candidate matches, and
-        # a match needs them all for its explanation.
-        known = {}
-        for i, term in enumerate(terms):
-            body.append(f"p{i} = {src.term(term)}")
-            known[term] = f"p{i}"
-        if not proven:
-            body.append(f"if not {src.node(query.root, known)}: return None")
-        if len(terms) <= _MAX_TABLE_TERMS:
-            table = []
-            for mask in range(1 << len(terms)):
-                hit = tuple(t for i, t in enumerate(terms) if mask >> i & 1)
-                table.append((tuple(str(t) for t in hit), hit))
-            bits = " | ".join(f"({1 << i} if p{i} else 0)" for i in range(len(terms))) or "0"
-            body.append(f"names, found = {src.const(tuple(table))}[{bits}]")
-        else:
-            pairs = src.const(tuple((str(t), t) for t in terms))
-            flags = ", ".join(f"p{i}" for i in range(len(terms)))
-            body.append(f"hits = [nt for nt, p_ in zip({pairs}, ({flags},)) if p_]")
-            body.append("names = tuple([h[0] for h in hits])")
-            body.append("found = tuple([h[1] for h in hits])")
-        body.append(
-            f"return SharedMatch({src.const(shared)}, doc.id, {councils}, ex, names, found)"
-        )
-    return (_emitter("\n".join(body)), *src.values)
-
-
-def _emitter(body: str) -> _EmitFunction:
-    emit = _EMITTERS.get(body)
-    if emit is None:
-        source = "def emit(ex, r):\n" + "".join(f"    {line}\n" for line in body.splitlines())
-        namespace: dict[str, object] = {"SharedMatch": SharedMatch}
-        exec(compile(source, "<alerts.matcher emit>", "exec"), namespace)
-        made: _EmitFunction = namespace["emit"]  # type: ignore[assignment]
-        emit = _EMITTERS[body] = made
-    return emit
-
-
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """Hold off the cyclic garbage collector while a batch allocates its matches.
@@ -448,7 +149,7 @@ def brute_force(alerts: Iterable[AlertSpec], docs: Iterable[MatchDocument]) -> l
     alert_list = list(alerts)
     out: list[Match] = []
     for doc in docs:
-        explainer = _Explainer(doc)
+        explainer = Explainer(doc)
         out.extend(explainer.match(a) for a in alert_list if _verify(a, doc, explainer.tokens))
     return out
 
@@ -527,7 +228,7 @@ class Matcher:
         # document looks up its words without building a prefixed string for each.
         self._index: dict[str, dict[str, dict[str, set[int]]]] = {}
         self._always: set[int] = set()
-        self._plans: dict[int, _Plan] = {}  # how to verify and build the Match, per slot
+        self._plans: dict[int, Plan] = {}  # how to verify and build the Match, per slot
         self._interned: dict[tuple[type, object], object] = {}
         self._prefixes: Counter[str] = Counter()  # indexed prefix keys, all scopes
         self._prefix_lengths: Counter[int] = Counter()
@@ -620,7 +321,7 @@ class Matcher:
             self._always.add(slot)
         # Proven: any of its keys in a document means it matches; no check needed.
         proven = bool(keys) and self._anchors_suffice(alert, keys)
-        self._plans[slot] = _compile_plan(alert, proven, self._intern)
+        self._plans[slot] = compile_plan(alert, proven, self._intern)
         for scope, key in keys:
             tables = self._index.setdefault(scope, {})
             tables.setdefault(key[0], {}).setdefault(key[2:], set()).add(slot)
@@ -701,7 +402,7 @@ class Matcher:
         append, plans = out.append, self._plans
         with _gc_paused():
             for doc in docs:
-                ex = _Explainer(doc)
+                ex = Explainer(doc)
                 doc_id = doc.id
                 # One tight loop: a proven match costs one SharedMatch and nothing else.
                 for slot in sorted(self.candidates(doc, ex.tokens)):
@@ -726,7 +427,7 @@ class Matcher:
         append, plans = out.append, self._plans
         with _gc_paused():
             for doc in docs:
-                ex = _Explainer(doc)
+                ex = Explainer(doc)
                 doc_id = doc.id
                 for slot in sorted(self.candidates(doc, ex.tokens)):
                     plan = plans[slot]

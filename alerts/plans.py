@@ -1,0 +1,185 @@
+"""Per-alert plans: what the matcher does for a candidate alert, worked out once when the
+alert is filed.
+
+For an alert whose index keys prove the match and whose query fixes the terms it shows, the
+plan is just the part all its matches share (:class:`MatchedAlert`). Otherwise it is a small
+record ``(emit, constants...)``: ``emit`` is a function generated from the alert's query
+*shape* (which filters, which kinds of term, how they nest) and compiled once per shape; the
+alert's own words, sets and ids are read from the record, so no alert text reaches exec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from alerts.documents import AlertSpec, Match, MatchedAlert, SharedMatch
+from alerts.explain import Explainer
+from alerts.query import And, Node, Not, Or, Query, Term
+
+_T = TypeVar("_T")
+
+# A candidate's plan: the shared part of its matches when its keys prove it matches and
+# the query's shape fixes its terms (nothing to do but build the Match), else a record
+# (emit, constants...) on which ``emit(explainer, record)`` verifies and builds the Match.
+# The function is shared by every alert of that shape; the record is one small tuple, so
+# a candidate touches little memory (the matcher is bound by cache misses, not by work).
+EmitFunction = Callable[[Explainer, tuple[object, ...]], "Match | None"]
+Plan = MatchedAlert | tuple[object, ...]
+
+
+class _Intern(Protocol):
+    def __call__(self, value: _T, /) -> _T: ...
+
+
+# Above this many positive terms, the terms a match found are collected in a loop rather
+# than looked up in a table of every subset.
+_MAX_TABLE_TERMS = 6
+
+
+class _EmitSource:
+    """Python source for one alert's emit function, with its constants kept apart.
+
+    The source depends only on the alert's *shape* (which filters, which kinds of term,
+    how they nest), never on its words or ids: those are read from the alert's record
+    (``r[1]``, ``r[2]``...). So 100,000 alerts share a few dozen compiled functions, and
+    no alert text reaches exec.
+    Constants are interned: equal sets and words across alerts are one object, which keeps
+    the memory a batch touches small (the matcher is bound by cache misses, not by work).
+    """
+
+    def __init__(self, intern: _Intern) -> None:
+        self.intern = intern
+        self.values: list[object] = []
+        self.lines: list[str] = []
+
+    def const(self, value: object) -> str:
+        self.values.append(self.intern(value))
+        return f"r[{len(self.values)}]"  # r[0] is the function itself
+
+    def term(self, term: Term) -> str:
+        """An expression that is true if ``term`` occurs: a set lookup for a single word."""
+        if len(term.atoms) == 1 and term.atoms[0].mode == "stem":
+            return f"({self.const(term.atoms[0].norm)} in t.stem_set)"
+        if len(term.atoms) == 1 and term.atoms[0].mode == "exact":
+            return f"({self.const(term.atoms[0].text)} in t.word_set)"
+        if len(term.atoms) == 1:  # a prefix longer than its key: one bisect
+            return f"t.has_prefix({self.const(term.atoms[0].text)})"
+        if all(a.mode == "exact" for a in term.atoms):
+            # A quoted phrase, as Term.matches: its words present, then a text search.
+            needle = term._needle  # the same substring of DocTokens.joined
+            present = " and ".join(f"{self.const(a.text)} in t.word_set" for a in term.atoms)
+            return f"({present} and {self.const(needle)} in t.joined)"
+        return f"{self.const(term.matches)}(t)"
+
+    def node(self, node: Node, known: dict[Term, str]) -> str:
+        if isinstance(node, Term):
+            return known.get(node) or self.term(node)
+        if isinstance(node, Not):
+            return f"(not {self.node(node.child, known)})"
+        if isinstance(node, And | Or):
+            op = " and " if isinstance(node, And) else " or "
+            return "(" + op.join(self.node(c, known) for c in node.children) + ")"
+        return f"{self.const(node.matches)}(t)"  # a node kind this compiler does not know
+
+
+_EMITTERS: dict[str, EmitFunction] = {}
+
+
+def _fixed_terms(query: Query | None) -> tuple[Term, ...] | None:
+    """The terms every match of ``query`` shows, if its shape fixes them (else None)."""
+    if query is None:
+        return ()
+    root = query.root
+    if isinstance(root, Term) or (
+        isinstance(root, And) and all(isinstance(c, Term) for c in root.children)
+    ):
+        return query.terms()  # a word or a plain conjunction that matched: all present
+    return None
+
+
+def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
+    """The whole per-candidate work for ``alert``: verify (unless proven), build the Match.
+
+    A batch builds hundreds of matches per document, so everything that depends only on the
+    alert (its id, normalised query, the terms a match must have found, its councils when
+    it names one) is worked out here once, and the checks become inline set lookups. The
+    result equals ``Explainer.match`` after ``_verify`` (:func:`brute_force` keeps those
+    as the independent oracle; the property tests compare the two).
+    """
+    query = alert.query
+    fixed = _fixed_terms(query)
+    shared = MatchedAlert(
+        alert.id,
+        str(query) if query is not None else "",
+        tuple(str(t) for t in fixed or ()),
+        fixed or (),
+        # With one council, a match names that one; with more, whichever the document names.
+        () if not alert.councils else tuple(alert.councils) if len(alert.councils) == 1 else None,
+        intern(alert.councils),
+    )
+    if proven and fixed is not None:
+        return shared
+    src = _EmitSource(intern)
+    body = src.lines
+    body.append("doc = ex.doc")
+    if not proven:
+        for attr, values in (
+            ("kind", alert.kinds),
+            ("source", alert.sources),
+            ("outcome", alert.outcomes),
+            ("category", alert.categories),
+        ):
+            if values:
+                body.append(f"if doc.{attr} not in {src.const(values)}: return None")
+        if alert.councils:
+            body.append(f"if {src.const(alert.councils)}.isdisjoint(doc.councils): return None")
+    if query is not None:
+        body.append("t = ex.tokens")
+    if shared.councils is None:
+        councils = f"ex.councils({src.const(alert.councils)})"
+    else:
+        councils = f"{src.const(shared)}.councils"
+    if fixed is not None:
+        if query is not None:
+            body.append(f"if not {src.node(query.root, {})}: return None")
+        body.append(f"return SharedMatch({src.const(shared)}, doc.id, {councils}, ex)")
+    else:
+        assert query is not None
+        terms = query.terms()
+        # Positive terms are evaluated once, up front: nearly every candidate matches, and
+        # a match needs them all for its explanation.
+        known = {}
+        for i, term in enumerate(terms):
+            body.append(f"p{i} = {src.term(term)}")
+            known[term] = f"p{i}"
+        if not proven:
+            body.append(f"if not {src.node(query.root, known)}: return None")
+        if len(terms) <= _MAX_TABLE_TERMS:
+            table = []
+            for mask in range(1 << len(terms)):
+                hit = tuple(t for i, t in enumerate(terms) if mask >> i & 1)
+                table.append((tuple(str(t) for t in hit), hit))
+            bits = " | ".join(f"({1 << i} if p{i} else 0)" for i in range(len(terms))) or "0"
+            body.append(f"names, found = {src.const(tuple(table))}[{bits}]")
+        else:
+            pairs = src.const(tuple((str(t), t) for t in terms))
+            flags = ", ".join(f"p{i}" for i in range(len(terms)))
+            body.append(f"hits = [nt for nt, p_ in zip({pairs}, ({flags},)) if p_]")
+            body.append("names = tuple([h[0] for h in hits])")
+            body.append("found = tuple([h[1] for h in hits])")
+        body.append(
+            f"return SharedMatch({src.const(shared)}, doc.id, {councils}, ex, names, found)"
+        )
+    return (_emitter("\n".join(body)), *src.values)
+
+
+def _emitter(body: str) -> EmitFunction:
+    emit = _EMITTERS.get(body)
+    if emit is None:
+        source = "def emit(ex, r):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+        namespace: dict[str, object] = {"SharedMatch": SharedMatch}
+        exec(compile(source, "<alerts.matcher emit>", "exec"), namespace)
+        made: EmitFunction = namespace["emit"]  # type: ignore[assignment]
+        emit = _EMITTERS[body] = made
+    return emit
