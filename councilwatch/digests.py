@@ -15,13 +15,11 @@ set of documents, so running the same work twice queues one email.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -35,13 +33,20 @@ from alerts.digest import (
     Digest,
     DigestItem,
     DigestRenderer,
-    Link,
     Segment,
     SourceHealth,
     StoryItem,
 )
-from alerts.digest.wording import LONDON
 from alerts.mail.message import build_message, make_message_id
+from councilwatch.digest_text import (
+    aware,
+    local_date,
+    outcome_label,
+    parse_snippet,
+    remedy_lines,
+    shorten,
+    titles,
+)
 from councilwatch.errors import CouncilwatchError
 from councilwatch.mailer import links, mail_domain, serialise
 from councilwatch.runtime import Runtime
@@ -67,7 +72,6 @@ SUBSCRIBER_BATCH = 200  # subscribers loaded per round: bounded memory for large
 SUMMARY_CHARS = 420  # a decision summary is a paragraph, not the whole decision
 SNIPPET_CHARS = 240
 NO_COUNCIL = "Other organisations"  # keyword alerts can match documents naming no council
-_HIGHLIGHT = re.compile(r"\[([^\[\]]+)\]")  # the pipeline's "[term]" snippet markup
 
 
 @dataclass(frozen=True)
@@ -381,19 +385,19 @@ class _Builder:
             return DecisionItem(
                 organisation=doc.organisation or self.council_name(_council_of(item, work.tags)),
                 reference=doc.reference or doc.source_key,
-                outcome=_outcome(doc),
+                outcome=outcome_label(doc),
                 category=doc.category or "Uncategorised",
                 subcategory=doc.subcategory or "",
-                decision_date=doc.decided_on or _local_date(doc.first_seen_at),
+                decision_date=doc.decided_on or local_date(doc.first_seen_at),
                 url=doc.url,
                 remedies=remedy_lines(doc.extra),
-                summary=_shorten(doc.summary, SUMMARY_CHARS),
+                summary=shorten(doc.summary, SUMMARY_CHARS),
                 matched_alerts=tuple(names),
             )
         return StoryItem(
             headline=doc.title or doc.url,
-            titles=_titles(item.documents),
-            earliest_date=min(_local_date(_story_time(d)) for d in item.documents),
+            titles=titles(item.documents),
+            earliest_date=min(local_date(_story_time(d)) for d in item.documents),
             snippet=_snippet(item),
             matched_alerts=tuple(names),
         )
@@ -442,68 +446,12 @@ def _noun(kinds: set[str]) -> str:
     return "document"
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _local_date(moment: datetime) -> date:
-    return _aware(moment).astimezone(LONDON).date()
-
-
 def _story_time(doc: Document) -> datetime:
-    return _aware(doc.published_at or doc.first_seen_at)
+    return aware(doc.published_at or doc.first_seen_at)
 
 
 def _story_order(doc: Document) -> tuple[datetime, int]:
     return (_story_time(doc), doc.id or 0)
-
-
-def _titles(documents: Iterable[Document]) -> tuple[Link, ...]:
-    """Each publication once, earliest copy first."""
-    seen: dict[str, Link] = {}
-    for doc in documents:
-        label = doc.site_name or doc.source
-        seen.setdefault(label.casefold(), Link(label, doc.url))
-    return tuple(seen.values())
-
-
-def _outcome(doc: Document) -> str:
-    text = (doc.outcome_text or "").strip()
-    if text and len(text) <= 80:
-        return text
-    outcome = (doc.outcome or "").strip()
-    return outcome[:1].upper() + outcome[1:] if outcome else "Decision"
-
-
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + "…"
-
-
-def parse_snippet(snippet: str) -> tuple[Segment, ...]:
-    """The pipeline's snippet (JSON [[text, highlighted], ...]) as segments; rows written
-    before that format used "[term]" markup, which is still read."""
-    if snippet.startswith("[["):
-        try:
-            spans = json.loads(snippet)
-        except ValueError:
-            spans = None
-        if isinstance(spans, list):
-            return tuple(Segment(str(text), highlighted=bool(flag)) for text, flag in spans)
-    segments: list[Segment] = []
-    cursor = 0
-    for found in _HIGHLIGHT.finditer(snippet):
-        if found.start() > cursor:
-            segments.append(Segment(snippet[cursor : found.start()]))
-        segments.append(Segment(found.group(1), highlighted=True))
-        cursor = found.end()
-    if cursor < len(snippet):
-        segments.append(Segment(snippet[cursor:]))
-    return tuple(segments)
 
 
 def _snippet(item: _Item) -> tuple[Segment, ...]:
@@ -513,35 +461,8 @@ def _snippet(item: _Item) -> tuple[Segment, ...]:
     chosen = (with_terms or any_snippet or [""])[0]
     if chosen:
         return parse_snippet(chosen)
-    summary = _shorten(item.documents[0].summary, SNIPPET_CHARS)
+    summary = shorten(item.documents[0].summary, SNIPPET_CHARS)
     return (Segment(summary),) if summary else ()
-
-
-def money(pence: int) -> str:
-    """Format pence as pounds: 135000 -> "£1,350"; 135050 -> "£1,350.50"."""
-    pounds, rest = divmod(pence, 100)
-    return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
-
-
-def remedy_lines(extra: Mapping[str, Any]) -> tuple[str, ...]:
-    """One line per remedy from the parser's ``extra["remedies"]``, payments first."""
-    remedies = extra.get("remedies") if isinstance(extra, Mapping) else None
-    if not isinstance(remedies, Mapping):
-        return ()
-    lines: list[str] = []
-    for payment in remedies.get("payments") or ():
-        amount = payment.get("amount_pence") if isinstance(payment, Mapping) else None
-        if not isinstance(amount, int) or amount <= 0:
-            continue
-        recipient = payment.get("recipient")
-        lines.append(f"{money(amount)} to {recipient}" if recipient else f"{money(amount)} payment")
-    if remedies.get("apology"):
-        lines.append("Apology")
-    if remedies.get("reconsideration"):
-        lines.append("Reconsider the matter")
-    if remedies.get("service_improvements"):
-        lines.append("Service improvements")
-    return tuple(lines)
 
 
 def digest_key(subscriber_id: int, document_ids: Iterable[int]) -> str:
@@ -559,7 +480,7 @@ def source_health(runtime: Runtime) -> tuple[SourceHealth, ...]:
 
     with read_connection(runtime.migrated_engine()) as connection:
         since = {
-            row.source: _aware(row.changed_at)
+            row.source: aware(row.changed_at)
             for row in connection.execute(select(_STATE).where(_STATE.c.healthy.is_(False)))
         }
     return tuple(
@@ -631,9 +552,6 @@ __all__ = [
     "BuiltDigest",
     "DigestRunReport",
     "digest_key",
-    "money",
-    "parse_snippet",
-    "remedy_lines",
     "run_digests",
     "source_health",
 ]

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from councilwatch.digests import parse_snippet
+from councilwatch.digest_text import parse_snippet
 from councilwatch.errors import SubscriptionError
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.links import atom_ids, same_secret

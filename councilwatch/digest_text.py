@@ -1,0 +1,99 @@
+"""Stored documents as digest text: dates, titles, outcomes, remedies with amounts, snippets."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from alerts.digest import Link, Segment
+from db.models import Document
+
+LONDON = ZoneInfo("Europe/London")
+_HIGHLIGHT = re.compile(r"\[([^\[\]]+)\]")  # the pipeline's "[term]" snippet markup
+
+
+def aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def local_date(moment: datetime) -> date:
+    return aware(moment).astimezone(LONDON).date()
+
+
+def titles(documents: Iterable[Document]) -> tuple[Link, ...]:
+    """Each publication once, earliest copy first."""
+    seen: dict[str, Link] = {}
+    for doc in documents:
+        label = doc.site_name or doc.source
+        seen.setdefault(label.casefold(), Link(label, doc.url))
+    return tuple(seen.values())
+
+
+def outcome_label(doc: Document) -> str:
+    text = (doc.outcome_text or "").strip()
+    if text and len(text) <= 80:
+        return text
+    outcome = (doc.outcome or "").strip()
+    return outcome[:1].upper() + outcome[1:] if outcome else "Decision"
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"
+
+
+def parse_snippet(snippet: str) -> tuple[Segment, ...]:
+    """The pipeline's snippet (JSON [[text, highlighted], ...]) as segments; rows written
+    before that format used "[term]" markup, which is still read."""
+    if snippet.startswith("[["):
+        try:
+            spans = json.loads(snippet)
+        except ValueError:
+            spans = None
+        if isinstance(spans, list):
+            return tuple(Segment(str(text), highlighted=bool(flag)) for text, flag in spans)
+    segments: list[Segment] = []
+    cursor = 0
+    for found in _HIGHLIGHT.finditer(snippet):
+        if found.start() > cursor:
+            segments.append(Segment(snippet[cursor : found.start()]))
+        segments.append(Segment(found.group(1), highlighted=True))
+        cursor = found.end()
+    if cursor < len(snippet):
+        segments.append(Segment(snippet[cursor:]))
+    return tuple(segments)
+
+
+def money(pence: int) -> str:
+    """Format pence as pounds: 135000 -> "£1,350"; 135050 -> "£1,350.50"."""
+    pounds, rest = divmod(pence, 100)
+    return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
+
+
+def remedy_lines(extra: Mapping[str, Any]) -> tuple[str, ...]:
+    """One line per remedy from the parser's ``extra["remedies"]``, payments first."""
+    remedies = extra.get("remedies") if isinstance(extra, Mapping) else None
+    if not isinstance(remedies, Mapping):
+        return ()
+    lines: list[str] = []
+    for payment in remedies.get("payments") or ():
+        amount = payment.get("amount_pence") if isinstance(payment, Mapping) else None
+        if not isinstance(amount, int) or amount <= 0:
+            continue
+        recipient = payment.get("recipient")
+        lines.append(f"{money(amount)} to {recipient}" if recipient else f"{money(amount)} payment")
+    if remedies.get("apology"):
+        lines.append("Apology")
+    if remedies.get("reconsideration"):
+        lines.append("Reconsider the matter")
+    if remedies.get("service_improvements"):
+        lines.append("Service improvements")
+    return tuple(lines)
