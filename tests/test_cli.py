@@ -71,6 +71,9 @@ def test_search_and_export(
     [hit] = json.loads(result.out)
     assert hit["reference"] == "25 001 234" and "[review]" in hit["snippet"]
 
+    result = run_cli(capsys, "--config", str(config), "search", "review")
+    assert result.out.startswith("2026-08-04  decision  25 001 234  Norfolk County Council")
+
     result = run_cli(capsys, "--config", str(config), "export", "--kind", "decision")
     [line] = result.out.splitlines()
     row = json.loads(line)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -33,3 +33,8 @@ def parse_date(value: str | None, option: str) -> date | None:
 
 def echo_json(value: Any) -> None:
     typer.echo(json.dumps(value, default=str, ensure_ascii=False, indent=2))
+
+
+def when(moment: datetime | None, missing: str = "never") -> str:
+    """A time for people: minutes, in the service's zone as stored (UTC)."""
+    return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else missing

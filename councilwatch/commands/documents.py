@@ -47,7 +47,8 @@ def search(
         typer.echo("no documents match")
     for hit in hits:
         label = hit.reference or hit.source
-        typer.echo(f"{hit.date or '':10}  {hit.kind:8}  {label}  {hit.title}")
+        day = hit.date.isoformat() if hit.date else ""
+        typer.echo(f"{day:10}  {hit.kind:8}  {label}  {hit.title}")
         typer.echo(f"            {hit.snippet}")
         typer.echo(f"            {hit.url}")
 

@@ -127,11 +127,15 @@ def _print_decision(decision: Decision) -> None:
         ("summary", decision.summary),
     ]
     remedies = decision.remedies
-    found = [name for name, present in (
-        ("apology", remedies.apology),
-        ("service improvements", remedies.service_improvements),
-        ("reconsideration", remedies.reconsideration),
-    ) if present]
+    found = [
+        name
+        for name, present in (
+            ("apology", remedies.apology),
+            ("service improvements", remedies.service_improvements),
+            ("reconsideration", remedies.reconsideration),
+        )
+        if present
+    ]
     found += [
         f"£{p.amount_pence / 100:,.2f}" + (f" to {p.recipient}" if p.recipient else "")
         for p in remedies.payments

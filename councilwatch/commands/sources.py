@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
-from councilwatch.commands.common import echo_json, runtime
+from councilwatch.commands.common import echo_json, runtime, when
 
 
 def sources(
@@ -55,7 +56,9 @@ def sources(
             state += f", last run failed: {row['last_error']}"
         enabled = "" if row["enabled"] else " (disabled)"
         typer.echo(f"{row['name']:24} {row['kind']:12} {state}{enabled}")
-        typer.echo(f"{'':24} {row['url']}  last success: {row['last_success'] or 'never'}")
+        last = row["last_success"]
+        success = when(last) if isinstance(last, datetime) else "never"
+        typer.echo(f"{'':24} {row['url']}  last success: {success}")
 
 
 def register(app: typer.Typer) -> None:

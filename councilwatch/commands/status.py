@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from councilwatch.commands.common import echo_json, runtime
+from councilwatch.commands.common import echo_json, runtime, when
 
 
 def status(
@@ -40,13 +40,13 @@ def status(
         state = "healthy" if source.healthy else f"UNHEALTHY: {source.reason}"
         typer.echo(f"  {source.name:22} {state}")
         typer.echo(
-            f"  {'':22} last run {source.last_run_at or 'never'}, "
-            f"last success {source.last_success_at or 'never'}, "
-            f"newest document {source.newest_document_at or 'none'}"
+            f"  {'':22} last run {when(source.last_run_at)}, "
+            f"last success {when(source.last_success_at)}, "
+            f"newest document {when(source.newest_document_at, 'none')}"
         )
     typer.echo("Next runs")
-    for name, when in upcoming.items():
-        typer.echo(f"  {name:22} {when:%Y-%m-%d %H:%M %Z}" if when else f"  {name:22} -")
+    for name, next_run in upcoming.items():
+        typer.echo(f"  {name:22} {next_run:%Y-%m-%d %H:%M %Z}" if next_run else f"  {name:22} -")
     pending = queue.get("pending", 0)
     typer.echo(
         f"Outbox: {pending} pending, {queue.get('sent', 0)} sent, {queue.get('failed', 0)} failed"
