@@ -54,19 +54,18 @@ from db import outbox
 from db.engine import read_connection, write_transaction
 from db.matches import document_councils, pending_matches
 from db.models import Document
-from db.models_delivery import Alert, AlertMatch, SentItem, Subscriber
-from db.models_service import SourceState
+from db.models_delivery import Alert, AlertMatch, Subscriber
 from db.outbox import OutgoingMessage
 from db.subscriptions import FREQUENCIES
+from db.tables import ALERT_MATCHES as _MATCHES
+from db.tables import ALERTS as _ALERTS
+from db.tables import DOCUMENTS as _DOCS
+from db.tables import SENT_ITEMS as _LEDGER
+from db.tables import SOURCE_STATE as _STATE
+from db.tables import SUBSCRIBERS as _SUBS
 
 log = logging.getLogger("councilwatch.digests")
 
-_DOCS = Document.__table__  # type: ignore[attr-defined]
-_ALERTS = Alert.__table__  # type: ignore[attr-defined]
-_SUBS = Subscriber.__table__  # type: ignore[attr-defined]
-_MATCHES = AlertMatch.__table__  # type: ignore[attr-defined]
-_LEDGER = SentItem.__table__  # type: ignore[attr-defined]
-_STATE = SourceState.__table__  # type: ignore[attr-defined]
 
 SUBSCRIBER_BATCH = 200  # subscribers loaded per round: bounded memory for large lists
 SUMMARY_CHARS = 420  # a decision summary is a paragraph, not the whole decision

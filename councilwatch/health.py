@@ -16,12 +16,11 @@ from councilwatch.runtime import Runtime
 from councilwatch.sources_registry import ConfiguredSource, configured_sources
 from db import outbox
 from db.engine import read_connection, write_transaction
-from db.models_service import SourceState
 from db.outbox import OutgoingMessage
 from db.runs import source_health
+from db.tables import SOURCE_STATE as _STATE
 
 log = logging.getLogger("councilwatch.health")
-_STATE = SourceState.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

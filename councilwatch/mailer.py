@@ -33,6 +33,7 @@ from db import outbox
 from db.engine import write_transaction
 from db.models_delivery import OutboxMessage, Subscriber
 from db.outbox import OutgoingMessage
+from db.tables import SUBSCRIBERS as _SUBS
 
 log = logging.getLogger("councilwatch.mailer")
 
@@ -262,9 +263,6 @@ def _send_one(
         report.sent += 1
         if row.subscriber_id is not None:
             _reset_bounces(engine, row.subscriber_id)
-
-
-_SUBS = Subscriber.__table__  # type: ignore[attr-defined]
 
 
 def _count_bounce(engine: Engine, subscriber_id: int, error: str) -> None:

@@ -23,8 +23,13 @@ def make_server(runtime: Runtime) -> uvicorn.Server:
 
     host, port = listen_address(runtime.settings.web.listen)
     config = uvicorn.Config(
-        create_app(runtime), host=host, port=port, log_level="warning", lifespan="off",
-        proxy_headers=True, server_header=False,
+        create_app(runtime),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        proxy_headers=True,
+        server_header=False,
     )
     return uvicorn.Server(config)
 

@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from db.models import Document
+from db.tables import DOCUMENTS as _DOCS
 
-_DOCS = Document.__table__  # type: ignore[attr-defined]
 EXPORT_COLUMNS: tuple[str, ...] = tuple(column.name for column in _DOCS.columns)
 
 

@@ -13,9 +13,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import read_connection, write_transaction
-from db.models import FetchState
+from db.tables import FETCH_STATE as _STATE
 
-_STATE = FetchState.__table__  # type: ignore[attr-defined]
 FIELDS = ("etag", "last_modified", "last_status", "moved_to", "gone")
 
 

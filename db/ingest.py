@@ -18,12 +18,11 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, text, tupl
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import write_transaction
-from db.models import Document, DocumentRevision
+from db.tables import DOCUMENT_REVISIONS as _REVS
+from db.tables import DOCUMENTS as _DOCS
 
 BATCH_SIZE = 500
 ANALYZE_EVERY = 10_000
-_DOCS = Document.__table__  # type: ignore[attr-defined]
-_REVS = DocumentRevision.__table__  # type: ignore[attr-defined]
 
 # The fields whose change makes a new revision. url, dates of fetching and the backfill flag
 # are bookkeeping, not content.

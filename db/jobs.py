@@ -21,9 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from councilwatch.errors import StorageError
 from db.engine import write_transaction
-from db.models_service import JobRun
-
-_JOBS = JobRun.__table__  # type: ignore[attr-defined]
+from db.tables import JOB_RUNS as _JOBS
 
 
 def claim_slot(engine: Engine, job: str, slot: str, *, worker: str, now: datetime) -> bool:

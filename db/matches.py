@@ -10,11 +10,9 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import read_connection, write_transaction
-from db.models import DocumentCouncil
 from db.models_delivery import AlertMatch
-
-_TAGS = DocumentCouncil.__table__  # type: ignore[attr-defined]
-_MATCHES = AlertMatch.__table__  # type: ignore[attr-defined]
+from db.tables import ALERT_MATCHES as _MATCHES
+from db.tables import DOCUMENT_COUNCILS as _TAGS
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,9 @@ from sqlalchemy import Engine, bindparam, func, select, update
 
 from db.engine import read_connection, write_transaction
 from db.ingest import CONTENT_FIELDS, DocumentRecord
-from db.models import Document
+from db.tables import DOCUMENTS as _DOCS
 
 NEWS_SOURCE = "news"
-_DOCS = Document.__table__  # type: ignore[attr-defined]
 # SQLite limits bound parameters per statement; PostgreSQL is happy either way.
 _CHUNK = 500
 

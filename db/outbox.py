@@ -20,8 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import read_connection, write_transaction
 from db.models_delivery import OutboxMessage
-
-_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+from db.tables import OUTBOX as _OUTBOX
 
 
 @dataclass(frozen=True)

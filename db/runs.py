@@ -11,10 +11,8 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from councilwatch.errors import ShutdownRequested
 from db.engine import read_connection, write_transaction
-from db.models import Document, FetchRun
-
-_RUNS = FetchRun.__table__  # type: ignore[attr-defined]
-_DOCS = Document.__table__  # type: ignore[attr-defined]
+from db.tables import DOCUMENTS as _DOCS
+from db.tables import FETCH_RUNS as _RUNS
 
 
 def start_run(engine: Engine, source: str, mode: str, *, now: datetime) -> int:

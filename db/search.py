@@ -17,9 +17,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from councilwatch.errors import QueryError
 from db.engine import is_sqlite, read_connection
-from db.models import Document
+from db.tables import DOCUMENTS as _DOCS
 
-_DOCS = Document.__table__  # type: ignore[attr-defined]
 _TOKEN = re.compile(r'-?"[^"]*"?|\S+')
 _WORD = re.compile(r"\w+", re.UNICODE)
 

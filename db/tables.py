@@ -1,5 +1,31 @@
-"""Every table module, imported so that SQLModel.metadata knows all tables."""
+"""Every table, in one place: imported so that SQLModel.metadata knows them all, and named
+for the modules that write SQLAlchemy Core against them."""
 
-from db import lgsco_state, models, models_delivery, models_service
+from sqlalchemy import Table
+from sqlmodel import SQLModel
 
-__all__ = ["lgsco_state", "models", "models_delivery", "models_service"]
+from db.lgsco_state import LgscoWindow
+from db.models import Document, DocumentCouncil, DocumentRevision, FetchRun, FetchState
+from db.models_delivery import Alert, AlertMatch, OutboxMessage, SentItem, Subscriber
+from db.models_service import JobRun, SourceState
+
+
+def table(model: type[SQLModel]) -> Table:
+    found = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(found, Table)
+    return found
+
+
+DOCUMENTS = table(Document)
+DOCUMENT_REVISIONS = table(DocumentRevision)
+DOCUMENT_COUNCILS = table(DocumentCouncil)
+FETCH_STATE = table(FetchState)
+FETCH_RUNS = table(FetchRun)
+SUBSCRIBERS = table(Subscriber)
+ALERTS = table(Alert)
+ALERT_MATCHES = table(AlertMatch)
+SENT_ITEMS = table(SentItem)
+OUTBOX = table(OutboxMessage)
+JOB_RUNS = table(JobRun)
+SOURCE_STATE = table(SourceState)
+LGSCO_WINDOWS = table(LgscoWindow)

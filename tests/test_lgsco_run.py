@@ -20,7 +20,8 @@ from sqlalchemy import Engine, select
 import councilwatch.lgsco_run
 from councilwatch.lgsco_run import estimated_pages
 from db.engine import make_engine
-from db.models import Document, FetchRun
+from db.tables import DOCUMENTS as DOCS
+from db.tables import FETCH_RUNS as RUNS
 from scraper.sources.lgsco.crawl import CrawlReport, Window
 from tests.cli import run_cli
 from tests.lgsco_site import SimulatedLgsco, decision_page, listing_page
@@ -28,8 +29,6 @@ from tests.testweb import LocalWeb
 
 EXAMPLES = Path(__file__).resolve().parent / "sources" / "lgsco"
 WINDOW_DAYS = 60
-DOCS = Document.__table__  # type: ignore[attr-defined]
-RUNS = FetchRun.__table__  # type: ignore[attr-defined]
 
 
 def london_today() -> date:
@@ -93,7 +92,10 @@ def test_backfill_then_incremental_runs_store_each_decision_once(
     sample = visible[5]
     row = stored[sample.reference]
     assert (row.organisation, row.decided_on, row.category, row.subcategory) == (
-        sample.organisation, sample.decided, sample.category, sample.subcategory,
+        sample.organisation,
+        sample.decided,
+        sample.category,
+        sample.subcategory,
     )
     assert row.url == site.web.url(sample.path) and row.outcome == sample.outcome.lower()
     assert row.title == f"{sample.organisation} ({sample.reference})"
@@ -181,11 +183,13 @@ def test_a_killed_backfill_continues_where_it_stopped(
 def test_fetch_refuses_what_it_cannot_do(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     result = run_cli(capsys, "--config", str(config), "fetch", "--source", "nowhere")
     assert (result.code, result.err) == (
-        1, "error: unknown source 'nowhere' (configured: lgsco, news)\n"
+        1,
+        "error: unknown source 'nowhere' (configured: lgsco, news)\n",
     )
     result = fetch(capsys, config, "--until", "2025-01-01")
     assert (result.code, result.err) == (
-        1, "error: --until needs --since: only a backfill takes a date range\n"
+        1,
+        "error: --until needs --since: only a backfill takes a date range\n",
     )
     result = fetch(capsys, config, "--since", "2025-13-01")
     assert result.code == 1 and "--since expects a date" in result.err
@@ -202,8 +206,16 @@ def test_parse_lgsco_prints_a_decision_and_a_listing(
     assert result.code == 0, result.err
     parsed = json.loads(result.out)
     assert {
-        "reference", "organisation", "category", "subcategory", "outcome", "outcome_text",
-        "decision_date", "summary", "remedies", "url",
+        "reference",
+        "organisation",
+        "category",
+        "subcategory",
+        "outcome",
+        "outcome_text",
+        "decision_date",
+        "summary",
+        "remedies",
+        "url",
     } <= set(parsed)
     assert parsed["reference"] == decision.reference
     assert parsed["decision_date"] == decision.decided.isoformat()
@@ -218,7 +230,13 @@ def test_parse_lgsco_prints_a_decision_and_a_listing(
     entries = json.loads(result.out)
     assert [e["reference"] for e in entries] == [d.reference for d in site.visible()[10:20]]
     assert {
-        "reference", "organisation", "url", "outcome", "subcategory", "decision_date", "summary",
+        "reference",
+        "organisation",
+        "url",
+        "outcome",
+        "subcategory",
+        "decision_date",
+        "summary",
     } <= set(entries[0])
 
 
@@ -239,7 +257,8 @@ def test_parse_lgsco_reads_the_saved_from_url_and_explains_failures(
     other.write_text("<html><body><p>A page about bins.</p></body></html>")
     result = run_cli(capsys, "parse", "lgsco", str(other))
     assert (result.code, result.err) == (
-        1, f"error: {other}: neither an LGSCO decision nor a search listing page\n"
+        1,
+        f"error: {other}: neither an LGSCO decision nor a search listing page\n",
     )
     result = run_cli(capsys, "parse", "lgsco", str(tmp_path / "missing.html"))
     assert result.code == 1 and "cannot read" in result.err
@@ -256,8 +275,13 @@ def test_progress_bar_on_a_terminal_shows_pages_decisions_and_eta(
     monkeypatch.setattr(sys, "stderr", terminal)
     # Second month of four: 3 pages known so far, 2 months ahead at the average of 1.5.
     report = CrawlReport(
-        mode="backfill", windows_total=4, windows_done=1, pages_expected=3, listing_pages=2,
-        decisions_fetched=17, window=Window(date(2025, 4, 1), date(2025, 4, 30)),
+        mode="backfill",
+        windows_total=4,
+        windows_done=1,
+        pages_expected=3,
+        listing_pages=2,
+        decisions_fetched=17,
+        window=Window(date(2025, 4, 1), date(2025, 4, 30)),
     )
     assert estimated_pages(report) == 6
     with councilwatch.lgsco_run._ProgressView() as update:

@@ -17,16 +17,15 @@ from sqlalchemy import Engine, select
 from councilwatch.errors import CouncilwatchError
 from councilwatch.news_run import fetch_news
 from db.engine import make_engine
-from db.models import Document, DocumentRevision, FetchRun
+from db.tables import DOCUMENT_REVISIONS as REVS
+from db.tables import DOCUMENTS as DOCS
+from db.tables import FETCH_RUNS as RUNS
 from tests.cli import run_cli
 from tests.news_sites import SYNDICATION, NewsSites, SimItem, article_page
 from tests.runtimes import make_runtime
 from tests.testweb import LocalWeb
 
 NEWS = Path(__file__).resolve().parent / "sources" / "news"
-DOCS = Document.__table__  # type: ignore[attr-defined]
-REVS = DocumentRevision.__table__  # type: ignore[attr-defined]
-RUNS = FetchRun.__table__  # type: ignore[attr-defined]
 RETRY_LIMIT = 2
 PUBLISHERS = ("oxfordmail", "men", "bbc-cumbria")
 SYNDICATED = ("edp24", "norfolklive", "bbc-norfolk", "eveningnews")
@@ -106,11 +105,14 @@ def test_publisher_feeds_store_each_story_once_per_canonical_url(
         f"{base}/bbc/news/uk-england-cumbria-68431207",
     }
     # every article page once; the .amp copy and the tracking forms never
-    assert sites.article_requests() == Counter({path: 1 for path in sites.article_paths()
-                                                if path.startswith(("/oxfordmail/", "/men/",
-                                                                    "/bbc/news/articles/c4",
-                                                                    "/bbc/news/uk-"))
-                                                and not path.endswith(".amp")})
+    assert sites.article_requests() == Counter(
+        {
+            path: 1
+            for path in sites.article_paths()
+            if path.startswith(("/oxfordmail/", "/men/", "/bbc/news/articles/c4", "/bbc/news/uk-"))
+            and not path.endswith(".amp")
+        }
+    )
     row = stored[care]
     assert row.kind == "news" and row.url == care and not row.partial
     assert row.title == "Oxfordshire County Council apologises over lost care assessment"
@@ -239,19 +241,34 @@ def test_only_new_items_are_fetched_and_republished_stories_become_revisions(
         "The council expects the library to open six days a week and to host a weekly "
         "job club run with the town's college.",
     ]
-    page = article_page(url=sites.base + path, title="New library for Attleborough",
-                        site_name="Eastern Daily Press", author="Sam Whitlock",
-                        published=published, paragraphs=paragraphs)
-    sites.add_item("edp24", SimItem("New library for Attleborough", path + "?ref=rss",
-                                    published, "A former bank will become a library."), page)
+    page = article_page(
+        url=sites.base + path,
+        title="New library for Attleborough",
+        site_name="Eastern Daily Press",
+        author="Sam Whitlock",
+        published=published,
+        paragraphs=paragraphs,
+    )
+    sites.add_item(
+        "edp24",
+        SimItem(
+            "New library for Attleborough",
+            path + "?ref=rss",
+            published,
+            "A former bank will become a library.",
+        ),
+        page,
+    )
     assert fetch(capsys, config, "edp24").code == 0
     assert sites.article_requests() - before == Counter({path: 1})
     assert runs(db)[-1].inserted == 1 and runs(db)[-1].stats["known"] == 2
 
     other = sites.base + sites.other_story
     first = news(db)[other]
-    updated = [*(SYNDICATION / "other_story.txt").read_text().split("\n\n"),
-               "Update: the council has since said work will begin on the worst roads first."]
+    updated = [
+        *(SYNDICATION / "other_story.txt").read_text().split("\n\n"),
+        "Update: the council has since said work will begin on the worst roads first.",
+    ]
     sites.republish("edp24", sites.other_story, updated)
     assert fetch(capsys, config, "edp24").code == 0
     row = news(db)[other]
@@ -279,7 +296,8 @@ def test_sitemap_malformed_cp1252_and_moved_feeds(
     assert sites.web.count("/liverpoolecho/sport/") == 0  # a section sitemap is not news
     by_source = {r.source: r for r in runs(db)}
     assert by_source["liverpoolecho"].stats["sitemaps"] == [
-        f"{base}/liverpoolecho/map_news.xml", f"{base}/liverpoolecho/map_sections.xml"
+        f"{base}/liverpoolecho/map_news.xml",
+        f"{base}/liverpoolecho/map_sections.xml",
     ]
     # the malformed feed: what could be read is stored, with a warning in the run
     hampshire = by_source["hampshire"]
@@ -341,16 +359,24 @@ def test_parse_article_lists_fields_and_text_and_takes_a_url(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     page = NEWS / "newsquest_article.html"
-    result = run_cli(capsys, "parse", "article", str(page), "--url",
-                     "https://www.example.co.uk/news/99.story/?utm_source=x")
+    result = run_cli(
+        capsys,
+        "parse",
+        "article",
+        str(page),
+        "--url",
+        "https://www.example.co.uk/news/99.story/?utm_source=x",
+    )
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     title = "Oxfordshire County Council apologises over lost care assessment"
     assert lines[0] == f"title:         {title}"
     assert "author:        Tom Hadley" in lines and "ldrs:          yes" in lines
     # the page's rel=canonical wins over the URL given
-    assert any(line.startswith("canonical_url: https://www.oxfordmail.co.uk/news/24567812.")
-               for line in lines)
+    assert any(
+        line.startswith("canonical_url: https://www.oxfordmail.co.uk/news/24567812.")
+        for line in lines
+    )
     assert "retired bus driver" in result.out
     missing = run_cli(capsys, "parse", "article", str(tmp_path / "nope.html"))
     assert missing.code != 0

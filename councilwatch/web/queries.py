@@ -10,17 +10,16 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from db.engine import read_connection
-from db.models import Document, DocumentCouncil, FetchRun
-from db.models_delivery import Alert, AlertMatch, OutboxMessage, Subscriber
+from db.models import Document
+from db.models_delivery import Alert
 from db.search import search_documents, to_fts5
-
-_DOCS = Document.__table__  # type: ignore[attr-defined]
-_TAGS = DocumentCouncil.__table__  # type: ignore[attr-defined]
-_RUNS = FetchRun.__table__  # type: ignore[attr-defined]
-_MATCHES = AlertMatch.__table__  # type: ignore[attr-defined]
-_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
-_SUBS = Subscriber.__table__  # type: ignore[attr-defined]
-_ALERTS = Alert.__table__  # type: ignore[attr-defined]
+from db.tables import ALERT_MATCHES as _MATCHES
+from db.tables import ALERTS as _ALERTS
+from db.tables import DOCUMENT_COUNCILS as _TAGS
+from db.tables import DOCUMENTS as _DOCS
+from db.tables import FETCH_RUNS as _RUNS
+from db.tables import OUTBOX as _OUTBOX
+from db.tables import SUBSCRIBERS as _SUBS
 
 # Full-text hits are ranked in the database, then narrowed by the other filters here; this many
 # best hits is as deep as a search goes (pages past it would be noise anyway).
