@@ -32,6 +32,7 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from itertools import combinations, product
 from math import prod
@@ -369,7 +370,7 @@ class Matcher:
             words = [w for w in tokens.word_set if w[:shortest] in heads]
             for n in self._prefix_lengths:
                 prefixes.update(w[:n] for w in words if len(w) >= n)
-        values: dict[str, Iterable[str]] = {
+        values: dict[str, frozenset[str] | set[str]] = {
             "c": doc.councils,
             "s": tokens.stem_set,
             "w": tokens.word_set,
@@ -378,15 +379,26 @@ class Matcher:
         scopes = ["", "k:" + doc.kind]
         scopes.extend("c:" + c for c in doc.councils)
         index = self._index
+        update = found.update
         for scope in scopes:
             tables = index.get(scope)
             if tables is None:
                 continue
             for ns, table in tables.items():
-                # keys() & values walks the smaller side in C.
-                mine = values[ns] if ns != "f" else _document_filter_keys(doc)
-                for value in table.keys() & mine:
-                    found |= table[value]
+                # keys() & values walks the smaller side in C, and one update() call
+                # unions every hit bucket in C too (a Python loop of |= cost a tenth).
+                hits: AbstractSet[str]
+                if ns == "f":
+                    hits = table.keys() & _document_filter_keys(doc)
+                else:
+                    mine = values[ns]
+                    # Walk the smaller side: a council's table is often smaller than the
+                    # document's words (dict_keys & frozenset always walks the frozenset).
+                    hits = (
+                        mine.intersection(table) if len(table) < len(mine) else table.keys() & mine
+                    )
+                if hits:
+                    update(*map(table.__getitem__, hits))
         return found
 
     def _prefix_heads(self) -> tuple[frozenset[str], int]:

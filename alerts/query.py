@@ -25,6 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 from typing import Literal
 
 from alerts.stem import Token, stem, tokenize, words
@@ -69,10 +70,11 @@ class DocTokens:
         self.fields = fields
         self.text = "\n\n".join(fields)
         out: list[str] = []
-        for i, part in enumerate(fields):
+        self._parts = [words(part) for part in fields]
+        for i, part_words in enumerate(self._parts):
             if i:
                 out.append(_SEPARATOR)
-            out.extend(words(part))
+            out.extend(part_words)
         self.words = out
 
     @cached_property
@@ -90,7 +92,8 @@ class DocTokens:
 
     @cached_property
     def word_set(self) -> frozenset[str]:
-        return frozenset(self.words) - {_SEPARATOR}
+        # From the fields' words: one set built, none copied to drop the separator.
+        return frozenset(chain.from_iterable(self._parts))
 
     @cached_property
     def joined(self) -> str:
@@ -103,7 +106,11 @@ class DocTokens:
 
     @cached_property
     def stem_set(self) -> frozenset[str]:
-        return frozenset(_stem_all(self.word_set))
+        word_set = self.word_set
+        try:  # the common case, every word seen before: one pass in C, no list
+            return frozenset(map(_STEMS.__getitem__, word_set))
+        except KeyError:
+            return frozenset(_stem_all(word_set))
 
     @cached_property
     def word_positions(self) -> dict[str, list[int]]:

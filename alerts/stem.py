@@ -23,6 +23,7 @@ __all__ = ["Token", "stem", "tokenize"]
 
 # A word: letters/digits, optionally joined by apostrophes (council's, o'brien, don't).
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_ASCII_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")  # _WORD on lower-cased ASCII text
 _APOSTROPHES = re.compile(r"['’]")
 
 
@@ -59,10 +60,15 @@ def words(text: str) -> list[str]:
     The fast path for matching: one regex pass and one ``casefold`` over the whole text
     (case folding has no context, so folding the joined words equals folding each).
     """
-    raw = _WORD.findall(text)
-    if not raw:
-        return []
-    out = "\x00".join(raw).casefold().split("\x00")
+    if text.isascii():
+        # ASCII (most English text): casefold is lower(), and a letter or digit is [a-z0-9]
+        # once lowered, so one findall returns the words already folded.
+        out = _ASCII_WORD.findall(text.lower())
+    else:
+        raw = _WORD.findall(text)
+        if not raw:
+            return []
+        out = "\x00".join(raw).casefold().split("\x00")
     if "'" in text or "’" in text:
         out = [normalise_word(w) if ("'" in w or "’" in w) else w for w in out]
     return out

@@ -48,6 +48,13 @@ def test_fast_word_list_equals_the_tokens(text: str) -> None:
     assert words(text) == [t.text for t in tokenize(text)]
 
 
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("aZq09'' -_.,\n\t\x00&"), max_size=40))
+def test_ascii_word_list_equals_the_tokens(text: str) -> None:
+    # Plain ASCII takes words()'s own fast path (one findall on the lower-cased text).
+    assert words(text) == [t.text for t in tokenize(text)]
+
+
 @pytest.mark.parametrize(
     ("word", "expected"),
     [
