@@ -124,6 +124,21 @@ def test_add_replaces_and_remove_forgets() -> None:
     assert len(matcher) == 0
 
 
+def test_many_replacements_keep_order_and_results() -> None:
+    # Replacing an alert leaves a hole in the slot numbering; thousands of replacements
+    # make the matcher renumber, which must keep the reporting order and the matches.
+    queries = ["parking", "payment", "apologise", "council", "fine"]
+    matcher = Matcher(alert(i, q) for i, q in enumerate(queries))
+    for round_ in range(600):
+        for i in (4, 1, 3):
+            matcher.add(alert(i, queries[(i + round_) % len(queries)]))
+    final = [alert(i, q) for i, q in enumerate(queries)]
+    final = [final[0], final[2]] + [alert(i, queries[(i + 599) % len(queries)]) for i in (4, 1, 3)]
+    assert [a.id for a in matcher.alerts] == [0, 2, 4, 1, 3]
+    assert len(matcher._plans) < 2 * len(matcher) + 1100  # renumbered on the way
+    assert matcher.match([DECISION, NEWS]) == brute_force(final, [DECISION, NEWS])
+
+
 # --- the index is selective ---------------------------------------------------------------
 
 
