@@ -171,7 +171,22 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
         body.append(
             f"return SharedMatch({src.const(shared)}, doc.id, {councils}, ex, names, found)"
         )
-    return (_emitter("\n".join(body)), *src.values)
+    return (_emitter(_hoist_sets("\n".join(body))), *src.values)
+
+
+def _hoist_sets(body: str) -> str:
+    """Read a word or stem set used more than once into a local, once.
+
+    ``t.stem_set`` is a cached property: each read is a type and an instance-dict lookup.
+    Both sets are built for every document the index looks at, so reading one early
+    computes nothing extra.
+    """
+    for attr, local in (("t.stem_set", "ss"), ("t.word_set", "ws")):
+        if body.count(attr) > 1:
+            body = body.replace(attr, local).replace(
+                "t = ex.tokens", f"t = ex.tokens\n{local} = {attr}", 1
+            )
+    return body
 
 
 def _emitter(body: str) -> EmitFunction:
