@@ -1,4 +1,5 @@
-"""Rebuild docs/digest-sample.html and docs/digest-screenshot.png from the sample digest.
+"""Rebuild docs/digest-screenshot.png from the sample digest (its HTML is the golden file
+tests/golden/digest/sample.html, so it is not kept twice).
 
     .venv/bin/python docs/render_digest_screenshot.py [--height 1400] [--chromium PATH]
 
@@ -63,11 +64,12 @@ def main() -> None:
     args = parser.parse_args()
 
     rendered = render_digest(sample_digest())
-    page = DOCS / "digest-sample.html"
-    page.write_text(rendered.html, encoding="utf-8")
     out = DOCS / "digest-screenshot.png"
-    screenshot(find_chromium(args.chromium), page, out, args.width, args.height)
-    print(f"wrote {page.relative_to(ROOT)} and {out.relative_to(ROOT)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "digest-sample.html"
+        page.write_text(rendered.html, encoding="utf-8")
+        screenshot(find_chromium(args.chromium), page, out, args.width, args.height)
+    print(f"wrote {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
