@@ -17,7 +17,6 @@ __all__ = [
     "Match",
     "MatchDocument",
     "MatchedAlert",
-    "SharedMatch",
     "SnippetSource",
     "SnippetSpans",
 ]
@@ -71,9 +70,13 @@ class MatchDocument:
 
 class MatchedAlert:
     """What every match of one alert shares: its id, normalised query and, when the query's
-    shape proves them present, the terms found. Built once per alert, not per match."""
+    shape proves them present, the terms found. Built once per alert, not per match.
 
-    __slots__ = ("alert_id", "councils", "found", "query", "terms", "wanted")
+    When the terms a match shows depend on the document (``a OR b``), the match carries a
+    bit mask over :attr:`positive` and :meth:`subset` turns it into those terms.
+    """
+
+    __slots__ = ("alert_id", "councils", "found", "positive", "query", "subsets", "terms", "wanted")
 
     def __init__(
         self,
@@ -83,6 +86,7 @@ class MatchedAlert:
         found: tuple[Term, ...] = (),
         councils: tuple[str, ...] | None = (),
         wanted: frozenset[str] = frozenset(),
+        positive: tuple[Term, ...] = (),
     ) -> None:
         self.alert_id = alert_id
         self.query = query
@@ -91,10 +95,27 @@ class MatchedAlert:
         # The councils every match reports; None: the alert's ``wanted`` the document names.
         self.councils = councils
         self.wanted = wanted
+        self.positive = positive
+        # Every subset's (names, terms), by mask, when there are few enough to list.
+        self.subsets: tuple[tuple[tuple[str, ...], tuple[Term, ...]], ...] | None = None
+        if len(positive) <= _MAX_LISTED_TERMS:
+            self.subsets = tuple(self._subset(mask) for mask in range(1 << len(positive)))
+
+    def _subset(self, mask: int) -> tuple[tuple[str, ...], tuple[Term, ...]]:
+        hit = tuple(t for i, t in enumerate(self.positive) if mask >> i & 1)
+        return tuple(str(t) for t in hit), hit
+
+    def subset(self, mask: int) -> tuple[tuple[str, ...], tuple[Term, ...]]:
+        """The names and terms of :attr:`positive` whose bits ``mask`` sets."""
+        return self.subsets[mask] if self.subsets is not None else self._subset(mask)
 
 
-class Match:
-    """One (alert, document) match with what it takes to explain it (treat as immutable).
+# Above this many terms, subsets are worked out when asked for rather than listed.
+_MAX_LISTED_TERMS = 6
+
+
+class Match(tuple):
+    """One (alert, document) match with what it takes to explain it (immutable).
 
     Fields: ``alert_id``, ``document_id``, ``councils`` (the alert's councils the document
     names; empty: any council), ``terms`` (the query's terms found, normalised), ``query``
@@ -102,15 +123,20 @@ class Match:
     ``source`` (cuts the snippet). Equality and hashing use the first five; the snippet
     follows from the document and the terms.
 
-    A batch builds hundreds of thousands of matches, and building one was most of the
-    matcher's time: what is the same for every match of an alert lives in one shared
-    :class:`MatchedAlert`, so a match stores a reference to it and its own few fields.
+    A batch makes hundreds of thousands of matches, and making them was most of the
+    matcher's time. So what is the same for every match of an alert lives in one shared
+    :class:`MatchedAlert`, and a match is the tuple ``(shared, document_id, councils,
+    source[, mask])`` (``mask``: which of ``shared.positive`` it found, when the query's
+    shape does not fix that). Being a plain tuple subclass, ``Match(fields)`` runs no
+    Python code, so the matcher makes most matches in C. It is a tuple only for that:
+    compare matches as matches, not as tuples. :meth:`create` makes one from its parts.
     """
 
-    __slots__ = ("_alert", "_found", "_terms", "councils", "document_id", "source")
+    __slots__ = ()
 
-    def __init__(
-        self,
+    @classmethod
+    def create(
+        cls,
         alert_id: str | int,
         document_id: str | int,
         councils: tuple[str, ...],
@@ -118,31 +144,40 @@ class Match:
         query: str = "",
         found: tuple[Term, ...] = (),
         source: SnippetSource | None = None,
-    ) -> None:
-        self._alert = MatchedAlert(alert_id, query, terms, found)
-        self.document_id = document_id
-        self.councils = councils
-        self._terms: tuple[str, ...] | None = None  # None: the alert's
-        self._found: tuple[Term, ...] | None = None
-        self.source = source
+    ) -> Match:
+        return cls((MatchedAlert(alert_id, query, terms, found), document_id, councils, source))
 
     @property
     def alert_id(self) -> str | int:
-        return self._alert.alert_id
+        return self[0].alert_id
+
+    @property
+    def document_id(self) -> str | int:
+        return self[1]
+
+    @property
+    def councils(self) -> tuple[str, ...]:
+        return self[2]
+
+    @property
+    def source(self) -> SnippetSource | None:
+        return self[3]
 
     @property
     def query(self) -> str:
-        return self._alert.query
+        return self[0].query
 
     @property
     def terms(self) -> tuple[str, ...]:
-        terms = self._terms
-        return self._alert.terms if terms is None else terms
+        if len(self) > 4:
+            return self[0].subset(self[4])[0]
+        return self[0].terms
 
     @property
     def found(self) -> tuple[Term, ...]:
-        found = self._found
-        return self._alert.found if found is None else found
+        if len(self) > 4:
+            return self[0].subset(self[4])[1]
+        return self[0].found
 
     def _key(self) -> tuple[object, ...]:
         return (self.alert_id, self.document_id, self.councils, self.terms, self.query)
@@ -152,6 +187,11 @@ class Match:
             return NotImplemented
         return self._key() == other._key()
 
+    def __ne__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        return self._key() != other._key()
+
     def __hash__(self) -> int:
         return hash(self._key())
 
@@ -160,6 +200,11 @@ class Match:
             f"Match(alert_id={self.alert_id!r}, document_id={self.document_id!r}, "
             f"councils={self.councils!r}, terms={self.terms!r}, query={self.query!r})"
         )
+
+    def _ordered(self, other: object) -> bool:
+        raise TypeError("matches have no order; sort them by a key such as alert_id")
+
+    __lt__ = __le__ = __gt__ = __ge__ = _ordered
 
     @property
     def snippet_spans(self) -> SnippetSpans:
@@ -189,29 +234,3 @@ class Match:
         if self.snippet_spans:
             lines.append("snippet: " + self.highlighted())
         return "\n".join(lines)
-
-
-class SharedMatch(Match):
-    """A match built from its alert's shared part: one allocation, four stores.
-
-    ``terms``/``found`` given: the terms this document shows (the query's shape does not
-    fix them); else the alert's.
-    """
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        alert: MatchedAlert,
-        document_id: str | int,
-        councils: tuple[str, ...],
-        source: SnippetSource | None,
-        terms: tuple[str, ...] | None = None,
-        found: tuple[Term, ...] | None = None,
-    ) -> None:
-        self._alert = alert
-        self.document_id = document_id
-        self.councils = councils
-        self.source = source
-        self._terms = terms
-        self._found = found

@@ -134,7 +134,7 @@ class Explainer:
             terms = (query.root,)
         else:
             terms = query.matched_terms(self.tokens)
-        return Match(
+        return Match.create(
             alert.id,
             doc.id,
             councils,

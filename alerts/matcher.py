@@ -34,8 +34,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
-from itertools import combinations, product
+from itertools import chain, combinations, filterfalse, product, repeat
 from math import prod
+from operator import attrgetter, itemgetter
 from typing import TypeVar
 
 from alerts.documents import (
@@ -43,11 +44,10 @@ from alerts.documents import (
     Match,
     MatchDocument,
     MatchedAlert,
-    SharedMatch,
 )
 from alerts.explain import Explainer, document_tokens, snippet_spans
 from alerts.plans import Plan, compile_plan
-from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Or, Term
+from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Or, Term, stem_all
 from alerts.stem import stem
 
 __all__ = [
@@ -211,6 +211,12 @@ _MIN_HOLES = 1024
 # An anchor key: (scope, key). Scope "" is the global index; "c:<council>" or "k:<kind>"
 # an index only documents naming that council (of that kind) look in.
 _Key = tuple[str, str]
+# A word's cache entry: its stem, its prefixes some index holds, and the slots it hits.
+_WordEntry = tuple[str, tuple[str, ...], AbstractSet[int] | None]
+_STEM, _PREFIXES, _BUCKETS = itemgetter(0), itemgetter(1), itemgetter(2)
+_COUNCILS = attrgetter("councils")
+# Entries across kinds before the cache starts afresh (a few hundred bytes each).
+_WORD_CACHE_SIZE = 1 << 18
 
 
 class Matcher:
@@ -240,10 +246,13 @@ class Matcher:
         # How to verify and build the Match, indexed by slot (None: removed). A list, not a
         # dict: one memory access fewer for each of the hundreds of candidates per document.
         self._plans: list[Plan | None] = []
+        # Slots whose plan is a MatchedAlert with fixed councils: a candidate is a match.
+        self._fixed: set[int] = set()
         self._interned: dict[tuple[type, object], object] = {}
         self._prefixes: Counter[str] = Counter()  # indexed prefix keys, all scopes
         self._prefix_lengths: Counter[int] = Counter()
-        self._heads: tuple[frozenset[str], int] | None = None  # see _prefix_heads
+        # document kind -> word -> (stem, indexed prefixes, buckets): see _fill_words.
+        self._words: dict[str, dict[str, _WordEntry]] = {}
         self._next_slot = 0
 
     def __len__(self) -> int:
@@ -318,6 +327,7 @@ class Matcher:
 
     def add(self, alert: AlertSpec) -> None:
         """File ``alert``; an alert with the same id is replaced (and moves to the end)."""
+        self._words.clear()  # entries hold copies of the buckets
         if alert.id in self._slots:
             self.remove(alert.id)
         slot = self._next_slot
@@ -331,22 +341,26 @@ class Matcher:
             self._always.add(slot)
         # Proven: any of its keys in a document means it matches; no check needed.
         proven = bool(keys) and self._anchors_suffice(alert, keys)
-        self._plans.append(compile_plan(alert, proven, self._intern))
+        plan = compile_plan(alert, proven, self._intern)
+        self._plans.append(plan)
+        if isinstance(plan, MatchedAlert) and plan.councils is not None:
+            self._fixed.add(slot)
         for scope, key in keys:
-            tables = self._index.setdefault(scope, {})
-            tables.setdefault(key[0], {}).setdefault(key[2:], set()).add(slot)
+            table = self._index.setdefault(scope, {}).setdefault(key[0], {})
+            table.setdefault(key[2:], set()).add(slot)
             if key[0] == "p":
                 self._prefixes[key[2:]] += 1
                 self._prefix_lengths[len(key) - 2] += 1
-                self._heads = None
 
     def remove(self, alert_id: str | int) -> None:
         """Forget an alert; unknown ids are ignored (removing twice is harmless)."""
         slot = self._slots.pop(alert_id, None)
         if slot is None:
             return
+        self._words.clear()
         del self._alerts[slot]
         self._always.discard(slot)
+        self._fixed.discard(slot)
         self._plans[slot] = None
         for scope, key in self._keys.pop(slot):
             tables = self._index[scope]
@@ -360,7 +374,6 @@ class Matcher:
                     if not tables:
                         del self._index[scope]
             if key[0] == "p":
-                self._heads = None
                 self._prefixes[key[2:]] -= 1
                 if not self._prefixes[key[2:]]:
                     del self._prefixes[key[2:]]
@@ -371,6 +384,10 @@ class Matcher:
         if len(self._plans) > 2 * len(self._alerts) + _MIN_HOLES:
             self._compact()
 
+    def clear_caches(self) -> None:
+        """Forget the word cache (for measuring a cold start); it refills as documents come."""
+        self._words.clear()
+
     def _compact(self) -> None:
         """File the alerts afresh, in order, once most slots are holes left by removals."""
         alerts = list(self._alerts.values())
@@ -379,90 +396,148 @@ class Matcher:
             self.add(alert)
 
     def candidates(self, doc: MatchDocument, tokens: DocTokens) -> set[int]:
-        """Slots of the alerts that might match ``doc``: a superset of the true matches."""
+        """Slots of the alerts that might match ``doc``: a superset of the true matches.
+
+        Sets ``tokens.stem_set`` from the word cache as a side effect (the same set
+        :class:`DocTokens` would compute).
+        """
         found = set(self._always)
-        prefixes: set[str] = set()
-        if self._prefix_lengths:
-            # Only words that start like some indexed prefix can carry one: cut those few.
-            heads, shortest = self._prefix_heads()
-            words = [w for w in tokens.word_set if w[:shortest] in heads]
-            for n in self._prefix_lengths:
-                prefixes.update(w[:n] for w in words if len(w) >= n)
-        values: dict[str, frozenset[str] | set[str]] = {
-            "c": doc.councils,
-            "s": tokens.stem_set,
-            "w": tokens.word_set,
-            "p": prefixes,
-        }
-        scopes = ["", "k:" + doc.kind]
-        scopes.extend("c:" + c for c in doc.councils)
+        word_set = tokens.word_set
+        cache = self._words.get(doc.kind)
+        if cache is None:
+            cache = self._words[doc.kind] = {}
+        try:  # every word seen before (most of them): one dict lookup each, in C
+            entries = list(map(cache.__getitem__, word_set))
+        except KeyError:
+            entries = self._fill_words(cache, word_set, doc.kind)
+        tokens.use_stem_set(frozenset(map(_STEM, entries)))
+        found.update(*filter(None, map(_BUCKETS, entries)))
         index = self._index
-        update = found.update
-        for scope in scopes:
-            tables = index.get(scope)
+        tables = index.get("")
+        if tables is not None:
+            table = tables.get("c")
+            if table is not None:
+                hits: AbstractSet[str] = doc.councils & table.keys()
+                if hits:
+                    found.update(*map(table.__getitem__, hits))
+            table = tables.get("f")
+            if table is not None:
+                hits = table.keys() & _document_filter_keys(doc)
+                if hits:
+                    found.update(*map(table.__getitem__, hits))
+        prefixes: set[str] | None = None
+        for council in doc.councils:
+            tables = index.get("c:" + council)
             if tables is None:
                 continue
             for ns, table in tables.items():
+                mine: AbstractSet[str]
+                if ns == "s":
+                    mine = tokens.stem_set
+                elif ns == "w":
+                    mine = word_set
+                else:
+                    if prefixes is None:
+                        prefixes = set(chain.from_iterable(map(_PREFIXES, entries)))
+                    mine = prefixes
                 # keys() & values walks the smaller side in C, and one update() call
                 # unions every hit bucket in C too (a Python loop of |= cost a tenth).
-                hits: AbstractSet[str]
-                if ns == "f":
-                    hits = table.keys() & _document_filter_keys(doc)
-                else:
-                    mine = values[ns]
-                    # Walk the smaller side: a council's table is often smaller than the
-                    # document's words (dict_keys & frozenset always walks the frozenset).
-                    hits = (
-                        mine.intersection(table) if len(table) < len(mine) else table.keys() & mine
-                    )
+                # A council's table is often smaller than the document's words
+                # (dict_keys & frozenset always walks the frozenset).
+                hits = mine.intersection(table) if len(table) < len(mine) else table.keys() & mine
                 if hits:
-                    update(*map(table.__getitem__, hits))
+                    found.update(*map(table.__getitem__, hits))
         return found
 
-    def _prefix_heads(self) -> tuple[frozenset[str], int]:
-        """The indexed prefixes cut to the shortest indexed length, and that length."""
-        if self._heads is None:
-            shortest = min(self._prefix_lengths)
-            self._heads = frozenset(k[:shortest] for k in self._prefixes), shortest
-        return self._heads
+    def _fill_words(
+        self, cache: dict[str, _WordEntry], words: AbstractSet[str], kind: str
+    ) -> list[_WordEntry]:
+        """Cache entries for ``words`` in documents of ``kind``, making the missing ones.
+
+        An entry is the word's stem, its prefixes that some index holds, and the union of
+        the buckets of the global and ``kind`` indexes it hits (by stem, word or prefix),
+        or None: so a document looks each word up once, not once per namespace and
+        scope, and reads one set per word that hits anything. Adding or removing an
+        alert clears the cache.
+        A first batch makes an entry for about one word in five, so the missing words are
+        done column by column, each column one pass in C.
+        """
+        missing = list(filterfalse(cache.__contains__, words))
+        if sum(map(len, self._words.values())) + len(missing) > _WORD_CACHE_SIZE:
+            self._words.clear()
+            self._words[kind] = cache
+            cache.clear()
+            missing = list(words)
+        stems = stem_all(missing)
+        indexed = self._prefixes.__contains__
+        # Column n: each word's first n letters if that prefix is indexed, else "".
+        cuts = [
+            [p if indexed(p) else "" for p in map(itemgetter(slice(0, n)), missing)]
+            for n in sorted(self._prefix_lengths)
+        ]
+        prefix_rows = list(zip(*cuts, strict=True)) if cuts else [()] * len(missing)
+        columns: list[Iterable[set[int] | None]] = []
+        index = self._index
+        for tables in (index.get(""), index.get("k:" + kind)):
+            if not tables:
+                continue
+            if "s" in tables:
+                columns.append(map(tables["s"].get, stems))
+            if "w" in tables:
+                columns.append(map(tables["w"].get, missing))
+        prefix_tables = [
+            tables["p"]
+            for tables in (index.get(""), index.get("k:" + kind))
+            if tables and "p" in tables
+        ]
+        for word, stem_, row, *hits in zip(missing, stems, prefix_rows, *columns, strict=True):
+            prefixes = tuple(filter(None, row))
+            if prefixes:  # rare: most words start like no indexed prefix
+                prefixes = tuple(dict.fromkeys(prefixes))  # a short word repeats itself
+                for table in prefix_tables:
+                    hits.extend(map(table.get, prefixes))
+            buckets = list(filter(None, hits))
+            cache[word] = (
+                stem_,
+                prefixes,
+                frozenset().union(*buckets)
+                if len(buckets) > 1
+                else buckets[0]
+                if buckets
+                else None,
+            )
+        return list(map(cache.__getitem__, words))
 
     def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
         """Every (alert, document) match, in the order :func:`brute_force` lists them."""
         out: list[Match] = []
-        append, plans = out.append, self._plans
+        plans, fixed = self._plans, self._fixed
         with _gc_paused():
             for doc in docs:
                 ex = Explainer(doc)
                 doc_id = doc.id
-                # One tight loop: a proven match costs one SharedMatch and nothing else.
-                for slot in sorted(self.candidates(doc, ex.tokens)):
+                rest = self.candidates(doc, ex.tokens)
+                # Proven matches whose councils are fixed too (most of them) are made in C:
+                # no Python code runs per match. The rest are checked one by one.
+                sure = rest & fixed
+                rest -= sure
+                shared = list(map(plans.__getitem__, sure))
+                made = dict(
+                    zip(
+                        sure,
+                        map(Match, zip(shared, repeat(doc_id), map(_COUNCILS, shared), repeat(ex))),
+                        strict=True,
+                    )
+                )
+                for slot in rest:
                     plan = plans[slot]
-                    if plan.__class__ is MatchedAlert:
-                        councils = plan.councils
-                        if councils is None:
-                            councils = ex.councils(plan.wanted)
-                        append(SharedMatch(plan, doc_id, councils, ex))
+                    if plan.__class__ is MatchedAlert:  # proven; names one of its councils
+                        councils = ex.councils(plan.wanted)
+                        made[slot] = Match((plan, doc_id, councils, ex))
                     else:
                         m = plan[0](ex, plan)  # type: ignore[index, operator]
                         if m is not None:
-                            append(m)
-        return out
-
-    def match_pairs(self, docs: Iterable[MatchDocument]) -> list[tuple[str | int, str | int]]:
-        """Just the (alert id, document id) pairs of :meth:`match`, in the same order.
-
-        For callers that first drop pairs already sent (the ledger) and explain the rest.
-        """
-        out: list[tuple[str | int, str | int]] = []
-        append, plans = out.append, self._plans
-        with _gc_paused():
-            for doc in docs:
-                ex = Explainer(doc)
-                doc_id = doc.id
-                for slot in sorted(self.candidates(doc, ex.tokens)):
-                    plan = plans[slot]
-                    if plan.__class__ is MatchedAlert:
-                        append((plan.alert_id, doc_id))
-                    elif plan[0](ex, plan) is not None:  # type: ignore[index, operator]
-                        append((self._alerts[slot].id, doc_id))
+                            made[slot] = m
+                out.extend(map(made.__getitem__, sorted(made)))
+                ex.tokens.drop_lookups()
         return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from alerts.documents import AlertSpec, Match, MatchedAlert, SharedMatch
+from alerts.documents import AlertSpec, Match, MatchedAlert
 from alerts.explain import Explainer
 from alerts.query import And, Node, Not, Or, Query, Term
 
@@ -30,11 +30,6 @@ Plan = MatchedAlert | tuple[object, ...]
 
 class _Intern(Protocol):
     def __call__(self, value: _T, /) -> _T: ...
-
-
-# Above this many positive terms, the terms a match found are collected in a loop rather
-# than looked up in a table of every subset.
-_MAX_TABLE_TERMS = 6
 
 
 class _EmitSource:
@@ -115,8 +110,13 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
         tuple(str(t) for t in fixed or ()),
         fixed or (),
         # With one council, a match names that one; with more, whichever the document names.
-        () if not alert.councils else tuple(alert.councils) if len(alert.councils) == 1 else None,
+        ()
+        if not alert.councils
+        else intern(tuple(alert.councils))
+        if len(alert.councils) == 1
+        else None,
         intern(alert.councils),
+        positive=query.terms() if query is not None and fixed is None else (),
     )
     if proven and fixed is not None:
         return shared
@@ -136,41 +136,28 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
             body.append(f"if {src.const(alert.councils)}.isdisjoint(doc.councils): return None")
     if query is not None:
         body.append("t = ex.tokens")
+    # The record holds the councils tuple itself: reading it through ``shared`` would cost
+    # one more object read per candidate (the matcher is bound by cache misses).
     if shared.councils is None:
         councils = f"ex.councils({src.const(alert.councils)})"
     else:
-        councils = f"{src.const(shared)}.councils"
+        councils = src.const(shared.councils)
     if fixed is not None:
         if query is not None:
             body.append(f"if not {src.node(query.root, {})}: return None")
-        body.append(f"return SharedMatch({src.const(shared)}, doc.id, {councils}, ex)")
+        body.append(f"return Match(({src.const(shared)}, doc.id, {councils}, ex))")
     else:
         assert query is not None
-        terms = query.terms()
         # Positive terms are evaluated once, up front: nearly every candidate matches, and
-        # a match needs them all for its explanation.
+        # a match records which it found (a bit mask over ``shared.positive``).
         known = {}
-        for i, term in enumerate(terms):
+        for i, term in enumerate(shared.positive):
             body.append(f"p{i} = {src.term(term)}")
             known[term] = f"p{i}"
         if not proven:
             body.append(f"if not {src.node(query.root, known)}: return None")
-        if len(terms) <= _MAX_TABLE_TERMS:
-            table = []
-            for mask in range(1 << len(terms)):
-                hit = tuple(t for i, t in enumerate(terms) if mask >> i & 1)
-                table.append((tuple(str(t) for t in hit), hit))
-            bits = " | ".join(f"({1 << i} if p{i} else 0)" for i in range(len(terms))) or "0"
-            body.append(f"names, found = {src.const(tuple(table))}[{bits}]")
-        else:
-            pairs = src.const(tuple((str(t), t) for t in terms))
-            flags = ", ".join(f"p{i}" for i in range(len(terms)))
-            body.append(f"hits = [nt for nt, p_ in zip({pairs}, ({flags},)) if p_]")
-            body.append("names = tuple([h[0] for h in hits])")
-            body.append("found = tuple([h[1] for h in hits])")
-        body.append(
-            f"return SharedMatch({src.const(shared)}, doc.id, {councils}, ex, names, found)"
-        )
+        bits = " | ".join(f"({1 << i} if p{i} else 0)" for i in range(len(known))) or "0"
+        body.append(f"return Match(({src.const(shared)}, doc.id, {councils}, ex, {bits}))")
     return (_emitter(_hoist_sets("\n".join(body))), *src.values)
 
 
@@ -193,7 +180,7 @@ def _emitter(body: str) -> EmitFunction:
     emit = _EMITTERS.get(body)
     if emit is None:
         source = "def emit(ex, r):\n" + "".join(f"    {line}\n" for line in body.splitlines())
-        namespace: dict[str, object] = {"SharedMatch": SharedMatch}
+        namespace: dict[str, object] = {"Match": Match}
         exec(compile(source, "<alerts.matcher emit>", "exec"), namespace)
         made: EmitFunction = namespace["emit"]  # type: ignore[assignment]
         emit = _EMITTERS[body] = made

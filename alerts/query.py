@@ -43,6 +43,7 @@ __all__ = [
     "Term",
     "clear_stem_cache",
     "parse_query",
+    "stem_all",
 ]
 
 # Wildcard anchors are indexed by at most this many leading letters (the prefix table of
@@ -102,7 +103,7 @@ class DocTokens:
 
     @cached_property
     def stems(self) -> list[str]:
-        return _stem_all(self.words)
+        return stem_all(self.words)
 
     @cached_property
     def stem_set(self) -> frozenset[str]:
@@ -110,7 +111,7 @@ class DocTokens:
         try:  # the common case, every word seen before: one pass in C, no list
             return frozenset(map(_STEMS.__getitem__, word_set))
         except KeyError:
-            return frozenset(_stem_all(word_set))
+            return frozenset(stem_all(word_set))
 
     @cached_property
     def word_positions(self) -> dict[str, list[int]]:
@@ -123,6 +124,21 @@ class DocTokens:
     @cached_property
     def sorted_words(self) -> list[str]:
         return sorted(self.word_set)
+
+    def drop_lookups(self) -> None:
+        """Forget the sets and strings built for evaluating queries (rebuilt if needed).
+
+        The matcher keeps every document of a batch for its matches' snippets; without
+        this each kept ~70 KB of lookups it no longer needed, and the next document's
+        were built in fresh memory rather than in what the last one freed.
+        """
+        for name in ("word_set", "stem_set", "sorted_words", "joined"):
+            self.__dict__.pop(name, None)
+
+    def use_stem_set(self, stems: frozenset[str]) -> None:
+        """Take :attr:`stem_set` from a caller that already stemmed :attr:`word_set` (the
+        matcher's word cache holds each word's stem beside its index entries)."""
+        self.__dict__["stem_set"] = stems
 
     def has_prefix(self, prefix: str) -> bool:
         words = self.sorted_words
@@ -144,7 +160,8 @@ def clear_stem_cache() -> None:
     stem.cache_clear()
 
 
-def _stem_all(words: Iterable[str]) -> list[str]:
+def stem_all(words: Iterable[str]) -> list[str]:
+    """The stems of ``words``, in order, through the shared cache of document words' stems."""
     words = list(words)
     try:
         return list(map(_STEMS.__getitem__, words))  # the common case: all seen before
