@@ -149,6 +149,7 @@ def _run(
             register=runtime.register,
             now=runtime.now(),
             backfill=backfill,
+            alert_index=runtime.alert_index,
         )
         counts.inserted += len(report.upsert.inserted)
         counts.updated += len(report.upsert.updated)

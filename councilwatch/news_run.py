@@ -239,7 +239,14 @@ def _run(runtime: Runtime, client: PoliteClient, source: FeedSource, counts: Run
 def _process(
     runtime: Runtime, engine: Engine, records: Sequence[DocumentRecord], *, backfill: bool = False
 ) -> PipelineReport:
-    return process(engine, records, register=runtime.register, now=runtime.now(), backfill=backfill)
+    return process(
+        engine,
+        records,
+        register=runtime.register,
+        now=runtime.now(),
+        backfill=backfill,
+        alert_index=runtime.alert_index,
+    )
 
 
 def _add_feed(runtime: Runtime, engine: Engine, feed: str, urls: Sequence[str]) -> None:

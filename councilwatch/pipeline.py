@@ -14,14 +14,11 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from alerts.councils import Register, classify_organisation, find_councils
-from alerts.documents import AlertSpec, MatchDocument
-from alerts.matcher import Matcher
-from alerts.query import parse_query
-from councilwatch.errors import CouncilwatchError
+from alerts.documents import MatchDocument
+from councilwatch.alert_index import AlertIndex
 from db.ingest import DocumentRecord, UpsertResult, upsert_documents
 from db.matches import CouncilTag, NewMatch, add_matches, set_document_councils
 from db.models_delivery import Alert
-from db.subscriptions import active_alerts
 
 log = logging.getLogger("councilwatch.pipeline")
 
@@ -59,34 +56,6 @@ def councils_of(record: DocumentRecord, register: Register) -> list[CouncilTag]:
     return list(tags.values())
 
 
-def alert_spec(alert: Alert, register: Register) -> AlertSpec:
-    """The matcher's view of a stored alert: councils expanded now, so successors and
-    councils added to a county later are followed."""
-    councils = set(register.expand(alert.councils, county_wide=False))
-    if alert.counties:
-        councils |= register.expand(alert.counties, county_wide=True)
-    return AlertSpec(
-        id=alert.id or 0,
-        councils=frozenset(councils),
-        query=parse_query(alert.query) if alert.query else None,
-        kinds=frozenset(alert.kinds),
-        outcomes=frozenset(alert.outcomes),
-        categories=frozenset(alert.categories),
-        sources=frozenset(alert.sources),
-    )
-
-
-def build_matcher(engine: Engine, register: Register) -> tuple[Matcher, dict[int, Alert]]:
-    alerts = {alert.id or 0: alert for alert in active_alerts(engine)}
-    specs = []
-    for alert in alerts.values():
-        try:
-            specs.append(alert_spec(alert, register))
-        except CouncilwatchError as exc:  # a council removed from the register, a bad query
-            log.warning("alert %s (%s) cannot be matched: %s", alert.id, alert.name, exc)
-    return Matcher(specs), alerts
-
-
 def process(
     engine: Engine,
     records: Sequence[DocumentRecord],
@@ -94,8 +63,13 @@ def process(
     register: Register,
     now: datetime,
     backfill: bool = False,
+    alert_index: AlertIndex | None = None,
 ) -> PipelineReport:
-    """Store the documents, tag their councils, and record which alerts the new ones match."""
+    """Store the documents, tag their councils, and record which alerts the new ones match.
+
+    ``alert_index``: the process's long-lived index (the Runtime's); without one, the
+    alerts are filed afresh for this batch.
+    """
     result = upsert_documents(engine, records, now=now, backfill=backfill)
     report = PipelineReport(result)
     touched = set(result.inserted) | set(result.updated)
@@ -115,8 +89,9 @@ def process(
             report.skipped.append(record.url)
     report.tagged = set_document_councils(engine, tags)
     if docs:
-        matcher, alerts = build_matcher(engine, register)
-        if len(matcher):
+        index = alert_index if alert_index is not None else AlertIndex()
+        matches, alerts = index.match(engine, register, docs)
+        if matches:
             found = [
                 NewMatch(
                     alert_id=int(m.alert_id),
@@ -127,7 +102,7 @@ def process(
                     terms=m.terms,
                     snippet=encode_snippet(m.snippet_spans),
                 )
-                for m in matcher.match(docs)
+                for m in matches
                 # Only documents first seen after the alert was made are news to it.
                 if _created_before(alerts[int(m.alert_id)], now)
             ]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from alerts.councils import Register
+    from councilwatch.alert_index import AlertIndex
     from scraper.fetch import Clock, PoliteClient
 
 
@@ -37,6 +38,7 @@ class Runtime:
     stopping: threading.Event = field(default_factory=threading.Event)
     _engine: Engine | None = field(default=None, repr=False)
     _register: Register | None = field(default=None, repr=False)
+    _alert_index: AlertIndex | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
@@ -61,6 +63,15 @@ class Runtime:
 
             self._register = load_register(self.settings)
         return self._register
+
+    @property
+    def alert_index(self) -> AlertIndex:
+        """The stored alerts, filed once per process and kept up to date between batches."""
+        if self._alert_index is None:
+            from councilwatch.alert_index import AlertIndex
+
+            self._alert_index = AlertIndex()
+        return self._alert_index
 
     def client(self) -> PoliteClient:
         """A polite HTTP client whose per-URL state lives in the database."""

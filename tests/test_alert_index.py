@@ -1,0 +1,79 @@
+"""The process's alert index: filed once, then brought up to date with the stored alerts."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine
+
+from alerts.councils import Council, Register
+from alerts.documents import MatchDocument
+from councilwatch.alert_index import AlertIndex
+from db.subscriptions import AlertFields, subscribe, update_alert
+
+NOW = datetime(2026, 11, 1, 9, tzinfo=UTC)
+REGISTER = Register.builtin()
+
+
+def doc(n: int, text: str, councils: frozenset[str] = frozenset()) -> MatchDocument:
+    return MatchDocument(n, "decision", "lgsco", f"Decision {n}", text, councils, "upheld", None)
+
+
+def add(engine: Engine, email: str, **fields: object) -> int:
+    result = subscribe(
+        engine,
+        email=email,
+        new_token=email,
+        alert=AlertFields(name="a", **fields),  # type: ignore[arg-type]
+        confirmed=True,
+        now=NOW,
+    )
+    return result.alert.id or 0
+
+
+def matched(index: AlertIndex, engine: Engine, *docs: MatchDocument) -> set[tuple[object, ...]]:
+    matches, _ = index.match(engine, REGISTER, docs)
+    return {(m.alert_id, m.document_id) for m in matches}
+
+
+def test_alerts_added_changed_paused_and_deleted_between_batches(engine: Engine) -> None:
+    index = AlertIndex()
+    respite = add(engine, "r@example.org", query="respite")
+    text = "The council delayed respite care and the tribunal appeal."
+    assert matched(index, engine, doc(1, text)) == {(respite, 1)}
+    appeal = add(engine, "a@example.org", query="appeal")
+    assert matched(index, engine, doc(2, text)) == {(respite, 2), (appeal, 2)}
+    update_alert(engine, respite, query="parking")  # changed: its old query no longer matches
+    assert matched(index, engine, doc(3, text)) == {(appeal, 3)}
+    update_alert(engine, appeal, paused=True)
+    assert matched(index, engine, doc(4, text)) == set()
+    update_alert(engine, appeal, paused=False)
+    update_alert(engine, respite, deleted_at=NOW)
+    assert matched(index, engine, doc(5, text)) == {(appeal, 5)}
+    assert len(index) == 1
+
+
+def test_a_new_register_refiles_every_alert(engine: Engine) -> None:
+    index = AlertIndex()
+    norfolk = add(engine, "n@example.org", counties=["norfolk"])  # all councils in Norfolk
+    new_district = Council.from_dict(
+        {**REGISTER.get("breckland").to_dict(), "id": "north-fen", "name": "North Fen Council",
+         "common_name": "North Fen", "aliases": [], "gss": "E07999999"}
+    )  # fmt: skip
+    story = doc(1, "Bins.", frozenset({"north-fen"}))
+    assert matched(index, engine, story) == set()
+    matches, _ = index.match(engine, REGISTER.merged([new_district]), [story])
+    assert [(m.alert_id, m.document_id) for m in matches] == [(norfolk, 1)]
+
+
+def test_an_alert_that_cannot_be_filed_is_skipped_with_a_warning_once(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = AlertIndex()
+    good = add(engine, "g@example.org", query="respite")
+    bad = add(engine, "b@example.org", councils=["cumbria"])
+    update_alert(engine, bad, councils=["no such council anywhere"])
+    text = "Respite care."
+    assert matched(index, engine, doc(1, text)) == {(good, 1)}
+    assert matched(index, engine, doc(2, text)) == {(good, 2)}
+    warnings = [r for r in caplog.records if "cannot be matched" in r.getMessage()]
+    assert len(warnings) == 1 and str(bad) in warnings[0].getMessage()
