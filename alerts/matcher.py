@@ -14,17 +14,20 @@ can match carries at least one:
   a key for each subset of its fields;
 - otherwise a short "always check" list.
 
-A document looks up its councils, distinct words and stems, the prefixes of its words (only
-the lengths the index holds) and its fields; the alerts found are verified exactly. The
-work per document thus grows with its length and with the alerts it could match, not with
-the number of alerts. :func:`brute_force` checks every alert against every document and must
+A document looks up its councils, its fields, and each distinct word once in a per-matcher
+word cache (the word's stem, its indexed prefixes, and the union of the global and kind
+index buckets it hits by stem, word or prefix); in the indexes of the councils it names it
+looks up its words, stems and prefixes. The alerts found are verified exactly. The work per
+document thus grows with its length and with the alerts it could match, not with the
+number of alerts. :func:`brute_force` checks every alert against every document and must
 give the same list; it is the baseline and the tests' oracle.
 
 Verifying and explaining: nearly every candidate matches (hundreds per document), so the
 per-candidate work is what costs, and it is bound by cache misses over the large index.
 Each alert gets a *plan* when filed: for an alert its keys prove and whose query fixes the
-terms it shows, just the part all its matches share (:class:`MatchedAlert`); otherwise a
-small record for an emit function generated per query shape (see :func:`alerts.plans.compile_plan`).
+terms it shows, just the part all its matches share (:class:`MatchedAlert`), and its
+matches are made in C (a :class:`Match` is a tuple); otherwise a small record for a check
+function generated per query shape (see :func:`alerts.plans.compile_plan`).
 """
 
 from __future__ import annotations

@@ -475,3 +475,29 @@ def test_phrases_and_wildcards_in_compiled_checks_agree_with_brute_force(query: 
         expected = brute_force(specs, docs)
         assert found == expected
         assert [m.found for m in found] == [m.found for m in expected]
+
+
+# --- the word cache ----------------------------------------------------------------------
+
+
+def test_alerts_added_or_removed_after_matching_are_seen_by_the_next_batch() -> None:
+    matcher = Matcher([alert(1, "payment")])
+    assert [m.alert_id for m in matcher.match([DECISION])] == [1]  # the word cache is warm
+    matcher.add(alert(2, "payments OR zebra"))
+    matcher.add(alert(3, "pay*"))
+    assert [m.alert_id for m in matcher.match([DECISION])] == [1, 2, 3]
+    matcher.remove(1)
+    matcher.add(alert(2, "zebra"))  # replaced: its old words no longer find it
+    assert [m.alert_id for m in matcher.match([DECISION])] == [3]
+
+
+def test_the_word_cache_starts_afresh_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    import alerts.matcher as matcher_module
+
+    monkeypatch.setattr(matcher_module, "_WORD_CACHE_SIZE", 40)
+    alerts = [alert(1, "payment"), alert(2, "apologise OR reviews", kinds=frozenset({"news"}))]
+    matcher = Matcher(alerts)
+    expected = brute_force(alerts, [DECISION, NEWS])
+    for _ in range(3):
+        assert matcher.match([DECISION, NEWS]) == expected
+        assert sum(map(len, matcher._words.values())) <= 40 + len(document_tokens(NEWS).word_set)
