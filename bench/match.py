@@ -222,7 +222,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10,000 alerts x 100 documents")
     args = parser.parse_args()
     n_alerts, n_docs, sample, repeat = (
-        (10_000, 100, 5, 3) if args.quick else (100_000, 1_000, 10, 3)
+        (10_000, 100, 5, 3) if args.quick else (100_000, 1_000, 10, 5)
     )
     rng = random.Random(20240601)
     corpus = Corpus(rng, tail=100_000)

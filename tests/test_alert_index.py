@@ -8,7 +8,8 @@ from sqlalchemy import Engine
 from alerts.councils import Council, Register
 from alerts.documents import MatchDocument
 from councilwatch.alert_index import AlertIndex
-from db.subscriptions import AlertFields, subscribe, update_alert
+from db.subscriptions import active_alerts, update_alert
+from tests.digestkit import add_alert
 
 NOW = datetime(2026, 11, 1, 9, tzinfo=UTC)
 REGISTER = Register.builtin()
@@ -19,15 +20,8 @@ def doc(n: int, text: str, councils: frozenset[str] = frozenset()) -> MatchDocum
 
 
 def add(engine: Engine, email: str, **fields: object) -> int:
-    result = subscribe(
-        engine,
-        email=email,
-        new_token=email,
-        alert=AlertFields(name="a", **fields),  # type: ignore[arg-type]
-        confirmed=True,
-        now=NOW,
-    )
-    return result.alert.id or 0
+    subscriber = add_alert(engine, email, "a", now=NOW, **fields)
+    return next(a.id or 0 for a in active_alerts(engine) if a.subscriber_id == subscriber)
 
 
 def matched(index: AlertIndex, engine: Engine, *docs: MatchDocument) -> set[tuple[object, ...]]:
