@@ -218,6 +218,8 @@ _Key = tuple[str, str]
 _WordEntry = tuple[str, tuple[str, ...], AbstractSet[int] | None]
 _STEM, _PREFIXES, _BUCKETS = itemgetter(0), itemgetter(1), itemgetter(2)
 _COUNCILS = attrgetter("councils")
+# A document naming more councils than this has its multi-council alerts checked one by one.
+_MAX_GROUPED_COUNCILS = 4
 # Entries across kinds before the cache starts afresh (a few hundred bytes each).
 _WORD_CACHE_SIZE = 1 << 18
 
@@ -251,6 +253,9 @@ class Matcher:
         self._plans: list[Plan | None] = []
         # Slots whose plan is a MatchedAlert with fixed councils: a candidate is a match.
         self._fixed: set[int] = set()
+        # Proven plans with several councils, and those slots by council they want.
+        self._varied: set[int] = set()
+        self._wanting: dict[str, set[int]] = {}
         self._interned: dict[tuple[type, object], object] = {}
         self._prefixes: Counter[str] = Counter()  # indexed prefix keys, all scopes
         self._prefix_lengths: Counter[int] = Counter()
@@ -346,14 +351,24 @@ class Matcher:
         proven = bool(keys) and self._anchors_suffice(alert, keys)
         plan = compile_plan(alert, proven, self._intern)
         self._plans.append(plan)
-        if isinstance(plan, MatchedAlert) and plan.councils is not None:
-            self._fixed.add(slot)
+        if isinstance(plan, MatchedAlert):
+            if plan.councils is not None:
+                self._fixed.add(slot)
+            else:  # proven, several councils: a match names those the document names
+                self._varied.add(slot)
+                for council in plan.wanted:
+                    self._wanting.setdefault(council, set()).add(slot)
         for scope, key in keys:
             table = self._index.setdefault(scope, {}).setdefault(key[0], {})
             table.setdefault(key[2:], set()).add(slot)
             if key[0] == "p":
                 self._prefixes[key[2:]] += 1
                 self._prefix_lengths[len(key) - 2] += 1
+
+    def _alerts_councils(self, slot: int) -> frozenset[str]:
+        plan = self._plans[slot]
+        assert isinstance(plan, MatchedAlert)
+        return plan.wanted
 
     def remove(self, alert_id: str | int) -> None:
         """Forget an alert; unknown ids are ignored (removing twice is harmless)."""
@@ -364,6 +379,13 @@ class Matcher:
         del self._alerts[slot]
         self._always.discard(slot)
         self._fixed.discard(slot)
+        if slot in self._varied:
+            self._varied.discard(slot)
+            for council in self._alerts_councils(slot):
+                wanting = self._wanting[council]
+                wanting.discard(slot)
+                if not wanting:
+                    del self._wanting[council]
         self._plans[slot] = None
         for scope, key in self._keys.pop(slot):
             tables = self._index[scope]
@@ -511,6 +533,36 @@ class Matcher:
             )
         return list(map(cache.__getitem__, words))
 
+    def _varied_groups(
+        self, candidates: set[int], doc: MatchDocument
+    ) -> Iterator[tuple[set[int], tuple[str, ...]]]:
+        """Proven candidates with several councils, grouped by the councils a match names.
+
+        A match names the alert's councils the document names: for each set S of the
+        document's councils, the alerts wanting all of S and none of its other councils.
+        Set operations in C instead of a call per match. A document naming many councils
+        (2**n sets) leaves them to the per-candidate loop.
+        """
+        varied = candidates & self._varied
+        if not varied:
+            return
+        named = sorted(doc.councils)
+        if len(named) == 1:
+            yield varied, (named[0],)
+            return
+        if len(named) > _MAX_GROUPED_COUNCILS:
+            return
+        empty: set[int] = set()
+        wanting = [self._wanting.get(c, empty) for c in named]
+        for size in range(1, len(named) + 1):
+            for chosen in combinations(range(len(named)), size):
+                group = varied.intersection(*(wanting[i] for i in chosen))
+                for i in range(len(named)):
+                    if group and i not in chosen:
+                        group -= wanting[i]
+                if group:
+                    yield group, tuple(named[i] for i in chosen)
+
     def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
         """Every (alert, document) match, in the order :func:`brute_force` lists them."""
         out: list[Match] = []
@@ -532,6 +584,16 @@ class Matcher:
                         strict=True,
                     )
                 )
+                for group, councils in self._varied_groups(rest, doc):
+                    rest -= group
+                    shared = list(map(plans.__getitem__, group))
+                    made.update(
+                        zip(
+                            group,
+                            map(Match, zip(shared, repeat(doc_id), repeat(councils), repeat(ex))),
+                            strict=True,
+                        )
+                    )
                 for slot in rest:
                     plan = plans[slot]
                     if plan.__class__ is MatchedAlert:  # proven; names one of its councils

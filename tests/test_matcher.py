@@ -368,7 +368,7 @@ def doc_lists(draw: st.DrawFn) -> list[MatchDocument]:
             draw(st.sampled_from(SOURCES)),
             " ".join(draw(text)),
             " ".join(draw(text)),
-            draw(st.frozensets(st.sampled_from(COUNCILS), max_size=2)),
+            draw(st.frozensets(st.sampled_from(COUNCILS), max_size=len(COUNCILS))),
             draw(st.none() | st.sampled_from(OUTCOMES)),
             draw(st.none() | st.sampled_from(CATEGORIES)),
         )
@@ -501,3 +501,21 @@ def test_the_word_cache_starts_afresh_when_full(monkeypatch: pytest.MonkeyPatch)
     for _ in range(3):
         assert matcher.match([DECISION, NEWS]) == expected
         assert sum(map(len, matcher._words.values())) <= 40 + len(document_tokens(NEWS).word_set)
+
+
+def test_alerts_on_several_councils_name_those_the_document_names() -> None:
+    names = ["c1", "c2", "c3", "c4", "c5", "c6"]
+    alerts = [
+        alert(i, councils=frozenset(names[i % 6 : i % 6 + size]))
+        for i, size in enumerate([2, 3, 6, 2, 4, 1, 5, 2])
+    ]
+    alerts.append(alert("kw", "payment", councils=frozenset(names[:3])))
+    docs = [  # one to six councils: up to four are grouped with set operations
+        doc(f"d{n}", "A payment.", councils=frozenset(names[:n])) for n in range(1, 7)
+    ]
+    found = Matcher(alerts).match(docs)
+    assert found == brute_force(alerts, docs)
+    by_pair = {(m.alert_id, m.document_id): m.councils for m in found}
+    assert by_pair[(0, "d2")] == ("c1", "c2") and (2, "d2") not in by_pair
+    assert by_pair[(2, "d4")] == ("c3", "c4") and by_pair[(2, "d6")] == ("c3", "c4", "c5", "c6")
+    assert by_pair[("kw", "d5")] == ("c1", "c2", "c3")
