@@ -155,14 +155,24 @@ def screenshot(driver: Any, directory: Path, name: str) -> Path:
 
 def click_and_wait(driver: Any, element: Any) -> None:
     """Click a submit button and wait until the next page has replaced this one."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
+
+    def replaced(_: Any) -> bool:
+        try:
+            page.is_enabled()
+        except WebDriverException:
+            # Stale, or Chromium 156's "Node with given id does not belong to the document",
+            # which selenium's staleness_of does not expect (it failed CI-like runs here).
+            return True
+        return False
+
     wait = WebDriverWait(driver, 15)
-    wait.until(expected_conditions.staleness_of(page))
+    wait.until(replaced)
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
