@@ -222,6 +222,8 @@ _COUNCILS = attrgetter("councils")
 _MAX_GROUPED_COUNCILS = 4
 # Entries across kinds before the cache starts afresh (a few hundred bytes each).
 _WORD_CACHE_SIZE = 1 << 18
+# Alert keys filed or removed between batches before the word cache starts afresh.
+_MAX_FORGET_KEYS = 64
 
 
 class Matcher:
@@ -261,6 +263,7 @@ class Matcher:
         self._prefix_lengths: Counter[int] = Counter()
         # document kind -> word -> (stem, indexed prefixes, buckets): see _fill_words.
         self._words: dict[str, dict[str, _WordEntry]] = {}
+        self._forgotten = 0  # keys forgotten since the last batch (see _forget_words)
         self._next_slot = 0
 
     def __len__(self) -> int:
@@ -335,13 +338,13 @@ class Matcher:
 
     def add(self, alert: AlertSpec) -> None:
         """File ``alert``; an alert with the same id is replaced (and moves to the end)."""
-        self._words.clear()  # entries hold copies of the buckets
         if alert.id in self._slots:
             self.remove(alert.id)
         slot = self._next_slot
         self._next_slot += 1
         assert slot == len(self._plans)
         keys = self._anchor_keys(alert)
+        self._forget_words(keys)
         self._slots[alert.id] = slot
         self._alerts[slot] = alert
         self._keys[slot] = keys
@@ -375,7 +378,7 @@ class Matcher:
         slot = self._slots.pop(alert_id, None)
         if slot is None:
             return
-        self._words.clear()
+        self._forget_words(self._keys[slot])
         del self._alerts[slot]
         self._always.discard(slot)
         self._fixed.discard(slot)
@@ -408,6 +411,36 @@ class Matcher:
                     del self._prefix_lengths[n]
         if len(self._plans) > 2 * len(self._alerts) + _MIN_HOLES:
             self._compact()
+
+    def _forget_words(self, keys: tuple[_Key, ...]) -> None:
+        """Drop the cached word entries that filing or removing an alert under ``keys`` changes.
+
+        Only the global and kind indexes are cached, by stem, word and prefix; a prefix
+        also changes which prefixes an entry lists. So a subscriber's new alert leaves the
+        rest of the cache warm. Past a few dozen keys between batches, starting afresh is
+        cheaper than scanning the cache for each.
+        """
+        if not self._words:
+            return
+        self._forgotten += len(keys)
+        if self._forgotten > _MAX_FORGET_KEYS:
+            self._words.clear()
+            return
+        for scope, key in keys:
+            ns, value = key[0], key[2:]
+            if ns not in "swp" or (ns != "p" and scope.startswith("c:")):
+                continue
+            for kind, cache in self._words.items():
+                if ns != "p" and scope.startswith("k:") and scope != "k:" + kind:
+                    continue
+                if ns == "w":
+                    stale = [value] if value in cache else []
+                elif ns == "s":
+                    stale = [word for word, entry in cache.items() if entry[0] == value]
+                else:
+                    stale = [word for word in cache if word.startswith(value)]
+                for word in stale:
+                    del cache[word]
 
     def clear_caches(self) -> None:
         """Forget the word cache (for measuring a cold start); it refills as documents come."""
@@ -483,7 +516,7 @@ class Matcher:
         the buckets of the global and ``kind`` indexes it hits (by stem, word or prefix),
         or None: so a document looks each word up once, not once per namespace and
         scope, and reads one set per word that hits anything. Adding or removing an
-        alert clears the cache.
+        alert drops the entries it changes (:meth:`_forget_words`).
         A first batch makes an entry for about one word in five, so the missing words are
         done column by column, each column one pass in C.
         """
@@ -567,6 +600,7 @@ class Matcher:
         """Every (alert, document) match, in the order :func:`brute_force` lists them."""
         out: list[Match] = []
         plans, fixed = self._plans, self._fixed
+        self._forgotten = 0
         with _gc_paused():
             for doc in docs:
                 ex = Explainer(doc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -377,6 +378,32 @@ def doc_lists(draw: st.DrawFn) -> list[MatchDocument]:
 
 
 @settings(max_examples=120, deadline=None)
+@given(
+    first=alert_lists(),
+    then=alert_lists(),
+    docs=doc_lists(),
+    drop=st.sets(st.integers(0, 11)),
+    prefix_len=st.integers(2, 6),
+)
+def test_alerts_changed_between_batches_match_like_brute_force(
+    first: list[AlertSpec],
+    then: list[AlertSpec],
+    docs: list[MatchDocument],
+    drop: set[int],
+    prefix_len: int,
+) -> None:
+    # The word cache is warm from the first batch; alerts are then removed, replaced
+    # (same id, new spec) and added, and only the entries they change may be forgotten.
+    matcher = Matcher(first, prefix_len=prefix_len)
+    assert matcher.match(docs) == brute_force(first, docs)
+    for alert_id in drop:
+        matcher.remove(alert_id)
+    for spec in then:
+        matcher.add(replace(spec, id=spec.id if spec.id % 2 else f"new-{spec.id}"))
+    assert matcher.match(docs) == brute_force(matcher.alerts, docs)
+
+
+@settings(max_examples=120, deadline=None)
 @given(alerts=alert_lists(), docs=doc_lists(), prefix_len=st.integers(2, 6))
 def test_matcher_equals_brute_force(
     alerts: list[AlertSpec], docs: list[MatchDocument], prefix_len: int
@@ -480,7 +507,13 @@ def test_phrases_and_wildcards_in_compiled_checks_agree_with_brute_force(query: 
 # --- the word cache ----------------------------------------------------------------------
 
 
-def test_alerts_added_or_removed_after_matching_are_seen_by_the_next_batch() -> None:
+@pytest.mark.parametrize("budget", [64, 0])  # entries forgotten one by one, or all at once
+def test_alerts_added_or_removed_after_matching_are_seen_by_the_next_batch(
+    budget: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alerts.matcher as matcher_module
+
+    monkeypatch.setattr(matcher_module, "_MAX_FORGET_KEYS", budget)
     matcher = Matcher([alert(1, "payment")])
     assert [m.alert_id for m in matcher.match([DECISION])] == [1]  # the word cache is warm
     matcher.add(alert(2, "payments OR zebra"))
