@@ -368,11 +368,6 @@ class Matcher:
                 self._prefixes[key[2:]] += 1
                 self._prefix_lengths[len(key) - 2] += 1
 
-    def _alerts_councils(self, slot: int) -> frozenset[str]:
-        plan = self._plans[slot]
-        assert isinstance(plan, MatchedAlert)
-        return plan.wanted
-
     def remove(self, alert_id: str | int) -> None:
         """Forget an alert; unknown ids are ignored (removing twice is harmless)."""
         slot = self._slots.pop(alert_id, None)
@@ -382,9 +377,10 @@ class Matcher:
         del self._alerts[slot]
         self._always.discard(slot)
         self._fixed.discard(slot)
-        if slot in self._varied:
+        plan = self._plans[slot]
+        if slot in self._varied and isinstance(plan, MatchedAlert):
             self._varied.discard(slot)
-            for council in self._alerts_councils(slot):
+            for council in plan.wanted:
                 wanting = self._wanting[council]
                 wanting.discard(slot)
                 if not wanting:
