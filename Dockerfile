@@ -19,6 +19,7 @@ COPY councilwatch ./councilwatch
 COPY scraper ./scraper
 COPY alerts ./alerts
 COPY db ./db
+COPY cwerrors ./cwerrors
 # Every dependency has a manylinux wheel (lxml, psycopg-binary, numpy), so no compiler is
 # needed; the postgres extra is included so one image serves SQLite and PostgreSQL.
 RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[postgres]"

@@ -29,7 +29,7 @@ from itertools import chain
 from typing import Literal
 
 from alerts.stem import Token, stem, tokenize, words
-from councilwatch.errors import QueryError
+from cwerrors import QueryError
 
 __all__ = [
     "PREFIX_KEY_LEN",

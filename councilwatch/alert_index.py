@@ -19,7 +19,7 @@ from alerts.councils import Register
 from alerts.documents import AlertSpec, Match, MatchDocument
 from alerts.matcher import Matcher
 from alerts.query import parse_query
-from councilwatch.errors import CouncilwatchError
+from cwerrors import CouncilwatchError
 from db.models_delivery import Alert
 from db.subscriptions import active_alerts
 

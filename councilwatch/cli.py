@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from councilwatch import __version__
-from councilwatch.errors import CouncilwatchError
+from cwerrors import CouncilwatchError
 
 app = typer.Typer(
     name="councilwatch",

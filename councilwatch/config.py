@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from councilwatch.errors import ConfigError
+from cwerrors import ConfigError
 
 ENV_PREFIX = "COUNCILWATCH_"
 DEFAULT_CONFIG_NAME = "config.toml"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from alerts.councils import Council, MergeReport, Register, import_mysociety, merge
 from councilwatch.config import Settings
-from councilwatch.errors import CouncilwatchError, ParseError
+from cwerrors import CouncilwatchError, ParseError
 
 
 def load_register(settings: Settings) -> Register:

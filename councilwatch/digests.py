@@ -47,9 +47,9 @@ from councilwatch.digest_text import (
     shorten,
     titles,
 )
-from councilwatch.errors import CouncilwatchError
 from councilwatch.mailer import links, mail_domain, serialise
 from councilwatch.runtime import Runtime
+from cwerrors import CouncilwatchError
 from db import outbox
 from db.engine import read_connection, write_transaction
 from db.matches import document_councils, pending_matches

@@ -17,10 +17,10 @@ from datetime import date
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from councilwatch.errors import CouncilwatchError
 from councilwatch.pipeline import process
 from councilwatch.runs import RunCounts, RunOutcome, record_run
 from councilwatch.runtime import Runtime
+from cwerrors import CouncilwatchError
 from db.ingest import DocumentRecord
 from db.lgsco_state import FINGERPRINT_KEY, LgscoState, StoredWindow
 from db.runs import has_succeeded

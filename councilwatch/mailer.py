@@ -22,13 +22,13 @@ from alerts.mail.message import build_message, make_message_id
 from alerts.mail.tokens import sign, verify
 from alerts.mail.transports import FileTransport, SmtpTransport, Transport
 from councilwatch.config import Settings
-from councilwatch.errors import (
+from councilwatch.runtime import Runtime
+from cwerrors import (
     ConfigError,
     PermanentDeliveryError,
     SubscriptionError,
     TransientDeliveryError,
 )
-from councilwatch.runtime import Runtime
 from db import outbox
 from db.engine import write_transaction
 from db.models_delivery import OutboxMessage, Subscriber

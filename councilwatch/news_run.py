@@ -25,10 +25,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from councilwatch.config import FeedConfig
-from councilwatch.errors import CouncilwatchError
 from councilwatch.pipeline import PipelineReport, process
 from councilwatch.runs import RunCounts, RunOutcome, record_run
 from councilwatch.runtime import Runtime
+from cwerrors import CouncilwatchError
 from db.ingest import DocumentRecord
 from db.news import (
     NEWS_SOURCE,

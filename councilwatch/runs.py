@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from councilwatch.errors import CouncilwatchError
 from councilwatch.runtime import Runtime
+from cwerrors import CouncilwatchError
 from db.runs import finish_run, start_run
 
 log = logging.getLogger("councilwatch.runs")

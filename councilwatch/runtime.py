@@ -85,7 +85,7 @@ class Runtime:
         )
 
     def check_stopping(self) -> None:
-        from councilwatch.errors import ShutdownRequested
+        from cwerrors import ShutdownRequested
 
         if self.stopping.is_set():
             raise ShutdownRequested()

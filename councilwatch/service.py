@@ -21,9 +21,9 @@ from types import FrameType
 from typing import Any
 
 from councilwatch.config import Settings
-from councilwatch.errors import StorageError
 from councilwatch.runtime import Runtime
 from councilwatch.schedule import Schedule, daily, interval, parse_schedule, weekly
+from cwerrors import StorageError
 
 log = logging.getLogger("councilwatch.service")
 

@@ -7,8 +7,8 @@ import time
 
 import uvicorn
 
-from councilwatch.errors import ConfigError
 from councilwatch.runtime import Runtime
+from cwerrors import ConfigError
 
 
 def listen_address(listen: str) -> tuple[str, int]:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from councilwatch.errors import StorageError
+from cwerrors import StorageError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "councilwatch_write"

@@ -19,7 +19,7 @@ from typing import IO
 from sqlalchemy import Engine, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from councilwatch.errors import StorageError
+from cwerrors import StorageError
 from db.engine import write_transaction
 from db.tables import JOB_RUNS as _JOBS
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 
-from councilwatch.errors import ShutdownRequested
+from cwerrors import ShutdownRequested
 from db.engine import read_connection, write_transaction
 from db.tables import DOCUMENTS as _DOCS
 from db.tables import FETCH_RUNS as _RUNS

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
-from councilwatch.errors import QueryError
+from cwerrors import QueryError
 from db.engine import is_sqlite, read_connection
 from db.tables import DOCUMENTS as _DOCS
 

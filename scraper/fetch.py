@@ -8,7 +8,7 @@ the declared charset, never text decoded by guess.
 
 Exceptions (every one carries ``.url``)::
 
-    councilwatch.errors.FetchError
+    cwerrors.FetchError
     ├── InvalidUrl           not an absolute http(s) URL
     ├── DisallowedByRobots   robots.txt forbids the URL, or is failing (RFC 9309: 5xx = disallow)
     ├── HttpStatusError      a final 4xx/5xx that retrying would not fix (.status)
@@ -36,7 +36,7 @@ from types import TracebackType
 
 import httpx
 
-from councilwatch.errors import FetchError
+from cwerrors import FetchError
 from scraper.fetch_state import FetchStateStore, MemoryFetchStateStore, UrlState
 from scraper.http_retry import (
     RETRYABLE_STATUSES,

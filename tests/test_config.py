@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from councilwatch.config import Settings, load_settings
-from councilwatch.errors import ConfigError
+from cwerrors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ import pytest
 
 from alerts.councils import Register, import_mysociety, merge
 from alerts.councils.names import canonical
-from councilwatch.errors import ParseError
+from cwerrors import ParseError
 
 SHARED_CSV = (
     Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ import pytest
 
 from alerts.councils import Council, Register
 from alerts.councils.register import COUNTY, DISTRICT, NATIONS, TYPES
-from councilwatch.errors import UnknownCouncilError
+from cwerrors import UnknownCouncilError
 
 
 @pytest.fixture(scope="module")

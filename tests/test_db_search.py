@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import Engine
 
-from councilwatch.errors import QueryError
+from cwerrors import QueryError
 from db.ingest import DocumentRecord, upsert_documents
 from db.search import search_documents, to_fts5
 

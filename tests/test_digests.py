@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from alerts.mail.message import make_message_id
 from councilwatch import mailer
 from councilwatch.digests import digest_key, run_digests
-from councilwatch.errors import CouncilwatchError
+from cwerrors import CouncilwatchError
 from db import outbox
 from db.matches import pending_matches
 from db.models_delivery import SentItem, Subscriber

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from councilwatch.errors import SourceFault
+from cwerrors import SourceFault
 from scraper.fetch import PoliteClient
 from scraper.sources.lgsco.crawl import (
     LAYOUT_MIN_FAILURES,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from councilwatch.errors import ParseError
+from cwerrors import ParseError
 from scraper.sources.lgsco import (
     Outcome,
     canonical_url,

@@ -16,7 +16,7 @@ from alerts.mail.message import (
     make_message_id,
     validate_address,
 )
-from councilwatch.errors import SubscriptionError
+from cwerrors import SubscriptionError
 
 WHEN = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from alerts.mail.tokens import sign, verify
-from councilwatch.errors import ConfigError, SubscriptionError
+from cwerrors import ConfigError, SubscriptionError
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 

@@ -24,7 +24,7 @@ from alerts.mail.transports import (
     SmtpTransientError,
     SmtpTransport,
 )
-from councilwatch.errors import (
+from cwerrors import (
     ConfigError,
     PermanentDeliveryError,
     TransientDeliveryError,

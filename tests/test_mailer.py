@@ -5,13 +5,13 @@ from pathlib import Path
 import pytest
 
 from councilwatch import mailer
-from councilwatch.errors import (
+from councilwatch.runtime import Runtime
+from cwerrors import (
     ConfigError,
     PermanentDeliveryError,
     SubscriptionError,
     TransientDeliveryError,
 )
-from councilwatch.runtime import Runtime
 from db import outbox
 from db.subscriptions import AlertFields, find_subscriber, subscribe
 from tests.runtimes import make_runtime

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from councilwatch.errors import ParseError
+from cwerrors import ParseError
 from scraper.news import Article, extract_article
 
 PAGES = Path(__file__).parent / "sources" / "news"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from councilwatch.errors import ParseError
+from cwerrors import ParseError
 from scraper.news import parse_feed, sitemaps_from_robots
 
 FEEDS = Path(__file__).parent / "sources" / "news" / "feeds"

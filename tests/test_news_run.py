@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from councilwatch.errors import CouncilwatchError
 from councilwatch.news_run import fetch_news
+from cwerrors import CouncilwatchError
 from db.engine import make_engine
 from db.tables import DOCUMENT_REVISIONS as REVS
 from db.tables import DOCUMENTS as DOCS

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from alerts.query import DocTokens, Query, parse_query
 from alerts.stem import stem, tokenize, words
-from councilwatch.errors import AlertsError, QueryError
+from cwerrors import AlertsError, QueryError
 
 # --- tokens and stems --------------------------------------------------------------------------
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from councilwatch.errors import StorageError
 from councilwatch.runtime import Runtime
 from councilwatch.schedule import interval, parse_schedule
 from councilwatch.service import JobSpec, job_specs, run_service
+from cwerrors import StorageError
 from tests.dbfixtures import skip_without_postgres
 from tests.runtimes import make_runtime
 
@@ -105,7 +105,7 @@ def test_jobs_come_from_config(tmp_path: Path) -> None:
     ],
 )
 def test_bad_schedules_are_config_errors(text: str, message: str) -> None:
-    from councilwatch.errors import ConfigError
+    from cwerrors import ConfigError
 
     with pytest.raises(ConfigError, match=message):
         parse_schedule(text, "Europe/London", key="sources.lgsco.schedule")

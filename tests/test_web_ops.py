@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from councilwatch.commands.web import parse_listen
-from councilwatch.errors import ConfigError
 from councilwatch.web import document_pages
+from cwerrors import ConfigError
 from db.runs import finish_run, start_run
 from tests.cli import run_cli
 from tests.runtimes import make_runtime

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from councilwatch.errors import ParseError
+from cwerrors import ParseError
 
 from .names import canonical, slug
 from .register import DISTRICT, Council, Register

@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from councilwatch.errors import UnknownCouncilError
+from cwerrors import UnknownCouncilError
 
 from .names import canonical
 

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import cast
 
-from councilwatch.errors import SubscriptionError
+from cwerrors import SubscriptionError
 
 # C0 controls, DEL, C1 controls and the Unicode line/paragraph separators: all of them either
 # end a header line somewhere or have no business in one.

@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import hmac
 
-from councilwatch.errors import ConfigError, SubscriptionError
+from cwerrors import ConfigError, SubscriptionError
 
 # Below this a secret is guessable offline from one leaked link; 32 random bytes is the advice.
 MIN_SECRET_BYTES = 16

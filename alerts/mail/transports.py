@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
-from councilwatch.errors import ConfigError, PermanentDeliveryError, TransientDeliveryError
+from cwerrors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 
 Security = Literal["starttls", "tls", "none"]
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from councilwatch.errors import CouncilwatchError
+from cwerrors import CouncilwatchError
 
 if TYPE_CHECKING:
     from councilwatch.runtime import Runtime

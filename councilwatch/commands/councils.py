@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from councilwatch.commands.common import echo_json, runtime
-from councilwatch.errors import CouncilwatchError
+from cwerrors import CouncilwatchError
 
 if TYPE_CHECKING:
     from alerts.councils import Council, Mention, MergeReport, Register

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from councilwatch.commands.common import parse_date, runtime
-from councilwatch.errors import CouncilwatchError
+from cwerrors import CouncilwatchError
 
 if TYPE_CHECKING:
     from councilwatch.runs import RunOutcome

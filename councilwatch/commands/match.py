@@ -9,7 +9,7 @@ import typer
 
 from councilwatch.commands.common import echo_json, runtime
 from councilwatch.commands.councils import read_text_source
-from councilwatch.errors import CouncilwatchError
+from cwerrors import CouncilwatchError
 
 if TYPE_CHECKING:
     from alerts.councils import Register

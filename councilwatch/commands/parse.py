@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from councilwatch.commands.common import echo_json, runtime
-from councilwatch.errors import CouncilwatchError
+from cwerrors import CouncilwatchError
 
 if TYPE_CHECKING:
     from scraper.sources.lgsco import Decision, Listing

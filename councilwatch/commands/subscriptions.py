@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from councilwatch.commands.common import echo_json, runtime
-from councilwatch.errors import CouncilwatchError, SubscriptionError
+from cwerrors import CouncilwatchError, SubscriptionError
 
 if TYPE_CHECKING:
     from councilwatch.digests import BuiltDigest

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from councilwatch.commands.common import runtime
-from councilwatch.errors import ConfigError
+from cwerrors import ConfigError
 
 
 def parse_listen(value: str) -> tuple[str, int]:

@@ -14,11 +14,11 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from councilwatch.errors import StorageError
 from councilwatch.runtime import Runtime
 from councilwatch.web import document_pages, feed_pages, manage_pages, ops_pages, subscribe_pages
 from councilwatch.web.context import InvalidLink, WebContext
 from councilwatch.web.security import RateLimit, SecurityMiddleware, security_headers
+from cwerrors import StorageError
 
 log = logging.getLogger("councilwatch.web")
 STATIC = Path(__file__).parent / "static"

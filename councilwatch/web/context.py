@@ -15,7 +15,6 @@ from starlette.responses import HTMLResponse
 
 from alerts.councils import Register
 from councilwatch.config import Settings
-from councilwatch.errors import SubscriptionError
 from councilwatch.mailer import secret, subscriber_id_from_token
 from councilwatch.runtime import Runtime
 from councilwatch.web.links import same_secret
@@ -28,6 +27,7 @@ from councilwatch.web.security import (
     csrf_form_token,
     csrf_valid,
 )
+from cwerrors import SubscriptionError
 from db.models_delivery import Subscriber
 from db.subscriptions import find_subscriber
 

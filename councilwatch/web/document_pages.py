@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from councilwatch.errors import QueryError, UnknownCouncilError
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.forms import KINDS, OUTCOMES
 from councilwatch.web.queries import (
@@ -20,6 +19,7 @@ from councilwatch.web.queries import (
     list_documents,
 )
 from councilwatch.web.subscribe_pages import council_choices, web
+from cwerrors import QueryError, UnknownCouncilError
 from db.matches import document_councils
 
 PER_PAGE = 20

@@ -7,11 +7,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from councilwatch.digest_text import parse_snippet
-from councilwatch.errors import SubscriptionError
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.links import atom_ids, same_secret
 from councilwatch.web.queries import alert_feed, get_alert
 from councilwatch.web.subscribe_pages import web
+from cwerrors import SubscriptionError
 from db.subscriptions import find_subscriber
 
 FEED_ENTRIES = 50

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from alerts.councils import Register
 from alerts.councils.register import COUNTY
 from alerts.query import parse_query
-from councilwatch.errors import QueryError, UnknownCouncilError
+from cwerrors import QueryError, UnknownCouncilError
 from db.subscriptions import FREQUENCIES, AlertFields
 
 KINDS = {"decision": "Ombudsman decisions", "news": "Local news stories"}

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from alerts.mail.tokens import sign, verify
 from councilwatch.config import Settings
-from councilwatch.errors import SubscriptionError
 from councilwatch.mailer import secret
+from cwerrors import SubscriptionError
 from db.models_delivery import Alert, Subscriber
 from db.subscriptions import AlertFields
 

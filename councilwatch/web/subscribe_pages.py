@@ -10,7 +10,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from alerts.mail.message import validate_address
-from councilwatch.errors import SubscriptionError
 from councilwatch.mailer import link_token, queue_confirmation
 from councilwatch.web.context import InvalidLink, WebContext
 from councilwatch.web.forms import (
@@ -23,6 +22,7 @@ from councilwatch.web.forms import (
 )
 from councilwatch.web.links import add_alert_request, same_secret
 from councilwatch.web.notices import queue_add_alert_notice
+from cwerrors import SubscriptionError
 from db.subscriptions import confirm, find_subscriber, subscribe
 
 log = logging.getLogger("councilwatch.web")

@@ -24,7 +24,7 @@ import trafilatura
 from lxml import etree
 from trafilatura.settings import Document
 
-from councilwatch.errors import ParseError
+from cwerrors import ParseError
 from scraper.news.jsonld import article_nodes, author_names, first_text
 from scraper.news.ldrs import is_ldrs
 from scraper.news.titles import normalise_title

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from councilwatch.errors import FetchError, ParseError
+from cwerrors import FetchError, ParseError
 from scraper.fetch import GoneError
 from scraper.fetcher import Fetcher
 from scraper.news.article import Article, extract_article

@@ -3,7 +3,7 @@
 feedparser reads the bytes our polite client fetched (never its own fetching: it is always given
 a stream, so a string that looks like a URL or file name is never opened). Malformed feeds yield
 what can be read plus a warning, as feedparser's "bozo" flag intends; only input in which nothing
-at all is a feed raises :class:`~councilwatch.errors.ParseError`.
+at all is a feed raises :class:`~cwerrors.ParseError`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import lxml.html
 from lxml import etree
 from protego import Protego
 
-from councilwatch.errors import ParseError
+from cwerrors import ParseError
 from scraper.urls import canonical_url
 
 KINDS = ("rss", "atom", "sitemap", "google-news")

@@ -10,7 +10,7 @@ Pure functions over saved page bytes (no network, database or clock)::
 
 Pages are read from their visible text layout first and markup second (see ``decision`` and
 ``listing``); a page that no longer looks like what it should raises
-``councilwatch.errors.ParseError`` naming the URL and the field.
+``cwerrors.ParseError`` naming the URL and the field.
 """
 
 from scraper.sources.lgsco.decision import parse_decision

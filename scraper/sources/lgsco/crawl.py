@@ -18,7 +18,7 @@ fields, kept with the stored decision).
 
 Faults: the page shell, or "0 results" for a window known to have results, is retried once
 after a warm-up request to the site root with a Referer header, then raised as
-:class:`~councilwatch.errors.SourceFault` - never read as "nothing new". A decision page that
+:class:`~cwerrors.SourceFault` - never read as "nothing new". A decision page that
 fails to parse is logged with its URL and counted; when most of a run's decision pages fail,
 the layout has changed and that is a SourceFault too.
 
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from councilwatch.errors import FetchError, ParseError, SourceFault
+from cwerrors import FetchError, ParseError, SourceFault
 from scraper.fetcher import Fetcher
 from scraper.sources.lgsco.decision import parse_decision
 from scraper.sources.lgsco.listing import PAGE_SIZE, parse_listing

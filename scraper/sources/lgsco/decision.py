@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urljoin, urlsplit
 
-from councilwatch.errors import ParseError
+from cwerrors import ParseError
 from scraper.sources.lgsco.fields import (
     base_reference,
     find_references,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from councilwatch.errors import ParseError
+from cwerrors import ParseError
 from scraper.sources.lgsco.models import Outcome
 
 # "23 018 529", "23-018-529", "23018529", "17 002 402b"; before about 2009 "06/B/16774".

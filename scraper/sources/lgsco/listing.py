@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from lxml.etree import _Element
 
-from councilwatch.errors import ParseError
+from cwerrors import ParseError
 from scraper.sources.lgsco.fields import is_outcome_text, parse_date, parse_outcome
 from scraper.sources.lgsco.layout import (
     FURNITURE_LINES,
