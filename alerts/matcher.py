@@ -337,22 +337,28 @@ class Matcher:
         return exact and {k for _, k in keys} <= term_keys
 
     def add(self, alert: AlertSpec) -> None:
-        """File ``alert``; an alert with the same id is replaced (and moves to the end)."""
+        """File ``alert``; an alert with the same id is replaced (and moves to the end).
+
+        Everything that can fail (its keys, its plan, compiling its check) is worked out
+        before any state changes: an alert that cannot be filed raises and leaves the
+        matcher as it was, its earlier version (if any) still filed.
+        """
+        keys = self._anchor_keys(alert)
+        # Proven: any of its keys in a document means it matches; no check needed.
+        proven = bool(keys) and self._anchors_suffice(alert, keys)
+        plan = compile_plan(alert, proven, self._intern)
         if alert.id in self._slots:
             self.remove(alert.id)
         slot = self._next_slot
+        if slot != len(self._plans):  # an invariant, checked before anything is changed
+            raise RuntimeError(f"matcher slots out of step: {slot} != {len(self._plans)}")
         self._next_slot += 1
-        assert slot == len(self._plans)
-        keys = self._anchor_keys(alert)
         self._forget_words(keys)
         self._slots[alert.id] = slot
         self._alerts[slot] = alert
         self._keys[slot] = keys
         if not keys:
             self._always.add(slot)
-        # Proven: any of its keys in a document means it matches; no check needed.
-        proven = bool(keys) and self._anchors_suffice(alert, keys)
-        plan = compile_plan(alert, proven, self._intern)
         self._plans.append(plan)
         if isinstance(plan, MatchedAlert):
             if plan.councils is not None:

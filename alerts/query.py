@@ -16,6 +16,13 @@ Punctuation-only words (``&``) are ignored, as they are in documents.
 A query that would match a document with no words at all (only NOT terms, or ``a OR -b``)
 is refused unless the caller asks otherwise: it would match almost everything, and it can
 only be matched by checking it against every document.
+
+Limits (:func:`check_limits`, which the parser applies first and search applies to what a
+person types): at most :data:`MAX_QUERY_CHARS` characters, :data:`MAX_TERMS` terms and
+:data:`MAX_DEPTH` levels of brackets and NOT. Everything that walks a tree (the parser, the
+matcher's generated checks, SQLite's FTS5 parser) recurses, and each has a stack far
+shallower than any length limit alone would guarantee: 200 dashes before a word was a
+215-character query whose check could not compile. The error names the position.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ from alerts.stem import Token, stem, tokenize, words
 from cwerrors import QueryError
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_QUERY_CHARS",
+    "MAX_TERMS",
     "PREFIX_KEY_LEN",
     "And",
     "Atom",
@@ -41,6 +51,7 @@ __all__ = [
     "Or",
     "Query",
     "Term",
+    "check_limits",
     "clear_stem_cache",
     "parse_query",
     "stem_all",
@@ -50,6 +61,12 @@ __all__ = [
 # bounded length); longer prefixes are then checked exactly.
 PREFIX_KEY_LEN = 6
 MIN_PREFIX_LEN = 2
+# Far above what people write (the longest saved alerts have a dozen terms, two levels of
+# brackets) and far below what breaks: Python compiles at most 200 nested brackets, its
+# stack holds about 250 levels of this parser, SQLite's FTS5 parser overflows near 100.
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 50
+MAX_DEPTH = 10
 _QUOTES = {'"': '"”', "“": '"”'}
 _SEPARATOR = ""  # token placed between document fields so no phrase spans two fields
 
@@ -486,7 +503,9 @@ def _word_term(raw: str, position: int) -> Term | None:
     return Term(tuple(Atom(t.text, "stem") for t in tokens), position=position)
 
 
-def _lex(text: str) -> list[_Lexeme]:
+def _lex(text: str, *, strict: bool = True) -> list[_Lexeme]:
+    """The lexemes of ``text``. Not ``strict``: for counting only (:func:`check_limits`),
+    an unterminated quote runs to the end and a misplaced ``*`` is ignored."""
     out: list[_Lexeme] = []
     i, n = 0, len(text)
     while i < n:
@@ -499,8 +518,13 @@ def _lex(text: str) -> list[_Lexeme]:
         elif c in _QUOTES:
             end = min((j for q in _QUOTES[c] if (j := text.find(q, i + 1)) >= 0), default=-1)
             if end < 0:
-                raise QueryError(f"unterminated quote starting at position {i}", position=i)
+                if strict:
+                    raise QueryError(f"unterminated quote starting at position {i}", position=i)
+                end = n
             tokens = tokenize(text[i + 1 : end])
+            if not tokens and not strict:
+                i = end + 1
+                continue
             if not tokens:
                 raise QueryError(
                     f"expected words inside the quotes starting at position {i}", position=i
@@ -518,6 +542,9 @@ def _lex(text: str) -> list[_Lexeme]:
             raw = text[i:j]
             if raw in ("AND", "OR", "NOT"):
                 out.append(_Lexeme(raw, i))  # type: ignore[arg-type]
+            elif not strict:
+                if tokenize(raw.replace("*", " ")):
+                    out.append(_Lexeme("term", i))
             elif (term := _word_term(raw, i)) is not None:
                 out.append(_Lexeme("term", i, term))
             i = j
@@ -534,6 +561,12 @@ class _Parser:
     def __init__(self, lexemes: list[_Lexeme]) -> None:
         self.lexemes = lexemes
         self.i = 0
+        self.depth = 0  # brackets and NOTs open around the current lexeme
+
+    def deeper(self, lex: _Lexeme) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:  # check_limits refuses this first; the parser stays safe
+            raise _too_deep(lex.position)
 
     def peek(self) -> _Lexeme:
         return self.lexemes[self.i]
@@ -572,7 +605,10 @@ class _Parser:
         if lex.kind in ("NOT", "-"):
             self.take()
             self.expect_term_after("NOT" if lex.kind == "NOT" else "'-'")
-            return Not(self.parse_unary(), position=lex.position)
+            self.deeper(lex)
+            child = self.parse_unary()
+            self.depth -= 1
+            return Not(child, position=lex.position)
         return self.parse_primary()
 
     def parse_primary(self) -> Node:
@@ -582,7 +618,9 @@ class _Parser:
             return lex.term
         if lex.kind == "(":
             self.expect_term_after("'('")
+            self.deeper(lex)
             node = self.parse_or()
+            self.depth -= 1
             close = self.peek()
             if close.kind != ")":
                 raise QueryError(
@@ -611,6 +649,54 @@ def _flatten(kind: type[And] | type[Or], children: list[Node]) -> Node:
     return kind(tuple(flat), position=flat[0].position)
 
 
+def _too_deep(position: int) -> QueryError:
+    return QueryError(
+        f"too deeply nested at position {position}: at most {MAX_DEPTH} levels of brackets and NOT",
+        position=position,
+    )
+
+
+def check_limits(text: str) -> None:
+    """Raise :class:`QueryError` (with the position) if ``text`` is over a query limit.
+
+    Linear and recursion-free, so any input is safe to check; it does not check the syntax
+    (search calls it on what a person typed before handing that to the database).
+    """
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"too long at position {MAX_QUERY_CHARS}: a query has at most {MAX_QUERY_CHARS} "
+            f"characters, this one {len(text)}",
+            position=MAX_QUERY_CHARS,
+        )
+    terms = 0
+    outer: list[int] = []  # the level of each enclosing bracket's surroundings
+    level = 0  # brackets and NOTs around the current bracket's contents
+    pending = 0  # NOTs read since the last term or bracket
+    for lex in _lex(text, strict=False):
+        kind = lex.kind
+        if kind in ("NOT", "-"):
+            pending += 1
+            if level + pending > MAX_DEPTH:
+                raise _too_deep(lex.position)
+        elif kind == "(":
+            outer.append(level)
+            level, pending = level + pending + 1, 0
+            if level > MAX_DEPTH:
+                raise _too_deep(lex.position)
+        elif kind == ")":
+            level, pending = (outer.pop() if outer else 0), 0
+        else:
+            pending = 0
+            if kind == "term":
+                terms += 1
+                if terms > MAX_TERMS:
+                    raise QueryError(
+                        f"too many terms at position {lex.position}: a query has at most "
+                        f"{MAX_TERMS} words, phrases or wildcards",
+                        position=lex.position,
+                    )
+
+
 def parse_query(text: str, *, allow_only_not: bool = False) -> Query:
     """Parse ``text`` into a :class:`Query`; raise :class:`QueryError` naming the position.
 
@@ -619,6 +705,7 @@ def parse_query(text: str, *, allow_only_not: bool = False) -> Query:
     """
     if not text.strip():
         raise QueryError("empty query", position=0)
+    check_limits(text)
     lexemes = _lex(text)
     if lexemes[0].kind == "end":
         at = len(text) - len(text.lstrip())

@@ -48,8 +48,9 @@ def baseline(content: bytes) -> object:
     return BeautifulSoup(content, "html.parser").get_text()
 
 
-def pages_per_second(parse: Callable[[bytes], object], pages: list[bytes], rounds: int,
-                     repeat: int) -> float:
+def pages_per_second(
+    parse: Callable[[bytes], object], pages: list[bytes], rounds: int, repeat: int
+) -> float:
     rates = []
     for _ in range(rounds):
         start = time.perf_counter()
@@ -97,7 +98,10 @@ def incremental_requests(rounds: int) -> None:
                 before = len(web.requests)
                 started = time.perf_counter()
                 report = LgscoCrawler(
-                    client, base_url=web.url(), memory=memory, sink=memory.store,
+                    client,
+                    base_url=web.url(),
+                    memory=memory,
+                    sink=memory.store,
                     today=site.today,
                 ).incremental(WINDOW_DAYS)
                 seconds = time.perf_counter() - started
@@ -105,10 +109,14 @@ def incremental_requests(rounds: int) -> None:
                 return requests, report.listing_pages, report.not_modified_pages, seconds
 
             first, pages, _, _ = run()  # the first run fetches every decision in the window
-            print(f"simulated site: {len(site.visible())} decisions, window {WINDOW_DAYS} days "
-                  f"= {pages} listing pages; first run {first} requests (robots.txt included)")
-            print(f"{'k new':>6}{'requests':>10}{'minimum':>9}{'ratio':>7}{'naive':>7}"
-                  f"{'304 pages':>11}{'ms (median)':>13}")
+            print(
+                f"simulated site: {len(site.visible())} decisions, window {WINDOW_DAYS} days "
+                f"= {pages} listing pages; first run {first} requests (robots.txt included)"
+            )
+            print(
+                f"{'k new':>6}{'requests':>10}{'minimum':>9}{'ratio':>7}{'naive':>7}"
+                f"{'304 pages':>11}{'ms (median)':>13}"
+            )
             for k in (0, 1, 5, 20):
                 counts, times = [], []
                 for _ in range(rounds):
@@ -119,8 +127,10 @@ def incremental_requests(rounds: int) -> None:
                     counts.append((requests, minimum, pages + in_window, not_modified))
                     times.append(seconds)
                 requests, minimum, naive, not_modified = counts[-1]
-                print(f"{k:>6}{requests:>10}{minimum:>9}{requests / minimum:>7.2f}{naive:>7}"
-                      f"{not_modified:>11}{statistics.median(times) * 1000:>13.1f}")
+                print(
+                    f"{k:>6}{requests:>10}{minimum:>9}{requests / minimum:>7.2f}{naive:>7}"
+                    f"{not_modified:>11}{statistics.median(times) * 1000:>13.1f}"
+                )
     finally:
         web.stop()
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from alerts.councils import Register
 from alerts.documents import AlertSpec, Match, MatchDocument
 from alerts.matcher import Matcher
-from alerts.query import parse_query
+from alerts.validity import valid_alert_query
 from cwerrors import CouncilwatchError
 from db.models_delivery import Alert
 from db.subscriptions import active_alerts
@@ -35,7 +35,13 @@ def alert_spec(alert: Alert, register: Register) -> AlertSpec:
     return AlertSpec(
         id=alert.id or 0,
         councils=frozenset(councils),
-        query=parse_query(alert.query) if alert.query else None,
+        query=valid_alert_query(
+            alert.query,
+            councils=alert.councils,
+            counties=alert.counties,
+            outcomes=alert.outcomes,
+            categories=alert.categories,
+        ),
         kinds=frozenset(alert.kinds),
         outcomes=frozenset(alert.outcomes),
         categories=frozenset(alert.categories),
@@ -97,4 +103,8 @@ class AlertIndex:
                 self._matcher.remove(alert_id)
                 log.warning("alert %s (%s) cannot be matched: %s", alert.id, alert.name, exc)
                 continue
-            self._matcher.add(spec)  # replaces the alert's earlier spec
+            try:
+                self._matcher.add(spec)  # replaces the alert's earlier spec
+            except Exception:  # add changes nothing when it fails: the other alerts go on
+                self._matcher.remove(alert_id)
+                log.error("alert %s (%s) cannot be filed", alert.id, alert.name, exc_info=True)

@@ -284,7 +284,7 @@ def decision_page(d: SimDecision) -> str:
         "Not upheld": "The Council followed its procedures and I found no fault.",
     }.get(d.outcome, "The complaint is not one we should investigate.")
     action = (
-        f"<h2>Agreed action</h2><ol start=\"5\"><li>Within one month the Council will apologise "
+        f'<h2>Agreed action</h2><ol start="5"><li>Within one month the Council will apologise '
         f"to {d.person} and pay £{d.amount} for the distress caused.</li></ol>"
         if d.amount
         else ""
@@ -305,7 +305,7 @@ def decision_page(d: SimDecision) -> str:
         f'<dl class="decision-details"><dt>Category</dt>'
         f"<dd>{escape(d.category)} &gt; {escape(d.subcategory)}</dd>"
         f"<dt>Decision</dt><dd>{d.outcome}</dd>"
-        f'<dt>Decision date</dt><dd>{d.decided.strftime("%d %b %Y")}</dd></dl>'
+        f"<dt>Decision date</dt><dd>{d.decided.strftime('%d %b %Y')}</dd></dl>"
         f'<article id="article">{article}</article>'
     )
     return _page(f"{d.organisation} ({d.reference})", main)

@@ -103,7 +103,7 @@ def rss(title: str, items: list[SimItem], base: str) -> bytes:
             f"<link>{escape(base + item.link)}</link>"
             f"<description>{escape(item.summary)}</description>"
             f"<pubDate>{format_datetime(item.published, usegmt=True)}</pubDate>{author}"
-            f"<guid isPermaLink=\"false\">{escape(item.link)}</guid></item>"
+            f'<guid isPermaLink="false">{escape(item.link)}</guid></item>'
         )
     parts.append("</channel></rss>")
     return "".join(parts).encode()
@@ -191,7 +191,10 @@ class NewsSites:
     def _fixture_feeds(self) -> None:
         base = self.base
         self.feeds["oxfordmail"] = SimFeed(
-            "oxfordmail", "/oxfordmail/news/rss/", "Oxford Mail", "Oxfordshire",
+            "oxfordmail",
+            "/oxfordmail/news/rss/",
+            "Oxford Mail",
+            "Oxfordshire",
             static=_rewrite((FEEDS / "newsquest_rss.xml").read_bytes(), base),
         )
         self.articles[
@@ -200,7 +203,10 @@ class NewsSites:
         self.wall_path = "/oxfordmail/news/24568030.bus-lane-cameras-switched-botley-road/"
         library = "/oxfordmail/news/24566119.library-opening-hours-cut-three-branches/"
         self.articles[library] = self._generated(
-            library, "Library opening hours cut at three branches", "Oxford Mail", "Priya Nair",
+            library,
+            "Library opening hours cut at three branches",
+            "Oxford Mail",
+            "Priya Nair",
             [
                 "Three branch libraries in Oxford will open on fewer days from April after "
                 "Oxfordshire County Council agreed savings in its library service.",
@@ -213,16 +219,22 @@ class NewsSites:
         )
 
         self.feeds["men"] = SimFeed(
-            "men", "/men/news/", "Manchester Evening News", "Greater Manchester",
-            query="service=rss", static=_rewrite((FEEDS / "reach_rss.xml").read_bytes(), base),
+            "men",
+            "/men/news/",
+            "Manchester Evening News",
+            "Greater Manchester",
+            query="service=rss",
+            static=_rewrite((FEEDS / "reach_rss.xml").read_bytes(), base),
         )
         heating = "/men/news/greater-manchester-news/council-tenants-left-without-heating-28765432"
         self.articles[heating] = self._fixture("reach_article.html")
         self.articles[heating + ".amp"] = self._fixture("reach_article_amp.html")
         homes = "/men/news/greater-manchester-news/plans-300-homes-near-wigan-28764100"
         self.articles[homes] = self._generated(
-            homes, "Plans for 300 homes near Wigan approved despite objections",
-            "Manchester Evening News", "Liam Foster",
+            homes,
+            "Plans for 300 homes near Wigan approved despite objections",
+            "Manchester Evening News",
+            "Liam Foster",
             [
                 "Wigan Council's planning committee has approved plans for 300 homes on "
                 "farmland near Standish despite more than 200 objections from residents.",
@@ -234,13 +246,19 @@ class NewsSites:
         )
 
         self.feeds["bbc-cumbria"] = SimFeed(
-            "bbc-cumbria", "/bbc/news/england/cumbria/rss.xml", "BBC News", "Cumbria",
+            "bbc-cumbria",
+            "/bbc/news/england/cumbria/rss.xml",
+            "BBC News",
+            "Cumbria",
             static=_rewrite((FEEDS / "bbc_rss.xml").read_bytes(), base),
         )
         self.articles["/bbc/news/articles/c4nn2x7yk8zo"] = self._fixture("bbc_article.html")
         flood = "/bbc/news/uk-england-cumbria-68431207"
         self.articles[flood] = self._generated(
-            flood, "Carlisle flood defence works to start in spring", "BBC News", "Anna Reid",
+            flood,
+            "Carlisle flood defence works to start in spring",
+            "BBC News",
+            "Anna Reid",
             [
                 "Work on new flood defences along the River Petteril in Carlisle will start "
                 "in the spring, the Environment Agency has said.",
@@ -258,21 +276,42 @@ class NewsSites:
         title = "Council told to pay £2,350 after boy left without school transport"
         summary = "A watchdog found a series of avoidable failures in the case."
         placements = [
-            ("edp24", "Eastern Daily Press", "/edp24/news/rss/",
-             "/edp24/news/24580001.council-told-pay-boy-left-without-school-transport/",
-             title, "original.txt", "Norfolk"),
-            ("norfolklive", "Norfolk Live", "/norfolklive/news/",
-             "/norfolklive/news/norfolk-news/family-wins-school-transport-complaint-28790001",
-             "Family wins complaint after disabled son missed school transport",
-             "rewritten_intro.txt", "Norfolk"),
-            ("bbc-norfolk", "BBC News", "/bbc/news/england/norfolk/rss.xml",
-             "/bbc/news/articles/c7pq2ldrs01o",
-             "Norfolk council to pay family over school transport failings",
-             "first_half.txt", "Norfolk"),
-            ("eveningnews", "Norwich Evening News", "/eveningnews/news/rss/",
-             "/eveningnews/news/24580950.norfolk-county-council-pay-school-transport/",
-             "Norfolk County Council must pay £2,350 over school transport",
-             "with_footer.txt", "Norfolk"),
+            (
+                "edp24",
+                "Eastern Daily Press",
+                "/edp24/news/rss/",
+                "/edp24/news/24580001.council-told-pay-boy-left-without-school-transport/",
+                title,
+                "original.txt",
+                "Norfolk",
+            ),
+            (
+                "norfolklive",
+                "Norfolk Live",
+                "/norfolklive/news/",
+                "/norfolklive/news/norfolk-news/family-wins-school-transport-complaint-28790001",
+                "Family wins complaint after disabled son missed school transport",
+                "rewritten_intro.txt",
+                "Norfolk",
+            ),
+            (
+                "bbc-norfolk",
+                "BBC News",
+                "/bbc/news/england/norfolk/rss.xml",
+                "/bbc/news/articles/c7pq2ldrs01o",
+                "Norfolk council to pay family over school transport failings",
+                "first_half.txt",
+                "Norfolk",
+            ),
+            (
+                "eveningnews",
+                "Norwich Evening News",
+                "/eveningnews/news/rss/",
+                "/eveningnews/news/24580950.norfolk-county-council-pay-school-transport/",
+                "Norfolk County Council must pay £2,350 over school transport",
+                "with_footer.txt",
+                "Norfolk",
+            ),
         ]
         self.syndicated: list[str] = []
         for (name, site, feed_path, path, headline, text, area), ago in zip(
@@ -280,13 +319,20 @@ class NewsSites:
         ):
             published = self.now - ago
             self.articles[path] = self._generated(
-                path, headline, site, "Jane Corbett, Local Democracy Reporting Service",
-                _paragraphs(text), published=published,
+                path,
+                headline,
+                site,
+                "Jane Corbett, Local Democracy Reporting Service",
+                _paragraphs(text),
+                published=published,
             )
             feed = self.feeds.setdefault(
                 name,
                 SimFeed(
-                    name, feed_path, site, area,
+                    name,
+                    feed_path,
+                    site,
+                    area,
                     query="service=rss" if name == "norfolklive" else "",
                 ),
             )
@@ -300,23 +346,39 @@ class NewsSites:
         other = "/edp24/news/24580207.norfolk-county-council-extra-6m-potholes/"
         published = self.now - hours[4]
         self.articles[other] = self._generated(
-            other, "Extra £6m for Norfolk pothole repairs", "Eastern Daily Press",
-            "Sam Whitlock", _paragraphs("other_story.txt"), published=published,
+            other,
+            "Extra £6m for Norfolk pothole repairs",
+            "Eastern Daily Press",
+            "Sam Whitlock",
+            _paragraphs("other_story.txt"),
+            published=published,
         )
         self.other_story = other
         self.feeds["edp24"].items.append(
-            SimItem("Extra £6m for Norfolk pothole repairs", other, published,
-                    "Rural roads will be resurfaced.", "Sam Whitlock")
+            SimItem(
+                "Extra £6m for Norfolk pothole repairs",
+                other,
+                published,
+                "Rural roads will be resurfaced.",
+                "Sam Whitlock",
+            )
         )
 
     def _special_feeds(self) -> None:
         base = self.base
         self.feeds["google"] = SimFeed(
-            "google", GOOGLE_FEED_PATH, "Google News", kind="google-news",
+            "google",
+            GOOGLE_FEED_PATH,
+            "Google News",
+            kind="google-news",
             static=(FEEDS / "google_news.xml").read_bytes(),  # its links stay on news.google.com
         )
         self.feeds["liverpoolecho"] = SimFeed(
-            "liverpoolecho", "/liverpoolecho/", "Liverpool Echo", "Merseyside", kind="sitemap",
+            "liverpoolecho",
+            "/liverpoolecho/",
+            "Liverpool Echo",
+            "Merseyside",
+            kind="sitemap",
         )
         self.web.route(
             "/liverpoolecho/map_news.xml",
@@ -334,16 +396,25 @@ class NewsSites:
             content_type="application/xml",
         )
         for slug, headline in (
-            ("council-housing-repairs-backlog-28770011",
-             "Liverpool City Council housing repairs backlog tops 5,000"),
-            ("wirral-council-leisure-centres-28769540",
-             "Wirral Council to keep two leisure centres open for another year"),
-            ("sefton-school-places-28768801",
-             "Sefton Council short of primary school places in Southport"),
+            (
+                "council-housing-repairs-backlog-28770011",
+                "Liverpool City Council housing repairs backlog tops 5,000",
+            ),
+            (
+                "wirral-council-leisure-centres-28769540",
+                "Wirral Council to keep two leisure centres open for another year",
+            ),
+            (
+                "sefton-school-places-28768801",
+                "Sefton Council short of primary school places in Southport",
+            ),
         ):
             path = f"/liverpoolecho/news/liverpool-news/{slug}"
             self.articles[path] = self._generated(
-                path, headline, "Liverpool Echo", "Dan Carroll",
+                path,
+                headline,
+                "Liverpool Echo",
+                "Dan Carroll",
                 [
                     f"{headline}, according to figures seen by the Echo this week.",
                     "Councillors will discuss the figures at a scrutiny meeting later this "
@@ -355,20 +426,32 @@ class NewsSites:
             )
 
         self.feeds["hampshire"] = SimFeed(
-            "hampshire", "/hampshire/news/rss/", "Hampshire Chronicle", "Hampshire",
+            "hampshire",
+            "/hampshire/news/rss/",
+            "Hampshire Chronicle",
+            "Hampshire",
             static=_rewrite((FEEDS / "malformed.xml").read_bytes(), base),
         )
         for slug, headline in (
-            ("24571100.winchester-city-council-approves-new-car-park-charges",
-             "Winchester City Council approves new car park charges"),
-            ("24571045.fish-chip-shop-plans-turned-test-valley",
-             "Fish & chip shop plans turned down by Test Valley Borough Council"),
-            ("24570777.eastleigh-borough-council-leader-step",
-             "Eastleigh Borough Council leader to step down"),
+            (
+                "24571100.winchester-city-council-approves-new-car-park-charges",
+                "Winchester City Council approves new car park charges",
+            ),
+            (
+                "24571045.fish-chip-shop-plans-turned-test-valley",
+                "Fish & chip shop plans turned down by Test Valley Borough Council",
+            ),
+            (
+                "24570777.eastleigh-borough-council-leader-step",
+                "Eastleigh Borough Council leader to step down",
+            ),
         ):
             path = f"/hampshire/news/{slug}/"
             self.articles[path] = self._generated(
-                path, headline, "Hampshire Chronicle", "Kit Morley",
+                path,
+                headline,
+                "Hampshire Chronicle",
+                "Kit Morley",
                 [
                     f"{headline}, it was confirmed at a meeting on Thursday evening.",
                     "Members of the public spoke for and against the decision, and the "
@@ -379,12 +462,16 @@ class NewsSites:
             )
 
         self.feeds["wyre"] = SimFeed(
-            "wyre", "/wyre/rss.xml", "Wyre Forest Weekly", "Worcestershire",
+            "wyre",
+            "/wyre/rss.xml",
+            "Wyre Forest Weekly",
+            "Worcestershire",
             items=[
                 SimItem(
                     "Council tax to rise by 4.99% in Wyre Forest",
                     "/wyre/news/council-tax-rise.html",
-                    datetime(2024, 2, 22, 9, 0, tzinfo=UTC), "Band D bills rise in April.",
+                    datetime(2024, 2, 22, 9, 0, tzinfo=UTC),
+                    "Band D bills rise in April.",
                 )
             ],
         )
@@ -396,19 +483,25 @@ class NewsSites:
 
         self.web.route("/gone/news/rss/", status=410)
         self.feeds["moved"] = SimFeed(
-            "moved", "/moved/news/feed/", "Moved Gazette", "Kent",
+            "moved",
+            "/moved/news/feed/",
+            "Moved Gazette",
+            "Kent",
             items=[
                 SimItem(
                     "Kent County Council opens new recycling centre",
                     "/moved/news/24590001.kent-recycling-centre/",
-                    self.now - timedelta(hours=5), "The site replaces two older ones.",
+                    self.now - timedelta(hours=5),
+                    "The site replaces two older ones.",
                 )
             ],
         )
         self.web.route("/moved/news/rss/", redirect="/moved/news/feed/", status=301)
         self.articles["/moved/news/24590001.kent-recycling-centre/"] = self._generated(
             "/moved/news/24590001.kent-recycling-centre/",
-            "Kent County Council opens new recycling centre", "Moved Gazette", "Ruth Ade",
+            "Kent County Council opens new recycling centre",
+            "Moved Gazette",
+            "Ruth Ade",
             [
                 "A new household recycling centre has opened near Ashford, replacing two "
                 "smaller sites that Kent County Council closed last year.",
@@ -428,8 +521,12 @@ class NewsSites:
         published: datetime,
     ) -> bytes:
         return article_page(
-            url=self.base + path, title=title, site_name=site_name, author=author,
-            published=published, paragraphs=paragraphs,
+            url=self.base + path,
+            title=title,
+            site_name=site_name,
+            author=author,
+            published=published,
+            paragraphs=paragraphs,
         )
 
     # -- serving -----------------------------------------------------------------------------
@@ -452,8 +549,12 @@ class NewsSites:
             return
         body = self.feed_body(feed)
         if not feed.query:
-            self.web.route(feed.path, body=body, etag=_etag(body),
-                           content_type="application/rss+xml; charset=utf-8")
+            self.web.route(
+                feed.path,
+                body=body,
+                etag=_etag(body),
+                content_type="application/rss+xml; charset=utf-8",
+            )
             return
 
         def answer(request: Request, body: bytes = body, query: str = feed.query) -> Reply:
@@ -478,7 +579,9 @@ class NewsSites:
             return Reply(body=self._fixture("consent_wall.html"))
         return Reply(
             body=self._generated(
-                self.wall_path, "Bus lane cameras switched on in Botley Road", "Oxford Mail",
+                self.wall_path,
+                "Bus lane cameras switched on in Botley Road",
+                "Oxford Mail",
                 "Priya Nair",
                 [
                     "Cameras enforcing the Botley Road bus lane in Oxford have been switched "
@@ -512,7 +615,11 @@ class NewsSites:
         item = next(i for i in feed.items if i.link.split("?")[0].removesuffix(".amp") == path)
         item.published += timedelta(hours=1)
         self.articles[path] = self._generated(
-            path, item.title, feed.publisher, item.author or "Staff", paragraphs,
+            path,
+            item.title,
+            feed.publisher,
+            item.author or "Staff",
+            paragraphs,
             published=item.published - timedelta(hours=1),
         )
         self._serve_article(path)

@@ -71,3 +71,40 @@ def test_an_alert_that_cannot_be_filed_is_skipped_with_a_warning_once(
     assert matched(index, engine, doc(2, text)) == {(good, 2)}
     warnings = [r for r in caplog.records if "cannot be matched" in r.getMessage()]
     assert len(warnings) == 1 and str(bad) in warnings[0].getMessage()
+
+
+def test_a_council_alert_with_only_exclusions_is_matched(engine: Engine) -> None:
+    index = AlertIndex()
+    norfolk = add(engine, "n@example.org", councils=["norfolk"], query="-parking")
+    named = frozenset({"norfolk"})
+    assert matched(index, engine, doc(1, "Respite care.", named)) == {(norfolk, 1)}
+    assert matched(index, engine, doc(2, "A parking fine.", named)) == set()
+    assert matched(index, engine, doc(3, "Respite care.")) == set()  # another council
+
+
+def test_one_alert_that_breaks_the_matcher_never_stops_the_others(
+    engine: Engine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import alerts.matcher
+
+    good = add(engine, "g@example.org", query="respite")
+    # Saved before the query limits existed: refused by the index with a warning.
+    deep = add(engine, "d@example.org", query="respite")
+    update_alert(engine, deep, query="-" * 200 + "respite OR care")
+    broken = add(engine, "b@example.org", query="care")
+    real = alerts.matcher.compile_plan
+
+    def fails_for_broken(alert, proven, intern):  # type: ignore[no-untyped-def]
+        if alert.id == broken:
+            raise SyntaxError("too many nested parentheses")
+        return real(alert, proven, intern)
+
+    monkeypatch.setattr(alerts.matcher, "compile_plan", fails_for_broken)
+    index = AlertIndex()
+    later = add(engine, "l@example.org", query="cut")
+    text = "Respite care was cut."
+    assert matched(index, engine, doc(1, text)) == {(good, 1), (later, 1)}
+    assert matched(index, engine, doc(2, text)) == {(good, 2), (later, 2)}
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(str(deep) in m and "too deeply nested" in m for m in messages)
+    assert any(str(broken) in m and "cannot be filed" in m for m in messages)

@@ -11,8 +11,11 @@ NOW = datetime(2026, 11, 1, 7, tzinfo=UTC)
 
 def message(n: int) -> OutgoingMessage:
     return OutgoingMessage(
-        idempotency_key=f"digest:{n}:2026-11-01", message_id=f"<{n}@councilwatch>",
-        kind="digest", to_address=f"s{n}@example.org", subject=f"Digest {n}",
+        idempotency_key=f"digest:{n}:2026-11-01",
+        message_id=f"<{n}@councilwatch>",
+        kind="digest",
+        to_address=f"s{n}@example.org",
+        subject=f"Digest {n}",
         message=f"Subject: Digest {n}\n\nbody\n",
     )
 
@@ -45,8 +48,9 @@ def test_transient_failure_retries_later_and_permanent_fails(engine: Engine) -> 
     outbox.enqueue_one(engine, message(1), now=NOW)
     outbox.enqueue_one(engine, message(2), now=NOW)
     a, b = outbox.claim(engine, worker="w", now=NOW, lease_seconds=60)
-    outbox.mark_failed(engine, a.id or 0, worker="w", error="421 try later",
-                       retry_at=NOW + timedelta(minutes=5))
+    outbox.mark_failed(
+        engine, a.id or 0, worker="w", error="421 try later", retry_at=NOW + timedelta(minutes=5)
+    )
     outbox.mark_failed(engine, b.id or 0, worker="w", error="550 no such user", retry_at=None)
     assert outbox.claim(engine, worker="w", now=NOW + timedelta(minutes=1), lease_seconds=60) == []
     [again] = outbox.claim(engine, worker="w", now=NOW + timedelta(minutes=6), lease_seconds=60)

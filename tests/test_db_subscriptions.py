@@ -10,8 +10,12 @@ NOW = datetime(2026, 11, 1, 8, tzinfo=UTC)
 
 def test_new_address_is_pending_until_confirmed(engine: Engine) -> None:
     result = subs.subscribe(
-        engine, email="a@example.org", new_token="t1",
-        alert=AlertFields(name="Norfolk", councils=["NFK"]), confirmed=False, now=NOW,
+        engine,
+        email="a@example.org",
+        new_token="t1",
+        alert=AlertFields(name="Norfolk", councils=["NFK"]),
+        confirmed=False,
+        now=NOW,
     )
     assert result.new_address and result.needs_confirmation
     assert subs.active_alerts(engine) == []
@@ -24,12 +28,20 @@ def test_new_address_is_pending_until_confirmed(engine: Engine) -> None:
 def test_same_alert_name_replaces_and_second_alert_adds(engine: Engine) -> None:
     for councils in (["NFK"], ["NFK", "CMD"]):
         subs.subscribe(
-            engine, email="b@example.org", new_token="t2",
-            alert=AlertFields(name="Mine", councils=councils), confirmed=True, now=NOW,
+            engine,
+            email="b@example.org",
+            new_token="t2",
+            alert=AlertFields(name="Mine", councils=councils),
+            confirmed=True,
+            now=NOW,
         )
     again = subs.subscribe(
-        engine, email="b@example.org", new_token="ignored",
-        alert=AlertFields(name="Other", query="adoption"), confirmed=False, now=NOW,
+        engine,
+        email="b@example.org",
+        new_token="ignored",
+        alert=AlertFields(name="Other", query="adoption"),
+        confirmed=False,
+        now=NOW,
     )
     assert not again.new_address and not again.needs_confirmation
     assert again.subscriber.token == "t2"
@@ -39,12 +51,20 @@ def test_same_alert_name_replaces_and_second_alert_adds(engine: Engine) -> None:
 
 def test_unsubscribe_one_alert_or_everything_keeps_rows(engine: Engine) -> None:
     result = subs.subscribe(
-        engine, email="c@example.org", new_token="t3", alert=AlertFields(name="One"),
-        confirmed=True, now=NOW,
+        engine,
+        email="c@example.org",
+        new_token="t3",
+        alert=AlertFields(name="One"),
+        confirmed=True,
+        now=NOW,
     )
     subs.subscribe(
-        engine, email="c@example.org", new_token="t3", alert=AlertFields(name="Two"),
-        confirmed=True, now=NOW,
+        engine,
+        email="c@example.org",
+        new_token="t3",
+        alert=AlertFields(name="Two"),
+        confirmed=True,
+        now=NOW,
     )
     sid = result.subscriber.id or 0
     assert subs.unsubscribe(engine, sid, now=NOW, alert_name="One") == 1
@@ -56,16 +76,24 @@ def test_unsubscribe_one_alert_or_everything_keeps_rows(engine: Engine) -> None:
     assert len(subs.subscriptions(engine, include_deleted=True)[0].alerts) == 2
     # Coming back needs a new confirmation.
     back = subs.subscribe(
-        engine, email="c@example.org", new_token="t3", alert=AlertFields(name="One"),
-        confirmed=False, now=NOW,
+        engine,
+        email="c@example.org",
+        new_token="t3",
+        alert=AlertFields(name="One"),
+        confirmed=False,
+        now=NOW,
     )
     assert back.needs_confirmation
 
 
 def test_update_alert_changes_allowed_fields_only(engine: Engine) -> None:
     result = subs.subscribe(
-        engine, email="d@example.org", new_token="t4", alert=AlertFields(name="A"),
-        confirmed=True, now=NOW,
+        engine,
+        email="d@example.org",
+        new_token="t4",
+        alert=AlertFields(name="A"),
+        confirmed=True,
+        now=NOW,
     )
     changed = subs.update_alert(engine, result.alert.id or 0, frequency="weekly", paused=True)
     assert changed is not None and changed.frequency == "weekly" and changed.paused

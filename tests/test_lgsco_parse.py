@@ -43,8 +43,9 @@ def page(body: str, charset: str | None = "utf-8") -> bytes:
     )
 
 
-def decision_page(*, title: str = "Torbay Council (24 001 234)", date_line: str = "12 Mar 2024",
-                  agreed: str = "") -> bytes:
+def decision_page(
+    *, title: str = "Torbay Council (24 001 234)", date_line: str = "12 Mar 2024", agreed: str = ""
+) -> bytes:
     date_html = f"<p>Decision date : {date_line}</p>" if date_line else ""
     agreed_html = f"<h2>Agreed action</h2><p>{agreed}</p>" if agreed else ""
     return page(
@@ -140,12 +141,18 @@ def test_parse_date_rejects_dates_that_do_not_exist(text: str) -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("https://www.lgo.org.uk/decisions/housing/x/24-011-052?chapter=0",
-         "https://www.lgo.org.uk/decisions/housing/x/24-011-052"),
-        ("http://lgo.org.uk/decisions/housing/x/24-011-052/?displaypref=1#top",
-         "https://www.lgo.org.uk/decisions/housing/x/24-011-052"),
-        ("http://127.0.0.1:8123/decisions/housing/x/24-011-052?chapter=2",
-         "http://127.0.0.1:8123/decisions/housing/x/24-011-052"),
+        (
+            "https://www.lgo.org.uk/decisions/housing/x/24-011-052?chapter=0",
+            "https://www.lgo.org.uk/decisions/housing/x/24-011-052",
+        ),
+        (
+            "http://lgo.org.uk/decisions/housing/x/24-011-052/?displaypref=1#top",
+            "https://www.lgo.org.uk/decisions/housing/x/24-011-052",
+        ),
+        (
+            "http://127.0.0.1:8123/decisions/housing/x/24-011-052?chapter=2",
+            "http://127.0.0.1:8123/decisions/housing/x/24-011-052",
+        ),
     ],
 )
 def test_canonical_url(url: str, expected: str) -> None:
@@ -153,8 +160,9 @@ def test_canonical_url(url: str, expected: str) -> None:
 
 
 def test_listing_url() -> None:
-    url = listing_url("https://www.lgo.org.uk/", date_from=date(2024, 1, 1),
-                      date_to=date(2024, 1, 31), page=3)
+    url = listing_url(
+        "https://www.lgo.org.uk/", date_from=date(2024, 1, 1), date_to=date(2024, 1, 31), page=3
+    )
     assert url == (
         "https://www.lgo.org.uk/Decisions/SearchResults"
         "?fd=2024-01-01&td=2024-01-31&page=3&sortOrder=descending"
@@ -169,8 +177,9 @@ def test_listing_url_rejects_impossible_requests(
     date_from: date, date_to: date, page_number: int
 ) -> None:
     with pytest.raises(ValueError):
-        listing_url("https://www.lgo.org.uk", date_from=date_from, date_to=date_to,
-                    page=page_number)
+        listing_url(
+            "https://www.lgo.org.uk", date_from=date_from, date_to=date_to, page=page_number
+        )
 
 
 # --- remedies ----------------------------------------------------------------------------------
@@ -258,8 +267,12 @@ def test_title_falls_back_to_the_document_title() -> None:
 
 @pytest.mark.parametrize(
     ("date_line", "message"),
-    [("", "no decision date"), ("31 Feb 2024", "not a real date"),
-     ("12 Mar 2031", "in the future"), ("12 Mar 1962", "before the Ombudsman")],
+    [
+        ("", "no decision date"),
+        ("31 Feb 2024", "not a real date"),
+        ("12 Mar 2031", "in the future"),
+        ("12 Mar 1962", "before the Ombudsman"),
+    ],
 )
 def test_bad_decision_dates_are_parse_errors(date_line: str, message: str) -> None:
     with pytest.raises(ParseError, match=message) as caught:
@@ -286,8 +299,11 @@ def test_arbitrary_bytes_raise_only_parse_error(content: bytes) -> None:
 def test_markup_variants_give_identical_results() -> None:
     results = [
         parse_decision(example(name), URL, today=TODAY).to_json()
-        for name in ("decision-variant-label-spans", "decision-variant-dl",
-                     "decision-variant-table")
+        for name in (
+            "decision-variant-label-spans",
+            "decision-variant-dl",
+            "decision-variant-table",
+        )
     ]
     for result in results:
         result.pop("url")
@@ -297,8 +313,15 @@ def test_markup_variants_give_identical_results() -> None:
 @pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("decision-*.html")))
 def test_furniture_never_reaches_the_body(name: str) -> None:
     body = parse_decision(example(name), URL, today=TODAY).body_text().lower()
-    for furniture in ("back to top", "cookie", "print this page", "make a complaint",
-                      "skip to main content", "on behalf of the ombudsman", "coventry"):
+    for furniture in (
+        "back to top",
+        "cookie",
+        "print this page",
+        "make a complaint",
+        "skip to main content",
+        "on behalf of the ombudsman",
+        "coventry",
+    ):
         assert furniture not in body, furniture
 
 
@@ -319,12 +342,17 @@ def test_undeclared_utf8_is_not_read_as_latin1() -> None:
 
 
 def test_visible_lines_skip_hidden_and_split_blocks() -> None:
-    root = parse_html(page(
-        "<div>One <b>line</b><br>two</div><script>var x = 1;</script>"
-        "<p hidden>secret</p><p style='display: none'>gone</p><dl><dt>A</dt><dd>B</dd></dl>"
-    ))
+    root = parse_html(
+        page(
+            "<div>One <b>line</b><br>two</div><script>var x = 1;</script>"
+            "<p hidden>secret</p><p style='display: none'>gone</p><dl><dt>A</dt><dd>B</dd></dl>"
+        )
+    )
     assert [(line.text, line.tag) for line in visible_lines(root)] == [
-        ("One line", "div"), ("two", "div"), ("A", "dt"), ("B", "dd"),
+        ("One line", "div"),
+        ("two", "div"),
+        ("A", "dt"),
+        ("B", "dd"),
     ]
 
 
@@ -344,8 +372,13 @@ def test_header_label_alone_with_value_on_the_next_line() -> None:
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [("decision-care-provider", "decision"), ("decision-old-style-long-outcome", "decision"),
-     ("listing-first", "listing"), ("listing-empty", "listing"), ("listing-shell", "listing")],
+    [
+        ("decision-care-provider", "decision"),
+        ("decision-old-style-long-outcome", "decision"),
+        ("listing-first", "listing"),
+        ("listing-empty", "listing"),
+        ("listing-shell", "listing"),
+    ],
 )
 def test_detect_page_kind(name: str, kind: str) -> None:
     assert detect_page_kind(example(name)) == kind
@@ -371,8 +404,9 @@ def test_listing_that_announces_results_but_shows_none_is_an_error() -> None:
 
 def test_listing_entry_dated_in_the_future_is_an_error() -> None:
     with pytest.raises(ParseError, match="future"):
-        parse_listing(example("listing-first"), "https://www.lgo.org.uk/x?page=1",
-                      today=date(2024, 12, 18))
+        parse_listing(
+            example("listing-first"), "https://www.lgo.org.uk/x?page=1", today=date(2024, 12, 18)
+        )
 
 
 def test_listing_pages_together_hold_every_result_once() -> None:

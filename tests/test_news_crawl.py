@@ -48,15 +48,24 @@ class Harness:
 
 
 def page(web: LocalWeb, path: str, title: str, published: datetime = NOW) -> bytes:
-    return article_page(url=web.url(path), title=title, site_name="Rutland Times",
-                        author="Mo Ellis", published=published - timedelta(hours=1),
-                        paragraphs=PARAGRAPHS)
+    return article_page(
+        url=web.url(path),
+        title=title,
+        site_name="Rutland Times",
+        author="Mo Ellis",
+        published=published - timedelta(hours=1),
+        paragraphs=PARAGRAPHS,
+    )
 
 
 def serve_feed(web: LocalWeb, path: str, items: list[SimItem]) -> None:
     body = rss("Rutland Times", items, web.base_url)
-    web.route(path, body=body, etag='"' + hashlib.sha256(body).hexdigest()[:12] + '"',
-              content_type="application/rss+xml")
+    web.route(
+        path,
+        body=body,
+        etag='"' + hashlib.sha256(body).hexdigest()[:12] + '"',
+        content_type="application/rss+xml",
+    )
 
 
 def item(path: str, title: str, published: datetime = NOW) -> SimItem:
@@ -69,11 +78,15 @@ def test_new_items_are_fetched_once_and_a_304_feed_costs_one_request(
     roof, bins = "/news/24600001.library-roof/", "/news/24600002.bin-day-changes/"
     testweb.route(roof, body=page(testweb, roof, "Library roof to be repaired"))
     testweb.route(bins, body=page(testweb, bins, "Bin days change in April"))
-    serve_feed(testweb, "/news/rss/", [
-        item(roof + "?ref=rss", "Library roof to be repaired"),
-        item(roof + "#comments", "Library roof to be repaired"),  # the same story again
-        item(bins + "?utm_source=rss&utm_medium=feed", "Bin days change in April"),
-    ])
+    serve_feed(
+        testweb,
+        "/news/rss/",
+        [
+            item(roof + "?ref=rss", "Library roof to be repaired"),
+            item(roof + "#comments", "Library roof to be repaired"),  # the same story again
+            item(bins + "?utm_source=rss&utm_medium=feed", "Bin days change in April"),
+        ],
+    )
     harness = Harness(testweb, client)
     source = FeedSource("rutland", testweb.url("/news/rss/"), publisher="Rutland Times")
     report = harness.crawler.crawl(source)
@@ -93,9 +106,14 @@ def test_new_items_are_fetched_once_and_a_304_feed_costs_one_request(
     # a changed feed: only the new story's page is asked
     fire = "/news/24600003.fire-station/"
     testweb.route(fire, body=page(testweb, fire, "Fire station plans"))
-    serve_feed(testweb, "/news/rss/", [
-        item(fire, "Fire station plans"), item(roof, "Library roof to be repaired"),
-    ])
+    serve_feed(
+        testweb,
+        "/news/rss/",
+        [
+            item(fire, "Fire station plans"),
+            item(roof, "Library roof to be repaired"),
+        ],
+    )
     third = harness.crawler.crawl(source)
     assert (third.items, third.known, third.articles_fetched) == (2, 1, 1)
     assert (testweb.count(roof), testweb.count(fire)) == (1, 1)
@@ -222,9 +240,7 @@ def test_sitemap_feed_reads_news_sitemaps_named_in_robots_txt(
 ) -> None:
     story = "/news/24600020.parking/"
     testweb.route(story, body=page(testweb, story, "Parking charges"))
-    testweb.robots(
-        f"User-agent: *\nDisallow:\nSitemap: {testweb.url('/sitemaps/index.xml')}\n"
-    )
+    testweb.robots(f"User-agent: *\nDisallow:\nSitemap: {testweb.url('/sitemaps/index.xml')}\n")
     testweb.route(
         "/sitemaps/index.xml",
         body=(
@@ -239,7 +255,8 @@ def test_sitemap_feed_reads_news_sitemaps_named_in_robots_txt(
     report = harness.crawler.crawl(FeedSource("site", testweb.url("/"), kind="sitemap"))
     assert set(harness.stories()) == {testweb.url(story)}
     assert report.sitemaps == [
-        testweb.url("/sitemaps/index.xml"), testweb.url("/sitemaps/news.xml")
+        testweb.url("/sitemaps/index.xml"),
+        testweb.url("/sitemaps/news.xml"),
     ]
     # robots.txt twice: the client's own rules check, and the crawler reading Sitemap: lines
     assert testweb.count("/robots.txt") == 2

@@ -71,9 +71,7 @@ def test_every_example_directory_has_a_parser() -> None:
     assert not unregistered, f"example pages without a parser in PARSERS: {sorted(unregistered)}"
 
 
-@pytest.mark.parametrize(
-    "page", _examples(), ids=lambda page: f"{page.parent.name}/{page.stem}"
-)
+@pytest.mark.parametrize("page", _examples(), ids=lambda page: f"{page.parent.name}/{page.stem}")
 def test_example_parses_as_expected(page: Path) -> None:
     content = page.read_bytes()
     got = PARSERS[page.parent.name](content, saved_from(content, page))

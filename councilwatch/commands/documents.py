@@ -29,9 +29,11 @@ def search(
 
     Example: councilwatch search '"education health and care plan" -transport' --kind decision
     """
+    from alerts.query import check_limits
     from db.search import search_documents
 
     _check_kind(kind)
+    check_limits(query)  # the query language's limits: FTS5's parser overflows past them
     hits = search_documents(
         runtime(ctx).migrated_engine(),
         query,

@@ -55,7 +55,7 @@ def alert_fields(
     """Check what was typed and turn it into an alert; CouncilwatchError names the problem."""
     from alerts.councils.register import COUNTY
     from alerts.mail.message import check_header_value
-    from alerts.query import parse_query
+    from alerts.validity import check_text, valid_alert_query
     from db.subscriptions import AlertFields
 
     _choice(frequency, FREQUENCIES, "--frequency")
@@ -72,13 +72,15 @@ def alert_fields(
             )
         county_ids.append(county.id)
     query = keywords.strip() if keywords and keywords.strip() else None
-    if query is not None:
-        # With councils chosen, exclusions alone ("-parking") narrow them down.
-        parse_query(query, allow_only_not=bool(council_ids or county_ids))
+    # With councils chosen, exclusions alone ("-parking") narrow them down.
+    valid_alert_query(
+        query, councils=council_ids, counties=county_ids, outcomes=[outcome] if outcome else []
+    )
     if not (council_ids or county_ids or query):
         raise CouncilwatchError("give at least one --council, --county or --keywords")
     chosen = (name or "").strip() or default_name(rt, council_ids, county_ids, query)
     check_header_value("--name", chosen)
+    check_text("--name", chosen)
     if len(chosen) > MAX_NAME:
         raise SubscriptionError(f"--name is longer than {MAX_NAME} characters")
     return AlertFields(

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from alerts.councils import Register
 from alerts.councils.register import COUNTY
-from alerts.query import parse_query
+from alerts.query import MAX_QUERY_CHARS
+from alerts.validity import control_character, valid_alert_query
 from cwerrors import QueryError, UnknownCouncilError
 from db.subscriptions import FREQUENCIES, AlertFields
 
@@ -27,7 +28,7 @@ FREQUENCY_LABELS = {
     "weekly": "Once a week",
 }
 MAX_COUNCILS = 20
-MAX_QUERY_LENGTH = 500
+MAX_QUERY_LENGTH = MAX_QUERY_CHARS
 MAX_NAME_LENGTH = 200
 BLANK_COUNCIL_INPUTS = 3
 
@@ -84,10 +85,11 @@ def read_alert_form(values: FormValues, register: Register) -> tuple[AlertForm, 
         frequency=values.get("frequency") or "daily",
         name=values.get("name")[:MAX_NAME_LENGTH],
     )
+    _refuse_controls(values, form)
     council_ids: list[str] = []
     county_ids: list[str] = []
     problems: list[str] = []
-    for typed in form.councils:
+    for typed in form.councils if "council" not in form.errors else ():
         try:
             council = register.lookup(typed)
         except UnknownCouncilError as exc:
@@ -100,13 +102,15 @@ def read_alert_form(values: FormValues, register: Register) -> tuple[AlertForm, 
     if problems:
         form.errors["council"] = " ".join(problems)
     query: str | None = None
-    if form.query:
+    if form.query and "query" not in form.errors:
         if len(form.query) > MAX_QUERY_LENGTH:
             form.errors["query"] = f"Keep the keywords under {MAX_QUERY_LENGTH} characters."
         else:
             try:
                 # Alerts with councils may be narrowed by exclusions alone ("-parking").
-                parse_query(form.query, allow_only_not=bool(council_ids or county_ids))
+                valid_alert_query(
+                    form.query, councils=council_ids, counties=county_ids, outcomes=form.outcomes
+                )
                 query = form.query
             except QueryError as exc:
                 form.errors["query"] = f"The keywords do not make sense yet: {exc}."
@@ -128,6 +132,30 @@ def read_alert_form(values: FormValues, register: Register) -> tuple[AlertForm, 
         outcomes=tuple(form.outcomes),
         frequency=form.frequency,
     )
+
+
+# Every text field a visitor fills in: a control character (NUL, CR/LF...) in any of them is
+# refused with that field's error. NUL made PostgreSQL refuse the row (a 503), CR/LF in a
+# name came out as lines of the visitor's own text in our confirmation email.
+_TEXT_FIELDS = {
+    "email": "email address",
+    "council": "council names",
+    "query": "keywords",
+    "name": "alert name",
+    "frequency": "choice of how often",
+}
+
+
+def _refuse_controls(values: FormValues, form: AlertForm) -> None:
+    for key, label in _TEXT_FIELDS.items():
+        for value in values.getlist(key):
+            at = control_character(value)
+            if at is not None:
+                form.errors[key] = (
+                    f"The {label} cannot contain control characters or line breaks "
+                    f"(found one at position {at + 1}): type plain text on one line."
+                )
+                break
 
 
 def default_name(council_names: Sequence[str], query: str | None) -> str:

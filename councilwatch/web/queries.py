@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from alerts.query import check_limits
 from db.engine import read_connection
 from db.models import Document
 from db.models_delivery import Alert
@@ -60,6 +61,7 @@ def list_documents(
     if filters.q:
         # The SQLite translation doubles as the check, so both databases refuse the same input
         # (PostgreSQL would silently find nothing for "-word").
+        check_limits(filters.q)  # the query language's limits: FTS5's parser overflows
         to_fts5(filters.q)
         hits = search_documents(engine, filters.q, kind=filters.kind, limit=SEARCH_DEPTH)
         order = [hit.id for hit in hits]

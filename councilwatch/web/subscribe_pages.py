@@ -75,7 +75,7 @@ async def subscribe_submit(request: Request) -> Response:
     try:
         email = validate_address(form.email, field="email")
     except SubscriptionError:
-        form.errors["email"] = "Enter an email address like name@example.org."
+        form.errors.setdefault("email", "Enter an email address like name@example.org.")
     if fields is None or form.errors:
         return form_page(request, form, status_code=400)
     if not context.address_limiter.hit(f"address:{email}"):

@@ -20,11 +20,24 @@ TITLE_LINE = re.compile(
     rf"(?:{_MODERN}|{_OLD}))*)\)$"
 )
 
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december")
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 # Full names and three-letter forms, plus the "Sept" some pages print.
-_MONTHS = {name: number for number, full in enumerate(_MONTH_NAMES, start=1)
-           for name in (full, full[:3])} | {"sept": 9}
+_MONTHS = {
+    name: number for number, full in enumerate(_MONTH_NAMES, start=1) for name in (full, full[:3])
+} | {"sept": 9}
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?[\s-]+([A-Za-z]{3,9})\.?[\s-]+(\d{4})\b")
 _NUMERIC_DMY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")

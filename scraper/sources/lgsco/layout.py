@@ -28,8 +28,14 @@ _ALWAYS_FURNITURE_TAGS = frozenset({"nav", "footer"})
 BACK_TO_TOP = "back to top"
 FURNITURE_LINES: frozenset[str] = frozenset(
     {
-        BACK_TO_TOP, "print this page", "lgo logogram", "skip to main content", "share this page",
-        "top of page", "print", "share",
+        BACK_TO_TOP,
+        "print this page",
+        "lgo logogram",
+        "skip to main content",
+        "share this page",
+        "top of page",
+        "print",
+        "share",
     }
 )
 # First lines of the cookie and privacy banner: everything from here on is not the decision.
