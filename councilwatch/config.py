@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cwerrors import ConfigError
+from cwerrors.numbers import ascii_int
 
 ENV_PREFIX = "COUNCILWATCH_"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -128,7 +129,7 @@ class DigestConfig(_Section):
     @classmethod
     def _clock_time(cls, value: str) -> str:
         hours, _, minutes = value.partition(":")
-        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        if ascii_int(hours, maximum=23) is None or ascii_int(minutes, maximum=59) is None:
             raise ValueError(f"expected HH:MM, got {value!r}")
         return value
 

@@ -29,6 +29,7 @@ from cwerrors import (
     SubscriptionError,
     TransientDeliveryError,
 )
+from cwerrors.numbers import MAX_ID, ascii_int
 from db import outbox
 from db.engine import write_transaction
 from db.models_delivery import OutboxMessage, Subscriber
@@ -62,9 +63,10 @@ def subscriber_id_from_token(settings: Settings, purpose: str, token: str) -> tu
     """(subscriber id, subscriber token) from a link token; SubscriptionError when forged."""
     value = verify(secret(settings), purpose, token)
     ident, _, raw = value.partition(".")
-    if not ident.isdigit() or not raw:
+    subscriber_id = ascii_int(ident, maximum=MAX_ID)
+    if subscriber_id is None or not raw:
         raise SubscriptionError("invalid link token: malformed")
-    return int(ident), raw
+    return subscriber_id, raw
 
 
 @dataclass(frozen=True)

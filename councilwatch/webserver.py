@@ -9,13 +9,15 @@ import uvicorn
 
 from councilwatch.runtime import Runtime
 from cwerrors import ConfigError
+from cwerrors.numbers import ascii_int
 
 
 def listen_address(listen: str) -> tuple[str, int]:
     host, _, port = listen.rpartition(":")
-    if not host or not port.isdigit():
+    number = ascii_int(port, minimum=1, maximum=65535)
+    if not host or number is None:
         raise ConfigError(f"web.listen: expected host:port, got {listen!r}")
-    return host.strip("[]"), int(port)
+    return host.strip("[]"), number
 
 
 def make_server(runtime: Runtime) -> uvicorn.Server:

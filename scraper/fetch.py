@@ -37,6 +37,7 @@ from types import TracebackType
 import httpx
 
 from cwerrors import FetchError
+from cwerrors.numbers import ascii_int
 from scraper.fetch_state import FetchStateStore, MemoryFetchStateStore, UrlState
 from scraper.http_retry import (
     RETRYABLE_STATUSES,
@@ -599,7 +600,7 @@ def _fields(headers: httpx.Headers) -> dict[str, str]:
 def _content_length(fields: Mapping[str, str]) -> int | None:
     """Declared Content-Length; None when absent or malformed (the stream check still applies)."""
     value = fields.get("content-length", "")
-    return int(value) if value.isdigit() else None
+    return ascii_int(value)
 
 
 def _take(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:

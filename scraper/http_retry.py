@@ -6,6 +6,8 @@ import random
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from cwerrors.numbers import ascii_int
+
 # RFC 9110 statuses that mean "try again later"; everything else is final.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -31,8 +33,8 @@ def retry_after_seconds(value: str | None, *, now: datetime) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if (seconds := ascii_int(value)) is not None:
+        return float(seconds)
     when = parse_http_date(value)
     if when is None:
         return None

@@ -65,3 +65,38 @@ def test_extra_characters_do_not_pass_as_the_clean_token() -> None:
 def test_short_secret_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="at least 16 bytes"):
         sign(b"short", "manage", "x")
+
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _respellings(token: str) -> list[str]:
+    """The same bytes spelt other ways base64 decoders accept."""
+    value, mac = token.split(".")
+    # A 32-byte MAC is 43 symbols with 2 spare bits in the last: set one, same bytes.
+    spare_bit = _ALPHABET[_ALPHABET.index(mac[-1]) + 1]
+    return [
+        f"{value}.{mac}=",
+        f"{value}.{mac}==",
+        f"{value}=.{mac}",
+        f"{value}.{mac[:-1]}{spare_bit}",
+    ]
+
+
+@pytest.mark.parametrize("value", ["7.abc", "subscriber-42", "£" * 5, "x" * 31])
+def test_only_the_canonical_spelling_verifies(value: str) -> None:
+    token = sign(SECRET, "manage", value)
+    assert verify(SECRET, "manage", token) == value
+    for other in _respellings(token):
+        assert other != token
+        with pytest.raises(SubscriptionError):
+            verify(SECRET, "manage", other)
+
+
+def test_plus_and_slash_spellings_are_refused() -> None:
+    # Find a token whose encoding uses - or _, so +/ spell the same bytes another way.
+    token = next(
+        t for i in range(200) if ("-" in (t := sign(SECRET, "manage", f"s{i}")) or "_" in t)
+    )
+    with pytest.raises(SubscriptionError):
+        verify(SECRET, "manage", token.replace("-", "+").replace("_", "/"))

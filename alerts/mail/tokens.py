@@ -24,12 +24,21 @@ def _b64encode(raw: bytes) -> str:
 
 
 def _b64decode(text: str) -> bytes:
+    """The bytes of a segment in the one spelling :func:`_b64encode` gives them.
+
+    base64 has alternate spellings of the same bytes (padding, ``+/`` for ``-_``, non-zero
+    spare bits in the last character): each would be a second valid link for one token, so
+    only the canonical one is accepted.
+    """
     if not text.isascii():
         raise ValueError("non-ASCII segment")
     padded = text + "=" * (-len(text) % 4)
     # validate=True refuses characters outside the alphabet instead of skipping them, so a
     # token with extra junk is not silently accepted as its cleaned-up twin.
-    return base64.b64decode(padded, altchars=b"-_", validate=True)
+    raw = base64.b64decode(padded, altchars=b"-_", validate=True)
+    if _b64encode(raw) != text:
+        raise ValueError("not the canonical base64url spelling")
+    return raw
 
 
 def _mac(secret: bytes, purpose: str, value: bytes) -> bytes:

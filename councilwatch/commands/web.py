@@ -8,15 +8,17 @@ import typer
 
 from councilwatch.commands.common import runtime
 from cwerrors import ConfigError
+from cwerrors.numbers import ascii_int
 
 
 def parse_listen(value: str) -> tuple[str, int]:
     """``host:port`` (or ``[v6]:port``) from the [web] listen setting; ConfigError if not."""
     host, sep, port = value.rpartition(":")
     host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    number = ascii_int(port, minimum=1, maximum=65535)
+    if not sep or not host or number is None:
         raise ConfigError(f"[web] listen must be host:port, like 127.0.0.1:8080, not {value!r}")
-    return host, int(port)
+    return host, number
 
 
 def web(

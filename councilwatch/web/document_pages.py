@@ -20,6 +20,7 @@ from councilwatch.web.queries import (
 )
 from councilwatch.web.subscribe_pages import council_choices, web
 from cwerrors import QueryError, UnknownCouncilError
+from cwerrors.numbers import ascii_int
 from db.matches import document_councils
 
 PER_PAGE = 20
@@ -28,7 +29,8 @@ MAX_ID = 2**31  # larger ids cannot exist, and PostgreSQL would refuse to compar
 
 
 def _page_number(raw: str | None) -> int:
-    return min(int(raw), MAX_PAGE) if raw and raw.isdigit() and int(raw) > 0 else 1
+    page = ascii_int(raw, minimum=1)
+    return min(page, MAX_PAGE) if page is not None else 1
 
 
 def documents_page(request: Request) -> Response:

@@ -10,6 +10,7 @@ from alerts.mail.tokens import sign, verify
 from councilwatch.config import Settings
 from councilwatch.mailer import secret
 from cwerrors import SubscriptionError
+from cwerrors.numbers import MAX_ID, ascii_int
 from db.models_delivery import Alert, Subscriber
 from db.subscriptions import AlertFields
 
@@ -27,9 +28,13 @@ def atom_ids(settings: Settings, token: str) -> tuple[int, int, str]:
     value = verify(secret(settings), ATOM, token)
     alert_id, _, rest = value.partition(".")
     subscriber_id, _, raw = rest.partition(".")
-    if not (alert_id.isdigit() and subscriber_id.isdigit() and raw):
+    alert, subscriber = (
+        ascii_int(alert_id, maximum=MAX_ID),
+        ascii_int(subscriber_id, maximum=MAX_ID),
+    )
+    if alert is None or subscriber is None or not raw:
         raise SubscriptionError("invalid link token: malformed")
-    return int(alert_id), int(subscriber_id), raw
+    return alert, subscriber, raw
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from lxml import etree
 from protego import Protego
 
 from cwerrors import ParseError
+from cwerrors.numbers import ascii_int
 from scraper.urls import canonical_url
 
 KINDS = ("rss", "atom", "sitemap", "google-news")
@@ -174,12 +175,12 @@ def _entry_time(entry: Any) -> datetime | None:
 
 def _ttl_minutes(channel: Any) -> int | None:
     ttl = str(channel.get("ttl", "")).strip()
-    if ttl.isdigit() and int(ttl) > 0:
-        return int(ttl)
+    if (minutes := ascii_int(ttl, minimum=1)) is not None:
+        return minutes
     period = str(channel.get("sy_updateperiod", "")).strip().lower()
     if period in _UPDATE_PERIOD_MINUTES:
         frequency = str(channel.get("sy_updatefrequency", "1")).strip()
-        per = int(frequency) if frequency.isdigit() and int(frequency) > 0 else 1
+        per = ascii_int(frequency, minimum=1) or 1
         return max(1, _UPDATE_PERIOD_MINUTES[period] // per)
     return None
 

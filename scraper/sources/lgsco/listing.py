@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from lxml.etree import _Element
 
 from cwerrors import ParseError
+from cwerrors.numbers import ascii_int
 from scraper.sources.lgsco.fields import is_outcome_text, parse_date, parse_outcome
 from scraper.sources.lgsco.layout import (
     FURNITURE_LINES,
@@ -124,8 +125,8 @@ def _split_title(text: str, links: dict[str, str]) -> tuple[str, str]:
 
 def _page_number(url: str, lines: list[TextLine]) -> int | None:
     values = parse_qs(urlsplit(url).query).get("page")
-    if values and values[0].isdigit():
-        return int(values[0])
+    if values and (number := ascii_int(values[0])) is not None:
+        return number
     for line in lines:
         match = _PAGE_OF.search(line.text)
         if match:
