@@ -7,6 +7,7 @@ that nothing is hard-deleted: an unsubscribed address and a deleted alert keep t
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -145,6 +146,9 @@ def unsubscribe(
             alert.deleted_at = now
         if alert_name is None:
             subscriber.status, subscriber.unsubscribed_at = "unsubscribed", now
+            # Every link is signed over this secret: a new one retires the old manage and
+            # confirm links (POSTing an old confirm link reactivated the address).
+            subscriber.token = secrets.token_urlsafe(24)
         session.commit()
         return len(alerts)
 

@@ -12,6 +12,7 @@ from tests.test_web_support import (
     WebHarness,
     confirm,
     csrf,
+    link_in,
     list_unsubscribe,
     outbox_messages,
     page_text,
@@ -182,3 +183,25 @@ def test_links_stop_working_after_unsubscribing_and_subscribing_again(web: WebHa
         web.client.post(old_unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code == 404
     )
     assert find_subscriber(web.engine, email="mrs.b@example.org").status == "pending"  # type: ignore[union-attr]
+
+
+def test_unsubscribing_retires_the_old_manage_and_confirm_links(web: WebHarness) -> None:
+    manage = confirmed(web)
+    row = next(r for r in outbox_messages(web) if r.to_address == "mrs.b@example.org")
+    old_confirm = link_in(row, "confirm")
+    path = unsubscribe_path(web, "mrs.b@example.org")
+    one_click = web.fresh_client(cookies={})
+    assert one_click.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    for old in (manage, old_confirm):
+        page = web.client.get(old)
+        assert page.status_code == 404, old
+        assert "This link does not work" in page.text
+        assert 'href="/subscribe"' in page.text  # a way to subscribe again
+    page = web.client.get("/subscribe")
+    response = web.client.post(old_confirm, data={"csrf_token": csrf(page.text)})
+    assert response.status_code == 404
+    subscriber = find_subscriber(web.engine, email="mrs.b@example.org")
+    assert subscriber is not None and subscriber.status == "unsubscribed"
+    # The same email's unsubscribe link still says it is done, and changes nothing.
+    assert "We no longer send alerts" in web.client.get(path).text
+    assert web.client.get(f"{manage}/alerts/1/edit").status_code == 404

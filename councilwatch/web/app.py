@@ -90,6 +90,7 @@ async def _invalid_link(request: Request, exc: Exception) -> Response:
             "The link may be mistyped, or it may be from an older email: links stop working "
             "when you unsubscribe. Open the newest email we sent you, or subscribe again."
         ),
+        subscribe_again=True,
     )
 
 

@@ -119,12 +119,21 @@ class WebContext:
     # -- tokens ---------------------------------------------------------------------------------
 
     def subscriber_for(self, purpose: str, token: str) -> Subscriber:
-        """The subscriber a link token names; InvalidLink if forged or revoked."""
+        """The subscriber a link token names; InvalidLink if forged or revoked.
+
+        Unsubscribing gives the subscriber a new secret, which revokes every older link;
+        only an unsubscribe link still shows an unsubscribed address that it is (a second
+        click on the link in the same email), and it can change nothing.
+        """
         try:
             subscriber_id, raw = subscriber_id_from_token(self.settings, purpose, token)
         except SubscriptionError:
             raise InvalidLink from None
         found = find_subscriber(self.engine, subscriber_id=subscriber_id)
-        if found is None or not same_secret(found.token, raw):
+        if found is None:
             raise InvalidLink
-        return found
+        if same_secret(found.token, raw):
+            return found
+        if purpose == "unsubscribe" and found.status == "unsubscribed":
+            return found
+        raise InvalidLink
