@@ -10,6 +10,7 @@ in the project reads the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -134,12 +135,26 @@ class DigestConfig(_Section):
         return value
 
 
+def _networks(value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"not an IP address or CIDR network: {item!r}") from None
+    return value
+
+
 class WebConfig(_Section):
     base_url: str = "http://127.0.0.1:8080"
     listen: str = "127.0.0.1:8080"
     enabled: bool = True
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs): none by default.
+    trusted_proxies: tuple[str, ...] = ()
+    # Who may read /metrics (addresses or CIDRs): this machine only by default.
+    metrics_clients: tuple[str, ...] = ("127.0.0.1", "::1")
 
     _check_base = field_validator("base_url")(_check_http_url)
+    _check_networks = field_validator("trusted_proxies", "metrics_clients")(_networks)
 
 
 class CouncilsConfig(_Section):

@@ -30,7 +30,7 @@ def make_server(runtime: Runtime) -> uvicorn.Server:
         port=port,
         log_level="warning",
         lifespan="off",
-        proxy_headers=True,
+        proxy_headers=False,  # the app reads X-Forwarded-For from [web] trusted_proxies
         server_header=False,
     )
     return uvicorn.Server(config)

@@ -71,7 +71,8 @@ def test_metrics_in_prometheus_text(web: WebHarness) -> None:
     store(web, decision("24 002 001"), decision("24 002 002"), story("s-1"))
     record_runs(web, "lgsco", True, True, False)
     subscribe(web.client, "mrs.b@example.org")
-    response = web.client.get("/metrics")
+    scraper = web.fresh_client(client=("127.0.0.1", 9090))  # /metrics is for this machine
+    response = scraper.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     lines = set(response.text.splitlines())
@@ -85,7 +86,7 @@ def test_metrics_in_prometheus_text(web: WebHarness) -> None:
     assert "# TYPE councilwatch_fetch_runs_total counter" in lines
     # A message whose retry is in the future is queued but not due.
     web.clock.now -= timedelta(hours=1)
-    assert "councilwatch_outbox_due 0" in web.client.get("/metrics").text
+    assert "councilwatch_outbox_due 0" in scraper.get("/metrics").text
 
 
 def test_errors_show_a_plain_page_without_a_trace(

@@ -26,15 +26,11 @@ def web(
     listen: Annotated[
         str | None, typer.Option(help="host:port to serve on (default: [web] listen).")
     ] = None,
-    proxy_headers: Annotated[
-        bool,
-        typer.Option(
-            help="Trust X-Forwarded-For from 127.0.0.1 (behind a local reverse proxy), so the "
-            "rate limit sees real client addresses."
-        ),
-    ] = False,
 ) -> None:
     """Serve the subscribe, manage, unsubscribe and browsing pages until stopped.
+
+    Behind a reverse proxy, list it in [web] trusted_proxies so the rate limits see the
+    real client addresses.
 
     Example: councilwatch web --listen 127.0.0.1:8080
     """
@@ -51,8 +47,7 @@ def web(
         app,
         host=host,
         port=port,
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
+        proxy_headers=False,  # the app reads X-Forwarded-For from [web] trusted_proxies
         log_config=None,  # keep the project's logging set-up
         server_header=False,
     )

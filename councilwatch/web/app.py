@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from councilwatch.runtime import Runtime
 from councilwatch.web import document_pages, feed_pages, manage_pages, ops_pages, subscribe_pages
@@ -56,10 +57,15 @@ def create_app(
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
+            # Outermost, so the limits and /metrics see the client a trusted proxy names.
+            # Here rather than in uvicorn's options: `run` and `web` then cannot differ.
+            Middleware(
+                ProxyHeadersMiddleware, trusted_hosts=list(runtime.settings.web.trusted_proxies)
+            ),
             Middleware(
                 SecurityMiddleware,
                 https=runtime.settings.web.base_url.startswith("https:"),
-            )
+            ),
         ],
         exception_handlers={
             InvalidLink: _invalid_link,

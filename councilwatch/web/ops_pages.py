@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -101,8 +103,26 @@ def prometheus_text(context: Any, now: datetime) -> str:
     return "\n".join(lines) + "\n"
 
 
+def metrics_allowed(request: Request, clients: tuple[str, ...], proxied: bool) -> bool:
+    """True if the client may read /metrics: its address is in ``clients``.
+
+    A request that names a forwarded client when no proxy is trusted came through a proxy
+    on an allowed address (say nginx on loopback) for someone else: refused.
+    """
+    if not proxied and any(k in (b"x-forwarded-for", b"forwarded") for k, _ in request.headers.raw):
+        return False
+    try:
+        address = ipaddress.ip_address(request.client.host if request.client else "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(c, strict=False) for c in clients)
+
+
 def metrics(request: Request) -> Response:
     context = web(request)
+    settings = context.settings.web
+    if not metrics_allowed(request, settings.metrics_clients, bool(settings.trusted_proxies)):
+        raise HTTPException(404)  # as if there were nothing here
     return PlainTextResponse(
         prometheus_text(context, context.runtime.now()),
         media_type="text/plain; version=0.0.4; charset=utf-8",
