@@ -30,9 +30,11 @@ def search(
     Example: councilwatch search '"education health and care plan" -transport' --kind decision
     """
     from alerts.query import check_limits
+    from alerts.validity import check_text
     from db.search import search_documents
 
     _check_kind(kind)
+    check_text("the search", query)  # NUL: PostgreSQL refuses the statement
     check_limits(query)  # the query language's limits: FTS5's parser overflows past them
     hits = search_documents(
         runtime(ctx).migrated_engine(),

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from alerts.validity import control_character
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.forms import KINDS, OUTCOMES
 from councilwatch.web.queries import (
@@ -41,6 +42,11 @@ def documents_page(request: Request) -> Response:
         for key in ("council", "kind", "outcome", "category", "q")
     }
     problems: dict[str, str] = {}
+    for key, value in chosen.items():
+        if (at := control_character(value)) is not None:
+            chosen[key] = ""  # neither searched for nor shown again
+            if key in ("q", "council"):  # the menus' values come from a hand-made URL
+                problems[key] = f"Type plain text: a control character is at position {at + 1}."
     council_id = None
     if chosen["council"]:
         try:
