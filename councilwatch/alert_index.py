@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
@@ -65,7 +65,9 @@ def _fingerprint(alert: Alert) -> tuple[object, ...]:
 class AlertIndex:
     """Matches documents against the alerts stored now, refiling only what changed."""
 
-    def __init__(self) -> None:
+    def __init__(self, report: Callable[[Alert, str], None] | None = None) -> None:
+        # Told of each alert that cannot be filed, once per version (an operator email).
+        self._report = report
         self._lock = threading.Lock()
         self._matcher = Matcher()
         # alert id -> fingerprint last seen (filed, or refused with a warning)
@@ -102,9 +104,18 @@ class AlertIndex:
             except CouncilwatchError as exc:  # a council removed from the register, a bad query
                 self._matcher.remove(alert_id)
                 log.warning("alert %s (%s) cannot be matched: %s", alert.id, alert.name, exc)
+                self._refused(alert, str(exc))
                 continue
             try:
                 self._matcher.add(spec)  # replaces the alert's earlier spec
-            except Exception:  # add changes nothing when it fails: the other alerts go on
+            except Exception as exc:  # add changes nothing when it fails: the others go on
                 self._matcher.remove(alert_id)
                 log.error("alert %s (%s) cannot be filed", alert.id, alert.name, exc_info=True)
+                self._refused(alert, f"the matcher cannot file it ({type(exc).__name__})")
+
+    def _refused(self, alert: Alert, reason: str) -> None:
+        if self._report is not None:
+            try:
+                self._report(alert, reason)
+            except Exception:  # a failing report must not stop matching for the others
+                log.exception("alert %s: reporting it failed", alert.id)

@@ -69,8 +69,9 @@ class Runtime:
         """The stored alerts, filed once per process and kept up to date between batches."""
         if self._alert_index is None:
             from councilwatch.alert_index import AlertIndex
+            from councilwatch.alert_problems import operator_reporter
 
-            self._alert_index = AlertIndex()
+            self._alert_index = AlertIndex(report=operator_reporter(self))
         return self._alert_index
 
     def client(self) -> PoliteClient:

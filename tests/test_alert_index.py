@@ -1,9 +1,11 @@
 """The process's alert index: filed once, then brought up to date with the stored alerts."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 
 from alerts.councils import Council, Register
 from alerts.documents import MatchDocument
@@ -108,3 +110,28 @@ def test_one_alert_that_breaks_the_matcher_never_stops_the_others(
     messages = [r.getMessage() for r in caplog.records]
     assert any(str(deep) in m and "too deeply nested" in m for m in messages)
     assert any(str(broken) in m and "cannot be filed" in m for m in messages)
+
+
+def test_the_operator_hears_once_of_an_alert_that_cannot_be_matched(
+    database_url: str, tmp_path: Path
+) -> None:
+    from councilwatch.alert_problems import operator_reporter
+    from db.models_delivery import OutboxMessage
+    from tests.runtimes import make_runtime
+
+    runtime = make_runtime(
+        database_url, tmp_path, env={"COUNCILWATCH_MAIL__OPERATOR": "ops@example.org"}
+    )
+    engine = runtime.migrated_engine()
+    bad = add(engine, "b@example.org", councils=["cumbria"])
+    update_alert(engine, bad, councils=["no such council anywhere"])
+    good = add(engine, "g@example.org", query="respite")
+    index = AlertIndex(report=operator_reporter(runtime))
+    for n in (1, 2):
+        assert matched(index, engine, doc(n, "Respite care.")) == {(good, n)}
+    AlertIndex(report=operator_reporter(runtime)).match(engine, REGISTER, [doc(3, "x")])  # restart
+    with Session(engine) as session:
+        mails = [m for m in session.exec(select(OutboxMessage)) if m.kind == "operator"]
+    assert [m.to_address for m in mails] == ["ops@example.org"]
+    assert f"alert {bad} cannot be matched" in mails[0].subject
+    runtime.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from db.subscriptions import find_subscriber, subscriptions
+from db.subscriptions import find_subscriber, subscriptions, update_alert
 from tests.test_web_support import (
     WebHarness,
     confirm,
@@ -205,3 +205,15 @@ def test_unsubscribing_retires_the_old_manage_and_confirm_links(web: WebHarness)
     # The same email's unsubscribe link still says it is done, and changes nothing.
     assert "We no longer send alerts" in web.client.get(path).text
     assert web.client.get(f"{manage}/alerts/1/edit").status_code == 404
+
+
+def test_an_alert_that_cannot_be_matched_says_so_on_the_manage_page(web: WebHarness) -> None:
+    manage = confirmed(web)
+    [alert] = alerts_of(web, "mrs.b@example.org")
+    # Saved before the query limits existed: the index refuses it.
+    update_alert(web.engine, alert.id, query="-" * 200 + "respite OR care")
+    text = page_text(web.client.get(manage).text)
+    assert "This alert cannot find anything as it is" in text
+    assert "too deeply nested at position 10" in text
+    update_alert(web.engine, alert.id, query="respite")
+    assert "cannot find anything" not in web.client.get(manage).text

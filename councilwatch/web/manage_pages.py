@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from councilwatch.alert_problems import alert_problem
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.forms import (
     FREQUENCY_LABELS,
@@ -67,7 +68,11 @@ def manage_page(request: Request) -> Response:
         token=token,
         subscriber=subscriber,
         alerts=[
-            {**_describe(request, a), "atom": atom_token(context.settings, a, subscriber)}
+            {
+                **_describe(request, a),
+                "atom": atom_token(context.settings, a, subscriber),
+                "problem": alert_problem(a, context.register),
+            }
             for a in alerts
         ],
         frequencies=FREQUENCY_LABELS,
