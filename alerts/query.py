@@ -662,17 +662,26 @@ def check_limits(text: str) -> None:
     Linear and recursion-free, so any input is safe to check; it does not check the syntax
     (search calls it on what a person typed before handing that to the database).
     """
+    _check_length(text)
+    _check_lexemes(_lex(text, strict=False))
+
+
+def _check_length(text: str) -> None:
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
             f"too long at position {MAX_QUERY_CHARS}: a query has at most {MAX_QUERY_CHARS} "
             f"characters, this one {len(text)}",
             position=MAX_QUERY_CHARS,
         )
+
+
+def _check_lexemes(lexemes: list[_Lexeme]) -> None:
+    """The term and depth limits over lexemes, before any recursion (one loop, no tree)."""
     terms = 0
     outer: list[int] = []  # the level of each enclosing bracket's surroundings
     level = 0  # brackets and NOTs around the current bracket's contents
     pending = 0  # NOTs read since the last term or bracket
-    for lex in _lex(text, strict=False):
+    for lex in lexemes:
         kind = lex.kind
         if kind in ("NOT", "-"):
             pending += 1
@@ -705,8 +714,9 @@ def parse_query(text: str, *, allow_only_not: bool = False) -> Query:
     """
     if not text.strip():
         raise QueryError("empty query", position=0)
-    check_limits(text)
+    _check_length(text)  # before lexing: the lexer's work grows with the text
     lexemes = _lex(text)
+    _check_lexemes(lexemes)  # the limits check_limits applies, on the same lexemes
     if lexemes[0].kind == "end":
         at = len(text) - len(text.lstrip())
         raise QueryError(
