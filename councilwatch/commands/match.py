@@ -25,7 +25,7 @@ def build_alert(
     """The alert as the pipeline would file it: named councils resolved, then expanded to
     their successors (not county-wide), the query parsed as the subscription form does."""
     from alerts.documents import AlertSpec
-    from alerts.query import parse_query
+    from alerts.validity import valid_alert_query
 
     if not query and not councils:
         raise CouncilwatchError("give --query, --council or both: an alert needs one of them")
@@ -33,7 +33,7 @@ def build_alert(
     return AlertSpec(
         id=ALERT_ID,
         councils=register.expand(ids, county_wide=False) if ids else frozenset(),
-        query=parse_query(query, allow_only_not=bool(ids)) if query else None,
+        query=valid_alert_query(query, councils=ids),
         kinds=frozenset({kind}) if kind else frozenset(),
     )
 
