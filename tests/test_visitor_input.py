@@ -142,3 +142,29 @@ def test_cli_accepts_a_council_alert_of_exclusions_only_and_refuses_control_char
     deep = "-" * 200 + "respite OR care"
     result = run_cli(capsys, *args, "--council", "Norfolk County Council", "--keywords", deep)
     assert result.code == 1 and result.err.startswith("error: too deeply nested at position 10")
+
+
+def test_an_atom_feed_stays_xml_whatever_was_stored_before(web: WebHarness) -> None:
+    import xml.etree.ElementTree as ET
+
+    from councilwatch.web.links import atom_token
+    from db.matches import NewMatch, add_matches
+    from db.subscriptions import subscriptions, update_alert
+    from tests.test_web_support import confirm
+
+    ids = store(web, decision("24 002 009", title="Bins\x0c and\x1b parking"))
+    subscribe(web.client, "mrs.b@example.org")
+    confirm(web, web.client, "mrs.b@example.org")
+    [view] = subscriptions(web.engine)
+    [alert] = view.alerts
+    update_alert(web.engine, alert.id or 0, name="Saved\x0b before the\x1b check")
+    add_matches(
+        web.engine,
+        [NewMatch(alert.id or 0, view.subscriber.id or 0, ids["24 002 009"], False, ["norfolk"])],
+        now=web.clock(),
+    )
+    token = atom_token(web.runtime.settings, alert, view.subscriber)
+    feed = ET.fromstring(web.client.get(f"/alerts/{token}.atom").content)
+    ns = "{http://www.w3.org/2005/Atom}"
+    assert feed.findtext(f"{ns}title") == "councilwatch: Saved before the check"
+    assert feed.findtext(f"{ns}entry/{ns}title") == "Bins and parking"

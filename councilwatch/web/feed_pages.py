@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -15,6 +17,9 @@ from cwerrors import SubscriptionError
 from db.subscriptions import find_subscriber
 
 FEED_ENTRIES = 50
+# Characters XML 1.0 forbids even escaped: one stored before names were checked (or in a
+# scraped title) made the whole feed unreadable to every feed reader.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def plain_snippet(stored: str) -> str:
@@ -51,7 +56,7 @@ def alert_atom(request: Request) -> Response:
         updated=updated,
     )
     return Response(
-        body,
+        _NOT_XML.sub("", body),
         media_type="application/atom+xml; charset=utf-8",
         headers={"Cache-Control": "private, max-age=300"},
     )
