@@ -20,7 +20,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
@@ -37,7 +36,7 @@ from alerts.digest import (
     SourceHealth,
     StoryItem,
 )
-from alerts.mail.message import build_message, make_message_id
+from alerts.mail.message import Mail, build_message, make_message_id
 from councilwatch.digest_text import (
     aware,
     local_date,
@@ -81,7 +80,7 @@ class BuiltDigest:
     to_address: str
     idempotency_key: str
     subject: str
-    message: EmailMessage
+    message: Mail
     document_ids: tuple[int, ...]  # what the ledger records: items, story copies, catch-up
     match_ids: tuple[int, ...]
     items: int

@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from alerts.mail.message import build_message, make_message_id
+from alerts.mail.message import Mail, build_message, make_message_id
 from councilwatch.mailer import mail_domain, serialise
 from councilwatch.runtime import Runtime
 from councilwatch.sources_registry import ConfiguredSource, configured_sources
@@ -156,7 +155,7 @@ def _operator_message(
     ]
     key = f"health:{status.name}:{state}:{now.isoformat()}"
     message_id = make_message_id(key, mail_domain(settings))
-    msg: EmailMessage = build_message(
+    msg: Mail = build_message(
         sender=settings.mail.from_,
         to=operator,
         subject=subject,

@@ -9,16 +9,13 @@ import socket
 import ssl
 from dataclasses import dataclass
 from datetime import timedelta
-from email import message_from_string
-from email.message import EmailMessage
-from email.policy import default as DEFAULT_POLICY
 from email.utils import parseaddr
 
 from sqlalchemy import Engine, update
 
 from alerts.digest import Confirmation
 from alerts.digest.render import render_confirmation
-from alerts.mail.message import build_message, make_message_id
+from alerts.mail.message import Mail, build_message, make_message_id
 from alerts.mail.tokens import sign, verify
 from alerts.mail.transports import FileTransport, SmtpTransport, Transport
 from councilwatch.config import Settings
@@ -164,14 +161,13 @@ def queue_to_subscriber(
     return queued is not None
 
 
-def serialise(msg: EmailMessage) -> str:
-    return msg.as_string(policy=DEFAULT_POLICY)
+def serialise(msg: Mail) -> str:
+    """The outbox column: the message's own bytes (7-bit ASCII), not a re-serialisation."""
+    return msg.as_text()
 
 
-def deserialise(text: str) -> EmailMessage:
-    parsed = message_from_string(text, _class=EmailMessage, policy=DEFAULT_POLICY)
-    assert isinstance(parsed, EmailMessage)
-    return parsed
+def deserialise(text: str) -> Mail:
+    return Mail.load(text)
 
 
 def make_transport(settings: Settings) -> Transport:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, update
 
+from alerts.mail.message import Mail
 from councilwatch.pipeline import PipelineReport, process
 from councilwatch.runtime import Runtime
 from db.ingest import DocumentRecord
@@ -204,7 +205,9 @@ def set_cluster(engine: Engine, report: PipelineReport, keys: Sequence[str], clu
         connection.execute(update(table).where(table.c.id.in_(ids)).values(cluster_key=cluster))
 
 
-def part(msg: EmailMessage, subtype: str) -> str:
-    body = msg.get_body(preferencelist=(subtype,))
+def part(msg: EmailMessage | Mail, subtype: str) -> str:
+    """A body part as a client shows it (decoded, line ends normalised to the local ones)."""
+    parsed = msg.parse() if isinstance(msg, Mail) else msg
+    body = parsed.get_body(preferencelist=(subtype,))
     assert body is not None, f"no text/{subtype} part"
-    return str(body.get_content())
+    return str(body.get_content()).replace("\r\n", "\n")

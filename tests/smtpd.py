@@ -88,6 +88,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    raw: bytes  # what arrived after DATA, dot-unstuffed: the bytes a mail client reads
     peer: Any
     tls: bool
     authenticated: bool
@@ -121,6 +122,7 @@ class RecordingHandler:
                     mail_from=envelope.mail_from or "",
                     rcpt_tos=list(envelope.rcpt_tos),
                     message=message,
+                    raw=content,
                     peer=session.peer,
                     tls=_is_tls(server),
                     authenticated=bool(session.authenticated),

@@ -17,6 +17,7 @@ from alerts.mail.message import (
     validate_address,
 )
 from cwerrors import SubscriptionError
+from tests import rawmail
 
 WHEN = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
 
@@ -38,33 +39,103 @@ def message_kwargs(**overrides: Any) -> dict[str, Any]:
 
 
 def test_multipart_alternative_with_text_first_and_html_second() -> None:
-    msg = build_message(**message_kwargs())
+    msg = build_message(**message_kwargs()).parse()
     assert msg.get_content_type() == "multipart/alternative"
     parts = list(msg.iter_parts())
     assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
     assert parts[0].get_content().strip() == "Upheld. £700 to Mrs B."
     assert parts[1].get_content().strip() == "<p>Upheld. £700 to Mrs B.</p>"
     assert [p["Content-Transfer-Encoding"] for p in parts] == ["quoted-printable", "base64"]
+    assert [p.get_content_charset() for p in parts] == ["utf-8", "utf-8"]
 
 
 def test_text_only_when_no_html() -> None:
     msg = build_message(**message_kwargs(html=None))
-    assert msg.get_content_type() == "text/plain"
+    assert msg.parse().get_content_type() == "text/plain"
+    assert rawmail.header(msg.data, "MIME-Version") == "1.0"
 
 
-def test_bulk_mail_headers() -> None:
-    msg = build_message(**message_kwargs())
-    assert msg["From"] == "Councilwatch <alerts@councilwatch.example>"
-    assert msg["To"] == "mrs.b@example.org"
-    assert msg["Message-ID"] == make_message_id("outbox-17", "councilwatch.example")
-    assert parsedate_to_datetime(msg["Date"]) == WHEN
-    assert msg["Auto-Submitted"] == "auto-generated"
-    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert msg["List-Unsubscribe"] == (
+def test_bulk_mail_headers_as_raw_bytes() -> None:
+    data = build_message(**message_kwargs()).data
+    rawmail.check(data)
+    assert rawmail.header(data, "From") == "Councilwatch <alerts@councilwatch.example>"
+    assert rawmail.header(data, "To") == "mrs.b@example.org"
+    assert rawmail.header(data, "Message-ID") == make_message_id(
+        "outbox-17", "councilwatch.example"
+    )
+    assert parsedate_to_datetime(rawmail.header(data, "Date")) == WHEN
+    assert rawmail.header(data, "Auto-Submitted") == "auto-generated"
+    assert rawmail.header(data, "List-Unsubscribe") == (
         "<https://councilwatch.example/unsubscribe/tok>, "
         "<mailto:unsubscribe+tok@councilwatch.example>"
     )
-    assert msg["List-Id"] == "Councilwatch digests <digests.councilwatch.example>"
+    assert rawmail.header(data, "List-Id") == "Councilwatch digests <digests.councilwatch.example>"
+    assert b"List-Unsubscribe: <https://councilwatch.example/unsubscribe/tok>" in data
+
+
+def test_a_long_unsubscribe_header_folds_after_the_comma_only() -> None:
+    url = "https://councilwatch.example/unsubscribe/" + "Ab-_9" * 30  # a 190-char signed token
+    data = build_message(**message_kwargs(unsubscribe_url=url)).data
+    rawmail.check(data)
+    [(_, value, lines)] = [h for h in rawmail.headers(data) if h[0] == "List-Unsubscribe"]
+    assert lines == [
+        f"List-Unsubscribe: <{url}>,".encode(),
+        b" <mailto:unsubscribe+tok@councilwatch.example>",
+    ]
+    assert value == f"<{url}>, <mailto:unsubscribe+tok@councilwatch.example>"
+
+
+def test_a_non_ascii_url_is_percent_encoded_never_an_encoded_word() -> None:
+    data = build_message(
+        **message_kwargs(unsubscribe_url="https://councilwatch.example/désabonner/tok")
+    ).data
+    rawmail.check(data)
+    assert rawmail.header(data, "List-Unsubscribe").startswith(
+        "<https://councilwatch.example/d%C3%A9sabonner/tok>"
+    )
+
+
+def test_non_ascii_subject_and_display_name_are_encoded_words_that_decode_back() -> None:
+    subject = "2 decisions: Ynys Môn County Council and Cyngor Gwynedd — £1,250 to Mr “C” " * 2
+    msg = build_message(
+        **message_kwargs(subject=subject, sender="Cyngor Môn Alerts <alerts@councilwatch.example>")
+    )
+    rawmail.check(msg.data)
+    for name, _, lines in rawmail.headers(msg.data):
+        assert all(len(line) <= 78 for line in lines), name
+    raw_subject = rawmail.header(msg.data, "Subject")
+    assert raw_subject.startswith("=?utf-8?q?") and "Môn" not in raw_subject
+    assert rawmail.header(msg.data, "From").endswith(" <alerts@councilwatch.example>")
+    parsed = msg.parse()  # the decoding side: what the client shows
+    assert str(parsed["Subject"]) == " ".join(subject.split())
+    assert parsed["From"].addresses[0].display_name == "Cyngor Môn Alerts"
+
+
+def test_an_ascii_subject_stays_plain_and_folds_at_spaces() -> None:
+    subject = "12 decisions and 30 stories: Norfolk County Council, Suffolk County Council, " * 3
+    data = build_message(**message_kwargs(subject=subject)).data
+    rawmail.check(data)
+    [(_, value, lines)] = [h for h in rawmail.headers(data) if h[0] == "Subject"]
+    assert len(lines) > 1 and all(len(line) <= 78 for line in lines)
+    assert value == " ".join(subject.split())
+
+
+def test_display_name_with_specials_is_quoted() -> None:
+    data = build_message(
+        **message_kwargs(sender='"Councilwatch: Norfolk, Suffolk" <alerts@councilwatch.example>')
+    ).data
+    assert rawmail.header(data, "From") == (
+        '"Councilwatch: Norfolk, Suffolk" <alerts@councilwatch.example>'
+    )
+
+
+def test_bodies_are_7bit_and_lines_fit_whatever_the_text() -> None:
+    long_line = "Councils named: " + "Norfolk, Suffolk, Cumbria; " * 80
+    msg = build_message(**message_kwargs(text=long_line + "\n. a dot line\n", html=long_line))
+    rawmail.check(msg.data)
+    plain, html = (p.get_content() for p in msg.parse().iter_parts())
+    assert plain.replace("\r\n", "\n") == long_line + "\n. a dot line\n"
+    assert html == long_line
 
 
 def test_mailto_is_optional_and_accepts_a_mailto_uri() -> None:
@@ -73,7 +144,7 @@ def test_mailto_is_optional_and_accepts_a_mailto_uri() -> None:
     with_uri = build_message(
         **message_kwargs(unsubscribe_mailto="mailto:stop@councilwatch.example?subject=stop")
     )
-    assert "<mailto:stop@councilwatch.example?subject=stop>" in with_uri["List-Unsubscribe"]
+    assert "<mailto:stop@councilwatch.example?subject=stop>" in str(with_uri["List-Unsubscribe"])
 
 
 def test_message_id_is_stable_per_key_and_distinct_across_keys() -> None:
@@ -173,6 +244,6 @@ def test_two_senders_in_one_sender_field_are_refused() -> None:
 
 def test_plain_http_unsubscribe_only_for_a_service_on_this_machine() -> None:
     local = build_message(**message_kwargs(unsubscribe_url="http://127.0.0.1:8080/u/tok"))
-    assert local["List-Unsubscribe"].startswith("<http://127.0.0.1:8080/u/tok>")
+    assert str(local["List-Unsubscribe"]).startswith("<http://127.0.0.1:8080/u/tok>")
     with pytest.raises(SubscriptionError, match="https"):
         build_message(**message_kwargs(unsubscribe_url="http://127.0.0.1.evil.example/u/tok"))

@@ -9,7 +9,6 @@ import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
-from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from alerts.digest.render import render_digest
 from alerts.digest.sample import sample_digest
-from alerts.mail.message import build_message, make_message_id
+from alerts.mail.message import Mail, build_message, make_message_id
 from alerts.mail.transports import (
     FileTransport,
     SmtpPermanentError,
@@ -29,6 +28,7 @@ from cwerrors import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from tests import rawmail
 from tests.smtpd import (  # noqa: F401 - fixtures, until conftest lists tests.smtpd
     SMTP_PASSWORD,
     SMTP_USER,
@@ -44,7 +44,7 @@ from tests.smtpd import (  # noqa: F401 - fixtures, until conftest lists tests.s
 WHEN = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
 
 
-def digest_message(key: str = "outbox-1", to: str = "mrs.b@example.org") -> EmailMessage:
+def digest_message(key: str = "outbox-1", to: str = "mrs.b@example.org") -> Mail:
     rendered = render_digest(sample_digest(subscriber_email=to))
     return build_message(
         sender="Councilwatch <alerts@councilwatch.example>",
@@ -90,6 +90,26 @@ def test_digest_arrives_over_starttls_with_auth_and_all_headers(
     assert got["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert got["Auto-Submitted"] == "auto-generated"
     assert got["Subject"].startswith("6 decisions and 2 stories: Norfolk County Council")
+    # What arrived is what was built, byte for byte, and passes the raw-header checks.
+    assert received.raw == sent.data
+    rawmail.check(received.raw)
+    assert received.mail_from == "alerts@councilwatch.example"
+
+
+def test_the_file_transport_and_smtp_carry_the_same_bytes(
+    smtp_plain_server: SmtpTestServer, tmp_path: Path
+) -> None:
+    sent = digest_message("same-bytes")
+    FileTransport(tmp_path).send(sent)
+    SmtpTransport(smtp_plain_server.host, smtp_plain_server.port, security="none").send(sent)
+    [written] = list(tmp_path.iterdir())
+    [received] = smtp_plain_server.received
+    assert written.read_bytes() == received.raw == sent.data
+    rawmail.check(written.read_bytes())
+    assert rawmail.header(received.raw, "List-Unsubscribe") == (
+        "<https://councilwatch.example/unsubscribe/tok>, "
+        "<mailto:unsubscribe+tok@councilwatch.example>"
+    )
 
 
 def test_batch_reuses_one_connection(
@@ -265,8 +285,9 @@ def test_file_transport_writes_one_complete_eml(tmp_path: Path) -> None:
     assert written.suffix == ".eml"
     data = written.read_bytes()
     assert b"\r\n" in data
+    rawmail.check(data)
+    assert rawmail.header(data, "Message-ID") == msg["Message-ID"]
     parsed = message_from_bytes(data, policy=default_policy)
-    assert parsed["Message-ID"] == msg["Message-ID"]
     assert parsed.get_content_type() == "multipart/alternative"
 
 

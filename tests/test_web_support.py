@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from alerts.mail.message import Mail
 from councilwatch.mailer import deserialise
 from councilwatch.pipeline import process
 from councilwatch.runtime import Runtime
@@ -126,10 +127,11 @@ def outbox_messages(harness: WebHarness) -> list[OutboxMessage]:
     return outbox.pending(harness.engine, limit=1000)
 
 
-def text_of(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
+def text_of(message: EmailMessage | Mail) -> str:
+    parsed = message.parse() if isinstance(message, Mail) else message
+    part = parsed.get_body(preferencelist=("plain",))
     assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content()).replace("\r\n", "\n")
 
 
 def link_in(row: OutboxMessage, kind: str) -> str:

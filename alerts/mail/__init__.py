@@ -4,6 +4,7 @@ Nothing here touches the database or the clock: callers pass dates, keys and sec
 """
 
 from alerts.mail.message import (
+    Mail,
     build_message,
     check_header_value,
     make_message_id,
@@ -20,6 +21,7 @@ from alerts.mail.transports import (
 
 __all__ = [
     "FileTransport",
+    "Mail",
     "SmtpPermanentError",
     "SmtpTransientError",
     "SmtpTransport",

@@ -22,12 +22,11 @@ import ssl
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
+from alerts.mail.message import Mail
 from cwerrors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 
 Security = Literal["starttls", "tls", "none"]
@@ -38,7 +37,7 @@ DEFAULT_SMTP_TIMEOUT = 30.0  # seconds per socket operation; smtplib's default i
 class Transport(Protocol):
     """Anything that can deliver one message or raise a ``DeliveryError``."""
 
-    def send(self, msg: EmailMessage) -> None: ...
+    def send(self, msg: Mail) -> None: ...
 
 
 class SmtpTransientError(TransientDeliveryError):
@@ -57,10 +56,9 @@ class SmtpPermanentError(PermanentDeliveryError):
         self.smtp_code = smtp_code
 
 
-def _message_id_hash(msg: EmailMessage) -> str:
-    key = msg["Message-ID"] or msg.as_bytes()
-    data = key.encode("utf-8") if isinstance(key, str) else key
-    return hashlib.sha256(data).hexdigest()[:16]
+def _message_id_hash(msg: Mail) -> str:
+    key = msg.get("Message-ID")
+    return hashlib.sha256(key.encode("ascii") if key else msg.data).hexdigest()[:16]
 
 
 def _utc_now() -> datetime:
@@ -89,13 +87,13 @@ class FileTransport:
     ) -> None:
         return None
 
-    def path_for(self, msg: EmailMessage) -> Path:
+    def path_for(self, msg: Mail) -> Path:
         stamp = self._clock().astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         return self.outbox_dir / f"{stamp}-{_message_id_hash(msg)}.eml"
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: Mail) -> None:
         target = self.path_for(msg)
-        data = msg.as_bytes(policy=SMTP_POLICY)  # CRLF line ends, as it would go on the wire
+        data = msg.data  # CRLF line ends: byte for byte what SMTP sends after DATA
         tmp_name = ""
         try:
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
@@ -219,12 +217,15 @@ class SmtpTransport:
             raise SmtpTransientError(f"cannot reach SMTP server {where}: {reason}") from exc
         return conn
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: Mail) -> None:
         if self._conn is None:
             self._conn = self._connect()
         conn = self._conn
         try:
-            refused = conn.send_message(msg, from_addr=self.envelope_from)
+            # The finished bytes as they are: send_message would parse and re-serialise them.
+            refused = conn.sendmail(
+                self.envelope_from or msg.envelope_from, list(msg.recipients), msg.data
+            )
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             self._after_error(reset=True)

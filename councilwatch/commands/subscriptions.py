@@ -254,7 +254,7 @@ def _print_email(built: BuiltDigest) -> None:
     typer.echo("=" * 72)
     for header in ("To", "Subject", "Message-ID", "List-Unsubscribe"):
         typer.echo(f"{header}: {msg[header]}")
-    body = msg.get_body(preferencelist=("plain",))
+    body = msg.parse().get_body(preferencelist=("plain",))
     typer.echo("")
     typer.echo(body.get_content() if body is not None else "")
 
