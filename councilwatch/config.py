@@ -110,12 +110,25 @@ class SmtpConfig(_Section):
     ca_file: Path | None = None
 
 
+class DkimConfig(_Section):
+    """DKIM signing, off until all three are set (docs/operations.md has the DNS records)."""
+
+    domain: str | None = None
+    selector: str | None = None
+    private_key_file: Path | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.domain or self.selector or self.private_key_file)
+
+
 class MailConfig(_Section):
     transport: Literal["file", "smtp"] = "file"
     outbox_dir: Path = Path("var/outbox")
     from_: str = Field("councilwatch <alerts@councilwatch.invalid>", alias="from")
     operator: str | None = None
     smtp: SmtpConfig = SmtpConfig()
+    dkim: DkimConfig = DkimConfig()
 
 
 class DigestConfig(_Section):

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, update
 
 from alerts.digest import Confirmation
 from alerts.digest.render import render_confirmation
+from alerts.mail.dkim import DkimSigner, SigningTransport
 from alerts.mail.message import Mail, build_message, make_message_id
 from alerts.mail.tokens import sign, verify
 from alerts.mail.transports import FileTransport, SmtpTransport, Transport
@@ -171,6 +172,28 @@ def deserialise(text: str) -> Mail:
 
 
 def make_transport(settings: Settings) -> Transport:
+    """The configured transport, DKIM-signing when ``[mail.dkim]`` is set."""
+    inner = _plain_transport(settings)
+    dkim = settings.mail.dkim
+    if not dkim.enabled:
+        return inner
+    if not (dkim.domain and dkim.selector and dkim.private_key_file):
+        raise ConfigError("mail.dkim needs domain, selector and private_key_file together")
+    try:
+        key = dkim.private_key_file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"mail.dkim.private_key_file: cannot read {dkim.private_key_file}: {exc.strerror}"
+        ) from exc
+    from_domain = parseaddr(settings.mail.from_)[1].rpartition("@")[2].lower()
+    domain = dkim.domain.lower()
+    if not (from_domain == domain or from_domain.endswith("." + domain)):
+        # DMARC passes on DKIM only when the signing domain aligns with the From domain.
+        log.warning("mail.dkim.domain %s does not align with the From domain %s", domain, from_domain)
+    return SigningTransport(inner, DkimSigner(domain, dkim.selector, key))
+
+
+def _plain_transport(settings: Settings) -> Transport:
     mail = settings.mail
     if mail.transport == "file":
         return FileTransport(mail.outbox_dir)
