@@ -10,6 +10,10 @@ probability >= 0.99 (datasketch's own optimiser balances false positives against
 negatives, which loses almost half the pairs at the threshold); containment removes the extra
 candidates this lets in.
 
+A pair that overlaps in text is joined only if the stories also agree on their facts
+(``scraper.facts``): a publisher's template stories share their wording and differ exactly in
+numbers, references, names and dates, and they are different stories.
+
 Cluster ids are deterministic: a cluster is named after its earliest member, by publication
 time when given and then by order of addition. Only documents within ``window`` of the newest
 one are compared.
@@ -24,6 +28,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
+
+from scraper.facts import Facts, extract, same_facts
 
 # Shorter texts than this many shingles never cluster: a bare byline or a shared LDRS footer
 # would otherwise be "contained" in every story that carries it.
@@ -142,6 +148,7 @@ class StoryClusterer:
         # one MinHash reused for every document: its permutations are fixed by the seed
         self._template = MinHash(num_perm=num_perm, seed=seed, hashfunc=_identity)
         self._hashes: dict[str, np.ndarray] = {}
+        self._facts: dict[str, Facts] = {}
         self._published: dict[str, datetime | None] = {}
         self._order: dict[str, int] = {}
         self._parent: dict[str, str] = {}
@@ -165,13 +172,17 @@ class StoryClusterer:
             return doc_id
         minhash = self._template.copy()
         minhash.update_batch(hashes.tolist())
+        facts = extract(text)
         for other in self._lsh.query(minhash):
-            if self._in_window(other, published) and (
-                _array_containment(hashes, self._hashes[other]) >= self.min_containment
+            if (
+                self._in_window(other, published)
+                and _array_containment(hashes, self._hashes[other]) >= self.min_containment
+                and same_facts(facts, self._facts[other])
             ):
                 self._union(doc_id, other)
         self._lsh.insert(doc_id, minhash, check_duplication=False)
         self._hashes[doc_id] = hashes
+        self._facts[doc_id] = facts
         if published is not None:
             heapq.heappush(self._expiry, (published, self._order[doc_id], doc_id))
         return self.cluster_of(doc_id)
@@ -219,3 +230,4 @@ class StoryClusterer:
             _, _, doc_id = heapq.heappop(self._expiry)
             self._lsh.remove(doc_id)
             del self._hashes[doc_id]
+            del self._facts[doc_id]

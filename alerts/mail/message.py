@@ -313,6 +313,8 @@ def _text_part(text: str) -> bytes:
 
 
 def _base64_part(text: str) -> bytes:
+    if not text.endswith("\n"):
+        text += "\n"  # a part ends with a line end, as every other mailer writes it
     return base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
 
 
