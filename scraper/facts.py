@@ -6,12 +6,13 @@ but not in facts; stories a publisher writes from one template ("... ruling numb
 planning references, names, dates, places. Text overlap alone cannot separate the two, so the
 clusterer asks this module before it joins a candidate pair.
 
-A fact is compared only where both stories say something in the same place: each fact
-occurrence is filed under its context (kind, and the two tokens before it, or the two after
-it). Two stories *disagree* when some context appears in both with no value in common:
-"ruling number 1" against "ruling number 2", "pay Mrs B £300" against "pay Mr C £450". A copy
-cut to its first half, or with a new intro, has fewer or other contexts, never contradicting
-ones, so it still clusters with its original.
+A fact is compared only where both stories say the same thing around it: each fact occurrence
+is filed under its context (its kind, the two tokens before it and the two after it). Two
+stories *disagree* when a context appears in both with no value in common: "ruling number 1 ."
+against "ruling number 2 .", "would pay Mrs B £300 on" against "would pay Mr C £450 on". Both
+sides must match: where a copy's rewritten intro or different footer meets the shared text,
+only one side of a fact's context is shared, so a copy cut short, re-introduced or re-signed
+still clusters with its original.
 
 Pure and fast (one regular-expression pass per story): no I/O, no state.
 """
@@ -55,9 +56,9 @@ _REACH = 48  # characters either side read for the two context tokens
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """A story's facts by context: (kind, side, token, token) -> the values seen there."""
+    """A story's facts by context: (kind, 2 tokens before, 2 after) -> the values seen there."""
 
-    slots: dict[tuple[str, str, str, str], frozenset[str]]
+    slots: dict[tuple[str, str, str, str, str], frozenset[str]]
 
     def __len__(self) -> int:
         return len(self.slots)
@@ -99,13 +100,16 @@ _LEADING = frozenset(
 
 
 def _shape(token: str) -> str:
-    # a number in a context stands for any number: "aged 45 and" fits "aged 52 and"
-    return "#" if token[0].isdigit() else token.casefold()
+    # In a context a number stands for any number ("aged 45 and" fits "aged 52 and") and a
+    # capitalised word for any name, so a fact next to another fact is still compared.
+    if token[0].isdigit():
+        return "#"
+    return "A" if token[0].isupper() else token
 
 
 def extract(text: str) -> Facts:
     """The facts of ``text``, filed by their context on either side."""
-    slots: dict[tuple[str, str, str, str], set[str]] = {}
+    slots: dict[tuple[str, str, str, str, str], set[str]] = {}
     for match in _FACT.finditer(text):
         kind = match.lastgroup or "name"
         raw = match.group()
@@ -115,12 +119,9 @@ def extract(text: str) -> Facts:
             continue  # "The", "Families": a sentence's first word, not a name
         before = [_shape(t) for t in _CONTEXT.findall(head)[-2:]]
         after = [_shape(t) for t in _CONTEXT.findall(text, end, end + _REACH)[:2]]
-        value = _value(kind, raw)
-        # The very start or end of a text is no context: a rewritten intro opens differently.
-        if len(before) == 2:
-            slots.setdefault((kind, "<", before[0], before[1]), set()).add(value)
-        if len(after) == 2:
-            slots.setdefault((kind, ">", after[0], after[1]), set()).add(value)
+        if len(before) == 2 and len(after) == 2:  # the very start or end is no context
+            key = (kind, before[0], before[1], after[0], after[1])
+            slots.setdefault(key, set()).add(_value(kind, raw))
     return Facts({key: frozenset(values) for key, values in slots.items()})
 
 
