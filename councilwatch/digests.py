@@ -2,8 +2,15 @@
 
 For each confirmed subscriber with pending matches on alerts of one frequency, ``run_digests``
 builds ONE ``Digest``: every document (or news story cluster) once, with the names of every
-alert that matched it, grouped by council; documents stored by a backfill only as catch-up
-counts. The rendered email is queued, the ledger rows written and the matches marked digested
+alert that matched it, grouped by council; old documents only as catch-up counts.
+
+What makes a document catch-up is its age, not the command that fetched it: decided (or
+published) before the source's incremental window, or, when it was stored by a run that sees
+everything at once (a source's first run, an operator's ``fetch --since``), before the
+subscriber confirmed. A decision found by an incremental run is new by construction: it
+appeared on the listing since the last run, however long ago it was decided. Catch-up is held
+back until every enabled source has run once, so the first run gives one catch-up email, not
+one per source. The rendered email is queued, the ledger rows written and the matches marked digested
 in one write transaction, so a crash leaves either all of it or none of it.
 
 Never the same item twice: a document already in the subscriber's ledger (sent by another
@@ -19,8 +26,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -62,6 +69,9 @@ from db.tables import DOCUMENTS as _DOCS
 from db.tables import SENT_ITEMS as _LEDGER
 from db.tables import SOURCE_STATE as _STATE
 from db.tables import SUBSCRIBERS as _SUBS
+
+if TYPE_CHECKING:
+    from councilwatch.health import SourceStatus
 
 log = logging.getLogger("councilwatch.digests")
 
@@ -261,9 +271,15 @@ class _Item:
     documents: list[Document]  # every member; the matched ones are in ``matches``
     matches: list[AlertMatch]
 
-    @property
-    def backfill_only(self) -> bool:
-        return all(m.backfill for m in self.matches)
+    def is_catch_up(self, window_start: datetime, confirmed: datetime | None) -> bool:
+        """Old by age: before the incremental window, or (seen in a run that stores
+        everything at once) before the subscriber confirmed."""
+        doc = self.documents[0]
+        when = doc.decided_on or local_date(_story_time(doc))
+        if when < local_date(window_start):
+            return True
+        seen_at_once = all(m.backfill for m in self.matches)
+        return seen_at_once and confirmed is not None and when < local_date(aware(confirmed))
 
 
 class _Builder:
@@ -276,7 +292,19 @@ class _Builder:
         self.base = self.settings.web.base_url.rstrip("/")
         self.domain = mail_domain(self.settings)
         self.renderer = DigestRenderer(cap=self.settings.digest.items_per_group)
-        self.health = source_health(runtime)
+        from councilwatch.health import statuses
+
+        current = statuses(runtime)  # read now: the footer says how sources are at send time
+        self.health = source_health(runtime, current)
+        # Some sources have run and some not yet: the first run is under way (a store nothing
+        # has fetched into has no matches to hold).
+        ran = [status.last_run_at is not None for status in current]
+        self.hold_catch_up = any(ran) and not all(ran)
+        sources = self.settings.sources
+        self.window_start = {
+            "decision": now - timedelta(days=sources.lgsco.window_days),
+            "news": now - timedelta(days=sources.news.cluster_window_days),
+        }
 
     def build(self, work: _Work) -> tuple[BuiltDigest | None, list[int]]:
         """The digest for ``work`` (None when nothing is left) and the match ids dropped."""
@@ -287,11 +315,15 @@ class _Builder:
                 dropped += [m.id or 0 for m in item.matches]
             else:
                 fresh.append(item)
+        subscriber = work.subscriber
+        confirmed = subscriber.confirmed_at or subscriber.created_at
+        old = {item.key for item in fresh if item.is_catch_up(self._window(item), confirmed)}
+        if self.hold_catch_up:  # left pending until every source has run once
+            fresh = [item for item in fresh if item.key not in old]
         if not fresh:
             return None, dropped
-        listed = [item for item in fresh if not item.backfill_only]
-        backfilled = [item for item in fresh if item.backfill_only]
-        subscriber = work.subscriber
+        listed = [item for item in fresh if item.key not in old]
+        backfilled = [item for item in fresh if item.key in old]
         found = links(self.settings, subscriber)
         digest = Digest(
             subscriber_email=subscriber.email,
@@ -329,6 +361,10 @@ class _Builder:
             catch_up=len(backfilled),
         )
         return built, dropped
+
+    def _window(self, item: _Item) -> datetime:
+        kind = item.documents[0].kind
+        return self.window_start.get(kind, self.window_start["news"])
 
     def council_name(self, council_id: str) -> str:
         if not council_id:
@@ -472,7 +508,9 @@ def digest_key(subscriber_id: int, document_ids: Iterable[int]) -> str:
 # -- source health -------------------------------------------------------------------------------
 
 
-def source_health(runtime: Runtime) -> tuple[SourceHealth, ...]:
+def source_health(
+    runtime: Runtime, current: Sequence[SourceStatus] | None = None
+) -> tuple[SourceHealth, ...]:
     """The digest footer: every enabled source's newest item, last fetch and failure."""
     from councilwatch.health import statuses
 
@@ -490,7 +528,7 @@ def source_health(runtime: Runtime) -> tuple[SourceHealth, ...]:
             failing_since=since.get(status.name) if not status.healthy else None,
             noun="decision" if status.kind == "lgsco" else "story",
         )
-        for status in statuses(runtime)
+        for status in (statuses(runtime) if current is None else current)
     )
 
 

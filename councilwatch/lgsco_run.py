@@ -3,8 +3,9 @@
     fetch_lgsco(runtime, since=None, until=None, progress=False) -> RunOutcome
 
 Without ``since`` it is the incremental run (the rolling ``window_days`` window); with it, a
-resumable backfill of month windows whose decisions are stored with ``backfill=True`` so
-alerts do not flood subscribers with years of history.
+resumable backfill of month windows. Neither decides what subscribers see as catch-up: a
+decision older than the window is catch-up by its age (``councilwatch.digests``), so a
+backfill that finds a decision published today sends it like any new one.
 """
 
 from __future__ import annotations
@@ -138,9 +139,11 @@ def _run(
 ) -> None:
     engine = runtime.migrated_engine()
     config = runtime.settings.sources.lgsco
-    # The first run that ever succeeds seeds the store with a whole window of old decisions:
-    # like a backfill, it must not flood subscribers one decision at a time.
-    backfill = since is not None or not has_succeeded(engine, SOURCE)
+    # Until a run has succeeded the store is being seeded: everything is seen at once, so
+    # nothing tells a decision published today from one published months ago, and what was
+    # decided before a subscriber confirmed is catch-up. Afterwards, a decision in the window
+    # that no run has seen before was published since the last run, whichever command finds it.
+    backfill = not has_succeeded(engine, SOURCE)
 
     def sink(batch: Sequence[Crawled]) -> None:
         report = process(

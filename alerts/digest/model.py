@@ -109,6 +109,11 @@ class SourceHealth:
     failing_since: datetime | None = None
     noun: str = "item"  # what the source publishes: "decision", "story"
 
+    @property
+    def problem(self) -> bool:
+        """Failing, or never fetched successfully: either way the digest may lack items."""
+        return self.failing or self.last_success_at is None
+
 
 @dataclass(frozen=True, slots=True)
 class Digest:

@@ -159,7 +159,7 @@ class DigestRenderer:
             "date_label": f"{now.astimezone(LONDON):%A} {long_date(now.astimezone(LONDON))}",
             "groups": [_group_view(group, self.cap) for group in digest.groups if group.items],
             "catch_up": [(line, _catch_up_label(line)) for line in digest.catch_up],
-            "health": [(health_line(s, now), s.failing) for s in digest.source_health],
+            "health": [(health_line(s, now), s.problem) for s in digest.source_health],
             "failing_names": [s.name for s in digest.source_health if s.failing],
         }
 
