@@ -97,3 +97,57 @@ def remedy_lines(extra: Mapping[str, Any]) -> tuple[str, ...]:
     if remedies.get("service_improvements"):
         lines.append("Service improvements")
     return tuple(lines)
+
+
+# A sentence ends at . ! or ? (closing quotes kept) before whitespace, or at a paragraph break.
+_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[\"'”’)]*(?=\s|$)|\n|$)")
+
+
+def _sentences(text: str) -> list[str]:
+    found = []
+    for piece in _SENTENCE.findall(text):
+        sentence = " ".join(piece.split())
+        if sentence:
+            found.append(sentence)
+    return found
+
+
+def _without_title(body: str, title: str) -> str:
+    """The body less a leading copy of the headline (extractors often keep the <h1>)."""
+    squashed, head = " ".join(body.split()), " ".join(title.split())
+    if head and squashed.casefold().startswith(head.casefold()):
+        return squashed[len(head) :].lstrip(" .:-–—")
+    return body
+
+
+def story_excerpt(
+    doc: Document, names: Iterable[str], terms: Iterable[str], limit: int
+) -> tuple[Segment, ...]:
+    """One clean excerpt of a story: the first sentence with a matched term, else the first
+    that names the council, else the first; never the feed summary, headline and body run
+    together. Matched terms are highlighted wherever they occur in it."""
+    wanted = [t for t in dict.fromkeys(t.strip() for t in terms) if t]
+    body = _without_title(doc.body or "", doc.title or "")
+    sentences = _sentences(body) or _sentences(doc.summary or "")
+    if not sentences:
+        return ()
+    folded = [s.casefold() for s in sentences]
+    chosen = None
+    for needles in ([t.casefold() for t in wanted], [n.casefold() for n in names if n]):
+        chosen = next((s for s, f in zip(sentences, folded) if any(n in f for n in needles)), None)
+        if chosen is not None:
+            break
+    text = shorten(chosen or sentences[0], limit)
+    if not wanted:
+        return (Segment(text),)
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(wanted, key=len, reverse=True)), re.I)
+    segments: list[Segment] = []
+    cursor = 0
+    for found in pattern.finditer(text):
+        if found.start() > cursor:
+            segments.append(Segment(text[cursor : found.start()]))
+        segments.append(Segment(found.group(), highlighted=True))
+        cursor = found.end()
+    if cursor < len(text):
+        segments.append(Segment(text[cursor:]))
+    return tuple(segments)

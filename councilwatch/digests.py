@@ -51,6 +51,7 @@ from councilwatch.digest_text import (
     parse_snippet,
     remedy_lines,
     shorten,
+    story_excerpt,
     titles,
 )
 from councilwatch.mailer import links, mail_domain, serialise
@@ -432,7 +433,7 @@ class _Builder:
             headline=doc.title or doc.url,
             titles=titles(item.documents),
             earliest_date=min(local_date(_story_time(d)) for d in item.documents),
-            snippet=_snippet(item),
+            snippet=_snippet(item, self.council_name(_council_of(item, work.tags))),
             matched_alerts=tuple(names),
         )
 
@@ -488,15 +489,18 @@ def _story_order(doc: Document) -> tuple[datetime, int]:
     return (_story_time(doc), doc.id or 0)
 
 
-def _snippet(item: _Item) -> tuple[Segment, ...]:
-    # A keyword match explains itself best; a council-only match falls back to the summary.
-    with_terms = [m.snippet for m in item.matches if m.snippet and m.terms]
-    any_snippet = [m.snippet for m in item.matches if m.snippet]
-    chosen = (with_terms or any_snippet or [""])[0]
-    if chosen:
-        return parse_snippet(chosen)
-    summary = shorten(item.documents[0].summary, SNIPPET_CHARS)
-    return (Segment(summary),) if summary else ()
+def _snippet(item: _Item, council: str) -> tuple[Segment, ...]:
+    # The terms a keyword match found (the pipeline's highlighted spans) pick the sentence and
+    # are marked in it; a council-only match shows the sentence naming the council.
+    terms = [
+        segment.text
+        for m in item.matches
+        if m.snippet and m.terms
+        for segment in parse_snippet(m.snippet)
+        if segment.highlighted
+    ]
+    matched = next((d for d in item.documents if d.id in {m.document_id for m in item.matches}), None)
+    return story_excerpt(matched or item.documents[0], [council], terms, SNIPPET_CHARS)
 
 
 def digest_key(subscriber_id: int, document_ids: Iterable[int]) -> str:

@@ -172,10 +172,15 @@ def test_decision_substance_comes_before_the_link() -> None:
     assert first < text.index("£1,350 to Mrs B") < text.index("Read the decision:")
 
 
-def test_care_provider_is_named_when_it_is_not_the_council() -> None:
+def test_a_decision_title_names_the_organisation_and_reference() -> None:
     rendered = render_digest(sample_digest())
-    assert "About Broadland Home Care Ltd" in rendered.text
-    assert "<strong>Broadland Home Care Ltd</strong>" in rendered.html
+    # a care provider under its council's heading is named, and every title says which case
+    assert "Broadland Home Care Ltd (24 009 317): Home care" in rendered.text
+    assert "Norfolk County Council (24 011 482): Special educational needs" in rendered.text
+    titles = [t.text_content() for t in lxml_html.fromstring(rendered.html).find_class("item-title")]
+    decisions = [t for t in titles if "(24 " in t]
+    assert "Broadland Home Care Ltd (24 009 317): Home care" in decisions
+    assert all(re.match(r".+ \(\d\d \d{3} \d{3}\): \w", t) for t in decisions), decisions
 
 
 def test_css_is_inlined_and_media_queries_kept() -> None:

@@ -88,3 +88,44 @@ def test_each_template_story_is_sent_and_a_copy_of_a_sent_one_is_not(setup: Setu
     assert "Dereham Times" not in part(setup.server.messages[1], "plain")
     for received in setup.server.received:
         rawmail.check(received.raw)
+
+
+def test_a_story_snippet_is_the_sentence_naming_the_council_not_everything_run_together(
+    setup: Setup,
+) -> None:
+    add_alert(setup.engine, "mrs.b@example.org", "Norfolk", councils=["norfolk"])
+    add_alert(setup.engine, "mr.k@example.org", "Transport", query="transport")
+    setup.clock.current = T1
+    headline = "Norfolk County Council criticised in ombudsman ruling number 7"
+    body = (
+        f"{headline}\n\n"
+        "A family from Attleborough waited eight months for an answer. "
+        "Norfolk County Council has been told to apologise after the ombudsman found fault. "
+        "The council said school transport would now be reviewed every term."
+    )
+    record = DocumentRecord(
+        kind="news",
+        source="news",
+        source_key="edp-7",
+        url="https://edp.example/news/edp-7",
+        title=headline,
+        summary="The council has apologised.",
+        body=body,
+        published_at=T1,
+        site_name="Eastern Daily Press",
+    )
+    ingest(setup, [record])
+    setup.clock.current = T2
+    run_digests(setup.runtime, "daily")
+    mailer.send_outbox(setup.runtime)
+    mails = {r.rcpt_tos[0]: r.message for r in setup.server.received}
+    council_only = part(mails["mrs.b@example.org"], "plain")
+    quoted = [line for line in council_only.splitlines() if line.startswith('"')]
+    assert quoted == [
+        '"Norfolk County Council has been told to apologise after the ombudsman'
+    ], council_only
+    assert "has apologised" not in council_only and "number 7 Norfolk" not in council_only
+    keyword = part(mails["mr.k@example.org"], "plain")
+    assert '"The council said school *transport* would now be reviewed every term."' in (
+        " ".join(keyword.split())
+    )

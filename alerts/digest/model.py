@@ -48,6 +48,12 @@ class DecisionItem:
     coverage: tuple[Link, ...] = ()  # news stories that reported this decision
     kind: Literal["decision"] = field(default="decision", init=False)
 
+    @property
+    def title(self) -> str:
+        """Who and which case first, then the topic: "Norfolk County Council (25 001 101):
+        Refuse and recycling". A subcategory alone does not say which decision it is."""
+        return f"{self.organisation} ({self.reference}): {self.subcategory or self.category}"
+
 
 @dataclass(frozen=True, slots=True)
 class StoryItem:
