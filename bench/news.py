@@ -37,11 +37,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from unittest import mock  # noqa: E402
+
 import trafilatura  # noqa: E402
 
 from bench.common import median_seconds, print_table  # noqa: E402
-from unittest import mock  # noqa: E402
-
 from scraper import dedupe  # noqa: E402
 from scraper.dedupe import MIN_SHINGLES, StoryClusterer, shingle_hashes  # noqa: E402
 from scraper.news import extract_article  # noqa: E402
@@ -315,8 +315,10 @@ def bench_templates(stories: list[Story], sample_size: int, rounds: int) -> list
     )
     rows: list[list[object]] = []
     for label, patch in (("facts + text (now)", False), ("text overlap only (before)", True)):
-        with mock.patch.object(dedupe, "same_facts", lambda a, b: True) if patch else (
-            contextlib.nullcontext()
+        with (
+            mock.patch.object(dedupe, "same_facts", lambda a, b: True)
+            if patch
+            else (contextlib.nullcontext())
         ):
             seconds = median_seconds(lambda: cluster(mixed), rounds)
             predicted = cluster(mixed)

@@ -134,13 +134,16 @@ def story_excerpt(
     folded = [s.casefold() for s in sentences]
     chosen = None
     for needles in ([t.casefold() for t in wanted], [n.casefold() for n in names if n]):
-        chosen = next((s for s, f in zip(sentences, folded) if any(n in f for n in needles)), None)
+        pairs = zip(sentences, folded, strict=True)
+        chosen = next((s for s, f in pairs if any(n in f for n in needles)), None)
         if chosen is not None:
             break
     text = shorten(chosen or sentences[0], limit)
     if not wanted:
         return (Segment(text),)
-    pattern = re.compile("|".join(re.escape(t) for t in sorted(wanted, key=len, reverse=True)), re.I)
+    pattern = re.compile(
+        "|".join(re.escape(t) for t in sorted(wanted, key=len, reverse=True)), re.I
+    )
     segments: list[Segment] = []
     cursor = 0
     for found in pattern.finditer(text):

@@ -10,8 +10,10 @@ everything at once (a source's first run, an operator's ``fetch --since``), befo
 subscriber confirmed. A decision found by an incremental run is new by construction: it
 appeared on the listing since the last run, however long ago it was decided. Catch-up is held
 back until every enabled source has run once, so the first run gives one catch-up email, not
-one per source. The rendered email is queued, the ledger rows written and the matches marked digested
-in one write transaction, so a crash leaves either all of it or none of it.
+one per source.
+
+The rendered email is queued, the ledger rows written and the matches marked digested in one
+write transaction, so a crash leaves either all of it or none of it.
 
 Never the same item twice: a document already in the subscriber's ledger (sent by another
 alert, another frequency, or as another title's copy of the same story) is dropped, and its
@@ -499,7 +501,9 @@ def _snippet(item: _Item, council: str) -> tuple[Segment, ...]:
         for segment in parse_snippet(m.snippet)
         if segment.highlighted
     ]
-    matched = next((d for d in item.documents if d.id in {m.document_id for m in item.matches}), None)
+    matched = next(
+        (d for d in item.documents if d.id in {m.document_id for m in item.matches}), None
+    )
     return story_excerpt(matched or item.documents[0], [council], terms, SNIPPET_CHARS)
 
 

@@ -7,13 +7,15 @@ import logging
 import random
 import socket
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
+from typing import Protocol
 
 from sqlalchemy import Engine, update
 
-from alerts.digest import Confirmation
+from alerts.digest import AlertSummary, Confirmation
 from alerts.digest.render import render_confirmation
 from alerts.mail.dkim import DkimSigner, SigningTransport
 from alerts.mail.message import Mail, build_message, make_message_id
@@ -23,6 +25,7 @@ from councilwatch.config import Settings
 from councilwatch.runtime import Runtime
 from cwerrors import (
     ConfigError,
+    CouncilwatchError,
     PermanentDeliveryError,
     SubscriptionError,
     TransientDeliveryError,
@@ -94,8 +97,64 @@ def mail_domain(settings: Settings) -> str:
     return "councilwatch.invalid"  # RFC 2606: never a real domain, so never a clash
 
 
-def queue_confirmation(runtime: Runtime, subscriber: Subscriber, alert_names: list[str]) -> bool:
-    """Queue the one confirmation email of a pending address; False if it was queued before."""
+class AlertLike(Protocol):
+    """An alert as stored (db Alert) or as asked for (AlertFields): the same fields."""
+
+    name: str
+    query: str | None
+    frequency: str
+
+    @property
+    def councils(self) -> Sequence[str]: ...
+    @property
+    def counties(self) -> Sequence[str]: ...
+    @property
+    def kinds(self) -> Sequence[str]: ...
+    @property
+    def outcomes(self) -> Sequence[str]: ...
+    @property
+    def categories(self) -> Sequence[str]: ...
+    @property
+    def sources(self) -> Sequence[str]: ...
+
+
+_KIND_LABELS = {"decision": "ombudsman decisions", "news": "news stories"}
+
+
+def describe_alert(runtime: Runtime, alert: AlertLike) -> AlertSummary:
+    """What an email asking to confirm or add ``alert`` spells out, in words people use."""
+
+    def council(council_id: str) -> str:
+        try:
+            return runtime.register.get(council_id).name
+        except CouncilwatchError:
+            return council_id
+
+    places = [council(c) for c in alert.councils]
+    places += [f"all councils in {county.replace('-', ' ').title()}" for county in alert.counties]
+    filters = []
+    if alert.kinds:
+        filters.append(" and ".join(_KIND_LABELS.get(k, k) for k in alert.kinds))
+    if alert.outcomes:
+        filters.append("outcome " + " or ".join(o.replace("_", " ") for o in alert.outcomes))
+    if alert.categories:
+        filters.append("category " + " or ".join(alert.categories))
+    if alert.sources:
+        filters.append("from " + " or ".join(alert.sources))
+    return AlertSummary(
+        name=alert.name,
+        councils=tuple(places),
+        keywords=alert.query or "",
+        filters=tuple(filters),
+        frequency=alert.frequency,
+    )
+
+
+def queue_confirmation(
+    runtime: Runtime, subscriber: Subscriber, alerts: Sequence[AlertLike]
+) -> bool:
+    """Queue the one confirmation email of a pending address; False if it was queued before.
+    It lists what is being confirmed: each alert's councils, keywords, filters and frequency."""
     settings = runtime.settings
     now = runtime.now()
     found = links(settings, subscriber)
@@ -103,8 +162,9 @@ def queue_confirmation(runtime: Runtime, subscriber: Subscriber, alert_names: li
         Confirmation(
             subscriber_email=subscriber.email,
             confirm_url=found.confirm,
-            alert_names=tuple(alert_names),
+            alert_names=tuple(alert.name for alert in alerts),
             requested_at=now,
+            alerts=tuple(describe_alert(runtime, alert) for alert in alerts),
         )
     )
     key = f"confirm:{subscriber.id}:{subscriber.token}"
@@ -189,7 +249,9 @@ def make_transport(settings: Settings) -> Transport:
     domain = dkim.domain.lower()
     if not (from_domain == domain or from_domain.endswith("." + domain)):
         # DMARC passes on DKIM only when the signing domain aligns with the From domain.
-        log.warning("mail.dkim.domain %s does not align with the From domain %s", domain, from_domain)
+        log.warning(
+            "mail.dkim.domain %s does not align with the From domain %s", domain, from_domain
+        )
     return SigningTransport(inner, DkimSigner(domain, dkim.selector, key))
 
 

@@ -94,8 +94,39 @@ def _value(kind: str, raw: str) -> str:
 
 
 _LEADING = frozenset(
-    "the a an this that these those but and or so in on at for when after before if as by "
-    "from of to with while it he she they we".split()
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "these",
+        "those",
+        "but",
+        "and",
+        "or",
+        "so",
+        "in",
+        "on",
+        "at",
+        "for",
+        "when",
+        "after",
+        "before",
+        "if",
+        "as",
+        "by",
+        "from",
+        "of",
+        "to",
+        "with",
+        "while",
+        "it",
+        "he",
+        "she",
+        "they",
+        "we",
+    ]
 )
 
 
@@ -139,9 +170,7 @@ def disagreements(a: Facts, b: Facts) -> int:
         a, b = b, a
     other = b.slots
     return sum(
-        1
-        for key, values in a.slots.items()
-        if key in other and _differ(key[0], values, other[key])
+        1 for key, values in a.slots.items() if key in other and _differ(key[0], values, other[key])
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from alerts.mail.message import Mail
 from db.engine import make_engine
 from db.subscriptions import AlertFields, subscribe
 from tests import rawmail
@@ -18,14 +19,14 @@ from tests.lgsco_site import SimulatedLgsco
 from tests.test_lgsco_run import WINDOW_DAYS, london_today
 from tests.testweb import LocalWeb
 
-from alerts.mail.message import Mail
-
 NORFOLK = "Norfolk County Council"
 
 
 @pytest.fixture
 def site(testweb: LocalWeb) -> SimulatedLgsco:
-    return SimulatedLgsco(testweb, today=london_today(), count=60, days=WINDOW_DAYS, seed=5).install()
+    return SimulatedLgsco(
+        testweb, today=london_today(), count=60, days=WINDOW_DAYS, seed=5
+    ).install()
 
 
 @pytest.fixture

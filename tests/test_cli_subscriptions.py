@@ -144,7 +144,7 @@ def test_digest_send_dry_run_prints_and_changes_nothing_then_sends(
     assert dry.code == 0, dry
     assert "To: mrs.b@example.org" in dry.out
     assert "Subject: 1 decision: Norfolk County Council" in dry.out
-    assert "ref 26 005 001" in dry.out
+    assert "Norfolk County Council (26 005 001)" in dry.out and "\r" not in dry.out
     assert dry.out.strip().endswith("daily: would queue 1 digests (1 items)")
     assert outbox.depth(engine) == {} and len(pending_matches(engine)) == 1
 

@@ -177,7 +177,9 @@ def test_a_decision_title_names_the_organisation_and_reference() -> None:
     # a care provider under its council's heading is named, and every title says which case
     assert "Broadland Home Care Ltd (24 009 317): Home care" in rendered.text
     assert "Norfolk County Council (24 011 482): Special educational needs" in rendered.text
-    titles = [t.text_content() for t in lxml_html.fromstring(rendered.html).find_class("item-title")]
+    titles = [
+        t.text_content() for t in lxml_html.fromstring(rendered.html).find_class("item-title")
+    ]
     decisions = [t for t in titles if "(24 " in t]
     assert "Broadland Home Care Ltd (24 009 317): Home care" in decisions
     assert all(re.match(r".+ \(\d\d \d{3} \d{3}\): \w", t) for t in decisions), decisions

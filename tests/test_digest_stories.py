@@ -70,7 +70,9 @@ def test_each_template_story_is_sent_and_a_copy_of_a_sent_one_is_not(setup: Setu
     mailer.send_outbox(setup.runtime)
 
     setup.clock.current = T2 + timedelta(hours=1)
-    later = [news(f"edp-{n}", "Eastern Daily Press", n, template_story(n), 20 + n) for n in (2, 3, 4)]
+    later = [
+        news(f"edp-{n}", "Eastern Daily Press", n, template_story(n), 20 + n) for n in (2, 3, 4)
+    ]
     copy = news("dt-1", "Dereham Times", 1, template_story(1)[:1000], 21)
     arrive(setup, [*later, copy])
     setup.clock.current = T2 + timedelta(days=1)
@@ -121,9 +123,9 @@ def test_a_story_snippet_is_the_sentence_naming_the_council_not_everything_run_t
     mails = {r.rcpt_tos[0]: r.message for r in setup.server.received}
     council_only = part(mails["mrs.b@example.org"], "plain")
     quoted = [line for line in council_only.splitlines() if line.startswith('"')]
-    assert quoted == [
-        '"Norfolk County Council has been told to apologise after the ombudsman'
-    ], council_only
+    assert quoted == ['"Norfolk County Council has been told to apologise after the ombudsman'], (
+        council_only
+    )
     assert "has apologised" not in council_only and "number 7 Norfolk" not in council_only
     keyword = part(mails["mr.k@example.org"], "plain")
     assert '"The council said school *transport* would now be reviewed every term."' in (

@@ -57,8 +57,9 @@ def test_same_template_stories_disagree_on_their_facts() -> None:
     [
         pytest.param(lambda t: t[: len(t) // 2], id="cut to its first half"),
         pytest.param(
-            lambda t: "A Dereham family has won an apology from the council. "
-            + t.split(". ", 1)[1],
+            lambda t: (
+                "A Dereham family has won an apology from the council. " + t.split(". ", 1)[1]
+            ),
             id="rewritten intro",
         ),
         pytest.param(

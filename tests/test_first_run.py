@@ -65,7 +65,7 @@ def test_sources_seeding_in_turn_give_one_catch_up_email_and_no_false_tick(
 def test_a_source_that_never_fetched_successfully_has_no_tick(
     world: tuple[Runtime, Clock, SimulatedLgsco, NewsSites], smtp_server: SmtpTestServer
 ) -> None:
-    runtime, clock, lgsco, news = world
+    runtime, clock, _, news = world
     engine = runtime.migrated_engine()
     specs = {spec.name: spec for spec in job_specs(runtime.settings)}
     subscribe(
@@ -86,6 +86,6 @@ def test_a_source_that_never_fetched_successfully_has_no_tick(
     plain = part(mail, "plain")
     never = [line for line in plain.splitlines() if "never fetched successfully" in line]
     assert never and all(line.strip().startswith("[!]") for line in never), never
-    for line in html.split("<p class=\"health")[1:]:
+    for line in html.split('<p class="health')[1:]:
         if "never fetched successfully" in line.split("</p>")[0]:
             assert "✓" not in line.split("</p>")[0] and "✗" in line.split("</p>")[0]

@@ -5,6 +5,8 @@ is the only "now") and gets back a ``RenderedEmail`` to pass to ``alerts.mail.bu
 """
 
 from alerts.digest.model import (
+    AddAlertNotice,
+    AlertSummary,
     CatchUpLine,
     Confirmation,
     CouncilGroup,
@@ -28,6 +30,8 @@ from alerts.digest.subject import digest_subject
 
 __all__ = [
     "DEFAULT_CAP",
+    "AddAlertNotice",
+    "AlertSummary",
     "CatchUpLine",
     "Confirmation",
     "CouncilGroup",

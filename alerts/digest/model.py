@@ -154,6 +154,34 @@ class Digest:
         return sum(1 for item in self.items if isinstance(item, StoryItem))
 
 
+_FREQUENCY_LABELS = {
+    "immediate": "as soon as something matches (within minutes)",
+    "daily": "once a day",
+    "weekly": "once a week",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSummary:
+    """An alert as its owner should check it: what it watches, for what, and how often."""
+
+    name: str
+    councils: tuple[str, ...] = ()  # display names, "all councils in Norfolk" for a county
+    keywords: str = ""
+    filters: tuple[str, ...] = ()  # e.g. "ombudsman decisions only", "outcome: upheld"
+    frequency: str = "daily"
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        found = [f"Councils: {', '.join(self.councils) if self.councils else 'any council'}"]
+        if self.keywords:
+            found.append(f"Keywords: {self.keywords}")
+        if self.filters:
+            found.append(f"Only: {'; '.join(self.filters)}")
+        found.append(f"Emails: {_FREQUENCY_LABELS.get(self.frequency, self.frequency)}")
+        return tuple(found)
+
+
 @dataclass(frozen=True, slots=True)
 class Confirmation:
     """The double opt-in email: nothing else is sent until ``confirm_url`` is visited."""
@@ -162,3 +190,14 @@ class Confirmation:
     confirm_url: str
     alert_names: tuple[str, ...]
     requested_at: datetime
+    alerts: tuple[AlertSummary, ...] = ()  # what is being confirmed, in full
+
+
+@dataclass(frozen=True, slots=True)
+class AddAlertNotice:
+    """To a confirmed address: someone asked to add an alert; the link adds it."""
+
+    subscriber_email: str
+    add_url: str
+    manage_url: str
+    alert: AlertSummary

@@ -17,6 +17,7 @@ import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from alerts.digest.model import (
+    AddAlertNotice,
     CatchUpLine,
     Confirmation,
     CouncilGroup,
@@ -38,6 +39,7 @@ from alerts.digest.wording import (
 
 DEFAULT_CAP = 3  # items shown per council before "and N more"; what PlanningAlerts found works
 CONFIRM_SUBJECT = "Confirm your councilwatch alerts"
+ADD_ALERT_SUBJECT = "Add this alert to your councilwatch emails?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +181,14 @@ class DigestRenderer:
             html=self._html("confirm.html.j2", context),
         )
 
+    def add_alert(self, notice: AddAlertNotice) -> RenderedEmail:
+        context = {"n": notice, "subject": ADD_ALERT_SUBJECT}
+        return RenderedEmail(
+            subject=ADD_ALERT_SUBJECT,
+            text=self._render("addalert.txt.j2", context),
+            html=self._html("addalert.html.j2", context),
+        )
+
 
 def render_digest(digest: Digest, *, cap: int = DEFAULT_CAP) -> RenderedEmail:
     """Render with the shared environment."""
@@ -187,3 +197,7 @@ def render_digest(digest: Digest, *, cap: int = DEFAULT_CAP) -> RenderedEmail:
 
 def render_confirmation(confirmation: Confirmation) -> RenderedEmail:
     return DigestRenderer().confirmation(confirmation)
+
+
+def render_add_alert(notice: AddAlertNotice) -> RenderedEmail:
+    return DigestRenderer().add_alert(notice)

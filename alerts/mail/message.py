@@ -161,7 +161,7 @@ class Mail:
     never decoded), so what code and tests see is what a client sees.
     """
 
-    __slots__ = ("data", "envelope_from", "recipients", "_headers")
+    __slots__ = ("_headers", "data", "envelope_from", "recipients")
 
     def __init__(self, data: bytes, *, envelope_from: str, recipients: tuple[str, ...]) -> None:
         self.data = data
@@ -232,6 +232,7 @@ def _bare_address(value: str) -> str:
     if 0 <= start < end:
         return value[start + 1 : end].strip()
     return value.strip()
+
 
 MAX_LINE = 998  # RFC 5322 hard limit, CRLF excluded
 FOLD_AT = 78  # RFC 5322 recommended limit: fold there when there is whitespace to fold at

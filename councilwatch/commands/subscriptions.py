@@ -158,7 +158,7 @@ def subscribe(
     )
     note = "confirmed"
     if result.needs_confirmation:
-        queued = queue_confirmation(rt, result.subscriber, [result.alert.name])
+        queued = queue_confirmation(rt, result.subscriber, [result.alert])
         note = "confirmation email queued" if queued else "waiting for confirmation"
     typer.echo(f"{address}: alert {fields.name!r} ({fields.frequency}); {note}")
 
@@ -256,7 +256,8 @@ def _print_email(built: BuiltDigest) -> None:
         typer.echo(f"{header}: {msg[header]}")
     body = msg.parse().get_body(preferencelist=("plain",))
     typer.echo("")
-    typer.echo(body.get_content() if body is not None else "")
+    text = body.get_content() if body is not None else ""
+    typer.echo(text.replace("\r\n", "\n"))  # the terminal's line ends, not the wire's
 
 
 @digest_app.command("send")

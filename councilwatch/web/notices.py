@@ -9,24 +9,13 @@ from __future__ import annotations
 
 import hashlib
 
-from councilwatch.mailer import links, queue_to_subscriber
+from alerts.digest import AddAlertNotice
+from alerts.digest.render import render_add_alert
+from councilwatch.mailer import describe_alert, links, queue_to_subscriber
 from councilwatch.runtime import Runtime
 from councilwatch.web.links import add_alert_token
 from db.models_delivery import Subscriber
 from db.subscriptions import AlertFields
-
-SUBJECT = "Add this alert to your councilwatch emails?"
-
-
-def notice_text(email: str, alert_name: str, add_url: str, manage_url: str) -> str:
-    return (
-        f"Someone, hopefully you, asked to send a new councilwatch alert to {email}:\n\n"
-        f"  - {alert_name}\n\n"
-        f"To add it, open this link and press the button:\n{add_url}\n\n"
-        "If you did not ask for this, ignore this email: nothing changes unless you follow "
-        "the link.\n\n"
-        f"Your alerts: {manage_url}\n"
-    )
 
 
 def queue_add_alert_notice(runtime: Runtime, subscriber: Subscriber, fields: AlertFields) -> bool:
@@ -39,12 +28,20 @@ def queue_add_alert_notice(runtime: Runtime, subscriber: Subscriber, fields: Ale
     digest = hashlib.sha256(repr(sorted(fields.values().items())).encode()).hexdigest()[:24]
     # Once a day at most for the same request: a lost email can be asked for again tomorrow.
     key = f"add-alert:{subscriber.id}:{digest}:{now:%Y-%m-%d}"
+    rendered = render_add_alert(
+        AddAlertNotice(
+            subscriber_email=subscriber.email,
+            add_url=add_url,
+            manage_url=found.manage,
+            alert=describe_alert(runtime, fields),
+        )
+    )
     return queue_to_subscriber(
         runtime,
         subscriber,
         key=key,
         kind="confirm",
-        subject=SUBJECT,
-        text=notice_text(subscriber.email, fields.name, add_url, found.manage),
-        html=None,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,  # an HTML part like every other email we send
     )

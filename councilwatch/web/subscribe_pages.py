@@ -94,7 +94,7 @@ async def subscribe_submit(request: Request) -> Response:
             confirmed=False,
             now=context.runtime.now(),
         )
-        queue_confirmation(context.runtime, result.subscriber, [fields.name])
+        queue_confirmation(context.runtime, result.subscriber, [fields])
     # The same page whatever happened above, so the form cannot tell who is subscribed.
     return RedirectResponse("/subscribe/sent", status_code=303)
 
