@@ -100,10 +100,12 @@ def mail_domain(settings: Settings) -> str:
 class AlertLike(Protocol):
     """An alert as stored (db Alert) or as asked for (AlertFields): the same fields."""
 
-    name: str
-    query: str | None
-    frequency: str
-
+    @property
+    def name(self) -> str: ...
+    @property
+    def query(self) -> str | None: ...
+    @property
+    def frequency(self) -> str: ...
     @property
     def councils(self) -> Sequence[str]: ...
     @property
