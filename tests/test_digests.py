@@ -21,7 +21,7 @@ from cwerrors import CouncilwatchError
 from db import outbox
 from db.matches import pending_matches
 from db.models_delivery import SentItem, Subscriber
-from db.subscriptions import find_subscriber, unsubscribe
+from db.subscriptions import AlertFields, find_subscriber, unsubscribe
 from tests import rawmail
 from tests.digestkit import (
     T1,
@@ -174,7 +174,7 @@ def test_unconfirmed_and_paused_addresses_get_nothing_but_the_confirmation(
     leaving = add_alert(engine, "leaving@example.org", "Norfolk", councils=["norfolk"])
     subscriber = find_subscriber(engine, subscriber_id=pending)
     assert subscriber is not None
-    assert mailer.queue_confirmation(setup.runtime, subscriber, ["Norfolk"])
+    assert mailer.queue_confirmation(setup.runtime, subscriber, [AlertFields(name="Norfolk")])
     setup.clock.current = T1
     ingest(setup, [decision("26 004 401")])
     table = Subscriber.__table__  # type: ignore[attr-defined]

@@ -37,8 +37,8 @@ def pending_subscriber(runtime: Runtime, email: str = "parent@example.org"):  # 
 
 def test_confirmation_is_queued_once_and_written_by_the_file_transport(runtime: Runtime) -> None:
     subscriber = pending_subscriber(runtime)
-    assert mailer.queue_confirmation(runtime, subscriber, ["Norfolk"])
-    assert not mailer.queue_confirmation(runtime, subscriber, ["Norfolk"])
+    assert mailer.queue_confirmation(runtime, subscriber, [AlertFields(name="Norfolk")])
+    assert not mailer.queue_confirmation(runtime, subscriber, [AlertFields(name="Norfolk")])
     report = mailer.send_outbox(runtime)
     assert (report.sent, report.failed) == (1, 0)
     [eml] = list(runtime.settings.mail.outbox_dir.glob("*.eml"))
