@@ -7,6 +7,7 @@ server that requires STARTTLS and AUTH.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -162,6 +163,39 @@ def test_backfill_becomes_one_catch_up_section(setup: Setup) -> None:
     assert text.count("DECISION - ") == 1 and "25 000 0" not in text
     assert ledger_count(setup) == 101
     assert run_digests(setup.runtime, "daily").queued == 0
+
+
+def test_catch_up_is_decided_by_age_not_by_how_a_document_was_stored(setup: Setup) -> None:
+    add_alert(setup.engine, "mrs.b@example.org", "Norfolk", councils=["norfolk"])  # at T0
+    setup.clock.current = T1
+    after_confirming = T1.date()
+    ingest(
+        setup,
+        [
+            # seen by a run that stores everything at once, but decided after she confirmed
+            decision("26 008 001", decided_on=after_confirming),
+            # seen at once and decided before she confirmed: history
+            decision("26 008 002", decided_on=after_confirming - timedelta(days=30)),
+        ],
+        backfill=True,
+    )
+    ingest(
+        setup,
+        [
+            # found by an incremental run: new, however long ago it was decided
+            decision("26 008 003", decided_on=after_confirming - timedelta(days=40)),
+            # but older than the source's whole window is catch-up whatever found it
+            decision("26 008 004", decided_on=after_confirming - timedelta(days=400)),
+        ],
+    )
+    setup.clock.current = T2
+    report = run_digests(setup.runtime, "daily")
+    assert (report.items, report.catch_up) == (2, 2)
+    deliver(setup)
+    text = part(setup.server.messages[0], "plain")
+    assert "(26 008 001)" in text and "(26 008 003)" in text
+    assert "26 008 002" not in text and "26 008 004" not in text
+    assert "Norfolk County Council: 2 earlier decisions" in text
 
 
 def test_unconfirmed_and_paused_addresses_get_nothing_but_the_confirmation(

@@ -306,3 +306,29 @@ def test_file_transport_failure_is_transient_and_leaves_no_temp_file(tmp_path: P
     with pytest.raises(TransientDeliveryError, match="cannot write"):
         FileTransport(blocker).send(digest_message())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["outbox"]
+
+
+def test_a_row_queued_by_the_previous_release_still_sends(
+    smtp_plain_server: SmtpTestServer,
+) -> None:
+    # Rows written before the raw serialiser hold EmailMessage.as_string() text (LF ends).
+    from email.message import EmailMessage
+
+    old = EmailMessage()
+    old["From"] = "Councilwatch <alerts@councilwatch.example>"
+    old["To"] = "mrs.b@example.org"
+    old["Subject"] = "1 decision: Norfolk County Council"
+    old["Message-ID"] = "<abc@councilwatch.example>"
+    old["List-Unsubscribe"] = "<https://councilwatch.example/unsubscribe/tok>"
+    old.set_content("Upheld. £700 to Mrs B.\n", cte="quoted-printable")
+    stored = old.as_string(policy=default_policy)
+    mail = Mail.load(stored)
+    assert (mail.envelope_from, mail.recipients) == (
+        "alerts@councilwatch.example",
+        ("mrs.b@example.org",),
+    )
+    SmtpTransport(smtp_plain_server.host, smtp_plain_server.port, security="none").send(mail)
+    [received] = smtp_plain_server.received
+    assert b"\n" not in received.raw.replace(b"\r\n", b"")
+    assert rawmail.header(received.raw, "Message-ID") == "<abc@councilwatch.example>"
+    assert "£700 to Mrs B" in received.message.get_content()
