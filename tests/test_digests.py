@@ -7,8 +7,8 @@ server that requires STARTTLS and AUTH.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from collections.abc import Iterator
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
