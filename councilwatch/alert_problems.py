@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from email.message import EmailMessage
 
 from alerts.councils import Register
-from alerts.mail.message import build_message, make_message_id
+from alerts.mail.message import Mail, build_message, make_message_id
 from councilwatch.alert_index import alert_spec
 from councilwatch.mailer import mail_domain, serialise
 from councilwatch.runtime import Runtime
@@ -69,7 +68,7 @@ def _message(runtime: Runtime, alert: Alert, reason: str) -> OutgoingMessage:
         "the alert is matched again as soon as it is changed into one that can be.",
     ]
     message_id = make_message_id(key, mail_domain(settings))
-    msg: EmailMessage = build_message(
+    msg: Mail = build_message(
         sender=settings.mail.from_,
         to=settings.mail.operator,
         subject=subject,
