@@ -10,7 +10,11 @@ decided on some day and published days or weeks later; the listing shows only wh
 published by ``today``, so advancing ``today`` publishes decisions out of date order, as the
 real site does. ``/Decisions/SearchResults`` filters by fd/td, pages 10 at a time, sorts
 newest first, and answers conditional requests with real ETags (a hash of the page).
-Faults to switch on: ``mode`` "shell" (the page shell), "zero" (0 results), "shell-once"
+``layout`` is how pages are marked up: "real" (the default) renders as the real site's text
+reads - each card's type, outcome, subcategory and date on ONE line separated by spaces, and
+the decision header's labelled fields as inline elements with no whitespace between them, so
+their text runs together ("...Refuse and recyclingDecision : UpheldDecision date : ..."); "blocks"
+puts every field in its own block. Faults to switch on: ``mode`` "shell" (the page shell), "zero" (0 results), "shell-once"
 (the shell until a warm-up request to "/" and a Referer), and ``broken`` decision references
 served in a new layout that the parser cannot read.
 """
@@ -66,6 +70,7 @@ PROBLEMS = (
 )
 
 Mode = Literal["normal", "shell", "zero", "shell-once"]
+Layout = Literal["real", "blocks"]
 
 
 def _slug(text: str) -> str:
@@ -104,9 +109,17 @@ class SimDecision:
 
 class SimulatedLgsco:
     def __init__(
-        self, web: LocalWeb, *, today: date, count: int = 300, days: int = 600, seed: int = 4
+        self,
+        web: LocalWeb,
+        *,
+        today: date,
+        count: int = 300,
+        days: int = 600,
+        seed: int = 4,
+        layout: Layout = "real",
     ) -> None:
         self.web = web
+        self.layout: Layout = layout
         self.today = today
         self.mode: Mode = "normal"
         self.delay = 0.0  # seconds each decision page takes to answer (a slow site)
@@ -198,7 +211,7 @@ class SimulatedLgsco:
         if self.mode == "shell":
             return Reply(body=_shell())
         found = [] if self.mode == "zero" else self.visible(date_from, date_to)
-        body = listing_page(found, page)
+        body = listing_page(found, page, layout=self.layout)
         headers = _etag(body)
         if request.headers.get("If-None-Match") == headers["ETag"]:
             return Reply(status=304, body=b"", headers=headers)
@@ -211,7 +224,7 @@ class SimulatedLgsco:
             return Reply(status=404, body="not found", content_type="text/plain")
         if decision.reference in self.broken:
             return Reply(body=_redesigned_page(decision))
-        return Reply(body=decision_page(decision))
+        return Reply(body=decision_page(decision, layout=self.layout))
 
     # -- what was asked ----------------------------------------------------------------------
 
@@ -256,18 +269,27 @@ def _shell() -> str:
     return _page("Decisions", f"<h1>Decisions</h1><p>Search our decisions.</p>{_SEARCH_FORM}")
 
 
-def listing_page(found: list[SimDecision], page: int) -> str:
-    pages = max(1, math.ceil(len(found) / PAGE_SIZE))
-    cards = []
-    for d in found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
-        cards.append(
-            '<div class="search-result">'
-            f'<h3><a href="{d.path}">{escape(d.organisation)} ({d.reference})</a></h3>'
+def _card(d: SimDecision, layout: Layout) -> str:
+    title = f'<h3><a href="{d.path}">{escape(d.organisation)} ({d.reference})</a></h3>'
+    summary = f'<p class="result-summary"><strong>Summary:</strong> {escape(d.summary)}</p>'
+    decided = d.decided.strftime("%d-%b-%Y")
+    if layout == "blocks":
+        fields = (
             f'<p class="result-type">Statement</p><p class="result-decision">{d.outcome}</p>'
             f'<p class="result-category">{escape(d.subcategory)}</p>'
-            f'<p class="result-date">{d.decided.strftime("%d-%b-%Y")}</p>'
-            f'<p class="result-summary"><strong>Summary:</strong> {escape(d.summary)}</p></div>'
+            f'<p class="result-date">{decided}</p>'
         )
+    else:  # the real site: one line of text, fields separated only by spaces
+        fields = (
+            f'<p class="result-meta"><span>Statement</span> <span>{d.outcome}</span> '
+            f"<span>{escape(d.subcategory)}</span> <span>{decided}</span></p>"
+        )
+    return f'<div class="search-result">{title}{fields}{summary}</div>'
+
+
+def listing_page(found: list[SimDecision], page: int, *, layout: Layout = "real") -> str:
+    pages = max(1, math.ceil(len(found) / PAGE_SIZE))
+    cards = [_card(d, layout) for d in found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     count = f'<p class="result-count">Your search has {len(found)} results</p>'
     footer = f'<p class="page-count">Page {page} of {pages}</p>' if found else ""
     results = "\n".join(cards) if found else "<p>No decisions match your search.</p>"
@@ -278,7 +300,7 @@ def listing_page(found: list[SimDecision], page: int) -> str:
     )
 
 
-def decision_page(d: SimDecision) -> str:
+def decision_page(d: SimDecision, *, layout: Layout = "real") -> str:
     found = {
         "Upheld": "The Council was at fault and this caused avoidable distress.",
         "Not upheld": "The Council followed its procedures and I found no fault.",
@@ -300,13 +322,26 @@ def decision_page(d: SimDecision) -> str:
         f'<h2>Final decision</h2><ol start="9"><li>I have completed my investigation.</li></ol>'
         "<p><em>Investigator's decision on behalf of the Ombudsman</em></p>"
     )
+    decided = d.decided.strftime("%d %b %Y")
+    if layout == "blocks":
+        header = (
+            f'<dl class="decision-details"><dt>Category</dt>'
+            f"<dd>{escape(d.category)} &gt; {escape(d.subcategory)}</dd>"
+            f"<dt>Decision</dt><dd>{d.outcome}</dd>"
+            f"<dt>Decision date</dt><dd>{decided}</dd></dl>"
+        )
+    else:  # the real site: label and value spans, no whitespace between them
+        header = (
+            '<div class="decision-meta">'
+            '<span class="label">Category : </span>'
+            f'<span class="value">{escape(d.category)} &gt; {escape(d.subcategory)}</span>'
+            f'<span class="label">Decision : </span><span class="value">{d.outcome}</span>'
+            f'<span class="label">Decision date : </span><span class="value">{decided}</span>'
+            "</div>"
+        )
     main = (
         f'<h1 class="decision-title">{escape(d.organisation)} ({d.reference})</h1>'
-        f'<dl class="decision-details"><dt>Category</dt>'
-        f"<dd>{escape(d.category)} &gt; {escape(d.subcategory)}</dd>"
-        f"<dt>Decision</dt><dd>{d.outcome}</dd>"
-        f"<dt>Decision date</dt><dd>{d.decided.strftime('%d %b %Y')}</dd></dl>"
-        f'<article id="article">{article}</article>'
+        f'{header}<article id="article">{article}</article>'
     )
     return _page(f"{d.organisation} ({d.reference})", main)
 

@@ -103,6 +103,53 @@ def test_backfill_then_incremental_stores_everything_once(
     assert set(store.stores.values()) == {1}  # every decision stored exactly once
 
 
+def test_the_real_one_line_layout_is_crawled_whole_and_once(
+    testweb: LocalWeb, store: Store, testweb_client: PoliteClient
+) -> None:
+    # The real site: each card's type, outcome, subcategory and date on one line separated by
+    # spaces; the decision header's fields inline with no whitespace between them.
+    site = SimulatedLgsco(testweb, today=TODAY, count=0).install()
+    assert site.layout == "real"
+    for index in range(40):
+        decided = TODAY - timedelta(days=1 + index * 2)
+        site.add(decided, published=decided + timedelta(days=1))
+    seen: list[Crawled] = []
+
+    def sink(batch: Sequence[Crawled]) -> None:
+        seen.extend(batch)
+        store.sink(batch)
+
+    def run() -> tuple[dict[str, int], int]:
+        before = Counter(site.decision_requests())
+        report = LgscoCrawler(
+            testweb_client, base_url=site.web.url(), memory=store.memory, sink=sink,
+            today=site.today,
+        ).incremental(WINDOW_DAYS)
+        assert report.decisions_failed == 0 and report.listing_hints_missing == 0
+        return dict(Counter(site.decision_requests()) - before), report.decisions_fetched
+
+    fetched, count = run()
+    assert count == 40 and fetched == {d.path: 1 for d in site.visible()}
+    for item in seen:
+        listed = site.by_reference(item.entry.reference)
+        entry, decision = item.entry, item.decision
+        assert (entry.document_type, entry.outcome_text, entry.subcategory, entry.decision_date) == (
+            "Statement", listed.outcome, listed.subcategory, listed.decided
+        )
+        assert (decision.category, decision.subcategory, decision.outcome_text) == (
+            listed.category, listed.subcategory, listed.outcome
+        )
+        assert decision.decision_date == listed.decided and decision.summary == listed.summary
+
+    late = site.publish_mid_window(20, window_days=WINDOW_DAYS)
+    fetched, count = run()
+    assert count == 20 and fetched == {d.path: 1 for d in late}
+
+    fetched, count = run()
+    assert (count, fetched) == (0, {})
+    assert set(store.stores) == refs(site.visible()) and set(store.stores.values()) == {1}
+
+
 def test_second_incremental_run_costs_only_the_listing_pages(
     site: SimulatedLgsco, store: Store, testweb: LocalWeb, testweb_client: PoliteClient
 ) -> None:
