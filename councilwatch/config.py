@@ -100,6 +100,13 @@ class SourcesConfig(_Section):
     news: NewsConfig = NewsConfig()
 
 
+class QuarantineConfig(_Section):
+    # Pages that failed to parse are kept here (raw bytes + a JSON sidecar), oldest dropped
+    # once the folder is over max_bytes.
+    directory: Path = Path("var/quarantine")
+    max_bytes: int = Field(50_000_000, ge=100_000)
+
+
 class SmtpConfig(_Section):
     host: str = "localhost"
     port: int = Field(587, ge=1, le=65535)
@@ -206,6 +213,7 @@ class Settings(_Section):
     database: DatabaseConfig = DatabaseConfig()
     http: HttpConfig = HttpConfig()
     sources: SourcesConfig = SourcesConfig()
+    quarantine: QuarantineConfig = QuarantineConfig()
     mail: MailConfig = MailConfig()
     digest: DigestConfig = DigestConfig()
     web: WebConfig = WebConfig()

@@ -153,6 +153,13 @@ def _operator_message(
         "",
         "Run `councilwatch sources` for details.",
     ]
+    if not status.healthy:
+        kept = runtime.quarantine().recent(status.name)
+        if kept:
+            lines += ["", "Pages that failed to parse, kept to reproduce (newest first):"]
+            for page in kept:
+                lines += [f"- {page.kept_at} {page.url}", f"  {page.error}"]
+                lines.append(f"  {page.reproduce()}")
     key = f"health:{status.name}:{state}:{now.isoformat()}"
     message_id = make_message_id(key, mail_domain(settings))
     msg: Mail = build_message(

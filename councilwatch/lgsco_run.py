@@ -159,6 +159,12 @@ def _run(
         counts.unchanged += report.upsert.unchanged
         runtime.check_stopping()  # after storing the page: nothing fetched is lost
 
+    kept = runtime.quarantine()
+
+    def keep(url: str, content: bytes, error: str) -> str | None:
+        path = kept.keep(SOURCE, url, content, error)
+        return None if path is None else str(path)
+
     with ExitStack() as stack:
         client = stack.enter_context(runtime.client())
         crawler = LgscoCrawler(
@@ -168,6 +174,7 @@ def _run(
             sink=sink,
             today=today,
             progress=stack.enter_context(_ProgressView()) if progress else None,
+            quarantine=keep,
         )
         try:
             if since is not None:
@@ -178,6 +185,7 @@ def _run(
             # Kept up to date as the crawl goes, so a failed run records what it did.
             counts.requests = sum(host.requests for host in client.stats.values())
             counts.failures = crawler.report.decisions_failed
+            counts.quarantined = list(crawler.report.quarantined)
             counts.stats = {**crawler.report.as_stats(), "seeding": since is None and backfill}
 
 

@@ -25,11 +25,16 @@ class RunCounts:
     unchanged: int = 0
     failures: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
+    quarantined: list[str] = field(default_factory=list)  # pages kept that failed to parse
 
     def line(self) -> str:
+        kept = ""
+        if self.quarantined:
+            more = f" and {len(self.quarantined) - 1} more" if len(self.quarantined) > 1 else ""
+            kept = f"; failing page kept as {self.quarantined[0]}{more}"
         return (
             f"{self.requests} requests, {self.inserted} new, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {self.failures} failed"
+            f"{self.unchanged} unchanged, {self.failures} failed{kept}"
         )
 
 

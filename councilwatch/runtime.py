@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from alerts.councils import Register
     from councilwatch.alert_index import AlertIndex
     from scraper.fetch import Clock, PoliteClient
+    from scraper.quarantine import Quarantine
 
 
 def utcnow() -> datetime:
@@ -84,6 +85,13 @@ class Runtime:
             state=DatabaseFetchStateStore(self.migrated_engine(), self.now),
             clock=self.fetch_clock,
         )
+
+    def quarantine(self) -> Quarantine:
+        """Where pages that failed to parse are kept (bounded; see scraper.quarantine)."""
+        from scraper.quarantine import Quarantine
+
+        config = self.settings.quarantine
+        return Quarantine(config.directory, max_bytes=config.max_bytes, now=self.now)
 
     def check_stopping(self) -> None:
         from cwerrors import ShutdownRequested

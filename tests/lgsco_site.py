@@ -13,10 +13,10 @@ newest first, and answers conditional requests with real ETags (a hash of the pa
 ``layout`` is how pages are marked up: "real" (the default) renders as the real site's text
 reads - each card's type, outcome, subcategory and date on ONE line separated by spaces, and
 the decision header's labelled fields as inline elements with no whitespace between them, so
-their text runs together ("...Refuse and recyclingDecision : UpheldDecision date : ..."); "blocks"
-puts every field in its own block. Faults to switch on: ``mode`` "shell" (the page shell), "zero" (0 results), "shell-once"
-(the shell until a warm-up request to "/" and a Referer), and ``broken`` decision references
-served in a new layout that the parser cannot read.
+their text runs together ("...Refuse and recyclingDecision : UpheldDecision date : ...");
+"blocks" puts every field in its own block. Faults to switch on: ``mode`` "shell" (the page
+shell), "zero" (0 results), "shell-once" (the shell until a warm-up request to "/" and a
+Referer), and ``broken`` decision references served in a new layout the parser cannot read.
 """
 
 from __future__ import annotations

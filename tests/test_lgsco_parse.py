@@ -402,11 +402,14 @@ def test_listing_that_announces_results_but_shows_none_is_an_error() -> None:
     assert caught.value.field == "entries"
 
 
-def test_listing_entry_dated_in_the_future_is_an_error() -> None:
-    with pytest.raises(ParseError, match="future"):
-        parse_listing(
-            example("listing-first"), "https://www.lgo.org.uk/x?page=1", today=date(2024, 12, 18)
-        )
+def test_a_card_dated_in_the_future_loses_the_date_not_the_page() -> None:
+    # A card degrades, a page does not: the decision page has the date (and checks it).
+    listing = parse_listing(example("listing-first"), "https://www.lgo.org.uk/x?page=1",
+                            today=date(2024, 12, 18))
+    assert len(listing.entries) == 10
+    assert listing.entries[0].decision_date is None
+    assert listing.problems == ["24 009 118: decision date 2024-12-19 is in the future",
+                                "24 009 118: no decision date"]
 
 
 def test_listing_pages_together_hold_every_result_once() -> None:

@@ -45,12 +45,18 @@ def parse_lgsco(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Parse a saved LGSCO page, telling a decision from a search listing by its content.
+    """Parse a saved LGSCO page, telling a decision from a search listing by its content
+    (or, for a page too broken to tell, by its URL: how a quarantined page is reproduced).
 
-    Example: councilwatch parse lgsco saved-decision.html --json
+    Example: councilwatch parse lgsco var/quarantine/lgsco/PAGE.html --url URL
     """
     from councilwatch.lgsco_run import local_today
-    from scraper.sources.lgsco import detect_page_kind, parse_decision, parse_listing
+    from scraper.sources.lgsco import (
+        detect_page_kind,
+        kind_from_url,
+        parse_decision,
+        parse_listing,
+    )
 
     try:
         content = file.read_bytes()
@@ -59,6 +65,8 @@ def parse_lgsco(
     page = page_url(content, file, url)
     today = local_today(runtime(ctx))
     kind = detect_page_kind(content)
+    if kind == "unknown":
+        kind = kind_from_url(page)
     if kind == "decision":
         decision = parse_decision(content, page, today=today)
         if as_json:
@@ -149,9 +157,11 @@ def _print_decision(decision: Decision) -> None:
 def _print_listing(listing: Listing) -> None:
     shell = " (page shell: no results area)" if listing.is_shell else ""
     typer.echo(f"listing page {listing.page or '?'}, {listing.total} results in all{shell}")
+    for problem in listing.problems:
+        typer.echo(f"missing hint: {problem}")
     for entry in listing.entries:
         typer.echo(
-            f"{entry.decision_date.isoformat()}  {entry.reference:12} {entry.outcome.value:32}"
+            f"{_iso(entry.decision_date):10}  {entry.reference:12} {entry.outcome.value:32}"
             f"{entry.organisation}"
         )
         typer.echo(f"{'':12}{entry.subcategory or '-'}: {entry.summary}")

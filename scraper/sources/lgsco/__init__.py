@@ -26,7 +26,7 @@ from scraper.sources.lgsco.models import (
     Remedies,
     Section,
 )
-from scraper.sources.lgsco.urls import canonical_url, listing_url
+from scraper.sources.lgsco.urls import canonical_url, kind_from_url, listing_url
 
 __all__ = [
     "Decision",
@@ -38,6 +38,7 @@ __all__ = [
     "Section",
     "canonical_url",
     "detect_page_kind",
+    "kind_from_url",
     "listing_url",
     "normalise_reference",
     "parse_decision",

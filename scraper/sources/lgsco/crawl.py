@@ -16,6 +16,11 @@ fields, kept with the stored decision).
   and the pages done in the current one are checkpointed through :class:`CrawlMemory`, so a
   killed backfill run again continues where it stopped.
 
+A card that lacks hints (no date, no outcome...) is still fetched by its link and reference;
+what it lacked is logged and counted (``listing_hints_missing``), never fatal on its own.
+A page that fails to parse is handed to ``quarantine`` (raw bytes, URL, error), which keeps it
+for ``councilwatch parse`` to reproduce; the kept paths are in ``CrawlReport.quarantined``.
+
 Faults: the page shell, or "0 results" for a window known to have results, is retried once
 after a warm-up request to the site root with a Referer header, then raised as
 :class:`~cwerrors.SourceFault` - never read as "nothing new". A decision page that
@@ -116,6 +121,8 @@ class CrawlReport:
     decisions_failed: int = 0  # could not be fetched or parsed
     parse_failures: int = 0  # fetched, but the page did not parse: the layout signal
     failed_urls: list[str] = field(default_factory=list)
+    listing_hints_missing: int = 0  # fields cards lacked: the decision page supplies them
+    quarantined: list[str] = field(default_factory=list)  # where failing pages were kept
     warmups: int = 0
     window: Window | None = None
 
@@ -131,6 +138,8 @@ class CrawlReport:
             "decisions_failed": self.decisions_failed,
             "parse_failures": self.parse_failures,
             "failed_urls": self.failed_urls[:20],
+            "listing_hints_missing": self.listing_hints_missing,
+            "quarantined": self.quarantined[:20],
             "warmups": self.warmups,
         }
 
@@ -138,6 +147,8 @@ class CrawlReport:
 Sink = Callable[[Sequence[Crawled]], None]
 Progress = Callable[[CrawlReport], None]
 Known = Callable[[str], "str | None"]
+# Keeps a page that failed to parse: (url, raw bytes, error) -> where it was kept, or None.
+Quarantine = Callable[[str, bytes, str], "str | None"]
 
 
 def entry_fingerprint(entry: ListingEntry) -> str:
@@ -150,7 +161,7 @@ def entry_fingerprint(entry: ListingEntry) -> str:
         entry.outcome_text,
         entry.document_type or "",
         entry.subcategory or "",
-        entry.decision_date.isoformat(),
+        entry.decision_date.isoformat() if entry.decision_date else "",
         entry.summary,
     ):
         digest.update(value.encode())
@@ -219,6 +230,7 @@ class LgscoCrawler:
         today: date,
         progress: Progress | None = None,
         known: Known | None = None,
+        quarantine: Quarantine | None = None,
     ) -> None:
         self._client = client
         self._base_url = base_url.rstrip("/")
@@ -227,6 +239,7 @@ class LgscoCrawler:
         self._today = today
         self._progress = progress
         self._known: Known = known if known is not None else memory.fingerprint
+        self._quarantine = quarantine
         self.report = CrawlReport(mode="")
 
     # -- the two modes -----------------------------------------------------------------------
@@ -334,9 +347,29 @@ class LgscoCrawler:
 
     def _parse_listing(self, content: bytes, url: str) -> Listing:
         try:
-            return parse_listing(content, url, today=self._today)
+            listing = parse_listing(content, url, today=self._today)
         except ParseError as exc:
-            raise SourceFault(f"LGSCO listing page no longer parses: {exc}") from exc
+            kept = self._keep(url, content, exc)
+            raise SourceFault(f"LGSCO listing page no longer parses: {exc}{kept}") from exc
+        if listing.problems:
+            self.report.listing_hints_missing += len(listing.problems)
+            log.warning(
+                "lgsco: %s: %d listing hints missing (decision pages supply them): %s",
+                url,
+                len(listing.problems),
+                "; ".join(listing.problems[:5]),
+            )
+        return listing
+
+    def _keep(self, url: str, content: bytes, error: ParseError) -> str:
+        """Quarantine a page that failed to parse; " (kept as PATH)" for the message."""
+        if self._quarantine is None:
+            return ""
+        path = self._quarantine(url, content, str(error))
+        if path is None:
+            return ""
+        self.report.quarantined.append(path)
+        return f" (kept as {path})"
 
     # -- decisions ---------------------------------------------------------------------------
 
@@ -367,13 +400,20 @@ class LgscoCrawler:
         self.report.decisions_fetched += 1
         try:
             response = self._client.get(entry.url, conditional=False)
-            decision = parse_decision(response.content, response.url, today=self._today)
-        except (ParseError, FetchError) as exc:
+        except FetchError as exc:
             # A page gone or refused is the site's business; one that no longer parses is ours.
             self.report.decisions_failed += 1
-            self.report.parse_failures += isinstance(exc, ParseError)
             self.report.failed_urls.append(entry.url)
             log.warning("lgsco: decision %s failed: %s", entry.url, exc)
+            return None
+        try:
+            decision = parse_decision(response.content, response.url, today=self._today)
+        except ParseError as exc:
+            self.report.decisions_failed += 1
+            self.report.parse_failures += 1
+            self.report.failed_urls.append(entry.url)
+            kept = self._keep(response.url, response.content, exc)
+            log.warning("lgsco: decision %s failed: %s%s", entry.url, exc, kept)
             return None
         if decision.reference != entry.reference:
             log.warning(
@@ -393,9 +433,10 @@ class LgscoCrawler:
         failed, fetched = report.parse_failures, report.decisions_fetched
         if failed >= LAYOUT_MIN_FAILURES and failed * 2 > fetched:
             when = "" if final else " so far"
+            kept = f" (kept as {report.quarantined[0]})" if report.quarantined else ""
             raise SourceFault(
                 f"LGSCO decision pages no longer parse: {failed} of {fetched} fetched{when} "
-                f"failed (layout change?), e.g. {report.failed_urls[0]}"
+                f"failed (layout change?), e.g. {report.failed_urls[0]}{kept}"
             )
 
     def _report_progress(self) -> None:

@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 from cwerrors import ParseError
 from scraper.sources.lgsco.fields import (
+    SEPARATORS,
     base_reference,
     find_references,
     parse_date,
@@ -31,9 +32,11 @@ from scraper.sources.lgsco.layout import (
     BACK_TO_TOP,
     FURNITURE_LINES,
     Page,
+    find_labels,
     find_title,
     is_banner_start,
     key,
+    label_values,
     match_title,
     read_page,
     split_label,
@@ -120,33 +123,44 @@ def _is_heading(line: TextLine, after_separator: bool) -> bool:
     return after_separator and len(text) <= _MAX_HEADING and not text.endswith((".", ";", ","))
 
 
-def _read_header(lines: list[TextLine], start: int) -> _Header:
+def _read_header(lines: list[TextLine], start: int, first: str = "") -> _Header:
+    """The labelled fields between the title and the summary, however they are wrapped.
+
+    The header's lines are read as one text, so labels run together by inline markup
+    ("...standardsDecision : Closed after initial enquiriesDecision date : 13 Sep 2021") split
+    as cleanly as one label per block; ``first`` is what followed the title on its line.
+    """
     header = _Header(body_start=len(lines))
+    texts = [first] if first else []
     index = start
     while index < len(lines):
-        text = lines[index].text
+        line = lines[index]
+        text = line.text
         if is_banner_start(text):
             header.body_start = index
             break
-        label = split_label(text)
-        if label is not None and label[0] not in header.values:
-            name, value = label
+        labels = find_labels(text)
+        summary = next((label for label in labels if label.name == "summary"), None)
+        if summary is not None:
+            texts.append(text[: summary.start])
+            value = text[summary.end :].strip(SEPARATORS)
+            header.body_start = index + 1
             if not value and index + 1 < len(lines):
                 following = lines[index + 1]
-                looks_like_value = (
-                    len(following.text) <= 120 or name == "summary"
-                ) and split_label(following.text) is None
-                if looks_like_value and not _is_heading(following, after_separator=False):
+                if not find_labels(following.text) and not _is_heading(following, False):
                     value = following.text
-                    index += 1
-            header.values[name] = value
-            if name == "summary":
-                header.body_start = index + 1
-                break
-        elif _is_heading(lines[index], after_separator=False) and key(text) != _PRE_SUMMARY:
+                    header.body_start = index + 2
+            header.values["summary"] = value
+            break
+        if not labels and _is_heading(line, after_separator=False) and key(text) != _PRE_SUMMARY:
             header.body_start = index
             break
+        texts.append(text)
         index += 1
+    text = "\n".join(texts)
+    values, _ = label_values(text, find_labels(text))
+    for name, value in values.items():
+        header.values.setdefault(name, value)
     return header
 
 
@@ -276,6 +290,7 @@ def parse_decision(content: bytes, url: str, *, today: date | None = None) -> De
             title_line.text,
         )
         header_start = title_line.index + 1
+        first = title_line.rest
     else:
         fallback = _title_from_head(page)
         if fallback is None:
@@ -284,19 +299,22 @@ def parse_decision(content: bytes, url: str, *, today: date | None = None) -> De
             )
         organisation, title_refs, title = fallback
         header_start = 0
+        first = ""
     if not organisation:
         raise ParseError(f"{url}: no organisation in the title", url=url, field="organisation")
     reference = title_refs[0]
 
-    header = _read_header(lines, header_start)
+    header = _read_header(lines, header_start, first)
     values = header.values
     satisfied_value = values.get("satisfied_date")
     if satisfied_value is None:
         # Reports may print the satisfied line after the summary, so look everywhere.
         for line in lines[header_start:]:
-            label = split_label(line.text)
-            if label is not None and label[0] == "satisfied_date" and label[1]:
-                satisfied_value = label[1]
+            if "response" not in line.text:
+                continue
+            found, _ = label_values(line.text, find_labels(line.text))
+            if found.get("satisfied_date"):
+                satisfied_value = found["satisfied_date"]
                 break
     stated_date = _date_field(values.get("decision_date"), "decision_date", url)
     decided = _check_date(stated_date, url, today)

@@ -14,7 +14,14 @@ from typing import Literal
 
 from lxml.etree import _Element
 
-from scraper.sources.lgsco.fields import TITLE_LINE, find_references
+from scraper.sources.lgsco.fields import (
+    SEPARATORS,
+    TITLE_LINE,
+    date_at,
+    document_type_at,
+    find_references,
+    outcome_at,
+)
 from scraper.text import TextLine, parse_html, visible_lines
 
 PageKind = Literal["decision", "listing", "unknown"]
@@ -105,6 +112,112 @@ def split_label(text: str) -> tuple[str, str] | None:
     return None
 
 
+# The same labels found anywhere in running text: "...standardsDecision : Closed after initial
+# enquiriesDecision date : 13 Sep 2021" is three labels, run together by inline markup.
+_LABEL_ANYWHERE = re.compile(
+    r"(?P<label>ombudsman satisfied with (?:the )?[\w\s'\u2019-]{0,60}?response|"
+    + "|".join(sorted((*_LABELS, "subcategory", "date"), key=len, reverse=True))
+    + r")(?P<colon>\s*:)?",
+    re.I,
+)
+_ANY_LABELS = {**_LABELS, "subcategory": "subcategory", "date": "decision_date"}
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A field label found in running text: ``text[start:end]`` is the label (with its colon)."""
+
+    name: str
+    start: int
+    end: int
+
+
+def _validates(name: str, text: str, end: int) -> bool:
+    """Without a colon a label counts only when what follows reads as its value."""
+    start = end
+    while start < len(text) and text[start] in " \t\u00a0":
+        start += 1
+    if name == "outcome":
+        return outcome_at(text, start) is not None
+    if name == "decision_date":
+        return date_at(text, start) is not None
+    if name == "document_type":
+        return document_type_at(text, start) is not None
+    if name in ("category", "subcategory"):
+        return start < len(text) and text[start].isupper()
+    return False
+
+
+def find_labels(text: str) -> list[Label]:
+    """Every field label in ``text`` (lines joined by newlines), in order.
+
+    A label starts a line, follows a separator, or starts a capitalised word run into the
+    previous value ("standardsDecision"); it ends in a colon, stands alone on its line (a
+    dt/th holding the label), or - with neither - is followed by a value of its own kind
+    ("Decision Upheld", "Decision date 09-Aug-2026"), so ordinary words are never labels.
+    """
+    found: list[Label] = []
+    position = 0
+    while True:
+        match = _LABEL_ANYWHERE.search(text, position)
+        if match is None:
+            return found
+        start, end = match.start(), match.end()
+        label = match.group("label").lower()
+        name = "satisfied_date" if label.startswith("ombudsman") else _ANY_LABELS[label]
+        line_start = start == 0 or text[start - 1] == "\n"
+        before = "" if line_start else text[start - 1]
+        capital = text[start].isupper()
+        starts = line_start or (capital and not before.isupper()) or (
+            not before.isalnum() and before not in "'\u2019"
+        )
+        if not line_start and not capital:
+            starts = False
+        line_end = text.find("\n", end)
+        rest = text[end : line_end if line_end >= 0 else len(text)]
+        if starts and (
+            match.group("colon")
+            or not rest.strip()
+            or (
+                (end >= len(text) or not text[end].islower())
+                and _validates(name, text, end)
+            )
+        ):
+            if name == "summary" and not (match.group("colon") or not rest.strip()):
+                position = start + 1
+                continue
+            found.append(Label(name, start, end))
+            position = end
+        else:
+            position = start + 1
+
+
+def label_values(text: str, labels: list[Label]) -> tuple[dict[str, str], list[str]]:
+    """The value of each label and the text no label claims.
+
+    A value runs to the next label or the end of its line; a label alone on its line takes
+    the next line. What is left (text before the first label, lines after a value) is
+    returned in order for the caller to read by vocabulary.
+    """
+    values: dict[str, str] = {}
+    unclaimed: list[str] = []
+    if not labels:
+        return values, [text]
+    unclaimed.append(text[: labels[0].start])
+    for index, label in enumerate(labels):
+        stop = labels[index + 1].start if index + 1 < len(labels) else len(text)
+        segment = text[label.end : stop]
+        head, newline, tail = segment.partition("\n")
+        if not head.strip(SEPARATORS) and newline:
+            head, newline, tail = tail.partition("\n")
+        if label.name not in values:
+            values[label.name] = head.strip(SEPARATORS)
+        else:
+            unclaimed.append(head)
+        unclaimed.append(tail)
+    return values, unclaimed
+
+
 def is_banner_start(text: str) -> bool:
     return bool(_BANNER_START.match(text))
 
@@ -128,6 +241,7 @@ class TitleLine:
     organisation: str
     references: tuple[str, ...]
     text: str
+    rest: str = ""  # header text run into the title on the same line, if any
 
 
 def match_title(text: str) -> tuple[str, tuple[str, ...]] | None:
@@ -139,11 +253,22 @@ def match_title(text: str) -> tuple[str, tuple[str, ...]] | None:
 
 
 def find_title(lines: list[TextLine]) -> TitleLine | None:
-    """The first "Organisation (YY NNN NNN)" line of the page."""
+    """The first "Organisation (YY NNN NNN)" line of the page, or the first line that starts
+    with one and runs straight into a header label ("... (23 018 529)Category : ...")."""
     for index, line in enumerate(lines):
-        found = match_title(line.text)
+        text = line.text
+        found = match_title(text)
         if found:
-            return TitleLine(index, found[0], found[1], line.text)
+            return TitleLine(index, found[0], found[1], text)
+        if ")" in text:
+            cut = text.find(")") + 1
+            while cut:
+                labels = find_labels(text[cut:])
+                if labels and labels[0].start == 0:
+                    found = match_title(text[:cut].rstrip())
+                    if found:
+                        return TitleLine(index, found[0], found[1], text[:cut], text[cut:])
+                cut = text.find(")", cut) + 1
     return None
 
 
@@ -164,9 +289,12 @@ def page_kind(page: Page) -> PageKind:
         return "listing"
     title = find_title(page.lines)
     if title is not None:
-        for line in page.lines[title.index + 1 :]:
-            label = split_label(line.text)
-            if label and label[0] in ("decision_date", "summary", "category"):
+        texts = [title.rest, *(line.text for line in page.lines[title.index + 1 :])]
+        for text in texts:
+            if any(
+                label.name in ("decision_date", "summary", "category")
+                for label in find_labels(text)
+            ):
                 return "decision"
     if has_search_form(page.root):
         return "listing"

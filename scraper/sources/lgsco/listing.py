@@ -2,15 +2,15 @@
 
 Each result card reads, in whatever markup:
 
-    Norfolk County Council (23 018 529)   <- a link to the decision page
-    Statement                             <- or Report
-    Upheld                                <- the outcome
-    Other                                 <- the subcategory
-    09-Aug-2026                           <- the decision date (a "Decision date:" label is fine)
-    Summary: ...
+    Norfolk County Council (23 018 529)                 <- a link to the decision page
+    Statement Upheld Other 09-Aug-2026                  <- one line on the real site; or one
+    Summary: ...                                           field per block, labels, tables...
 
-Lines are classified by what they say, not where they sit, so labels, order and wrapping
-elements may change without breaking the parse.
+A card starts wherever the text of a link to a decision ("Organisation (YY NNN NNN)") appears,
+even mid-line, and runs to the next one; its fields are read by :mod:`card` from the text in
+between. A card degrades, a page does not: a title and a link are enough to fetch the decision
+page (which has every field), and what a card lacks is recorded in ``Listing.problems``. Only a
+page that announces results and yields no card with a link and a reference is an error.
 """
 
 from __future__ import annotations
@@ -23,104 +23,75 @@ from lxml.etree import _Element
 
 from cwerrors import ParseError
 from cwerrors.numbers import ascii_int
-from scraper.sources.lgsco.fields import is_outcome_text, parse_date, parse_outcome
-from scraper.sources.lgsco.layout import (
-    FURNITURE_LINES,
-    key,
-    listing_total,
-    match_title,
-    read_page,
-    split_label,
-)
+from scraper.sources.lgsco.card import read_card
+from scraper.sources.lgsco.fields import find_references, parse_outcome
+from scraper.sources.lgsco.layout import listing_total, match_title, read_page
 from scraper.sources.lgsco.models import Listing, ListingEntry, Outcome
 from scraper.sources.lgsco.urls import canonical_url
 from scraper.text import TextLine, normalise_space
 
 PAGE_SIZE = 10
-_DOCUMENT_TYPES = {"statement": "Statement", "report": "Report"}
-_CARD_FURNITURE = frozenset({"read more", "view decision", "read the decision"})
 _PAGE_OF = re.compile(r"\bpage (\d+) of (\d+)\b", re.I)
-_MAX_DATE_LINE = 30
-
-
-def _date_only(text: str) -> date | None:
-    """A line that is nothing but a date ("09-Aug-2026"), else None."""
-    if len(text) > _MAX_DATE_LINE:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError:
-        return None
+_SLUG_REFERENCE = re.compile(r"/(\d{2}-\d{3}-\d{3}[a-z]?)/?$", re.I)
 
 
 class _Card:
-    """Fields of one result card as its lines are read."""
+    """One card as the page's lines are read: its title and the text after it."""
+
+    __slots__ = ("organisation", "reference", "texts", "title")
 
     def __init__(self, organisation: str, reference: str, title: str) -> None:
         self.organisation = organisation
         self.reference = reference
         self.title = title
-        self.fields: dict[str, str] = {}
-        self.decided: date | None = None
-        self.done = False
-
-    def take(self, text: str, following: str | None) -> bool:
-        """Read one line; True when it also consumed ``following`` (a label's value)."""
-        text_key = key(text)
-        if text_key in FURNITURE_LINES or text_key in _CARD_FURNITURE:
-            return False
-        label = split_label(text)
-        if label is not None:
-            name, value = label
-            consumed = not value and following is not None
-            value = value or (following or "")
-            self._labelled(name, value)
-            return consumed
-        if text_key in _DOCUMENT_TYPES and "document_type" not in self.fields:
-            self.fields["document_type"] = _DOCUMENT_TYPES[text_key]
-        elif is_outcome_text(text) and "outcome" not in self.fields:
-            self.fields["outcome"] = text
-        elif self.decided is None and (found := _date_only(text)) is not None:
-            self.decided = found
-        elif "subcategory" not in self.fields:
-            self.fields["subcategory"] = text
-        return False
-
-    def _labelled(self, name: str, value: str) -> None:
-        if name == "decision_date":
-            self.decided = _date_only(value)
-        elif name == "category":
-            # "Housing > Allocations": the card's category line carries the subcategory.
-            self.fields["subcategory"] = re.split(r"\s*[>\u203a\u00bb]\s*", value)[-1]
-        elif name == "document_type":
-            self.fields["document_type"] = _DOCUMENT_TYPES.get(key(value), value)
-        elif name == "summary":
-            self.fields["summary"] = value
-            self.done = True
-        else:
-            self.fields[name] = value
+        self.texts: list[str] = []
 
 
-def _links(page_root: _Element, url: str) -> dict[str, str]:
-    """Title-line text of each link to a decision -> its absolute URL."""
-    links: dict[str, str] = {}
+def _links(page_root: _Element, url: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(title text of each link to a decision -> URL, reference in a decision URL -> URL)."""
+    titles: dict[str, str] = {}
+    by_reference: dict[str, str] = {}
     for anchor in page_root.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href:
+            continue
         text = normalise_space(anchor.text_content())
-        href = anchor.get("href")
-        if href and match_title(text):
-            links.setdefault(text, urljoin(url, href.strip()))
-    return links
+        if match_title(text):
+            titles.setdefault(text, urljoin(url, href))
+        slug = _SLUG_REFERENCE.search(urlsplit(href).path)
+        if slug:
+            for reference in find_references(slug.group(1)):
+                by_reference.setdefault(reference, urljoin(url, href))
+    return titles, by_reference
 
 
-def _split_title(text: str, links: dict[str, str]) -> tuple[str, str]:
-    """(title, rest of the line): a whole title line, or a linked title that the card's first
-    field follows on the same rendered line; ("", text) for any other line."""
-    if match_title(text):
-        return text, ""
-    for title in links:
-        if text.startswith(title + " "):
-            return title, text[len(title) :].strip()
-    return "", text
+def _cards(lines: list[TextLine], titles: dict[str, str]) -> list[_Card]:
+    """Split the page's text into cards at every linked title, wherever it sits in a line;
+    a whole line that reads as a title starts a card too (its link is found by reference)."""
+    finder = (
+        re.compile("|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True)))
+        if titles
+        else None
+    )
+    cards: list[_Card] = []
+    for line in lines:
+        text = line.text
+        position = 0
+        found = list(finder.finditer(text)) if finder is not None and "(" in text else []
+        if not found and "(" in text and (whole := match_title(text)):
+            cards.append(_Card(whole[0], whole[1][0], text))
+            continue
+        for match in found:
+            title = match_title(match.group(0))
+            if title is None:
+                continue
+            if cards and match.start() > position:
+                cards[-1].texts.append(text[position : match.start()])
+            cards.append(_Card(title[0], title[1][0], match.group(0)))
+            position = match.end()
+        if cards and position < len(text):
+            cards[-1].texts.append(text[position:])
+    return cards
 
 
 def _page_number(url: str, lines: list[TextLine]) -> int | None:
@@ -134,65 +105,54 @@ def _page_number(url: str, lines: list[TextLine]) -> int | None:
     return None
 
 
-def _entry(card: _Card, links: dict[str, str], url: str, today: date | None) -> ListingEntry:
-    where = f"{url}: result {card.title!r}"
-    link = links.get(card.title)
-    if link is None:
-        raise ParseError(f"{where} has no link to its decision", url=url, field="url")
-    if card.decided is None:
-        raise ParseError(f"{where} has no decision date", url=url, field="decision_date")
-    if today is not None and card.decided > today:
-        raise ParseError(f"{where} is dated in the future", url=url, field="decision_date")
-    outcome_text = card.fields.get("outcome", "")
-    return ListingEntry(
-        reference=card.reference,
-        organisation=card.organisation,
-        url=canonical_url(link),
-        outcome=parse_outcome(outcome_text) if outcome_text else Outcome.OTHER,
-        outcome_text=outcome_text,
-        document_type=card.fields.get("document_type"),
-        subcategory=card.fields.get("subcategory"),
-        decision_date=card.decided,
-        summary=card.fields.get("summary", ""),
-    )
-
-
 def parse_listing(content: bytes, url: str, *, today: date | None = None) -> Listing:
     """Parse one search results page.
 
     An empty result ("Your search has 0 results") is a listing with no entries; the page shell
     without a results area is ``is_shell=True``. A page that announces results but shows no
-    card it can read raises :class:`ParseError`: the layout changed, and that must not pass
-    for "nothing new".
+    card with a link and a reference raises :class:`ParseError`: the layout changed, and that
+    must not pass for "nothing new". Fields a card lacks are listed in ``problems``.
     """
     page = read_page(content)
     lines = page.lines
     total = listing_total(lines)
-    links = _links(page.root, url)
-    cards: list[_Card] = []
-    index = 0
-    while index < len(lines):
-        text = lines[index].text
-        title_text, rest = _split_title(text, links)
-        if title_text:
-            title = match_title(title_text)
-            assert title is not None  # _split_title only returns title lines
-            cards.append(_Card(title[0], title[1][0], title_text))
-        if rest and cards and not cards[-1].done:
-            following = lines[index + 1].text if index + 1 < len(lines) else None
-            if cards[-1].take(rest, following):
-                index += 1
-        index += 1
+    titles, by_reference = _links(page.root, url)
+    entries: list[ListingEntry] = []
+    problems: list[str] = []
+    for card in _cards(lines, titles):
+        link = titles.get(card.title) or by_reference.get(card.reference)
+        if link is None:
+            problems.append(f"{card.title}: no link to its decision (card skipped)")
+            continue
+        fields = read_card(card.texts, today=today)
+        outcome = parse_outcome(fields.outcome_text) if fields.outcome_text else Outcome.OTHER
+        problems.extend(f"{card.reference}: {problem}" for problem in fields.problems)
+        entries.append(
+            ListingEntry(
+                reference=card.reference,
+                organisation=card.organisation,
+                url=canonical_url(link),
+                outcome=outcome,
+                outcome_text=fields.outcome_text,
+                document_type=fields.document_type,
+                subcategory=fields.subcategory,
+                decision_date=fields.decided,
+                summary=fields.summary,
+            )
+        )
 
     number = _page_number(url, lines)
-    entries = [_entry(card, links, url, today) for card in cards]
     if total and not entries and (number is None or (number - 1) * PAGE_SIZE < total):
+        why = f" ({problems[0]})" if problems else ""
         raise ParseError(
-            f"{url}: says {total} results but shows none that parse", url=url, field="entries"
+            f"{url}: says {total} results but shows none with a link and a reference{why}",
+            url=url,
+            field="entries",
         )
     return Listing(
         total=total,
         entries=entries,
         page=number,
         is_shell=total is None and not entries,
+        problems=problems,
     )

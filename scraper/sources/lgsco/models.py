@@ -123,7 +123,11 @@ class Decision:
 
 @dataclass(frozen=True)
 class ListingEntry:
-    """One result card of the search listing."""
+    """One result card of the search listing.
+
+    Only the reference, organisation and URL are certain; the other fields are hints the
+    decision page confirms (None or "" when the card did not show them).
+    """
 
     reference: str
     organisation: str
@@ -132,7 +136,7 @@ class ListingEntry:
     outcome_text: str
     document_type: str | None
     subcategory: str | None
-    decision_date: date
+    decision_date: date | None
     summary: str
 
     def to_json(self) -> dict[str, Any]:
@@ -144,7 +148,7 @@ class ListingEntry:
             "outcome_text": self.outcome_text,
             "document_type": self.document_type,
             "subcategory": self.subcategory,
-            "decision_date": self.decision_date.isoformat(),
+            "decision_date": self.decision_date.isoformat() if self.decision_date else None,
             "summary": self.summary,
         }
 
@@ -156,12 +160,15 @@ class Listing:
     ``is_shell`` marks the site's page shell with no results area at all, which the site has
     served to some clients instead of results: the fetcher treats it as a fault, never as
     "nothing new". An honest empty result says ``total == 0`` and is not a shell.
+    ``problems`` names what cards lacked ("24 009 118: no decision date"), and cards skipped
+    for want of a link: hints missing, counted by the crawler, never fatal on their own.
     """
 
     total: int | None
     entries: list[ListingEntry] = field(default_factory=list)
     page: int | None = None
     is_shell: bool = False
+    problems: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -169,4 +176,5 @@ class Listing:
             "page": self.page,
             "is_shell": self.is_shell,
             "entries": [entry.to_json() for entry in self.entries],
+            "problems": list(self.problems),
         }

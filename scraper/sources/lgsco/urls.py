@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 LGSCO_HOST = "www.lgo.org.uk"
 # The bare host serves the same pages; the www form is the one identity we store.
 _HOST_ALIASES = frozenset({"lgo.org.uk", "www.lgo.org.uk"})
 LISTING_PATH = "/Decisions/SearchResults"
+_DECISION_SLUG = re.compile(r"/(?:\d{2}-\d{3}-\d{3}[a-z]?|\d{2}-[a-z]-\d{4,6})/?$")
 
 
 def canonical_url(url: str) -> str:
@@ -48,3 +51,13 @@ def listing_url(base_url: str, *, date_from: date, date_to: date, page: int) -> 
         }
     )
     return f"{base_url.rstrip('/')}{LISTING_PATH}?{query}"
+
+
+def kind_from_url(url: str) -> Literal["decision", "listing", "unknown"]:
+    """What an LGSCO URL serves: a decision page, the search listing, or neither."""
+    path = urlsplit(url).path.lower()
+    if path.rstrip("/") == LISTING_PATH.lower() or path.startswith("/decisionsnew/"):
+        return "listing"
+    if path.startswith("/decisions/") and _DECISION_SLUG.search(path):
+        return "decision"
+    return "unknown"
