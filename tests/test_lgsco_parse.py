@@ -449,3 +449,140 @@ def test_real_statement_without_header_fields_is_refused() -> None:
     with pytest.raises(ParseError) as caught:
         parse_decision(_sample_as_html("lgsco-decision-24-009-894.txt"), URL, today=TODAY)
     assert caught.value.field == "decision_date"
+
+
+# --- cards and headers in every wrapping --------------------------------------------------------
+
+_CARD_TITLE = '<h3><a href="/decisions/environment-and-regulation/parking/26-002-445">' \
+    "Westmorland and Furness Council (26 002 445)</a></h3>"
+_CARD_SUMMARY = "<p><strong>Summary:</strong> We will not investigate Mr X's parking fine.</p>"
+_CARD_FIELDS = ("Statement", "Closed after initial enquiries", "Parking and other penalties",
+                "09-Aug-2026")
+_CARD_WRAPPINGS = {
+    "blocks": "".join(f"<p>{field}</p>" for field in _CARD_FIELDS),
+    "one line, spaces (the real site)": "<p>" + " ".join(_CARD_FIELDS) + "</p>",
+    "spans with spaces": "<p>" + " ".join(f"<span>{f}</span>" for f in _CARD_FIELDS) + "</p>",
+    "spans without whitespace": "<div>" + "".join(f"<span>{f}</span>" for f in _CARD_FIELDS)
+    + "</div>",
+    "middle dots": "<p>" + " \u00b7 ".join(_CARD_FIELDS) + "</p>",
+    "bars": "<p>" + " | ".join(_CARD_FIELDS) + "</p>",
+    "commas": "<p>" + ", ".join(_CARD_FIELDS) + "</p>",
+    "table row": "<table><tr>" + "".join(f"<td>{f}</td>" for f in _CARD_FIELDS)
+    + "</tr></table>",
+    "inline labels": "<p>Type: Statement Decision: Closed after initial enquiries Category: "
+    "Parking and other penalties Decision date: 09-Aug-2026</p>",
+    "labels run together": "<div><span>Statement</span><span>Decision: </span><span>Closed "
+    "after initial enquiries</span><span>Category: </span><span>Parking and other penalties"
+    "</span><span>Decision date: </span><span>09-Aug-2026</span></div>",
+    "labels in a definition list": "<dl><dt>Type</dt><dd>Statement</dd><dt>Decision</dt><dd>"
+    "Closed after initial enquiries</dd><dt>Category</dt><dd>Parking and other penalties</dd>"
+    "<dt>Decision date</dt><dd>09-Aug-2026</dd></dl>",
+}
+
+
+def _one_card_listing(fields: str, *, title: str = _CARD_TITLE, summary: str = _CARD_SUMMARY
+                      ) -> bytes:
+    return page(f"<p>Your search has 1 results</p><div>{title}{fields}{summary}</div>")
+
+
+@pytest.mark.parametrize("wrapping", sorted(_CARD_WRAPPINGS))
+def test_a_card_reads_the_same_in_every_wrapping(wrapping: str) -> None:
+    listing = parse_listing(_one_card_listing(_CARD_WRAPPINGS[wrapping]),
+                            "https://www.lgo.org.uk/x?page=1", today=date(2026, 9, 1))
+    [entry] = listing.entries
+    assert listing.problems == []
+    assert (entry.reference, entry.organisation) == ("26 002 445",
+                                                     "Westmorland and Furness Council")
+    assert (entry.document_type, entry.outcome, entry.outcome_text) == (
+        "Statement", Outcome.CLOSED, "Closed after initial enquiries")
+    assert (entry.subcategory, entry.decision_date) == ("Parking and other penalties",
+                                                         date(2026, 8, 9))
+    assert entry.summary == "We will not investigate Mr X's parking fine."
+
+
+@pytest.mark.parametrize(
+    ("line", "outcome_text", "subcategory"),
+    [
+        ("Statement Upheld: maladministration and injustice Planning applications 22-Dec-2016",
+         "Upheld: maladministration and injustice", "Planning applications"),
+        ("Report Not upheld Not upheld schools 09-Aug-2026", "Not upheld", "Not upheld schools"),
+        ("StatementNot upheldCouncil tax3 September 2024", "Not upheld", "Council tax"),
+        ("Statement Closed after initial enquiries - out of jurisdiction Other 2024-07-14",
+         "Closed after initial enquiries - out of jurisdiction", "Other"),
+        ("Statement Upheld Housing > Allocations 14/07/2024", "Upheld", "Allocations"),
+    ],
+)
+def test_one_line_split_takes_the_longest_known_outcome_and_the_date_last(
+    line: str, outcome_text: str, subcategory: str
+) -> None:
+    [entry] = parse_listing(_one_card_listing(f"<p>{line}</p>"), "https://x/y?page=1").entries
+    assert (entry.outcome_text, entry.subcategory) == (outcome_text, subcategory)
+    assert entry.decision_date is not None
+
+
+def test_a_card_with_only_its_title_link_is_kept_with_its_missing_hints_named() -> None:
+    listing = parse_listing(_one_card_listing("", summary=""), "https://x/y?page=1")
+    [entry] = listing.entries
+    assert entry.url == "https://x/decisions/environment-and-regulation/parking/26-002-445"
+    assert (entry.decision_date, entry.outcome, entry.subcategory) == (None, Outcome.OTHER, None)
+    assert listing.problems == [
+        "26 002 445: no type", "26 002 445: no outcome", "26 002 445: no subcategory",
+        "26 002 445: no decision date",
+    ]
+
+
+def test_a_title_whose_link_is_elsewhere_in_the_card_still_counts() -> None:
+    title = "<h3>Westmorland and Furness Council (26 002 445)</h3>"
+    link = '<p><a href="/decisions/x/y/26-002-445">Read the decision</a></p>'
+    [entry] = parse_listing(
+        _one_card_listing(_CARD_WRAPPINGS["blocks"] + link, title=title), "https://x/y?page=1"
+    ).entries
+    assert entry.url == "https://x/decisions/x/y/26-002-445"
+    assert entry.subcategory == "Parking and other penalties"
+
+
+def test_results_without_any_linked_card_are_an_error_naming_why() -> None:
+    title = "<h3>Westmorland and Furness Council (26 002 445)</h3>"
+    with pytest.raises(ParseError, match="no link to its decision") as caught:
+        parse_listing(_one_card_listing(_CARD_WRAPPINGS["blocks"], title=title),
+                      "https://x/y?page=1")
+    assert caught.value.field == "entries"
+
+
+_RUN_TOGETHER = (
+    "<h1>Stockton-on-Tees Borough Council (21 004 118)</h1>"
+    "<div><span>Category : </span><span>Other categories &gt; Councillor conduct and standards"
+    "</span><span>Decision : </span><span>Closed after initial enquiries</span>"
+    "<span>Decision date : </span><span>13 Sep 2021</span></div>"
+    "<p><strong>The Ombudsman's final decision:</strong></p>"
+    "<p><strong>Summary:</strong> We will not investigate this complaint about a councillor.</p>"
+    "<h2>The complaint</h2><p>1. Mr B complains about what a councillor said.</p>"
+)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        _RUN_TOGETHER,
+        # the title too runs into the header, and the summary into the final-decision line
+        _RUN_TOGETHER.replace("</h1><div>", "").replace("<h1>", "<div>").replace(
+            "</p><p><strong>Summary", "<strong>Summary"),
+        _RUN_TOGETHER.replace("</span><span>Decision", "</span> \u00b7 <span>Decision"),
+        _RUN_TOGETHER.replace("<span>Category : </span>", "<span>Category</span>")
+        .replace("<span>Decision : </span>", "<span>Decision</span>")
+        .replace("<span>Decision date : </span>", "<span>Decision date</span>"),
+    ],
+    ids=["run-together", "title and summary run in", "middle dots", "no colons"],
+)
+def test_a_decision_header_with_run_together_fields_parses_fully(header: str) -> None:
+    decision = parse_decision(page(header), URL, today=TODAY)
+    assert (decision.organisation, decision.reference) == (
+        "Stockton-on-Tees Borough Council", "21 004 118")
+    assert (decision.category, decision.subcategory) == (
+        "Other categories", "Councillor conduct and standards")
+    assert (decision.outcome, decision.outcome_text) == (
+        Outcome.CLOSED, "Closed after initial enquiries")
+    assert decision.decision_date == date(2021, 9, 13)
+    assert decision.summary == "We will not investigate this complaint about a councillor."
+    assert [section.heading for section in decision.sections] == ["The complaint"]
+    assert detect_page_kind(page(header)) == "decision"

@@ -120,6 +120,7 @@ _LABEL_ANYWHERE = re.compile(
     + r")(?P<colon>\s*:)?",
     re.I,
 )
+_INLINE_SEPARATORS = SEPARATORS.replace("\n", "")
 _ANY_LABELS = {**_LABELS, "subcategory": "subcategory", "date": "decision_date"}
 
 
@@ -135,7 +136,7 @@ class Label:
 def _validates(name: str, text: str, end: int) -> bool:
     """Without a colon a label counts only when what follows reads as its value."""
     start = end
-    while start < len(text) and text[start] in " \t\u00a0":
+    while start < len(text) and text[start] in _INLINE_SEPARATORS:
         start += 1
     if name == "outcome":
         return outcome_at(text, start) is not None
