@@ -95,15 +95,18 @@ class Quarantine:
         return pages
 
     def _trim(self, *, keep: Path) -> None:
-        files = sorted(
-            (path for path in self.directory.glob("*/*") if path.suffix in (".html", ".json")),
-            key=lambda path: path.name,
-        )
-        total = sum(path.stat().st_size for path in files)
-        for path in files:
+        """Drop the oldest pages (raw bytes and sidecar together) until the folder fits."""
+        pages: dict[Path, list[Path]] = {}
+        for path in self.directory.glob("*/*"):
+            if path.suffix in (".html", ".json"):
+                pages.setdefault(path.with_suffix(""), []).append(path)
+        sizes = {stem: sum(f.stat().st_size for f in files) for stem, files in pages.items()}
+        total = sum(sizes.values())
+        for stem in sorted(pages, key=lambda stem: stem.name):  # names start with the time
             if total <= self.max_bytes:
                 return
-            if path.with_suffix("") == keep.with_suffix(""):
+            if stem == keep.with_suffix(""):
                 continue
-            total -= path.stat().st_size
-            path.unlink(missing_ok=True)
+            for path in pages[stem]:
+                path.unlink(missing_ok=True)
+            total -= sizes[stem]

@@ -42,6 +42,7 @@ def write_config(web: LocalWeb, news: NewsSites) -> Path:
         f'[sources.lgsco]\nbase_url = "{web.url("")}"\nschedule = "interval:5m"\n'
         '[sources.news]\nschedule = "interval:5m"\n'
         f'[mail]\noutbox_dir = "{HOME}/outbox"\n'
+        f'[quarantine]\ndirectory = "{HOME}/quarantine"\n'
         "[digest]\nimmediate_every_minutes = 1\n"
         + news.config_toml("edp24", "norfolklive", "bbc-norfolk")
     )

@@ -26,7 +26,8 @@ def make_runtime(
     config.write_text(
         f'[database]\nurl = "{database_url}"\n'
         f'[mail]\noutbox_dir = "{tmp_path / "outbox"}"\n'
-        f'[councils]\nregister_file = "{tmp_path / "councils.json"}"\n' + toml
+        f'[councils]\nregister_file = "{tmp_path / "councils.json"}"\n'
+        f'[quarantine]\ndirectory = "{tmp_path / "quarantine"}"\n' + toml
     )
     settings = load_settings(config, env={"COUNCILWATCH_SECRET_KEY": SECRET, **(env or {})})
     runtime = Runtime(settings, **kwargs)

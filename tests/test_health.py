@@ -70,3 +70,29 @@ def test_a_source_that_goes_quiet_is_unhealthy(runtime: Runtime) -> None:
     run(runtime, ok=True)
     [status] = statuses(runtime)
     assert not status.healthy and status.reason == f"no new document since {T0:%Y-%m-%d}"
+
+
+def test_the_failing_email_names_the_pages_kept_and_how_to_reproduce_them(
+    runtime: Runtime,
+) -> None:
+    import email
+    from email.message import EmailMessage
+    from email.policy import default
+
+    url = "https://www.lgo.org.uk/decisions/housing/allocations/24-011-052"
+    kept = runtime.quarantine().keep("lgsco", url, b"<html>new layout</html>", f"{url}: no date")
+    assert kept is not None
+    run(runtime, ok=True)
+    run(runtime, ok=False)
+    run(runtime, ok=False)
+    [changed] = check_and_notify(runtime)
+    assert not changed.healthy
+    [message] = [m for m in outbox.pending(runtime.migrated_engine()) if m.kind == "operator"]
+    parsed = email.message_from_bytes(message.message.encode(), policy=default)
+    assert isinstance(parsed, EmailMessage)
+    body = parsed.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Pages that failed to parse, kept to reproduce (newest first):" in text
+    assert f"{url}: no date" in text
+    assert f"councilwatch parse lgsco {kept} --url {url}" in text

@@ -7,11 +7,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 from cwerrors import SourceFault
 from scraper.fetch import PoliteClient
+from scraper.quarantine import Quarantine
 from scraper.sources.lgsco.crawl import (
     LAYOUT_MIN_FAILURES,
     Crawled,
@@ -267,6 +269,30 @@ def test_a_few_unparseable_decisions_are_counted_and_retried_next_run(
     assert again.decisions_failed == 0 and refs(broken) <= set(store.stores)
     # The page that had failures was asked afresh, the others conditionally (304).
     assert again.not_modified_pages == again.listing_pages - 1
+
+
+def test_a_listing_that_no_longer_parses_is_kept_and_named_in_the_fault(
+    site: SimulatedLgsco, store: Store, testweb: LocalWeb, testweb_client: PoliteClient,
+    tmp_path: Path,
+) -> None:
+    # Results announced, cards shown, but no card links to its decision: a redesign.
+    redesigned = (
+        "<html><body><p>Your search has 12 results</p><div class='card'><h3>Leeds City Council "
+        "(25 101 202)</h3><p>Statement Upheld Homelessness 02-Jun-2026</p></div></body></html>"
+    )
+    testweb.route(LISTING_PATH, body=redesigned)
+    kept = Quarantine(tmp_path)
+    run = LgscoCrawler(
+        testweb_client, base_url=site.web.url(), memory=store.memory, sink=store.sink,
+        today=site.today, quarantine=lambda url, content, error: str(
+            kept.keep("lgsco", url, content, error)),
+    )
+    with pytest.raises(SourceFault, match="no link to its decision") as caught:
+        run.incremental(WINDOW_DAYS)
+    [page] = kept.recent("lgsco")
+    assert page.path.read_bytes() == redesigned.encode()
+    assert f"(kept as {page.path})" in str(caught.value)
+    assert run.report.quarantined == [str(page.path)]
 
 
 def served_url(site: SimulatedLgsco, path: str) -> str:

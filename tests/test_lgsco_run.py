@@ -130,6 +130,27 @@ def test_backfill_then_incremental_runs_store_each_decision_once(
     assert last.stats["not_modified_pages"] == pages
 
 
+def test_a_page_that_fails_to_parse_is_kept_named_and_reproducible(
+    site: SimulatedLgsco, config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = site.visible()[2]
+    site.broken = {broken.reference}  # served in a layout the parser cannot read
+    result = fetch(capsys, config)
+    assert result.code == 0, result.err
+    [kept] = sorted((tmp_path / "quarantine" / "lgsco").glob("*.html"))
+    meta = json.loads(kept.with_suffix(".json").read_text(encoding="utf-8"))
+    assert meta["url"] == site.web.url(broken.path)
+    assert b"<div class=\"case-card\">" in kept.read_bytes()  # the bytes as served
+    # Named in the run's summary line (log and stdout) ...
+    [summary] = [line for line in result.err.splitlines() if "incremental run ok" in line]
+    assert f"1 failed; failing page kept as {kept}" in summary
+    assert f"failing page kept as {kept}" in result.out
+    # ... and the operator's command reproduces the failure from it, to the letter.
+    result = run_cli(capsys, "parse", "lgsco", str(kept), "--url", meta["url"])
+    assert (result.code, result.err) == (1, f"error: {meta['error']}\n")
+    assert "no 'Organisation (YY NNN NNN)' title line" in meta["error"]
+
+
 def test_failed_runs_are_recorded_and_make_the_source_unhealthy(
     site: SimulatedLgsco, config: Path, db: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
