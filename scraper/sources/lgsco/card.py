@@ -53,6 +53,8 @@ def _strip(text: str) -> str:
 def _split_summary(lines: list[str]) -> tuple[list[str], str]:
     """(the lines holding the fields, the summary)."""
     for index, line in enumerate(lines):
+        if "ummary" not in line and "UMMARY" not in line:
+            continue  # cheap test first: most lines hold no summary label
         labels = [label for label in find_labels(line) if label.name == "summary"]
         if labels:
             label = labels[0]

@@ -56,12 +56,16 @@ def _links(page_root: _Element, url: str) -> tuple[dict[str, str], dict[str, str
         if not href:
             continue
         text = normalise_space(anchor.text_content())
-        if match_title(text):
-            titles.setdefault(text, urljoin(url, href))
-        slug = _SLUG_REFERENCE.search(urlsplit(href).path)
+        title = "(" in text and match_title(text)
+        slug = _SLUG_REFERENCE.search(urlsplit(href).path) if "ecisions/" in href else None
+        if not (title or slug):
+            continue
+        absolute = urljoin(url, href)
+        if title:
+            titles.setdefault(text, absolute)
         if slug:
             for reference in find_references(slug.group(1)):
-                by_reference.setdefault(reference, urljoin(url, href))
+                by_reference.setdefault(reference, absolute)
     return titles, by_reference
 
 
