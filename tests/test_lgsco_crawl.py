@@ -271,6 +271,24 @@ def test_a_few_unparseable_decisions_are_counted_and_retried_next_run(
     assert again.not_modified_pages == again.listing_pages - 1
 
 
+def test_cards_with_only_their_title_links_are_still_fetched_and_their_gaps_counted(
+    site: SimulatedLgsco, store: Store, testweb: LocalWeb, testweb_client: PoliteClient
+) -> None:
+    # A card degrades, a page does not: the decision page supplies what the card lacks.
+    first, second = site.visible()[:2]
+    cards = "".join(
+        f'<div><h3><a href="{d.path}">{d.organisation} ({d.reference})</a></h3></div>'
+        for d in (first, second)
+    )
+    testweb.route(LISTING_PATH, body=f"<html><body><p>Your search has 2 results</p>{cards}"
+                  "</body></html>")
+    report = crawler(testweb_client, site, store).incremental(WINDOW_DAYS)
+    assert set(store.stores) == {first.reference, second.reference}
+    assert report.decisions_failed == 0
+    assert report.listing_hints_missing == 8  # type, outcome, subcategory, date; two cards
+    assert report.as_stats()["listing_hints_missing"] == 8
+
+
 def test_a_listing_that_no_longer_parses_is_kept_and_named_in_the_fault(
     site: SimulatedLgsco, store: Store, testweb: LocalWeb, testweb_client: PoliteClient,
     tmp_path: Path,

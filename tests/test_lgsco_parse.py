@@ -586,3 +586,35 @@ def test_a_decision_header_with_run_together_fields_parses_fully(header: str) ->
     assert decision.summary == "We will not investigate this complaint about a councillor."
     assert [section.heading for section in decision.sections] == ["The complaint"]
     assert detect_page_kind(page(header)) == "decision"
+
+
+_SUBCATEGORIES = ("Parking and other penalties", "Council tax", "Special educational needs",
+                  "Councillor conduct and standards", "Other", "Noise", "Antisocial behaviour",
+                  "Child protection", "Disabled facilities grants", "Assessment and care plan",
+                  "Enforcement", "Refuse and recycling", "Homelessness", "Charging")
+_OUTCOMES = ("Upheld", "Not upheld", "Closed after initial enquiries",
+             "Upheld: maladministration and injustice", "Upheld: maladministration, no injustice",
+             "Not upheld: no maladministration",
+             "Closed after initial enquiries - out of jurisdiction")
+
+
+@given(
+    st.sampled_from(("Statement", "Report")),
+    st.sampled_from(_OUTCOMES),
+    st.sampled_from(_SUBCATEGORIES),
+    st.dates(min_value=date(2009, 1, 1), max_value=date(2026, 8, 31)),
+    st.sampled_from(("%d-%b-%Y", "%d %B %Y", "%d %b %Y", "%d/%m/%Y", "%Y-%m-%d")),
+    st.sampled_from(("", " ", " \u00b7 ", " | ", ", ", "; ")),
+    st.sampled_from(("p", "span", "td", "li", "div")),
+)
+@settings(max_examples=60, deadline=None)
+def test_any_card_line_splits_back_into_its_fields(
+    kind: str, outcome: str, subcategory: str, decided: date, date_format: str, joiner: str,
+    element: str,
+) -> None:
+    fields = (kind, outcome, subcategory, decided.strftime(date_format))
+    inner = joiner.join(f"<{element}>{field}</{element}>" for field in fields)
+    wrapped = f"<table><tr>{inner}</tr></table>" if element == "td" else f"<div>{inner}</div>"
+    [entry] = parse_listing(_one_card_listing(wrapped), "https://x/y?page=1").entries
+    assert (entry.document_type, entry.outcome_text, entry.subcategory, entry.decision_date) == (
+        kind, outcome, subcategory, decided)
