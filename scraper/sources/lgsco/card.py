@@ -53,9 +53,11 @@ def _strip(text: str) -> str:
 def _split_summary(lines: list[str]) -> tuple[list[str], str]:
     """(the lines holding the fields, the summary)."""
     for index, line in enumerate(lines):
-        if "ummary" not in line and "UMMARY" not in line:
+        mark = max(line.find("ummary"), line.find("UMMARY"))
+        if mark < 0:
             continue  # cheap test first: most lines hold no summary label
-        labels = [label for label in find_labels(line) if label.name == "summary"]
+        # Only the text up to the label is searched, not the summary after it.
+        labels = [label for label in find_labels(line[: mark + 40]) if label.name == "summary"]
         if labels:
             label = labels[0]
             summary = _strip(line[label.end :])

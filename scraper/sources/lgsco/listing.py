@@ -47,26 +47,32 @@ class _Card:
         self.texts: list[str] = []
 
 
-def _links(page_root: _Element, url: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(title text of each link to a decision -> URL, reference in a decision URL -> URL)."""
+def _links(page_root: _Element, url: str) -> tuple[dict[str, str], list[str]]:
+    """(title text of each link to a decision -> URL, every other link that may lead to a
+    decision page, for cards whose title is not itself the link)."""
     titles: dict[str, str] = {}
-    by_reference: dict[str, str] = {}
+    others: list[str] = []
     for anchor in page_root.iter("a"):
         href = (anchor.get("href") or "").strip()
         if not href:
             continue
         text = normalise_space(anchor.text_content())
-        title = "(" in text and match_title(text)
-        slug = _SLUG_REFERENCE.search(urlsplit(href).path) if "ecisions/" in href else None
-        if not (title or slug):
-            continue
-        absolute = urljoin(url, href)
-        if title:
-            titles.setdefault(text, absolute)
+        if "(" in text and match_title(text):
+            titles.setdefault(text, urljoin(url, href))
+        elif "ecisions/" in href:
+            others.append(href)
+    return titles, others
+
+
+def _by_reference(hrefs: list[str], url: str) -> dict[str, str]:
+    """Reference in a decision URL's last segment -> the absolute URL."""
+    found: dict[str, str] = {}
+    for href in hrefs:
+        slug = _SLUG_REFERENCE.search(urlsplit(href).path)
         if slug:
             for reference in find_references(slug.group(1)):
-                by_reference.setdefault(reference, absolute)
-    return titles, by_reference
+                found.setdefault(reference, urljoin(url, href))
+    return found
 
 
 def _cards(lines: list[TextLine], titles: dict[str, str]) -> list[_Card]:
@@ -120,11 +126,16 @@ def parse_listing(content: bytes, url: str, *, today: date | None = None) -> Lis
     page = read_page(content)
     lines = page.lines
     total = listing_total(lines)
-    titles, by_reference = _links(page.root, url)
+    titles, other_links = _links(page.root, url)
+    by_reference: dict[str, str] | None = None  # made only if a card needs it
     entries: list[ListingEntry] = []
     problems: list[str] = []
     for card in _cards(lines, titles):
-        link = titles.get(card.title) or by_reference.get(card.reference)
+        link = titles.get(card.title)
+        if link is None:
+            if by_reference is None:
+                by_reference = _by_reference(other_links, url)
+            link = by_reference.get(card.reference)
         if link is None:
             problems.append(f"{card.title}: no link to its decision (card skipped)")
             continue
