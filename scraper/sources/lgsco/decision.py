@@ -139,8 +139,11 @@ def _read_header(lines: list[TextLine], start: int, first: str = "") -> _Header:
         if is_banner_start(text):
             header.body_start = index
             break
-        labels = find_labels(text)
-        summary = next((label for label in labels if label.name == "summary"), None)
+        mark = max(text.find("ummary"), text.find("UMMARY"))
+        summary = None
+        if mark >= 0:  # only the text before the summary is searched for its label
+            found = find_labels(text[: mark + 40])
+            summary = next((label for label in found if label.name == "summary"), None)
         if summary is not None:
             texts.append(text[: summary.start])
             value = text[summary.end :].strip(SEPARATORS)
@@ -152,7 +155,11 @@ def _read_header(lines: list[TextLine], start: int, first: str = "") -> _Header:
                     header.body_start = index + 2
             header.values["summary"] = value
             break
-        if not labels and _is_heading(line, after_separator=False) and key(text) != _PRE_SUMMARY:
+        if (
+            split_label(text) is None
+            and _is_heading(line, after_separator=False)
+            and key(text) != _PRE_SUMMARY
+        ):
             header.body_start = index
             break
         texts.append(text)

@@ -121,6 +121,8 @@ _LABEL_ANYWHERE = re.compile(
     re.I,
 )
 _INLINE_SEPARATORS = SEPARATORS.replace("\n", "")
+# Every label holds one of these words.
+_LABEL_WORDS = ("categor", "decision", "date", "outcome", "type", "summary", "ombudsman")
 _ANY_LABELS = {**_LABELS, "subcategory": "subcategory", "date": "decision_date"}
 
 
@@ -158,6 +160,9 @@ def find_labels(text: str) -> list[Label]:
     ("Decision Upheld", "Decision date 09-Aug-2026"), so ordinary words are never labels.
     """
     found: list[Label] = []
+    lowered = text.lower()
+    if not any(word in lowered for word in _LABEL_WORDS):
+        return found  # the common case (a card's one line, prose), answered without a regex
     position = 0
     while True:
         match = _LABEL_ANYWHERE.search(text, position)
@@ -264,10 +269,10 @@ def find_title(lines: list[TextLine]) -> TitleLine | None:
         if ")" in text:
             cut = text.find(")") + 1
             while cut:
-                labels = find_labels(text[cut:])
-                if labels and labels[0].start == 0:
-                    found = match_title(text[:cut].rstrip())
-                    if found:
+                found = match_title(text[:cut].rstrip())
+                if found:
+                    labels = find_labels(text[cut : cut + 40])
+                    if labels and labels[0].start == 0:
                         return TitleLine(index, found[0], found[1], text[:cut], text[cut:])
                 cut = text.find(")", cut) + 1
     return None
