@@ -64,12 +64,16 @@ def load_before(directory: Path) -> ModuleType:
     package.mkdir()
     names = subprocess.run(
         ["git", "-C", str(ROOT), "ls-tree", "--name-only", BEFORE, "scraper/sources/lgsco/"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     for name in names:
         source = subprocess.run(
             ["git", "-C", str(ROOT), "show", f"{BEFORE}:{name}"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         source = source.replace("scraper.sources.lgsco.", "lgsco_before.").replace(
             "from scraper.sources.lgsco import", "from lgsco_before import"
@@ -138,8 +142,11 @@ def bs4_listing(content: bytes, url: str) -> list[dict[str, Any]]:
             continue
         card = anchor.find_parent(["div", "li", "tr", "article"]) or anchor
         lines = [line.strip() for line in card.get_text("\n").splitlines() if line.strip()]
-        entry: dict[str, Any] = {"reference": title["ref"], "organisation": title["org"],
-                                 "url": anchor["href"]}
+        entry: dict[str, Any] = {
+            "reference": title["ref"],
+            "organisation": title["org"],
+            "url": anchor["href"],
+        }
         for line in lines[1:]:
             if line in ("Statement", "Report"):
                 entry["type"] = line
@@ -235,11 +242,15 @@ def parse_speed(rounds: int, repeat: int) -> None:
             for name, (decision, listing) in parsers.items():
                 samples[name][0].append(_median_ms(decision, decisions, repeat))
                 samples[name][1].append(_median_ms(listing, listings, repeat))
-        kept = {"before (#13)": robustness(before, decisions + listings),
-                "after": robustness(after, decisions + listings)}
+        kept = {
+            "before (#13)": robustness(before, decisions + listings),
+            "after": robustness(after, decisions + listings),
+        }
         size = statistics.median(len(content) for content, _ in decisions + listings) / 1024
-        print(f"{len(decisions)} decision and {len(listings)} listing pages (median {size:.0f} "
-              f"KB), {rounds} interleaved rounds x {repeat} passes, CPU ms per page (median)")
+        print(
+            f"{len(decisions)} decision and {len(listings)} listing pages (median {size:.0f} "
+            f"KB), {rounds} interleaved rounds x {repeat} passes, CPU ms per page (median)"
+        )
         print(f"{'parser':<22}{'decision ms':>12}{'listing ms':>12}{'variants same JSON':>22}")
         for name in parsers:
             d, listing_ms = (statistics.median(x) for x in samples[name])
@@ -247,11 +258,15 @@ def parse_speed(rounds: int, repeat: int) -> None:
             robust = f"{good}/{tried}" if tried else "-"
             print(f"{name:<22}{d:>12.2f}{listing_ms:>12.2f}{robust:>22}")
         d_ratio = statistics.median(samples["after"][0]) / statistics.median(
-            samples["before (#13)"][0])
+            samples["before (#13)"][0]
+        )
         l_ratio = statistics.median(samples["after"][1]) / statistics.median(
-            samples["before (#13)"][1])
-        print(f"after / before: decision pages {d_ratio:.2f}x, listing pages {l_ratio:.2f}x "
-              f"the time (goal: at most 1.20x)")
+            samples["before (#13)"][1]
+        )
+        print(
+            f"after / before: decision pages {d_ratio:.2f}x, listing pages {l_ratio:.2f}x "
+            f"the time (goal: at most 1.20x)"
+        )
         real_layout(rounds, repeat)
 
 
@@ -263,17 +278,25 @@ def real_layout(rounds: int, repeat: int) -> None:
     found = site.visible()
     times: dict[str, tuple[float, float]] = {}
     for layout in ("blocks", "real"):
-        decisions = [(decision_page(d, layout=layout).encode(), f"https://www.lgo.org.uk{d.path}")
-                     for d in found[:12]]
-        listings = [(listing_page(found, n, layout=layout).encode(),
-                     f"https://www.lgo.org.uk/Decisions/SearchResults?page={n}")
-                    for n in range(1, 6)]
+        decisions = [
+            (decision_page(d, layout=layout).encode(), f"https://www.lgo.org.uk{d.path}")
+            for d in found[:12]
+        ]
+        listings = [
+            (
+                listing_page(found, n, layout=layout).encode(),
+                f"https://www.lgo.org.uk/Decisions/SearchResults?page={n}",
+            )
+            for n in range(1, 6)
+        ]
         d = statistics.median(
             _median_ms(lambda c, u: after.parse_decision(c, u, today=TODAY), decisions, repeat)
-            for _ in range(rounds))
+            for _ in range(rounds)
+        )
         listing_ms = statistics.median(
             _median_ms(lambda c, u: after.parse_listing(c, u, today=TODAY), listings, repeat)
-            for _ in range(rounds))
+            for _ in range(rounds)
+        )
         times[layout] = (d, listing_ms)
     for layout, (d, listing_ms) in times.items():
         print(f"{'after, simulated ' + layout:<22}{d:>12.2f}{listing_ms:>12.2f}")

@@ -62,17 +62,67 @@ RENDERINGS: tuple[Rendering, ...] = (
 
 # A field is one of these with only inline formatting inside.
 _FIELD_TAGS = frozenset(
-    {"p", "div", "span", "dt", "dd", "li", "td", "th", "small", "time", "label", "em", "i",
-     "font", "address", "strong", "b"}
+    {
+        "p",
+        "div",
+        "span",
+        "dt",
+        "dd",
+        "li",
+        "td",
+        "th",
+        "small",
+        "time",
+        "label",
+        "em",
+        "i",
+        "font",
+        "address",
+        "strong",
+        "b",
+    }
 )
 _INLINE_INSIDE = frozenset(
-    {"a", "span", "strong", "b", "em", "i", "small", "time", "abbr", "font", "sup", "sub", "u",
-     "mark", "cite", "q", "code"}
+    {
+        "a",
+        "span",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "small",
+        "time",
+        "abbr",
+        "font",
+        "sup",
+        "sub",
+        "u",
+        "mark",
+        "cite",
+        "q",
+        "code",
+    }
 )
 # Parents whose field runs may become any block rendering; inline parents only get spans.
 _FLOW_PARENTS = frozenset(
-    {"div", "section", "article", "main", "body", "li", "td", "th", "dd", "header", "aside",
-     "form", "blockquote", "center", "details", "figure"}
+    {
+        "div",
+        "section",
+        "article",
+        "main",
+        "body",
+        "li",
+        "td",
+        "th",
+        "dd",
+        "header",
+        "aside",
+        "form",
+        "blockquote",
+        "center",
+        "details",
+        "figure",
+    }
 )
 # Never inside a link: its text is one unit (a title), whatever spans it holds.
 _INLINE_PARENTS = frozenset({"p", "span", "strong", "b", "em", "i", "label", "small"})

@@ -124,7 +124,10 @@ def test_the_real_one_line_layout_is_crawled_whole_and_once(
     def run() -> tuple[dict[str, int], int]:
         before = Counter(site.decision_requests())
         report = LgscoCrawler(
-            testweb_client, base_url=site.web.url(), memory=store.memory, sink=sink,
+            testweb_client,
+            base_url=site.web.url(),
+            memory=store.memory,
+            sink=sink,
             today=site.today,
         ).incremental(WINDOW_DAYS)
         assert report.decisions_failed == 0 and report.listing_hints_missing == 0
@@ -136,11 +139,15 @@ def test_the_real_one_line_layout_is_crawled_whole_and_once(
         listed = site.by_reference(item.entry.reference)
         entry, decision = item.entry, item.decision
         assert (entry.document_type, entry.outcome_text, entry.subcategory) == (
-            "Statement", listed.outcome, listed.subcategory
+            "Statement",
+            listed.outcome,
+            listed.subcategory,
         )
         assert entry.decision_date == listed.decided
         assert (decision.category, decision.subcategory, decision.outcome_text) == (
-            listed.category, listed.subcategory, listed.outcome
+            listed.category,
+            listed.subcategory,
+            listed.outcome,
         )
         assert decision.decision_date == listed.decided and decision.summary == listed.summary
 
@@ -280,8 +287,9 @@ def test_cards_with_only_their_title_links_are_still_fetched_and_their_gaps_coun
         f'<div><h3><a href="{d.path}">{d.organisation} ({d.reference})</a></h3></div>'
         for d in (first, second)
     )
-    testweb.route(LISTING_PATH, body=f"<html><body><p>Your search has 2 results</p>{cards}"
-                  "</body></html>")
+    testweb.route(
+        LISTING_PATH, body=f"<html><body><p>Your search has 2 results</p>{cards}</body></html>"
+    )
     report = crawler(testweb_client, site, store).incremental(WINDOW_DAYS)
     assert set(store.stores) == {first.reference, second.reference}
     assert report.decisions_failed == 0
@@ -290,7 +298,10 @@ def test_cards_with_only_their_title_links_are_still_fetched_and_their_gaps_coun
 
 
 def test_a_listing_that_no_longer_parses_is_kept_and_named_in_the_fault(
-    site: SimulatedLgsco, store: Store, testweb: LocalWeb, testweb_client: PoliteClient,
+    site: SimulatedLgsco,
+    store: Store,
+    testweb: LocalWeb,
+    testweb_client: PoliteClient,
     tmp_path: Path,
 ) -> None:
     # Results announced, cards shown, but no card links to its decision: a redesign.
@@ -301,9 +312,12 @@ def test_a_listing_that_no_longer_parses_is_kept_and_named_in_the_fault(
     testweb.route(LISTING_PATH, body=redesigned)
     kept = Quarantine(tmp_path)
     run = LgscoCrawler(
-        testweb_client, base_url=site.web.url(), memory=store.memory, sink=store.sink,
-        today=site.today, quarantine=lambda url, content, error: str(
-            kept.keep("lgsco", url, content, error)),
+        testweb_client,
+        base_url=site.web.url(),
+        memory=store.memory,
+        sink=store.sink,
+        today=site.today,
+        quarantine=lambda url, content, error: str(kept.keep("lgsco", url, content, error)),
     )
     with pytest.raises(SourceFault, match="no link to its decision") as caught:
         run.incremental(WINDOW_DAYS)

@@ -404,12 +404,15 @@ def test_listing_that_announces_results_but_shows_none_is_an_error() -> None:
 
 def test_a_card_dated_in_the_future_loses_the_date_not_the_page() -> None:
     # A card degrades, a page does not: the decision page has the date (and checks it).
-    listing = parse_listing(example("listing-first"), "https://www.lgo.org.uk/x?page=1",
-                            today=date(2024, 12, 18))
+    listing = parse_listing(
+        example("listing-first"), "https://www.lgo.org.uk/x?page=1", today=date(2024, 12, 18)
+    )
     assert len(listing.entries) == 10
     assert listing.entries[0].decision_date is None
-    assert listing.problems == ["24 009 118: decision date 2024-12-19 is in the future",
-                                "24 009 118: no decision date"]
+    assert listing.problems == [
+        "24 009 118: decision date 2024-12-19 is in the future",
+        "24 009 118: no decision date",
+    ]
 
 
 def test_listing_pages_together_hold_every_result_once() -> None:
@@ -453,22 +456,28 @@ def test_real_statement_without_header_fields_is_refused() -> None:
 
 # --- cards and headers in every wrapping --------------------------------------------------------
 
-_CARD_TITLE = '<h3><a href="/decisions/environment-and-regulation/parking/26-002-445">' \
+_CARD_TITLE = (
+    '<h3><a href="/decisions/environment-and-regulation/parking/26-002-445">'
     "Westmorland and Furness Council (26 002 445)</a></h3>"
+)
 _CARD_SUMMARY = "<p><strong>Summary:</strong> We will not investigate Mr X's parking fine.</p>"
-_CARD_FIELDS = ("Statement", "Closed after initial enquiries", "Parking and other penalties",
-                "09-Aug-2026")
+_CARD_FIELDS = (
+    "Statement",
+    "Closed after initial enquiries",
+    "Parking and other penalties",
+    "09-Aug-2026",
+)
 _CARD_WRAPPINGS = {
     "blocks": "".join(f"<p>{field}</p>" for field in _CARD_FIELDS),
     "one line, spaces (the real site)": "<p>" + " ".join(_CARD_FIELDS) + "</p>",
     "spans with spaces": "<p>" + " ".join(f"<span>{f}</span>" for f in _CARD_FIELDS) + "</p>",
-    "spans without whitespace": "<div>" + "".join(f"<span>{f}</span>" for f in _CARD_FIELDS)
+    "spans without whitespace": "<div>"
+    + "".join(f"<span>{f}</span>" for f in _CARD_FIELDS)
     + "</div>",
     "middle dots": "<p>" + " \u00b7 ".join(_CARD_FIELDS) + "</p>",
     "bars": "<p>" + " | ".join(_CARD_FIELDS) + "</p>",
     "commas": "<p>" + ", ".join(_CARD_FIELDS) + "</p>",
-    "table row": "<table><tr>" + "".join(f"<td>{f}</td>" for f in _CARD_FIELDS)
-    + "</tr></table>",
+    "table row": "<table><tr>" + "".join(f"<td>{f}</td>" for f in _CARD_FIELDS) + "</tr></table>",
     "inline labels": "<p>Type: Statement Decision: Closed after initial enquiries Category: "
     "Parking and other penalties Decision date: 09-Aug-2026</p>",
     "labels run together": "<div><span>Statement</span><span>Decision: </span><span>Closed "
@@ -480,35 +489,52 @@ _CARD_WRAPPINGS = {
 }
 
 
-def _one_card_listing(fields: str, *, title: str = _CARD_TITLE, summary: str = _CARD_SUMMARY
-                      ) -> bytes:
+def _one_card_listing(
+    fields: str, *, title: str = _CARD_TITLE, summary: str = _CARD_SUMMARY
+) -> bytes:
     return page(f"<p>Your search has 1 results</p><div>{title}{fields}{summary}</div>")
 
 
 @pytest.mark.parametrize("wrapping", sorted(_CARD_WRAPPINGS))
 def test_a_card_reads_the_same_in_every_wrapping(wrapping: str) -> None:
-    listing = parse_listing(_one_card_listing(_CARD_WRAPPINGS[wrapping]),
-                            "https://www.lgo.org.uk/x?page=1", today=date(2026, 9, 1))
+    listing = parse_listing(
+        _one_card_listing(_CARD_WRAPPINGS[wrapping]),
+        "https://www.lgo.org.uk/x?page=1",
+        today=date(2026, 9, 1),
+    )
     [entry] = listing.entries
     assert listing.problems == []
-    assert (entry.reference, entry.organisation) == ("26 002 445",
-                                                     "Westmorland and Furness Council")
+    assert (entry.reference, entry.organisation) == (
+        "26 002 445",
+        "Westmorland and Furness Council",
+    )
     assert (entry.document_type, entry.outcome, entry.outcome_text) == (
-        "Statement", Outcome.CLOSED, "Closed after initial enquiries")
-    assert (entry.subcategory, entry.decision_date) == ("Parking and other penalties",
-                                                         date(2026, 8, 9))
+        "Statement",
+        Outcome.CLOSED,
+        "Closed after initial enquiries",
+    )
+    assert (entry.subcategory, entry.decision_date) == (
+        "Parking and other penalties",
+        date(2026, 8, 9),
+    )
     assert entry.summary == "We will not investigate Mr X's parking fine."
 
 
 @pytest.mark.parametrize(
     ("line", "outcome_text", "subcategory"),
     [
-        ("Statement Upheld: maladministration and injustice Planning applications 22-Dec-2016",
-         "Upheld: maladministration and injustice", "Planning applications"),
+        (
+            "Statement Upheld: maladministration and injustice Planning applications 22-Dec-2016",
+            "Upheld: maladministration and injustice",
+            "Planning applications",
+        ),
         ("Report Not upheld Not upheld schools 09-Aug-2026", "Not upheld", "Not upheld schools"),
         ("StatementNot upheldCouncil tax3 September 2024", "Not upheld", "Council tax"),
-        ("Statement Closed after initial enquiries - out of jurisdiction Other 2024-07-14",
-         "Closed after initial enquiries - out of jurisdiction", "Other"),
+        (
+            "Statement Closed after initial enquiries - out of jurisdiction Other 2024-07-14",
+            "Closed after initial enquiries - out of jurisdiction",
+            "Other",
+        ),
         ("Statement Upheld Housing > Allocations 14/07/2024", "Upheld", "Allocations"),
     ],
 )
@@ -526,7 +552,9 @@ def test_a_card_with_only_its_title_link_is_kept_with_its_missing_hints_named() 
     assert entry.url == "https://x/decisions/environment-and-regulation/parking/26-002-445"
     assert (entry.decision_date, entry.outcome, entry.subcategory) == (None, Outcome.OTHER, None)
     assert listing.problems == [
-        "26 002 445: no type", "26 002 445: no outcome", "26 002 445: no subcategory",
+        "26 002 445: no type",
+        "26 002 445: no outcome",
+        "26 002 445: no subcategory",
         "26 002 445: no decision date",
     ]
 
@@ -544,8 +572,9 @@ def test_a_title_whose_link_is_elsewhere_in_the_card_still_counts() -> None:
 def test_results_without_any_linked_card_are_an_error_naming_why() -> None:
     title = "<h3>Westmorland and Furness Council (26 002 445)</h3>"
     with pytest.raises(ParseError, match="no link to its decision") as caught:
-        parse_listing(_one_card_listing(_CARD_WRAPPINGS["blocks"], title=title),
-                      "https://x/y?page=1")
+        parse_listing(
+            _one_card_listing(_CARD_WRAPPINGS["blocks"], title=title), "https://x/y?page=1"
+        )
     assert caught.value.field == "entries"
 
 
@@ -565,8 +594,9 @@ _RUN_TOGETHER = (
     [
         _RUN_TOGETHER,
         # the title too runs into the header, and the summary into the final-decision line
-        _RUN_TOGETHER.replace("</h1><div>", "").replace("<h1>", "<div>").replace(
-            "</p><p><strong>Summary", "<strong>Summary"),
+        _RUN_TOGETHER.replace("</h1><div>", "")
+        .replace("<h1>", "<div>")
+        .replace("</p><p><strong>Summary", "<strong>Summary"),
         _RUN_TOGETHER.replace("</span><span>Decision", "</span> \u00b7 <span>Decision"),
         _RUN_TOGETHER.replace("<span>Category : </span>", "<span>Category</span>")
         .replace("<span>Decision : </span>", "<span>Decision</span>")
@@ -577,25 +607,48 @@ _RUN_TOGETHER = (
 def test_a_decision_header_with_run_together_fields_parses_fully(header: str) -> None:
     decision = parse_decision(page(header), URL, today=TODAY)
     assert (decision.organisation, decision.reference) == (
-        "Stockton-on-Tees Borough Council", "21 004 118")
+        "Stockton-on-Tees Borough Council",
+        "21 004 118",
+    )
     assert (decision.category, decision.subcategory) == (
-        "Other categories", "Councillor conduct and standards")
+        "Other categories",
+        "Councillor conduct and standards",
+    )
     assert (decision.outcome, decision.outcome_text) == (
-        Outcome.CLOSED, "Closed after initial enquiries")
+        Outcome.CLOSED,
+        "Closed after initial enquiries",
+    )
     assert decision.decision_date == date(2021, 9, 13)
     assert decision.summary == "We will not investigate this complaint about a councillor."
     assert [section.heading for section in decision.sections] == ["The complaint"]
     assert detect_page_kind(page(header)) == "decision"
 
 
-_SUBCATEGORIES = ("Parking and other penalties", "Council tax", "Special educational needs",
-                  "Councillor conduct and standards", "Other", "Noise", "Antisocial behaviour",
-                  "Child protection", "Disabled facilities grants", "Assessment and care plan",
-                  "Enforcement", "Refuse and recycling", "Homelessness", "Charging")
-_OUTCOMES = ("Upheld", "Not upheld", "Closed after initial enquiries",
-             "Upheld: maladministration and injustice", "Upheld: maladministration, no injustice",
-             "Not upheld: no maladministration",
-             "Closed after initial enquiries - out of jurisdiction")
+_SUBCATEGORIES = (
+    "Parking and other penalties",
+    "Council tax",
+    "Special educational needs",
+    "Councillor conduct and standards",
+    "Other",
+    "Noise",
+    "Antisocial behaviour",
+    "Child protection",
+    "Disabled facilities grants",
+    "Assessment and care plan",
+    "Enforcement",
+    "Refuse and recycling",
+    "Homelessness",
+    "Charging",
+)
+_OUTCOMES = (
+    "Upheld",
+    "Not upheld",
+    "Closed after initial enquiries",
+    "Upheld: maladministration and injustice",
+    "Upheld: maladministration, no injustice",
+    "Not upheld: no maladministration",
+    "Closed after initial enquiries - out of jurisdiction",
+)
 
 
 @given(
@@ -609,7 +662,12 @@ _OUTCOMES = ("Upheld", "Not upheld", "Closed after initial enquiries",
 )
 @settings(max_examples=60, deadline=None)
 def test_any_card_line_splits_back_into_its_fields(
-    kind: str, outcome: str, subcategory: str, decided: date, date_format: str, joiner: str,
+    kind: str,
+    outcome: str,
+    subcategory: str,
+    decided: date,
+    date_format: str,
+    joiner: str,
     element: str,
 ) -> None:
     fields = (kind, outcome, subcategory, decided.strftime(date_format))
@@ -617,4 +675,8 @@ def test_any_card_line_splits_back_into_its_fields(
     wrapped = f"<table><tr>{inner}</tr></table>" if element == "td" else f"<div>{inner}</div>"
     [entry] = parse_listing(_one_card_listing(wrapped), "https://x/y?page=1").entries
     assert (entry.document_type, entry.outcome_text, entry.subcategory, entry.decision_date) == (
-        kind, outcome, subcategory, decided)
+        kind,
+        outcome,
+        subcategory,
+        decided,
+    )

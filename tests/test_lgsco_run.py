@@ -140,7 +140,7 @@ def test_a_page_that_fails_to_parse_is_kept_named_and_reproducible(
     [kept] = sorted((tmp_path / "quarantine" / "lgsco").glob("*.html"))
     meta = json.loads(kept.with_suffix(".json").read_text(encoding="utf-8"))
     assert meta["url"] == site.web.url(broken.path)
-    assert b"<div class=\"case-card\">" in kept.read_bytes()  # the bytes as served
+    assert b'<div class="case-card">' in kept.read_bytes()  # the bytes as served
     # Named in the run's summary line (log and stdout) ...
     [summary] = [line for line in result.err.splitlines() if "incremental run ok" in line]
     assert f"1 failed; failing page kept as {kept}" in summary

@@ -56,8 +56,12 @@ def test_every_named_variant_parses_as_the_original(page: Path) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_id)
-@settings(max_examples=MIXED_EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=MIXED_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
 def test_mixed_variants_parse_as_the_original(page: Path, data: st.DataObject) -> None:
     content = page.read_bytes()
@@ -79,9 +83,12 @@ def test_the_transformer_really_changes_what_the_parser_reads() -> None:
     assert "Statement" in _lines(content)
     assert "StatementUpheldHomelessness19-Dec-2024" in _lines(rerender(content, RENDERINGS[2]))
     assert "Statement | Upheld | Homelessness | 19-Dec-2024" in _lines(
-        rerender(content, RENDERINGS[4]))
+        rerender(content, RENDERINGS[4])
+    )
     assert b'class="' not in rerender(content, None, strip=True)
     assert b"<dt" in rerender(content, RENDERINGS[7])
     old = (SOURCES_DIR / "lgsco" / "decision-old-style-long-outcome.html").read_bytes()
-    assert any(line.startswith("Category : Planning > Planning applicationsDecision : Upheld")
-               for line in _lines(rerender(old, RENDERINGS[2])))
+    assert any(
+        line.startswith("Category : Planning > Planning applicationsDecision : Upheld")
+        for line in _lines(rerender(old, RENDERINGS[2]))
+    )

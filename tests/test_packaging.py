@@ -169,8 +169,11 @@ def test_the_production_config_loads_and_keeps_its_files_on_the_data_volume() ->
     settings = production_settings()
     assert settings.web.listen == image_env()["COUNCILWATCH_WEB__LISTEN"]
     database = settings.database.url.removeprefix("sqlite:///")
-    files = (settings.mail.outbox_dir, settings.councils.register_file,
-             settings.quarantine.directory)
+    files = (
+        settings.mail.outbox_dir,
+        settings.councils.register_file,
+        settings.quarantine.directory,
+    )
     for path in (database, *map(str, files)):
         assert path.startswith(DATA_DIR + "/"), path
 

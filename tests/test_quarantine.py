@@ -23,13 +23,17 @@ class Ticking:
 def test_a_kept_page_is_its_raw_bytes_beside_url_time_and_error(tmp_path: Path) -> None:
     store = Quarantine(tmp_path, now=Ticking())
     content = b"<html><body>\x92odd bytes kept as they came</body></html>"
-    path = store.keep("lgsco", "https://www.lgo.org.uk/decisions/x/y/24-000-001", content,
-                      "...: no decision date")
+    path = store.keep(
+        "lgsco", "https://www.lgo.org.uk/decisions/x/y/24-000-001", content, "...: no decision date"
+    )
     assert path is not None and path.parent == tmp_path / "lgsco"
     assert path.read_bytes() == content
     meta = json.loads(path.with_suffix(".json").read_text())
-    assert meta == {"url": "https://www.lgo.org.uk/decisions/x/y/24-000-001",
-                    "kept_at": "2026-08-09T10:15:01+00:00", "error": "...: no decision date"}
+    assert meta == {
+        "url": "https://www.lgo.org.uk/decisions/x/y/24-000-001",
+        "kept_at": "2026-08-09T10:15:01+00:00",
+        "error": "...: no decision date",
+    }
     # The same failing bytes again are not kept twice.
     assert store.keep("lgsco", "https://other", content, "again") == path
     [page] = store.recent("lgsco")

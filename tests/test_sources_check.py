@@ -89,12 +89,15 @@ def test_a_field_a_digest_needs_is_flagged_and_fails_the_check(
     site: SimulatedLgsco, config: Path, testweb: LocalWeb, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first = site.visible()[0]
-    testweb.route(first.path, body=(
-        f"<html><body><h1>{first.organisation} ({first.reference})</h1>"
-        f"<p>Category : Housing &gt; Homelessness</p><p>Decision : Upheld</p>"
-        f"<p>Decision date : {first.decided:%d %b %Y}</p><h2>The complaint</h2>"
-        "<p>1. Mr D complains.</p></body></html>"
-    ))
+    testweb.route(
+        first.path,
+        body=(
+            f"<html><body><h1>{first.organisation} ({first.reference})</h1>"
+            f"<p>Category : Housing &gt; Homelessness</p><p>Decision : Upheld</p>"
+            f"<p>Decision date : {first.decided:%d %b %Y}</p><h2>The complaint</h2>"
+            "<p>1. Mr D complains.</p></body></html>"
+        ),
+    )
     result = check(capsys, config)
     assert result.code == 1
     assert "  summary:       -  MISSING" in result.out
@@ -107,9 +110,11 @@ def test_the_page_shell_and_unknown_sources_fail_in_one_line(
     site.mode = "shell"
     result = check(capsys, config)
     assert (result.code, error_line(result)) == (
-        1, "error: lgsco check failed: listing: the page shell without a results area"
+        1,
+        "error: lgsco check failed: listing: the page shell without a results area",
     )
     result = check(capsys, config, "bbc-norfolk")
     assert (result.code, result.err) == (
-        1, "error: no check for source 'bbc-norfolk' (checks: lgsco)\n"
+        1,
+        "error: no check for source 'bbc-norfolk' (checks: lgsco)\n",
     )

@@ -45,13 +45,17 @@ class CheckReport:
 def decision_fields(decision: Decision) -> list[tuple[str, str, bool]]:
     """(name, value as printed, needed by a digest) for every field of a decision."""
     remedies = decision.remedies
-    found = [name for name, present in (("apology", remedies.apology),
-                                        ("service improvements", remedies.service_improvements),
-                                        ("reconsideration", remedies.reconsideration)) if present]
+    found = [
+        name
+        for name, present in (
+            ("apology", remedies.apology),
+            ("service improvements", remedies.service_improvements),
+            ("reconsideration", remedies.reconsideration),
+        )
+        if present
+    ]
     found += [f"£{payment.amount_pence / 100:,.2f}" for payment in remedies.payments]
-    outcome = (
-        f"{decision.outcome.value} ({decision.outcome_text})" if decision.outcome_text else ""
-    )
+    outcome = f"{decision.outcome.value} ({decision.outcome_text})" if decision.outcome_text else ""
     return [
         ("reference", ", ".join(decision.references), True),
         ("organisation", decision.organisation, True),
@@ -80,8 +84,14 @@ def check_site(
     url = listing_url(
         base_url, date_from=today - timedelta(days=window_days), date_to=today, page=1
     )
-    listing = _step(report, "listing", url, client, timer,
-                    lambda content, got: parse_listing(content, got, today=today))
+    listing = _step(
+        report,
+        "listing",
+        url,
+        client,
+        timer,
+        lambda content, got: parse_listing(content, got, today=today),
+    )
     if not isinstance(listing, Listing):
         return report
     report.listing = listing
@@ -92,8 +102,14 @@ def check_site(
         report.missing.append(f"listing: no result in the last {window_days} days")
         return report
     entry = listing.entries[0]
-    decision = _step(report, "decision", entry.url, client, timer,
-                     lambda content, got: parse_decision(content, got, today=today))
+    decision = _step(
+        report,
+        "decision",
+        entry.url,
+        client,
+        timer,
+        lambda content, got: parse_decision(content, got, today=today),
+    )
     if not isinstance(decision, Decision):
         return report
     report.decision = decision

@@ -174,8 +174,10 @@ def find_labels(text: str) -> list[Label]:
         line_start = start == 0 or text[start - 1] == "\n"
         before = "" if line_start else text[start - 1]
         capital = text[start].isupper()
-        starts = line_start or (capital and not before.isupper()) or (
-            not before.isalnum() and before not in "'\u2019"
+        starts = (
+            line_start
+            or (capital and not before.isupper())
+            or (not before.isalnum() and before not in "'\u2019")
         )
         if not line_start and not capital:
             starts = False
@@ -184,10 +186,7 @@ def find_labels(text: str) -> list[Label]:
         if starts and (
             match.group("colon")
             or not rest.strip()
-            or (
-                (end >= len(text) or not text[end].islower())
-                and _validates(name, text, end)
-            )
+            or ((end >= len(text) or not text[end].islower()) and _validates(name, text, end))
         ):
             if name == "summary" and not (match.group("colon") or not rest.strip()):
                 position = start + 1
