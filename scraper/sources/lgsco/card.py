@@ -30,7 +30,7 @@ from scraper.sources.lgsco.fields import (
 )
 from scraper.sources.lgsco.layout import FURNITURE_LINES, find_labels, key, label_values
 
-_CARD_FURNITURE = frozenset({"read more", "view decision", "read the decision"})
+_CARD_FURNITURE = FURNITURE_LINES | {"read more", "view decision", "read the decision"}
 _CATEGORY_SPLIT = re.compile(r"\s*[>\u203a\u00bb]\s*")
 # A card without a "Summary:" label: its summary is the first line that reads as prose.
 _PROSE_MIN = 60
@@ -83,7 +83,7 @@ def _subcategory(text: str) -> str | None:
 def read_card(lines: list[str], *, today: date | None = None) -> CardFields:
     """The fields of one card from its text lines (the title already removed)."""
     card = CardFields()
-    kept = [line for line in lines if key(line) not in FURNITURE_LINES | _CARD_FURNITURE]
+    kept = [line for line in lines if key(line) not in _CARD_FURNITURE]
     field_lines, card.summary = _split_summary(kept)
     text = "\n".join(field_lines)
     values, unclaimed = label_values(text, find_labels(text))
