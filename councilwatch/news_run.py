@@ -32,6 +32,7 @@ from cwerrors import CouncilwatchError
 from db.ingest import DocumentRecord
 from db.news import (
     NEWS_SOURCE,
+    NewsText,
     StoredNews,
     news_records,
     partial_news,
@@ -40,8 +41,15 @@ from db.news import (
     set_cluster_keys,
     stored_news,
 )
+from db.news_signatures import (
+    forget_signatures,
+    news_texts,
+    save_signatures,
+    sharing_bands,
+    unsigned_news,
+)
 from db.runs import has_succeeded
-from scraper.dedupe import StoryClusterer
+from scraper.dedupe import Signer, StoryClusterer, WindowStory, clusters_around
 from scraper.fetch import PoliteClient
 from scraper.news import FeedItem, is_ldrs, normalise_title
 from scraper.news.crawl import FeedSource, NewsCrawler, StoredArticle, Story
@@ -304,12 +312,64 @@ def _match_discoveries(
     }
 
 
+class _StoredWindow:
+    """db.news_signatures as the clusterer's view of the stored window."""
+
+    def __init__(self, engine: Engine, since: datetime) -> None:
+        self._engine = engine
+        self._since = since
+
+    def sharing(self, bands: Collection[int]) -> Mapping[int, Collection[int]]:
+        return sharing_bands(self._engine, bands, since=self._since)
+
+    def stories(self, ids: Collection[int]) -> Mapping[int, WindowStory]:
+        return {t.id: _window_story(t) for t in news_texts(self._engine, ids, since=self._since)}
+
+
+def _window_story(text: NewsText) -> WindowStory:
+    return WindowStory(text.id, text.source_key, text.published_at, text.text)
+
+
 def cluster_news(
     engine: Engine, changed: Mapping[int, str], *, since: datetime, window: timedelta
 ) -> int:
-    """Cluster the recent stored news and write the cluster key of every member of a cluster
-    that ``changed`` (id -> source_key) touches; a changed story older than ``since`` is its
-    own cluster. Returns how many rows' keys changed."""
+    """Cluster the stories ``changed`` (id -> source_key) with the stored news since
+    ``since`` and write the cluster key of every member of a cluster they touch; a changed
+    story older than ``since`` is its own cluster. Returns how many rows' keys changed.
+
+    Incremental: the changed stories (and any in the window not yet signed) are signed and
+    their signatures stored; clusters are found by looking up their LSH bands among the
+    stored ones (scraper.dedupe.clusters_around). Same clusters as :func:`rebuild_clusters`.
+    """
+    signer = Signer()
+    forget_signatures(engine, before=since)
+    texts = {t.id: t for t in news_texts(engine, changed)}
+    texts.update((t.id, t) for t in unsigned_news(engine, since=since))
+    signatures = {
+        doc_id: (text.published_at, signer.sign(text.text).bands)
+        for doc_id, text in texts.items()
+        if text.published_at >= since
+    }
+    save_signatures(engine, signatures)
+    keys: dict[int, str] = {}
+    start = []
+    for doc_id, source_key in changed.items():
+        text = texts.get(doc_id)
+        if text is None or text.published_at < since:
+            keys[doc_id] = source_key
+        else:
+            start.append(_window_story(text))
+    for members in clusters_around(start, _StoredWindow(engine, since), span=window, signer=signer):
+        keys.update({member.id: members[0].key for member in members})
+    return set_cluster_keys(engine, keys)
+
+
+def rebuild_clusters(
+    engine: Engine, changed: Mapping[int, str], *, since: datetime, window: timedelta
+) -> int:
+    """:func:`cluster_news` as it was: the whole window re-clustered in memory on every run.
+    Kept as the reference the incremental clustering is tested against, and as the bench's
+    baseline."""
     texts = recent_news_texts(engine, since=since)
     clusterer = StoryClusterer(window=window)
     for text in texts:

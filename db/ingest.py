@@ -14,10 +14,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, text, tuple_, update
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import write_transaction
+from db.models import dated
+from db.tables import DOCUMENT_CATEGORIES as _CATEGORIES
 from db.tables import DOCUMENT_REVISIONS as _REVS
 from db.tables import DOCUMENTS as _DOCS
 
@@ -155,6 +168,7 @@ def _upsert_chunk(
                 content_hash=hashes[record.key],
                 first_seen_at=now,
                 updated_at=now,
+                dated_at=dated(record.decided_on, record.published_at, now),
                 backfill=backfill,
             )
             new_rows.append(row)
@@ -189,7 +203,18 @@ def _upsert_chunk(
     if changed:
         _revise(connection, changed, hashes, now)
         result.updated.extend(doc_id for doc_id, _ in changed)
+    categories = {record.category for record in chunk if record.category}
+    if categories:
+        _remember_categories(connection, categories)
     return result
+
+
+def _remember_categories(connection: Connection, categories: set[str]) -> None:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(
+        dialect.insert(_CATEGORIES).on_conflict_do_nothing(index_elements=["category"]),
+        [{"category": category} for category in sorted(categories)],
+    )
 
 
 def _existing(
@@ -250,6 +275,16 @@ def _revise(
         values = record.row()
         del values["source"], values["source_key"]
         values.update(b_id=doc_id, content_hash=hashes[record.key], updated_at=now)
+        # undated: first seen, which the row keeps (NULL here falls back to it in SQL)
+        values["b_dated"] = (
+            dated(record.decided_on, record.published_at, now)
+            if record.decided_on or record.published_at
+            else None
+        )
         params.append(values)
-    columns: dict[str, Any] = {name: bindparam(name) for name in params[0] if name != "b_id"}
+    columns: dict[str, Any] = {
+        name: bindparam(name) for name in params[0] if name not in ("b_id", "b_dated")
+    }
+    dated_param = bindparam("b_dated", type_=DateTime(timezone=True))
+    columns["dated_at"] = func.coalesce(dated_param, _DOCS.c.first_seen_at)
     connection.execute(update(_DOCS).where(_DOCS.c.id == bindparam("b_id")).values(columns), params)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -16,6 +16,20 @@ def _utc(column_name: str | None = None, *, nullable: bool = True, index: bool =
     )
 
 
+def dated(decided_on: date | None, published_at: datetime | None, fallback: datetime) -> datetime:
+    """A document's ``dated_at``: decided on (midnight UTC), else published, else ``fallback``
+    (when it was first seen)."""
+    if decided_on is not None:
+        return datetime.combine(decided_on, time.min, UTC)
+    return published_at if published_at is not None else fallback
+
+
+def _dated_default(context: Any) -> datetime:
+    # an INSERT that does not name dated_at (the ORM, tests) gets it from the row's own dates
+    values = context.get_current_parameters()
+    return dated(values.get("decided_on"), values.get("published_at"), values["first_seen_at"])
+
+
 class Document(SQLModel, table=True):
     """A decision or a news article: one row per (source, source_key)."""
 
@@ -23,6 +37,9 @@ class Document(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source", "source_key", name="uq_documents_source_key"),
         Index("ix_documents_kind_first_seen", "kind", "first_seen_at"),
+        # /documents pages by (dated_at, id) in either direction: keyset pagination
+        Index("ix_documents_dated", "dated_at", "id"),
+        Index("ix_documents_kind_dated", "kind", "dated_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -37,6 +54,12 @@ class Document(SQLModel, table=True):
     decided_on: date | None = Field(default=None, index=True)
     first_seen_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
+    # The date people know a document by: decided on (midnight UTC), else published, else
+    # first seen. Browsing orders by it: a backfill stores the oldest decisions last.
+    dated_at: datetime = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=_dated_default),
+    )
     content_hash: str = Field(max_length=64)
     backfill: bool = Field(default=False)
     partial: bool = Field(default=False)
@@ -53,6 +76,15 @@ class Document(SQLModel, table=True):
     cluster_key: str | None = Field(default=None, max_length=512, index=True)
     # Everything else a parser extracts (remedies, sections, references, pdf link, ...).
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DocumentCategory(SQLModel, table=True):
+    """Every decision category ever stored: the browse page's subject menu reads this small
+    table, not a DISTINCT over all documents. Kept by the upsert."""
+
+    __tablename__ = "document_categories"
+
+    category: str = Field(primary_key=True, max_length=128)
 
 
 class DocumentRevision(SQLModel, table=True):
@@ -115,3 +147,24 @@ class FetchRun(SQLModel, table=True):
     failures: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class NewsSignature(SQLModel, table=True):
+    """A news story's clustering signature is stored (its LSH band keys are in news_bands):
+    a feed run then compares only its new stories with the window, never rebuilds it."""
+
+    __tablename__ = "news_signatures"
+
+    document_id: int = Field(foreign_key="documents.id", primary_key=True)
+    # published, else first seen: the time the clustering window is measured by
+    stamp: datetime = _utc(nullable=False, index=True)
+
+
+class NewsBand(SQLModel, table=True):
+    """One LSH band key of a stored story's signature (see scraper.dedupe.Signer)."""
+
+    __tablename__ = "news_bands"
+    __table_args__ = (Index("ix_news_bands_document", "document_id"),)
+
+    band_key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    document_id: int = Field(foreign_key="documents.id", primary_key=True)

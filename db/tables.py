@@ -5,7 +5,16 @@ from sqlalchemy import Table
 from sqlmodel import SQLModel
 
 from db.lgsco_state import LgscoWindow
-from db.models import Document, DocumentCouncil, DocumentRevision, FetchRun, FetchState
+from db.models import (
+    Document,
+    DocumentCategory,
+    DocumentCouncil,
+    DocumentRevision,
+    FetchRun,
+    FetchState,
+    NewsBand,
+    NewsSignature,
+)
 from db.models_delivery import Alert, AlertMatch, OutboxMessage, SentItem, Subscriber
 from db.models_service import JobRun, SourceState
 
@@ -19,6 +28,7 @@ def table(model: type[SQLModel]) -> Table:
 DOCUMENTS = table(Document)
 DOCUMENT_REVISIONS = table(DocumentRevision)
 DOCUMENT_COUNCILS = table(DocumentCouncil)
+DOCUMENT_CATEGORIES = table(DocumentCategory)
 FETCH_STATE = table(FetchState)
 FETCH_RUNS = table(FetchRun)
 SUBSCRIBERS = table(Subscriber)
@@ -29,3 +39,5 @@ OUTBOX = table(OutboxMessage)
 JOB_RUNS = table(JobRun)
 SOURCE_STATE = table(SourceState)
 LGSCO_WINDOWS = table(LgscoWindow)
+NEWS_SIGNATURES = table(NewsSignature)
+NEWS_BANDS = table(NewsBand)

@@ -21,10 +21,14 @@ one are compared.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -123,6 +127,72 @@ def _identity(value: object) -> object:
     return value
 
 
+@dataclass(eq=False)
+class Shingled:
+    """One story as the pair confirmation sees it: its text and its shingle hashes; its facts
+    are read from the text the first time a confirmation needs them."""
+
+    text: str
+    hashes: np.ndarray
+
+    @cached_property
+    def facts(self) -> Facts:
+        return extract(self.text)
+
+
+def confirms(a: Shingled, b: Shingled, *, min_containment: float) -> bool:
+    """Whether a candidate pair (a shared LSH band) is the same story.
+
+    The one place a pair is confirmed, for the in-memory clusterer and for the stored
+    signatures alike, so that a check added here applies to both.
+    """
+    return _array_containment(a.hashes, b.hashes) >= min_containment and same_facts(
+        a.facts, b.facts
+    )
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a story keeps between runs: its LSH band keys (none when too short to cluster)."""
+
+    shingled: Shingled
+    bands: tuple[int, ...]
+
+
+class Signer:
+    """MinHash signatures and LSH band keys, the same as :class:`StoryClusterer` computes.
+
+    A band key is a signed 64-bit digest of (band number, the band's MinHash values), so it
+    fits a BIGINT on every store; two stories share a key exactly when datasketch's LSH would
+    put them in the same bucket of that band (up to a 2**-64 digest collision, which only adds
+    a candidate that confirmation then judges).
+    """
+
+    def __init__(
+        self, *, threshold: float = 0.5, num_perm: int = 128, shingle: int = 5, seed: int = 1
+    ) -> None:
+        self.shingle = shingle
+        self.bands, self.rows = lsh_bands(threshold, num_perm)
+        self._template = MinHash(num_perm=num_perm, seed=seed, hashfunc=_identity)
+
+    def minhash(self, hashes: np.ndarray) -> MinHash:
+        minhash = self._template.copy()
+        minhash.update_batch(hashes.tolist())
+        return minhash
+
+    def sign(self, text: str) -> Signature:
+        shingled = Shingled(text, shingle_hashes(text, self.shingle))
+        if len(shingled.hashes) < MIN_SHINGLES:
+            return Signature(shingled, ())
+        values = self.minhash(shingled.hashes).hashvalues
+        keys = []
+        for band in range(self.bands):
+            chunk = values[band * self.rows : (band + 1) * self.rows].tobytes()
+            digest = hashlib.blake2b(chunk, digest_size=8, salt=band.to_bytes(16, "big"))
+            keys.append(int.from_bytes(digest.digest(), "big", signed=True))
+        return Signature(shingled, tuple(keys))
+
+
 class StoryClusterer:
     """Incremental clustering: ``add`` each story as it arrives, read clusters any time."""
 
@@ -147,8 +217,7 @@ class StoryClusterer:
         self._lsh = MinHashLSH(num_perm=num_perm, params=lsh_bands(threshold, num_perm))
         # one MinHash reused for every document: its permutations are fixed by the seed
         self._template = MinHash(num_perm=num_perm, seed=seed, hashfunc=_identity)
-        self._hashes: dict[str, np.ndarray] = {}
-        self._facts: dict[str, Facts] = {}
+        self._shingled: dict[str, Shingled] = {}
         self._published: dict[str, datetime | None] = {}
         self._order: dict[str, int] = {}
         self._parent: dict[str, str] = {}
@@ -167,22 +236,18 @@ class StoryClusterer:
             self._newest = published
             self._expire()
 
-        hashes = shingle_hashes(text, self.shingle)
-        if len(hashes) < MIN_SHINGLES:
+        shingled = Shingled(text, shingle_hashes(text, self.shingle))
+        if len(shingled.hashes) < MIN_SHINGLES:
             return doc_id
         minhash = self._template.copy()
-        minhash.update_batch(hashes.tolist())
-        facts = extract(text)
+        minhash.update_batch(shingled.hashes.tolist())
         for other in self._lsh.query(minhash):
-            if (
-                self._in_window(other, published)
-                and _array_containment(hashes, self._hashes[other]) >= self.min_containment
-                and same_facts(facts, self._facts[other])
+            if self._in_window(other, published) and confirms(
+                shingled, self._shingled[other], min_containment=self.min_containment
             ):
                 self._union(doc_id, other)
         self._lsh.insert(doc_id, minhash, check_duplication=False)
-        self._hashes[doc_id] = hashes
-        self._facts[doc_id] = facts
+        self._shingled[doc_id] = shingled
         if published is not None:
             heapq.heappush(self._expiry, (published, self._order[doc_id], doc_id))
         return self.cluster_of(doc_id)
@@ -229,5 +294,97 @@ class StoryClusterer:
         while self._expiry and self._expiry[0][0] < horizon:
             _, _, doc_id = heapq.heappop(self._expiry)
             self._lsh.remove(doc_id)
-            del self._hashes[doc_id]
-            del self._facts[doc_id]
+            del self._shingled[doc_id]
+
+
+@dataclass(frozen=True)
+class WindowStory:
+    """A stored story in the clustering window: ``key`` names a cluster it is the earliest of."""
+
+    id: int
+    key: str
+    stamp: datetime
+    text: str
+
+
+class StoredWindow(Protocol):
+    """The stored side of incremental clustering (db.news_signatures implements it)."""
+
+    def sharing(self, bands: Collection[int]) -> Mapping[int, Collection[int]]:
+        """Band key -> ids of the window's stories with that band key."""
+        ...
+
+    def stories(self, ids: Collection[int]) -> Mapping[int, WindowStory]:
+        """The window's stories among ``ids``, by id."""
+        ...
+
+
+def clusters_around(
+    start: Iterable[WindowStory],
+    window: StoredWindow,
+    *,
+    span: timedelta,
+    signer: Signer,
+    min_containment: float = 0.8,
+) -> list[list[WindowStory]]:
+    """The clusters of the window that hold any of ``start``: members earliest first.
+
+    The same clusters as :class:`StoryClusterer` over the whole window finds (pairs sharing an
+    LSH band, published within ``span`` of each other, confirmed by :func:`confirms`), found
+    by walking out from ``start`` through stored band keys: the cost grows with the new
+    stories and their clusters, not with the window.
+    """
+    known: dict[int, WindowStory] = {}
+    signed: dict[int, Signature] = {}
+    parent: dict[int, int] = {}
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def load(stories: Iterable[WindowStory]) -> None:
+        for story in stories:
+            if story.id not in known:
+                known[story.id] = story
+                signed[story.id] = signer.sign(story.text)
+
+    starts = list(start)
+    load(starts)
+    members: set[int] = set()  # stories whose candidates have been (or are being) judged
+    frontier = [story.id for story in starts]
+    members.update(frontier)
+    for node in frontier:
+        parent[node] = node
+    while frontier:
+        bands = {band for node in frontier for band in signed[node].bands}
+        sharing = window.sharing(bands) if bands else {}
+        candidates = {
+            node: {other for band in signed[node].bands for other in sharing.get(band, ())} - {node}
+            for node in frontier
+        }
+        unknown = set().union(*candidates.values()) - known.keys()
+        if unknown:
+            load(window.stories(unknown).values())
+        joined: list[int] = []
+        for node in frontier:
+            story = known[node]
+            for other in sorted(candidates[node]):
+                if other not in known or (other in members and root(other) == root(node)):
+                    continue
+                if abs(known[other].stamp - story.stamp) <= span and confirms(
+                    signed[node].shingled,
+                    signed[other].shingled,
+                    min_containment=min_containment,
+                ):
+                    if other not in members:
+                        members.add(other)
+                        parent[other] = other
+                        joined.append(other)
+                    parent[root(other)] = root(node)
+        frontier = joined
+    groups: dict[int, list[WindowStory]] = {}
+    for node in members:
+        groups.setdefault(root(node), []).append(known[node])
+    return [sorted(group, key=lambda s: (s.stamp, s.id)) for group in groups.values()]

@@ -1,0 +1,124 @@
+"""Stored clustering signatures of news stories: one row per signed story and its LSH band
+keys, so a feed run looks up only its new stories' bands instead of rebuilding the window.
+
+The window is the stories whose stamp (published, else first seen) is on or after ``since``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Select, delete, exists, func, insert, select
+
+from db.engine import read_connection, write_transaction
+from db.news import NEWS_SOURCE, NewsText, _aware
+from db.tables import DOCUMENTS as _DOCS
+from db.tables import NEWS_BANDS as _BANDS
+from db.tables import NEWS_SIGNATURES as _SIGS
+
+# SQLite limits bound parameters per statement; PostgreSQL is happy either way.
+_CHUNK = 500
+
+
+def _stamp() -> Any:
+    return func.coalesce(_DOCS.c.published_at, _DOCS.c.first_seen_at)
+
+
+def _texts(rows: Sequence[Any]) -> list[NewsText]:
+    return [
+        NewsText(
+            id=row.id,
+            source_key=row.source_key,
+            text=row.body or row.summary,
+            published_at=_aware(row.stamp) or row.stamp,
+            cluster_key=row.cluster_key,
+        )
+        for row in rows
+    ]
+
+
+def _text_query() -> Select[Any]:
+    return select(
+        _DOCS.c.id,
+        _DOCS.c.source_key,
+        _DOCS.c.body,
+        _DOCS.c.summary,
+        _DOCS.c.cluster_key,
+        _stamp().label("stamp"),
+    ).where(_DOCS.c.source == NEWS_SOURCE)
+
+
+def news_texts(
+    engine: Engine, ids: Collection[int], *, since: datetime | None = None
+) -> list[NewsText]:
+    """The stored stories among ``ids`` (only those on or after ``since`` when given)."""
+    wanted = sorted(set(ids))
+    found: list[NewsText] = []
+    with read_connection(engine) as connection:
+        for start in range(0, len(wanted), _CHUNK):
+            stmt = _text_query().where(_DOCS.c.id.in_(wanted[start : start + _CHUNK]))
+            if since is not None:
+                stmt = stmt.where(_stamp() >= since)
+            found += _texts(connection.execute(stmt).all())
+    return found
+
+
+def unsigned_news(engine: Engine, *, since: datetime) -> list[NewsText]:
+    """Stories in the window that have no stored signature (stored before signatures were, or
+    by a run that stopped before clustering)."""
+    signed = exists().where(_SIGS.c.document_id == _DOCS.c.id)
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            _text_query().where(_stamp() >= since, ~signed).order_by(_DOCS.c.id)
+        ).all()
+    return _texts(rows)
+
+
+def save_signatures(
+    engine: Engine, signatures: Mapping[int, tuple[datetime, Sequence[int]]]
+) -> None:
+    """Store (replace) each story's stamp and band keys, by document id."""
+    if not signatures:
+        return
+    ids = sorted(signatures)
+    with write_transaction(engine) as connection:
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            connection.execute(delete(_BANDS).where(_BANDS.c.document_id.in_(chunk)))
+            connection.execute(delete(_SIGS).where(_SIGS.c.document_id.in_(chunk)))
+        connection.execute(
+            insert(_SIGS), [{"document_id": i, "stamp": signatures[i][0]} for i in ids]
+        )
+        bands = [{"band_key": key, "document_id": i} for i in ids for key in set(signatures[i][1])]
+        if bands:
+            connection.execute(insert(_BANDS), bands)
+
+
+def sharing_bands(
+    engine: Engine, keys: Collection[int], *, since: datetime
+) -> dict[int, list[int]]:
+    """Band key -> ids of the window's stories with that key."""
+    wanted = sorted(set(keys))
+    found: dict[int, list[int]] = {}
+    with read_connection(engine) as connection:
+        for start in range(0, len(wanted), _CHUNK):
+            rows = connection.execute(
+                select(_BANDS.c.band_key, _BANDS.c.document_id)
+                .join(_SIGS, _SIGS.c.document_id == _BANDS.c.document_id)
+                .where(
+                    _BANDS.c.band_key.in_(wanted[start : start + _CHUNK]), _SIGS.c.stamp >= since
+                )
+            )
+            for row in rows:
+                found.setdefault(row.band_key, []).append(row.document_id)
+    return found
+
+
+def forget_signatures(engine: Engine, *, before: datetime) -> int:
+    """Drop the signatures of stories that have left the window for good; returns how many."""
+    old = select(_SIGS.c.document_id).where(_SIGS.c.stamp < before)
+    with write_transaction(engine) as connection:
+        connection.execute(delete(_BANDS).where(_BANDS.c.document_id.in_(old)))
+        return connection.execute(delete(_SIGS).where(_SIGS.c.stamp < before)).rowcount or 0
