@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -25,3 +29,61 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]
     print("  ".join("-" * w for w in widths))
     for row in cells:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float  # median seconds
+    cpu: float  # median process CPU seconds (what the noisy shared machine does not inflate)
+    walls: tuple[float, ...]
+
+
+def interleaved(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, Timing]:
+    """Time each function once per round, the order alternating round by round (ABAB, BABA),
+    so drift in the machine's load falls on every method alike; medians over rounds."""
+    walls: dict[str, list[float]] = {name: [] for name in fns}
+    cpus: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
+    for number in range(rounds):
+        for name in names if number % 2 == 0 else reversed(names):
+            start, cpu = time.perf_counter(), time.process_time()
+            fns[name]()
+            walls[name].append(time.perf_counter() - start)
+            cpus[name].append(time.process_time() - cpu)
+    return {
+        name: Timing(
+            statistics.median(walls[name]), statistics.median(cpus[name]), tuple(walls[name])
+        )
+        for name in names
+    }
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str | None]:
+    """A throwaway schema on the PostgreSQL at ``url``: yields a URL using it (None when that
+    server cannot be reached, after printing why), and drops it afterwards."""
+    from sqlalchemy import text
+
+    from db.engine import make_engine
+
+    schema = "bench_" + uuid.uuid4().hex[:8]
+    try:
+        admin = make_engine(url)
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:
+        print(f"PostgreSQL skipped: {exc}".splitlines()[0])
+        yield None
+        return
+    try:
+        yield f"{url}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def default_postgres() -> str:
+    return os.environ.get(
+        "COUNCILWATCH_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )

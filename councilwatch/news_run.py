@@ -22,6 +22,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine
 
 from councilwatch.config import FeedConfig
@@ -46,6 +47,7 @@ from db.news_signatures import (
     news_texts,
     save_signatures,
     sharing_bands,
+    stored_shingles,
     unsigned_news,
 )
 from db.runs import has_succeeded
@@ -323,11 +325,14 @@ class _StoredWindow:
         return sharing_bands(self._engine, bands, since=self._since)
 
     def stories(self, ids: Collection[int]) -> Mapping[int, WindowStory]:
-        return {t.id: _window_story(t) for t in news_texts(self._engine, ids, since=self._since)}
+        texts = news_texts(self._engine, ids, since=self._since)
+        shingles = stored_shingles(self._engine, [t.id for t in texts])
+        return {t.id: _window_story(t, shingles.get(t.id)) for t in texts}
 
 
-def _window_story(text: NewsText) -> WindowStory:
-    return WindowStory(text.id, text.source_key, text.published_at, text.text)
+def _window_story(text: NewsText, shingles: bytes | None = None) -> WindowStory:
+    hashes = np.frombuffer(shingles, dtype=np.uint32) if shingles is not None else None
+    return WindowStory(text.id, text.source_key, text.published_at, text.text, hashes)
 
 
 def cluster_news(
@@ -345,12 +350,18 @@ def cluster_news(
     forget_signatures(engine, before=since)
     texts = {t.id: t for t in news_texts(engine, changed)}
     texts.update((t.id, t) for t in unsigned_news(engine, since=since))
-    signatures = {
-        doc_id: (text.published_at, signer.sign(text.text).bands)
+    signed = {
+        doc_id: signer.sign(text.text)
         for doc_id, text in texts.items()
         if text.published_at >= since
     }
-    save_signatures(engine, signatures)
+    save_signatures(
+        engine,
+        {
+            doc_id: (texts[doc_id].published_at, sig.shingled.hashes.tobytes(), sig.bands)
+            for doc_id, sig in signed.items()
+        },
+    )
     keys: dict[int, str] = {}
     start = []
     for doc_id, source_key in changed.items():
@@ -358,7 +369,8 @@ def cluster_news(
         if text is None or text.published_at < since:
             keys[doc_id] = source_key
         else:
-            start.append(_window_story(text))
+            hashes = signed[doc_id].shingled.hashes
+            start.append(WindowStory(doc_id, source_key, text.published_at, text.text, hashes))
     for members in clusters_around(start, _StoredWindow(engine, since), span=window, signer=signer):
         keys.update({member.id: members[0].key for member in members})
     return set_cluster_keys(engine, keys)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -158,6 +167,9 @@ class NewsSignature(SQLModel, table=True):
     document_id: int = Field(foreign_key="documents.id", primary_key=True)
     # published, else first seen: the time the clustering window is measured by
     stamp: datetime = _utc(nullable=False, index=True)
+    # sorted unique 32-bit shingle hashes (numpy uint32 bytes): a candidate pair is confirmed
+    # without reading and tokenising the other story again
+    shingles: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class NewsBand(SQLModel, table=True):

@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, delete, exists, func, insert, select
+from sqlalchemy import Engine, Select, delete, func, insert, select
 
 from db.engine import read_connection, write_transaction
 from db.news import NEWS_SOURCE, NewsText, _aware
@@ -19,7 +19,7 @@ from db.tables import NEWS_BANDS as _BANDS
 from db.tables import NEWS_SIGNATURES as _SIGS
 
 # SQLite limits bound parameters per statement; PostgreSQL is happy either way.
-_CHUNK = 500
+_CHUNK = 4000  # band keys of ~100 stories per query; under SQLite's 32,766 parameters
 
 
 def _stamp() -> Any:
@@ -66,20 +66,36 @@ def news_texts(
 
 
 def unsigned_news(engine: Engine, *, since: datetime) -> list[NewsText]:
-    """Stories in the window that have no stored signature (stored before signatures were, or
-    by a run that stopped before clustering)."""
-    signed = exists().where(_SIGS.c.document_id == _DOCS.c.id)
+    """Stories in the window stored after the newest signed one: before signatures existed,
+    or by a run that stopped before clustering. An indexed range on ids, not a window scan
+    (a story revised later is re-signed by the run that revised it)."""
+    newest = select(func.coalesce(func.max(_SIGS.c.document_id), 0)).scalar_subquery()
     with read_connection(engine) as connection:
         rows = connection.execute(
-            _text_query().where(_stamp() >= since, ~signed).order_by(_DOCS.c.id)
+            _text_query().where(_DOCS.c.id > newest, since <= _stamp()).order_by(_DOCS.c.id)
         ).all()
     return _texts(rows)
 
 
+def stored_shingles(engine: Engine, ids: Collection[int]) -> dict[int, bytes]:
+    """The stored shingle hashes of the signed stories among ``ids``."""
+    wanted = sorted(set(ids))
+    found: dict[int, bytes] = {}
+    with read_connection(engine) as connection:
+        for start in range(0, len(wanted), _CHUNK):
+            rows = connection.execute(
+                select(_SIGS.c.document_id, _SIGS.c.shingles).where(
+                    _SIGS.c.document_id.in_(wanted[start : start + _CHUNK])
+                )
+            )
+            found.update((row.document_id, bytes(row.shingles)) for row in rows)
+    return found
+
+
 def save_signatures(
-    engine: Engine, signatures: Mapping[int, tuple[datetime, Sequence[int]]]
+    engine: Engine, signatures: Mapping[int, tuple[datetime, bytes, Sequence[int]]]
 ) -> None:
-    """Store (replace) each story's stamp and band keys, by document id."""
+    """Store (replace) each story's stamp, shingle hashes and band keys, by document id."""
     if not signatures:
         return
     ids = sorted(signatures)
@@ -89,9 +105,13 @@ def save_signatures(
             connection.execute(delete(_BANDS).where(_BANDS.c.document_id.in_(chunk)))
             connection.execute(delete(_SIGS).where(_SIGS.c.document_id.in_(chunk)))
         connection.execute(
-            insert(_SIGS), [{"document_id": i, "stamp": signatures[i][0]} for i in ids]
+            insert(_SIGS),
+            [
+                {"document_id": i, "stamp": signatures[i][0], "shingles": signatures[i][1]}
+                for i in ids
+            ],
         )
-        bands = [{"band_key": key, "document_id": i} for i in ids for key in set(signatures[i][1])]
+        bands = [{"band_key": key, "document_id": i} for i in ids for key in set(signatures[i][2])]
         if bands:
             connection.execute(insert(_BANDS), bands)
 

@@ -21,7 +21,6 @@ one are compared.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -162,10 +161,10 @@ class Signature:
 class Signer:
     """MinHash signatures and LSH band keys, the same as :class:`StoryClusterer` computes.
 
-    A band key is a signed 64-bit digest of (band number, the band's MinHash values), so it
-    fits a BIGINT on every store; two stories share a key exactly when datasketch's LSH would
-    put them in the same bucket of that band (up to a 2**-64 digest collision, which only adds
-    a candidate that confirmation then judges).
+    A band key is a signed 64-bit hash of (band number, the band's MinHash values), so it fits
+    a BIGINT on every store; two stories share a key exactly when datasketch's LSH would put
+    them in the same bucket of that band (up to a one-in-2**64 collision, which only adds a
+    candidate that confirmation then judges).
     """
 
     def __init__(
@@ -180,17 +179,21 @@ class Signer:
         minhash.update_batch(hashes.tolist())
         return minhash
 
-    def sign(self, text: str) -> Signature:
-        shingled = Shingled(text, shingle_hashes(text, self.shingle))
+    def shingled(self, text: str) -> Shingled:
+        return Shingled(text, shingle_hashes(text, self.shingle))
+
+    def sign(self, text: str | Shingled) -> Signature:
+        shingled = self.shingled(text) if isinstance(text, str) else text
         if len(shingled.hashes) < MIN_SHINGLES:
             return Signature(shingled, ())
-        values = self.minhash(shingled.hashes).hashvalues
-        keys = []
-        for band in range(self.bands):
-            chunk = values[band * self.rows : (band + 1) * self.rows].tobytes()
-            digest = hashlib.blake2b(chunk, digest_size=8, salt=band.to_bytes(16, "big"))
-            keys.append(int.from_bytes(digest.digest(), "big", signed=True))
-        return Signature(shingled, tuple(keys))
+        used = self.bands * self.rows
+        values = self.minhash(shingled.hashes).hashvalues[:used].astype(np.uint64)
+        # each band's values folded into one 64-bit key, its band number mixed in first
+        keys = np.arange(1, self.bands + 1, dtype=np.uint64) * _ROLL
+        for row in values.reshape(self.bands, self.rows).T:
+            keys = _mix(keys ^ row) * _ROLL
+        keys = _mix(keys)
+        return Signature(shingled, tuple(int(key) for key in keys.view(np.int64)))
 
 
 class StoryClusterer:
@@ -305,6 +308,7 @@ class WindowStory:
     key: str
     stamp: datetime
     text: str
+    hashes: np.ndarray | None = None  # its stored shingle hashes, if it has them
 
 
 class StoredWindow(Protocol):
@@ -334,8 +338,8 @@ def clusters_around(
     by walking out from ``start`` through stored band keys: the cost grows with the new
     stories and their clusters, not with the window.
     """
-    known: dict[int, WindowStory] = {}
-    signed: dict[int, Signature] = {}
+    known: dict[int, tuple[WindowStory, Shingled]] = {}
+    bands: dict[int, tuple[int, ...]] = {}  # of members only: a candidate needs no MinHash
     parent: dict[int, int] = {}
 
     def root(node: int) -> int:
@@ -347,21 +351,26 @@ def clusters_around(
     def load(stories: Iterable[WindowStory]) -> None:
         for story in stories:
             if story.id not in known:
-                known[story.id] = story
-                signed[story.id] = signer.sign(story.text)
+                hashes = story.hashes
+                shingled = (
+                    signer.shingled(story.text) if hashes is None else Shingled(story.text, hashes)
+                )
+                known[story.id] = (story, shingled)
+
+    def join(node: int) -> None:
+        parent[node] = node
+        bands[node] = signer.sign(known[node][1]).bands
 
     starts = list(start)
     load(starts)
-    members: set[int] = set()  # stories whose candidates have been (or are being) judged
-    frontier = [story.id for story in starts]
-    members.update(frontier)
+    frontier = list(dict.fromkeys(story.id for story in starts))
     for node in frontier:
-        parent[node] = node
+        join(node)
     while frontier:
-        bands = {band for node in frontier for band in signed[node].bands}
-        sharing = window.sharing(bands) if bands else {}
+        wanted = {band for node in frontier for band in bands[node]}
+        sharing = window.sharing(wanted) if wanted else {}
         candidates = {
-            node: {other for band in signed[node].bands for other in sharing.get(band, ())} - {node}
+            node: {other for band in bands[node] for other in sharing.get(band, ())} - {node}
             for node in frontier
         }
         unknown = set().union(*candidates.values()) - known.keys()
@@ -369,22 +378,20 @@ def clusters_around(
             load(window.stories(unknown).values())
         joined: list[int] = []
         for node in frontier:
-            story = known[node]
+            story, shingled = known[node]
             for other in sorted(candidates[node]):
-                if other not in known or (other in members and root(other) == root(node)):
+                if other not in known or (other in parent and root(other) == root(node)):
                     continue
-                if abs(known[other].stamp - story.stamp) <= span and confirms(
-                    signed[node].shingled,
-                    signed[other].shingled,
-                    min_containment=min_containment,
+                other_story, other_shingled = known[other]
+                if abs(other_story.stamp - story.stamp) <= span and confirms(
+                    shingled, other_shingled, min_containment=min_containment
                 ):
-                    if other not in members:
-                        members.add(other)
-                        parent[other] = other
+                    if other not in parent:
+                        join(other)
                         joined.append(other)
                     parent[root(other)] = root(node)
         frontier = joined
     groups: dict[int, list[WindowStory]] = {}
-    for node in members:
-        groups.setdefault(root(node), []).append(known[node])
+    for node in parent:
+        groups.setdefault(root(node), []).append(known[node][0])
     return [sorted(group, key=lambda s: (s.stamp, s.id)) for group in groups.values()]

@@ -49,6 +49,7 @@ def upgrade() -> None:
     op.create_table('news_signatures',
     sa.Column('document_id', sa.Integer(), nullable=False),
     sa.Column('stamp', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('shingles', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], ),
     sa.PrimaryKeyConstraint('document_id')
     )
