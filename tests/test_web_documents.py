@@ -108,22 +108,107 @@ def test_documents_bad_filters_are_explained(web: WebHarness, library: dict[str,
     assert len(titles(web.client.get("/documents?kind=poem&page=abc").text)) == 5
 
 
+def walk(web: WebHarness, url: str, rel: str = "next") -> list[list[str]]:
+    """Titles page by page, following the pager's ``rel`` links from ``url``."""
+    link = re.compile(rf'<a class="button button-secondary" href="([^"]+)" rel="{rel}">')
+    pages = []
+    while url:
+        page = web.client.get(url)
+        assert page.status_code == 200
+        pages.append(titles(page.text))
+        found = link.search(page.text)
+        url = unescape(found.group(1)) if found else ""
+        assert len(pages) < 10, "pagination does not end"
+    return pages
+
+
 def test_documents_pagination(
     web: WebHarness, library: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(document_pages, "PER_PAGE", 2)
-    pages = []
-    url = "/documents?kind=decision"
-    while url:
-        page = web.client.get(url)
-        pages.append(titles(page.text))
-        found = _NEXT.search(page.text)
-        url = unescape(found.group(1)) if found else ""
-        assert len(pages) < 5, "pagination does not end"
+    pages = walk(web, "/documents?kind=decision")
     assert [len(p) for p in pages] == [2, 1]
     assert len({t for p in pages for t in p}) == 3  # nothing twice, nothing lost
-    back = web.client.get("/documents?kind=decision&page=2")
+    second = web.client.get("/documents?kind=decision")
+    later = unescape(_NEXT.search(second.text).group(1))  # type: ignore[union-attr]
+    assert "after=" in later and "kind=decision" in later
+    back = web.client.get(later)
     assert 'rel="prev"' in back.text and "kind=decision" in back.text
+    # back from the last page, then forward again: the same pages both ways
+    last = walk(web, "/documents")
+    everything = [t for p in last for t in p]
+    assert len(everything) == 5 and len(set(everything)) == 5
+    end = web.client.get("/documents")
+    url = ""
+    for _ in range(2):
+        found = _NEXT.search(end.text if not url else web.client.get(url).text)
+        url = unescape(found.group(1)) if found else url
+    backwards = walk(web, url, rel="prev")
+    assert [t for p in reversed(backwards) for t in p] == everything
+
+
+def test_page_links_stay_put_when_documents_arrive(
+    web: WebHarness, library: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(document_pages, "PER_PAGE", 2)
+    first = web.client.get("/documents")
+    second_url = unescape(_NEXT.search(first.text).group(1))  # type: ignore[union-attr]
+    before = titles(web.client.get(second_url).text)
+    store(web, story("late", title="A newer story", published_at=datetime(2026, 3, 1, tzinfo=UTC)))
+    assert titles(web.client.get("/documents").text)[0] == "A newer story"
+    assert titles(web.client.get(second_url).text) == before  # OFFSET would have shifted it
+    assert web.client.get("/documents?after=garbage_1").status_code == 404
+    assert web.client.get("/documents?before=20260101T000000.000000_x").status_code == 404
+
+
+def test_browse_orders_by_the_documents_own_dates(web: WebHarness) -> None:
+    # a backfill stores the oldest decision last: the page still shows it last
+    store(
+        web,
+        story(
+            "new-story",
+            title="Story of 20 March",
+            published_at=datetime(2026, 3, 20, 9, tzinfo=UTC),
+        ),
+    )
+    web.clock.advance(hours=1)
+    store(web, decision("25 000 001", title="Decided 1 March", decided_on=date(2026, 3, 1)))
+    web.clock.advance(hours=1)
+    store(web, decision("19 000 001", title="Decided in 2019", decided_on=date(2019, 5, 2)))
+    web.clock.advance(hours=1)
+    store(web, decision("25 000 002", title="Decided 25 March", decided_on=date(2026, 3, 25)))
+    newest = ["Decided 25 March", "Story of 20 March", "Decided 1 March", "Decided in 2019"]
+    assert titles(web.client.get("/documents").text) == newest
+    assert titles(web.client.get("/documents?sort=oldest").text) == newest[::-1]
+    march = {"date_from": "2026-03-01", "date_to": "2026-03-20"}
+    assert titles(web.client.get("/documents", params=march).text) == newest[1:3]
+    older = titles(web.client.get("/documents", params={"date_to": "2026-02-28"}).text)
+    assert older == ["Decided in 2019"]
+    bad = web.client.get("/documents", params={"date_from": "31/03/2026"})
+    assert bad.status_code == 400 and "should look like 2025-03-31" in page_text(bad.text)
+    swapped = web.client.get(
+        "/documents", params={"date_from": "2026-03-02", "date_to": "2026-03-01"}
+    )
+    assert swapped.status_code == 400 and "before the from date" in page_text(swapped.text)
+
+
+def test_council_link_by_id_shows_the_councils_name(
+    web: WebHarness, library: dict[str, int]
+) -> None:
+    council = web.runtime.register.lookup("Breckland")
+    page = web.client.get("/documents", params={"council": council.id})
+    assert page.status_code == 200
+    assert f'value="{council.common_name}"' in page.text
+    assert f"naming {council.common_name}" in page_text(page.text)
+    assert "Care charges for Mr D" in titles(page.text)
+
+
+def test_subject_menu_lists_stored_categories(web: WebHarness, library: dict[str, int]) -> None:
+    menu = re.findall(r'<option value="([^"]*)"', web.client.get("/documents").text)
+    assert "Adult care services" in menu and "Education" in menu
+    store(web, decision("24 009 009", category="Planning and development"))
+    menu = re.findall(r'<option value="([^"]*)"', web.client.get("/documents").text)
+    assert "Planning and development" in menu
 
 
 def test_one_document_with_councils_remedies_and_source(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,16 +13,11 @@ from starlette.routing import Route
 from alerts.validity import control_character
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.forms import KINDS, OUTCOMES
-from councilwatch.web.queries import (
-    DocumentFilters,
-    categories,
-    cluster,
-    get_document,
-    list_documents,
-)
+from councilwatch.web.queries import DocumentFilters, cluster, get_document, list_documents
 from councilwatch.web.subscribe_pages import council_choices, web
 from cwerrors import QueryError, UnknownCouncilError
 from cwerrors.numbers import ascii_int
+from db.browse import SORTS, BadCursor, BrowseFilters, Cursor, browse, categories
 from db.matches import document_councils
 
 PER_PAGE = 20
@@ -34,12 +30,31 @@ def _page_number(raw: str | None) -> int:
     return min(page, MAX_PAGE) if page is not None else 1
 
 
+def _day(raw: str, label: str, problems: dict[str, str], field: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        problems[field] = f"The {label} date should look like 2025-03-31, not “{raw[:20]}”."
+        return None
+
+
+def _cursor(raw: str | None) -> Cursor | None:
+    if not raw:
+        return None
+    try:
+        return Cursor.parse(raw)
+    except BadCursor:
+        raise InvalidLink from None
+
+
 def documents_page(request: Request) -> Response:
     context = web(request)
     params = request.query_params
     chosen = {
         key: (params.get(key) or "").strip()[:200]
-        for key in ("council", "kind", "outcome", "category", "q")
+        for key in ("council", "kind", "outcome", "category", "q", "date_from", "date_to", "sort")
     }
     problems: dict[str, str] = {}
     for key, value in chosen.items():
@@ -50,10 +65,19 @@ def documents_page(request: Request) -> Response:
     council_id = None
     if chosen["council"]:
         try:
-            council_id = context.register.lookup(chosen["council"]).id
+            council = context.register.lookup(chosen["council"])
         except UnknownCouncilError as exc:
             hint = f" Did you mean {' or '.join(exc.suggestions)}?" if exc.suggestions else ""
             problems["council"] = f"We do not know a council called “{chosen['council']}”.{hint}"
+        else:
+            council_id = council.id
+            chosen["council"] = council.common_name  # a link by id shows the council's name
+    date_from = _day(chosen["date_from"], "from", problems, "date_from")
+    date_to = _day(chosen["date_to"], "to", problems, "date_to")
+    if date_from and date_to and date_from > date_to:
+        problems["date_to"] = "The to date is before the from date."
+    sort = chosen["sort"] if chosen["sort"] in SORTS else SORTS[0]
+    chosen["sort"] = sort
     filters = DocumentFilters(
         council_id=council_id,
         kind=chosen["kind"] if chosen["kind"] in KINDS else None,
@@ -63,23 +87,52 @@ def documents_page(request: Request) -> Response:
     )
     page = _page_number(params.get("page"))
     docs: list[Any] = []
-    more = False
-    if not problems:
+    kept = {k: v for k, v in chosen.items() if v and not (k == "sort" and v == SORTS[0])}
+    previous_url = next_url = ""
+    if not problems and filters.q:
         try:
             docs, more = list_documents(context.engine, filters, page=page, per_page=PER_PAGE)
         except QueryError as exc:
             problems["q"] = f"The search did not make sense: {exc}."
+        else:
+            if page > 1:
+                previous_url = f"/documents?{urlencode({**kept, 'page': page - 1})}"
+            if more:
+                next_url = f"/documents?{urlencode({**kept, 'page': page + 1})}"
+    elif not problems:
+        # browsing pages by position in the order (keyset), the page number only shown
+        found = browse(
+            context.engine,
+            BrowseFilters(
+                council_id=filters.council_id,
+                kind=filters.kind,
+                outcome=filters.outcome,
+                category=filters.category,
+                date_from=date_from,
+                date_to=date_to,
+            ),
+            sort=sort,
+            after=_cursor(params.get("after")),
+            before=_cursor(params.get("before")),
+            per_page=PER_PAGE,
+        )
+        docs = found.documents
+        if found.earlier is not None:
+            back = {"before": found.earlier.token(), "page": page - 1} if page > 2 else {}
+            previous_url = f"/documents?{urlencode({**kept, **back})}"
+        if found.later is not None:
+            onward = {"after": found.later.token(), "page": page + 1}
+            next_url = f"/documents?{urlencode({**kept, **onward})}"
     tags = document_councils(context.engine, [d.id for d in docs if d.id is not None])
     register = context.register
 
     def council_name(council_id: str) -> str:
         return register.get(council_id).common_name if council_id in register else council_id
 
-    kept = {k: v for k, v in chosen.items() if v}
     return context.render(
         request,
         "documents.html",
-        title="Decisions and news",
+        title=f"Decisions and news: {chosen['council']}" if council_id else "Decisions and news",
         documents=[
             {"doc": d, "councils": [council_name(c) for c in tags.get(d.id or 0, [])][:4]}
             for d in docs
@@ -88,11 +141,12 @@ def documents_page(request: Request) -> Response:
         problems=problems,
         kinds=KINDS,
         outcomes=OUTCOMES,
+        sorts={"newest": "Newest first", "oldest": "Oldest first"},
         categories=categories(context.engine),
         council_names=council_choices(context),
         page=page,
-        previous_url=f"/documents?{urlencode({**kept, 'page': page - 1})}" if page > 1 else "",
-        next_url=f"/documents?{urlencode({**kept, 'page': page + 1})}" if more else "",
+        previous_url=previous_url,
+        next_url=next_url,
         status_code=400 if problems else 200,
     )
 

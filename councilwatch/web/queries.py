@@ -84,14 +84,6 @@ def list_documents(
     return docs[:per_page], len(docs) > per_page
 
 
-def categories(engine: Engine) -> list[str]:
-    with read_connection(engine) as connection:
-        rows = connection.execute(
-            select(_DOCS.c.category).where(_DOCS.c.category.is_not(None)).distinct()
-        ).all()
-    return sorted(str(row.category) for row in rows)
-
-
 def get_document(engine: Engine, document_id: int) -> Document | None:
     with read_connection(engine) as connection:
         row = connection.execute(select(_DOCS).where(_DOCS.c.id == document_id)).first()
