@@ -6,18 +6,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from alerts.mail.message import Mail, build_message, make_message_id
-from councilwatch.mailer import mail_domain, serialise
 from councilwatch.runtime import Runtime
 from councilwatch.sources_registry import ConfiguredSource, configured_sources
-from db import outbox
 from db.engine import read_connection, write_transaction
-from db.outbox import OutgoingMessage
 from db.runs import source_health
 from db.tables import SOURCE_STATE as _STATE
+
+if TYPE_CHECKING:
+    from db.outbox import OutgoingMessage
 
 log = logging.getLogger("councilwatch.health")
 
@@ -95,6 +95,8 @@ def statuses(runtime: Runtime, *, include_disabled: bool = False) -> list[Source
 
 def check_and_notify(runtime: Runtime) -> list[SourceStatus]:
     """Record health changes; queue one operator email per change. Returns what changed."""
+    from db import outbox
+
     engine = runtime.migrated_engine()
     now = runtime.now()
     with read_connection(engine) as connection:
@@ -137,6 +139,11 @@ def check_and_notify(runtime: Runtime) -> list[SourceStatus]:
 def _operator_message(
     runtime: Runtime, status: SourceStatus, now: datetime
 ) -> OutgoingMessage | None:
+    # mail is built here only: `councilwatch status` reads health without loading it
+    from alerts.mail.message import build_message, make_message_id
+    from councilwatch.mailer import mail_domain, serialise
+    from db.outbox import OutgoingMessage
+
     settings = runtime.settings
     operator = settings.mail.operator
     if not operator:
@@ -162,7 +169,7 @@ def _operator_message(
                 lines.append(f"  {page.reproduce()}")
     key = f"health:{status.name}:{state}:{now.isoformat()}"
     message_id = make_message_id(key, mail_domain(settings))
-    msg: Mail = build_message(
+    msg = build_message(
         sender=settings.mail.from_,
         to=operator,
         subject=subject,

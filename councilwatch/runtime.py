@@ -52,7 +52,7 @@ class Runtime:
 
     def migrated_engine(self) -> Engine:
         """The engine, after checking the schema is current (a clear error otherwise)."""
-        from db.migrate import ensure_current
+        from db.schema_version import ensure_current
 
         ensure_current(self.engine)
         return self.engine

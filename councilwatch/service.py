@@ -252,7 +252,7 @@ def run_service(
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from councilwatch.mailer import worker_name
-    from db.migrate import ensure_current
+    from db.schema_version import ensure_current
 
     ensure_current(runtime.engine)
     stop = stop or threading.Event()
