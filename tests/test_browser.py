@@ -299,3 +299,55 @@ def test_subscribe_confirm_change_frequency_and_unsubscribe_on_a_phone(
     screenshot(browser, shots, "unsubscribed")
     for name in ("subscribe", "manage", "documents", "document", "unsubscribe"):
         assert (shots / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_browse_documents_by_date_with_filters_and_pages_on_a_phone(
+    site: LiveSite, browser: Any, tmp_path: Path
+) -> None:
+    from datetime import date, timedelta
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    class Harness:  # the two attributes store() reads
+        engine = site.runtime.migrated_engine()
+        runtime = site.runtime
+        clock = site.runtime.now
+
+    # a backfill stores the newest decision first and the oldest last
+    first = date(2025, 1, 6)
+    days = [first + timedelta(days=7 * n) for n in range(45)]
+    store(
+        Harness(),  # type: ignore[arg-type]
+        *[
+            decision(f"24 {n:03d} 500", title=f"Decision of {day:%d %B %Y}", decided_on=day)
+            for n, day in enumerate(reversed(days))
+        ],
+    )
+    shots = _shots_dir(tmp_path)
+
+    def shown() -> list[str]:
+        return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "li.result h2")]
+
+    browser.get(f"{site.base}/documents")
+    newest = [f"Decision of {day:%d %B %Y}" for day in reversed(days)]
+    assert shown() == newest[:20]
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "a[rel=next]"))
+    assert shown() == newest[20:40]
+    assert "Page 2" in browser.find_element(By.CSS_SELECTOR, ".pager").text
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "a[rel=prev]"))
+    assert shown() == newest[:20]
+
+    # the form: a date range, oldest first
+    # typed digits land in the date picker in the locale's order; the picker sets ISO values
+    for field, value in (("date_from", "2025-03-03"), ("date_to", "2025-03-31")):
+        browser.execute_script(
+            "arguments[0].value = arguments[1]", browser.find_element(By.ID, field), value
+        )
+    Select(browser.find_element(By.ID, "sort")).select_by_visible_text("Oldest first")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button"))
+    march = [f"Decision of {day:%d %B %Y}" for day in days if day.month == 3 and day.year == 2025]
+    assert shown() == march, browser.current_url
+    assert "date_from=2025-03-03" in browser.current_url
+    screenshot(browser, shots, "documents-browse")
+    assert (shots / "documents-browse.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
