@@ -179,9 +179,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 documents, fewer rounds")
     parser.add_argument("--postgres", default=default_postgres())
+    parser.add_argument("--documents", type=int, help="store size (default 200,000)")
     args = parser.parse_args()
     global DEEP
-    n, rounds = (20_000, 5) if args.quick else (200_000, 11)
+    n, rounds = (args.documents or 20_000, 5) if args.quick else (args.documents or 200_000, 11)
     DEEP = 100 if args.quick else 500
     records = corpus(n)
     rows: list[list[object]] = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Engine, exists, select, tuple_
 
 from cwerrors import CouncilwatchError
 from db.engine import read_connection
@@ -79,9 +79,11 @@ def _where(stmt: Any, filters: BrowseFilters) -> Any:
     if filters.category:
         stmt = stmt.where(_DOCS.c.category == filters.category)
     if filters.council_id:
+        # EXISTS, not IN: the page walks the date index and probes each row's tag (the
+        # primary key), where IN gathers every document of a busy council and sorts them all
         stmt = stmt.where(
-            _DOCS.c.id.in_(
-                select(_TAGS.c.document_id).where(_TAGS.c.council_id == filters.council_id)
+            exists().where(
+                _TAGS.c.document_id == _DOCS.c.id, _TAGS.c.council_id == filters.council_id
             )
         )
     if filters.date_from:
