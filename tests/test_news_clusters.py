@@ -1,6 +1,7 @@
 """Incremental news clustering (stored signatures, only new stories looked up) gives exactly
 the clusters of re-clustering the whole window from scratch, run after run: stories arriving
-late, backdated, undated, rewritten, copied from stories that have left the window."""
+late, backdated, undated, rewritten, copied from stories that have left the window, and
+same-template stories that share the wording but not the facts."""
 
 from __future__ import annotations
 
@@ -42,8 +43,10 @@ class Newsroom:
         rng = self.rng
         if self.texts and rng.random() < 0.5:  # a copy of an earlier story, cut or extended
             base = self.texts[rng.choice(sorted(self.texts))].split()
-            kind = rng.choice(["half", "intro", "footer", "same"])
-            if kind == "half":
+            kind = rng.choice(["half", "intro", "footer", "same", "template"])
+            if kind == "template":  # the same wording with its own facts: another story
+                base = [f"£{rng.randrange(100, 9000):,}" if w.startswith("£") else w for w in base]
+            elif kind == "half":
                 base = base[: int(len(base) * rng.uniform(0.5, 0.7))]
             elif kind == "intro":
                 base = self.words(30) + base[30:]
@@ -51,7 +54,10 @@ class Newsroom:
                 base = base + self.words(25)
             text = " ".join(base)
         else:
-            text = " ".join(self.words(rng.randint(8, 220)))  # some too short to cluster
+            words = self.words(rng.randint(8, 220))  # some too short to cluster
+            for slot in range(7, len(words), 40):  # an amount, as a council story has
+                words[slot] = f"£{rng.randrange(100, 9000):,}"
+            text = " ".join(words)
         self.texts[url] = text
         self.dates[url] = published
         return self.record(url)
