@@ -10,7 +10,8 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, delete, func, insert, select
+from sqlalchemy import Engine, Select, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import read_connection, write_transaction
 from db.news import NEWS_SOURCE, NewsText, _aware
@@ -104,8 +105,11 @@ def save_signatures(
             chunk = ids[start : start + _CHUNK]
             connection.execute(delete(_BANDS).where(_BANDS.c.document_id.in_(chunk)))
             connection.execute(delete(_SIGS).where(_SIGS.c.document_id.in_(chunk)))
+        # another run signing the same stories at once (the first runs after an upgrade) must
+        # not fail on the keys: both computed the same rows from the same text
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         connection.execute(
-            insert(_SIGS),
+            dialect.insert(_SIGS).on_conflict_do_nothing(),
             [
                 {"document_id": i, "stamp": signatures[i][0], "shingles": signatures[i][1]}
                 for i in ids
@@ -113,7 +117,7 @@ def save_signatures(
         )
         bands = [{"band_key": key, "document_id": i} for i in ids for key in set(signatures[i][2])]
         if bands:
-            connection.execute(insert(_BANDS), bands)
+            connection.execute(dialect.insert(_BANDS).on_conflict_do_nothing(), bands)
 
 
 def sharing_bands(
