@@ -10,13 +10,11 @@ BENCH_ARGS ?=
 
 .PHONY: run test demo bench lint typecheck migrations-check clean setup setup-dev
 
-# Links in emails are signed with COUNCILWATCH_SECRET_KEY; on a fresh machine one is made once
-# and kept in var/secret.key (production sets its own in the environment).
+# The app finds its own signing key: COUNCILWATCH_SECRET_KEY, COUNCILWATCH_SECRET_KEY_FILE, or
+# var/secret.key, made once by the first command that needs it. Nothing to export.
 run: setup
-	@mkdir -p var
-	@test -s var/secret.key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > var/secret.key
 	$(BIN)/councilwatch db upgrade
-	COUNCILWATCH_SECRET_KEY="$${COUNCILWATCH_SECRET_KEY:-$$(cat var/secret.key)}" $(BIN)/councilwatch run
+	$(BIN)/councilwatch run
 
 # The service against simulated LGSCO and publisher sites on this machine (nothing real is
 # contacted): digests for a demo subscriber appear in var/demo/outbox/, pages on :8080.

@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
+import typer.main
+
+# typer 0.29 bundles its own click (typer._click): its exceptions are what the app raises.
+from typer._click import exceptions as click_errors
 
 from councilwatch import __version__
 from cwerrors import CouncilwatchError
@@ -41,13 +46,18 @@ def root(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", "-c", help="Config file (default: $COUNCILWATCH_CONFIG or ./config.toml)."
+            "--config",
+            "-c",
+            metavar="PATH",
+            help="Config file (default: $COUNCILWATCH_CONFIG or ./config.toml).",
         ),
     ] = None,
     log_format: Annotated[
         str, typer.Option("--log-format", help="Log lines as 'text' or 'json'.")
     ] = "text",
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logs: -v, -vv.")
+    ] = 0,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
@@ -75,10 +85,71 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _tidy_help(command: typer.core.TyperCommand | typer.core.TyperGroup) -> None:
+    """Help in the usual Unix shape: ``EMAIL``, ``--since SINCE``, flags with no value.
+
+    typer 0.29 shows every parameter's Python type (``<bool>`` after each flag and after
+    --help, ``<int>`` after a count, ``{email}`` in usage lines). typer builds the click
+    objects itself, so the fix is applied to them here, once, before they run.
+    """
+    for param in command.params:
+        if isinstance(param, typer.core.TyperArgument):
+            param.metavar = param.metavar or (param.name or "value").upper()
+            label = param.metavar if param.required else f"[{param.metavar}]"
+            setattr(param, "_usage_display_name", lambda label=label: label)  # noqa: B010 (mypy: no assigning to methods)
+            setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010
+        elif isinstance(param, typer.core.TyperOption) and param.metavar is None:
+            if param.is_flag or param.count:
+                param.metavar = ""
+                if param.count:
+                    param.show_default = False
+            else:
+                param.metavar = (param.name or "value").upper()
+    original = command.get_help_option
+
+    def help_option(ctx: typer.Context) -> typer.core.TyperOption | None:
+        option = original(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    setattr(command, "get_help_option", help_option)  # noqa: B010
+    if isinstance(command, typer.core.TyperGroup):
+        for sub in command.commands.values():
+            assert isinstance(sub, typer.core.TyperCommand | typer.core.TyperGroup)
+            _tidy_help(sub)
+
+
+def _command() -> typer.core.TyperGroup:
+    command = typer.main.get_command(app)
+    assert isinstance(command, typer.core.TyperGroup)
+    _tidy_help(command)
+    return command
+
+
+def _usage_line(exc: click_errors.UsageError) -> str:
+    """One line for a usage error, naming the command whose --help explains it."""
+    where = exc.ctx.command_path if exc.ctx is not None else "councilwatch"
+    return f"error: {exc.format_message()} (see: {where} --help)"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, turning project errors into one line and exit code 1."""
+    """Entry point: run the app, turning project and usage errors into one line and exit 1
+    (2 for usage errors, as click and most Unix tools do)."""
     try:
-        app(args=argv, prog_name="councilwatch")
+        code = _command().main(args=argv, prog_name="councilwatch", standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:
+        exc.show()  # a group typed alone: its help, as a usage error
+        return 2
+    except click_errors.UsageError as exc:
+        typer.echo(_usage_line(exc), err=True)
+        return 2
+    except click_errors.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("interrupted", err=True)
+        return 130
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except CouncilwatchError as exc:
@@ -87,7 +158,30 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
-    return 0
+    except Exception as exc:
+        line = _database_line(exc)
+        if line is None:
+            raise
+        typer.echo(f"error: {line}", err=True)
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def _database_line(exc: Exception) -> str | None:
+    """One line for the database errors a person can act on; None for anything else (a bug)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    if "database is locked" in reason:
+        return (
+            "the SQLite database stayed locked by another process past the busy timeout; "
+            "try again when it has finished (or use PostgreSQL for several writers)"
+        )
+    if "file is not a database" in reason or "malformed" in reason:
+        return f"the database file is not a SQLite database ({reason})"
+    return f"database error: {reason}"
 
 
 def run() -> None:

@@ -4,8 +4,11 @@ Precedence, lowest first: the built-in defaults, the TOML file (``config.toml`` 
 project, ``--config PATH`` or ``COUNCILWATCH_CONFIG``), then the environment:
 ``COUNCILWATCH_DATABASE_URL`` and ``COUNCILWATCH_<SECTION>__<KEY>`` for any key (nested sections
 joined with ``__``, e.g. ``COUNCILWATCH_SOURCES__LGSCO__WINDOW_DAYS=30``). Secrets are read only
-from the environment (``COUNCILWATCH_SECRET_KEY``, ``COUNCILWATCH_SMTP_PASSWORD``). Nothing else
-in the project reads the environment.
+from the environment (``COUNCILWATCH_SECRET_KEY`` or ``COUNCILWATCH_SECRET_KEY_FILE``,
+``COUNCILWATCH_SMTP_PASSWORD``); without either key variable the signing key lives in
+``<service.data_dir>/secret.key`` (see ``councilwatch.secret_key``). Nothing else in the project
+reads the environment. Every setting is checked here, at start: an error names the file and key,
+or the environment variable it came from.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -26,6 +30,10 @@ from cwerrors.numbers import ascii_int
 
 ENV_PREFIX = "COUNCILWATCH_"
 DEFAULT_CONFIG_NAME = "config.toml"
+# Built-in sources: a feed may not take one of their names (`fetch --source NAME` picks it).
+BUILT_IN_SOURCES = ("lgsco", "news")
+# HMAC-SHA256 keys shorter than its block of 32 bytes are guessable; refuse them at start.
+MIN_SECRET_BYTES = 32
 
 
 class _Section(BaseModel):
@@ -37,6 +45,26 @@ def _check_http_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"not an http(s) URL: {value!r}")
     return value
+
+
+def _check_mailbox(value: str) -> str:
+    """``name <user@domain>`` or ``user@domain``: one address a mail server would accept."""
+    _, address = parseaddr(value)
+    local, at, domain = address.rpartition("@")
+    controls = any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+    if controls or not (at and local and domain) or any(ch.isspace() for ch in address):
+        raise ValueError(f"not an email address: {value!r} (e.g. alerts@example.org)")
+    return value
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``host:port`` (or ``[v6]:port``); ValueError naming the problem if not."""
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    number = ascii_int(port, minimum=1, maximum=65535)  # "²" is a digit to str.isdigit
+    if not sep or not host or number is None:
+        raise ValueError(f"must be host:port, like 127.0.0.1:8080, not {value!r}")
+    return host, number
 
 
 class DatabaseConfig(_Section):
@@ -94,6 +122,20 @@ class NewsConfig(_Section):
     expect_new_within_days: int = Field(3, ge=1)
     feeds: tuple[FeedConfig, ...] = ()
 
+    @field_validator("feeds")
+    @classmethod
+    def _unique_names(cls, feeds: tuple[FeedConfig, ...]) -> tuple[FeedConfig, ...]:
+        seen: set[str] = set()
+        for feed in feeds:
+            if feed.name in BUILT_IN_SOURCES:
+                raise ValueError(
+                    f"feed name {feed.name!r} is a built-in source; give the feed another name"
+                )
+            if feed.name in seen:
+                raise ValueError(f"two feeds are named {feed.name!r}; feed names must be unique")
+            seen.add(feed.name)
+        return feeds
+
 
 class SourcesConfig(_Section):
     lgsco: LgscoConfig = LgscoConfig()
@@ -137,6 +179,11 @@ class MailConfig(_Section):
     smtp: SmtpConfig = SmtpConfig()
     dkim: DkimConfig = DkimConfig()
 
+    @field_validator("from_", "operator")
+    @classmethod
+    def _addresses(cls, value: str | None) -> str | None:
+        return None if value is None else _check_mailbox(value)
+
 
 class DigestConfig(_Section):
     immediate_every_minutes: int = Field(5, ge=1)
@@ -176,6 +223,12 @@ class WebConfig(_Section):
     _check_base = field_validator("base_url")(_check_http_url)
     _check_networks = field_validator("trusted_proxies", "metrics_clients")(_networks)
 
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
 
 class CouncilsConfig(_Section):
     # Councils imported by `councilwatch councils update`, merged over the built-in register.
@@ -191,6 +244,8 @@ class ServiceConfig(_Section):
     timezone: str = "Europe/London"
     shutdown_grace_seconds: float = Field(30.0, ge=0)
     fetch_on_start: bool = True
+    # Where the service keeps what it makes for itself: the signing key (secret.key).
+    data_dir: Path = Path("var")
 
     @field_validator("timezone")
     @classmethod
@@ -206,6 +261,8 @@ class Secrets(_Section):
     """Values that only ever come from the environment."""
 
     secret_key: str | None = None
+    # Which variable (or file) the key came from, for error messages.
+    secret_key_origin: str | None = None
     smtp_password: str | None = None
 
 
@@ -231,46 +288,85 @@ def default_config_path(env: Mapping[str, str]) -> Path | None:
 
 
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read the file and the environment once; raise ConfigError naming the file and key."""
+    """Read the file and the environment once; raise ConfigError naming the file and key, or
+    the environment variable a bad value came from."""
     env = os.environ if env is None else env
     path = path if path is not None else default_config_path(env)
     data: dict[str, Any] = {}
     if path is not None:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            data = tomllib.loads(raw.decode("utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{path}: config file not found") from None
+        except IsADirectoryError:
+            raise ConfigError(f"{path}: is a directory, not a config file") from None
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ConfigError(
+                f"{path}: not UTF-8 text (line {line}); save the config file as UTF-8"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
         if "secrets" in data:
             raise ConfigError(f"{path}: [secrets] may only come from the environment")
-    _apply_env(data, env)
+    from_env = _apply_env(data, env)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path)) from None
-    return settings.model_copy(update={"source_file": path})
+        raise ConfigError(_describe(exc, path, from_env)) from None
+    settings = settings.model_copy(update={"source_file": path})
+    from councilwatch.secret_key import check_at_start
+
+    check_at_start(settings)
+    return settings
 
 
-def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[tuple[str, ...], str]:
+    """Merge the environment into ``data``; returns which keys came from which variable."""
+    from_env: dict[tuple[str, ...], str] = {}
     for name, raw in env.items():
         if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
             continue
         key = name[len(ENV_PREFIX) :]
         if key == "DATABASE_URL":
             data.setdefault("database", {})["url"] = raw
-        elif key in ("SECRET_KEY", "SMTP_PASSWORD"):
-            data.setdefault("secrets", {})[key.lower()] = raw
+            from_env[("database", "url")] = name
+        elif key == "SMTP_PASSWORD":
+            data.setdefault("secrets", {})["smtp_password"] = raw
         elif "__" in key and not key.startswith("TEST_"):
             *sections, leaf = [part.lower() for part in key.split("__")]
             node = data
             for section in sections:
                 node = node.setdefault(section, {})
                 if not isinstance(node, dict):
-                    raise ConfigError(f"environment {name}: {section} is not a section")
+                    raise ConfigError(f"{name}: {section} is not a section")
             node[leaf] = _env_value(raw)
+            from_env[(*sections, leaf)] = name
+    secret, origin = _secret_from_env(env)
+    if secret is not None:
+        data.setdefault("secrets", {}).update(secret_key=secret, secret_key_origin=origin)
+    return from_env
+
+
+def _secret_from_env(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The signing key from COUNCILWATCH_SECRET_KEY, else the file COUNCILWATCH_SECRET_KEY_FILE
+    names (the container-secrets convention); (None, None) when neither is set."""
+    direct, file_var = ENV_PREFIX + "SECRET_KEY", ENV_PREFIX + "SECRET_KEY_FILE"
+    if env.get(direct):
+        return env[direct], direct
+    if not env.get(file_var):
+        return None, None
+    key_path = Path(env[file_var])
+    try:
+        return key_path.read_text(encoding="utf-8").strip(), f"{file_var} ({key_path})"
+    except FileNotFoundError:
+        raise ConfigError(f"{file_var}: no such file {str(key_path)!r}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"{file_var}: cannot read {str(key_path)!r} ({reason})") from None
 
 
 def _env_value(raw: str) -> Any:
@@ -282,14 +378,19 @@ def _env_value(raw: str) -> Any:
         return raw
 
 
-def _describe(exc: ValidationError, path: Path | None) -> str:
+def _describe(
+    exc: ValidationError, path: Path | None, from_env: Mapping[tuple[str, ...], str]
+) -> str:
     where = str(path) if path else "configuration"
     problems = []
     for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"])
+        loc = tuple(str(part) for part in error["loc"])
+        key = ".".join(loc)
+        variable = next((v for k, v in from_env.items() if loc[: len(k)] == k), None)
         if error["type"] == "extra_forbidden":
-            problems.append(f"unknown key {key!r}")
+            problem = f"unknown key {key!r}"
         else:
             message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{key}: {message}")
-    return f"{where}: " + "; ".join(problems)
+            problem = f"{key}: {message}"
+        problems.append(f"{variable}: {problem}" if variable else f"{where}: {problem}")
+    return "; ".join(problems)

@@ -23,6 +23,7 @@ from alerts.mail.tokens import sign, verify
 from alerts.mail.transports import FileTransport, SmtpTransport, Transport
 from councilwatch.config import Settings
 from councilwatch.runtime import Runtime
+from councilwatch.secret_key import signing_key
 from cwerrors import (
     ConfigError,
     CouncilwatchError,
@@ -47,13 +48,8 @@ MAX_ATTEMPTS = 12
 
 
 def secret(settings: Settings) -> bytes:
-    key = settings.secrets.secret_key
-    if not key:
-        raise ConfigError(
-            "COUNCILWATCH_SECRET_KEY is not set: links in emails are signed with it "
-            "(`make run` creates one under var/)"
-        )
-    return key.encode("utf-8")
+    """The link-signing key (see councilwatch.secret_key: environment, file, or made once)."""
+    return signing_key(settings)
 
 
 def link_token(settings: Settings, purpose: str, subscriber: Subscriber) -> str:

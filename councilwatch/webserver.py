@@ -7,23 +7,15 @@ import time
 
 import uvicorn
 
+from councilwatch.config import parse_listen
 from councilwatch.runtime import Runtime
 from cwerrors import ConfigError
-from cwerrors.numbers import ascii_int
-
-
-def listen_address(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
-    number = ascii_int(port, minimum=1, maximum=65535)
-    if not host or number is None:
-        raise ConfigError(f"web.listen: expected host:port, got {listen!r}")
-    return host.strip("[]"), number
 
 
 def make_server(runtime: Runtime) -> uvicorn.Server:
     from councilwatch.web import create_app
 
-    host, port = listen_address(runtime.settings.web.listen)
+    host, port = parse_listen(runtime.settings.web.listen)  # checked when loaded
     config = uvicorn.Config(
         create_app(runtime),
         host=host,

@@ -44,6 +44,7 @@ def write_config(web: LocalWeb, news: NewsSites) -> Path:
         f'[mail]\noutbox_dir = "{HOME}/outbox"\n'
         f'[quarantine]\ndirectory = "{HOME}/quarantine"\n'
         "[digest]\nimmediate_every_minutes = 1\n"
+        f'[service]\ndata_dir = "{HOME}"\n'
         + news.config_toml("edp24", "norfolklive", "bbc-norfolk")
     )
     return config
@@ -86,8 +87,9 @@ def main() -> None:
     lgsco = SimulatedLgsco(web, today=datetime.now(UTC).date(), count=150, days=120).install()
     news = NewsSites(web, now=datetime.now(UTC)).install()
     config = write_config(web, news)
-    secret = os.environ.get("COUNCILWATCH_SECRET_KEY") or secrets.token_urlsafe(32)
-    settings = load_settings(config, env={**os.environ, "COUNCILWATCH_SECRET_KEY": secret})
+    # The signing key is var/demo/secret.key (service.data_dir), made once and kept, so links
+    # in demo emails keep working after a restart.
+    settings = load_settings(config, env=os.environ)
     runtime = Runtime(settings)
     migrate.upgrade(runtime.engine)
     subscribe(

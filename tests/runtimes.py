@@ -10,7 +10,7 @@ from typing import Any
 from councilwatch.config import load_settings
 from councilwatch.runtime import Runtime
 
-SECRET = "test-secret-key-0123456789"
+SECRET = "test-secret-key-0123456789-abcdefghij"
 
 
 def make_runtime(

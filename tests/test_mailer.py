@@ -7,7 +7,6 @@ import pytest
 from councilwatch import mailer
 from councilwatch.runtime import Runtime
 from cwerrors import (
-    ConfigError,
     PermanentDeliveryError,
     SubscriptionError,
     TransientDeliveryError,
@@ -61,12 +60,6 @@ def test_link_tokens_round_trip_and_are_purpose_bound(runtime: Runtime) -> None:
         mailer.subscriber_id_from_token(runtime.settings, "manage", token[:-3] + "AAA")
     found = mailer.links(runtime.settings, subscriber)
     assert found.manage.startswith("http://127.0.0.1:8080/manage/")
-
-
-def test_missing_secret_is_a_config_error(database_url: str, tmp_path: Path) -> None:
-    runtime = make_runtime(database_url, tmp_path, env={"COUNCILWATCH_SECRET_KEY": ""})
-    with pytest.raises(ConfigError, match="COUNCILWATCH_SECRET_KEY"):
-        mailer.secret(runtime.settings)
 
 
 class Failing:

@@ -119,7 +119,7 @@ def test_sigterm_stops_the_service_cleanly(tmp_path: Path) -> None:
         f'[web]\nlisten = "127.0.0.1:{port}"\nenabled = false\n'
         "[sources.lgsco]\nenabled = false\n[sources.news]\nenabled = false\n"
     )
-    env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "k"}
+    env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "k" * 32}
     cli = [sys.executable, "-m", "councilwatch.cli", "--config", str(config)]
     subprocess.run([*cli, "db", "upgrade"], check=True, env=env, capture_output=True)
     process = subprocess.Popen(

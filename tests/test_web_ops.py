@@ -118,7 +118,7 @@ def test_listen_setting() -> None:
     assert parse_listen("127.0.0.1:8080") == ("127.0.0.1", 8080)
     assert parse_listen("[::1]:9000") == ("::1", 9000)
     for bad in ("8080", "localhost:", "host:99999", ":80"):
-        with pytest.raises(ConfigError, match="listen must be host:port"):
+        with pytest.raises(ConfigError, match="--listen must be host:port"):
             parse_listen(bad)
 
 
@@ -131,5 +131,5 @@ def test_web_command_help_and_bad_listen(
     result = run_cli(capsys, "web", "--listen", "nonsense")
     assert result.code == 1
     assert result.err.strip() == (
-        "error: [web] listen must be host:port, like 127.0.0.1:8080, not 'nonsense'"
+        "error: --listen must be host:port, like 127.0.0.1:8080, not 'nonsense'"
     )

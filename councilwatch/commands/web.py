@@ -8,23 +8,26 @@ import typer
 
 from councilwatch.commands.common import runtime
 from cwerrors import ConfigError
-from cwerrors.numbers import ascii_int
 
 
 def parse_listen(value: str) -> tuple[str, int]:
-    """``host:port`` (or ``[v6]:port``) from the [web] listen setting; ConfigError if not."""
-    host, sep, port = value.rpartition(":")
-    host = host.strip("[]")
-    number = ascii_int(port, minimum=1, maximum=65535)
-    if not sep or not host or number is None:
-        raise ConfigError(f"[web] listen must be host:port, like 127.0.0.1:8080, not {value!r}")
-    return host, number
+    """``host:port`` (or ``[v6]:port``) for --listen; ConfigError if not."""
+    from councilwatch.config import parse_listen as split
+
+    try:
+        return split(value)
+    except ValueError as exc:
+        raise ConfigError(f"--listen {exc}") from None
 
 
 def web(
     ctx: typer.Context,
     listen: Annotated[
-        str | None, typer.Option(help="host:port to serve on (default: [web] listen).")
+        str | None,
+        typer.Option(
+            metavar="HOST:PORT",
+            help="Where to serve (default: the web.listen setting, 127.0.0.1:8080).",
+        ),
     ] = None,
 ) -> None:
     """Serve the subscribe, manage, unsubscribe and browsing pages until stopped.
