@@ -13,7 +13,7 @@ from datetime import timedelta
 from email.utils import parseaddr
 from typing import Protocol
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, update
 
 from alerts.digest import AlertSummary, Confirmation
 from alerts.digest.render import render_confirmation
@@ -149,10 +149,15 @@ def describe_alert(runtime: Runtime, alert: AlertLike) -> AlertSummary:
 
 
 def queue_confirmation(
-    runtime: Runtime, subscriber: Subscriber, alerts: Sequence[AlertLike]
-) -> bool:
-    """Queue the one confirmation email of a pending address; False if it was queued before.
-    It lists what is being confirmed: each alert's councils, keywords, filters and frequency."""
+    runtime: Runtime,
+    subscriber: Subscriber,
+    alerts: Sequence[AlertLike],
+    *,
+    connection: Connection | None = None,
+) -> int | None:
+    """Queue the one confirmation email of a pending address: its outbox id, None if it was
+    queued before. It lists what is being confirmed: each alert's councils, keywords, filters
+    and frequency. With ``connection``, inside the caller's transaction."""
     settings = runtime.settings
     now = runtime.now()
     found = links(settings, subscriber)
@@ -174,6 +179,7 @@ def queue_confirmation(
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
+        connection=connection,
     )
 
 
@@ -186,9 +192,11 @@ def queue_to_subscriber(
     subject: str,
     text: str,
     html: str | None,
-) -> bool:
+    connection: Connection | None = None,
+) -> int | None:
     """Build one email to a subscriber (with its unsubscribe headers) and queue it once per
-    ``key``; False when that key was queued before."""
+    ``key``: its outbox id, None when that key was queued before. With ``connection`` the row
+    is added in the caller's transaction, so it is stored with what it is about or not at all."""
     settings = runtime.settings
     now = runtime.now()
     found = links(settings, subscriber)
@@ -204,20 +212,18 @@ def queue_to_subscriber(
         unsubscribe_mailto=found.unsubscribe_mailto,
         date=now,
     )
-    queued = outbox.enqueue_one(
-        runtime.migrated_engine(),
-        OutgoingMessage(
-            idempotency_key=key,
-            message_id=message_id,
-            kind=kind,
-            to_address=subscriber.email,
-            subject=subject,
-            message=serialise(msg),
-            subscriber_id=subscriber.id,
-        ),
-        now=now,
+    outgoing = OutgoingMessage(
+        idempotency_key=key,
+        message_id=message_id,
+        kind=kind,
+        to_address=subscriber.email,
+        subject=subject,
+        message=serialise(msg),
+        subscriber_id=subscriber.id,
     )
-    return queued is not None
+    if connection is not None:
+        return outbox.enqueue(connection, outgoing, now=now)
+    return outbox.enqueue_one(runtime.migrated_engine(), outgoing, now=now)
 
 
 def serialise(msg: Mail) -> str:
@@ -276,6 +282,7 @@ class SendReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    last_error: str | None = None
 
     def line(self) -> str:
         return f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
@@ -291,8 +298,11 @@ def send_outbox(
     *,
     worker: str | None = None,
     batch: int = 50,
+    only: list[int] | None = None,
 ) -> SendReport:
-    """Claim and send due messages until none are left; failures are recorded, not raised."""
+    """Claim and send due messages (``only`` these outbox ids, if given) until none are left;
+    failures are recorded, not raised. Claims take a lease, so any number of senders (the
+    service, a web process, a CLI command) may run at once and none sends a message twice."""
     engine = runtime.migrated_engine()
     transport = transport or make_transport(runtime.settings)
     worker = worker or worker_name()
@@ -302,7 +312,7 @@ def send_outbox(
         if isinstance(transport, contextlib.AbstractContextManager):
             stack.enter_context(transport)  # one SMTP connection for the whole batch
         while rows := outbox.claim(
-            engine, worker=worker, now=runtime.now(), lease_seconds=lease, limit=batch
+            engine, worker=worker, now=runtime.now(), lease_seconds=lease, limit=batch, only=only
         ):
             for row in rows:
                 _send_one(runtime, engine, transport, row, worker, report)
@@ -323,6 +333,7 @@ def _send_one(
     try:
         transport.send(deserialise(row.message))
     except TransientDeliveryError as exc:
+        report.last_error = str(exc)
         if row.attempts >= MAX_ATTEMPTS:
             outbox.mark_failed(engine, row_id, worker=worker, error=str(exc), retry_at=None)
             report.failed += 1
@@ -334,6 +345,7 @@ def _send_one(
         report.retrying += 1
         log.warning("outbox: %s to %s will be retried: %s", row.kind, row.to_address, exc)
     except PermanentDeliveryError as exc:
+        report.last_error = str(exc)
         outbox.mark_failed(engine, row_id, worker=worker, error=str(exc), retry_at=None)
         report.failed += 1
         log.error("outbox: %s to %s failed: %s", row.kind, row.to_address, exc)

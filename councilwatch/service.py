@@ -278,7 +278,12 @@ def run_service(
                 misfire_grace_time=int(spec.grace.total_seconds()),
                 **first,
             )
-        web = _start_web(runtime)
+        from councilwatch.mail_sender import MailSender
+
+        # Mail the web pages queue leaves at once, not at the next outbox:send (leases keep
+        # the two senders from sending one message twice).
+        sender = MailSender(runtime).start()
+        web = _start_web(runtime, sender.wake)
         scheduler.start()
         log.info(
             "service started: %d jobs, database %s%s",
@@ -300,6 +305,7 @@ def run_service(
         scheduler.shutdown(wait=False)
         if web is not None:
             web.should_exit = True
+        sender.stop()
         log.info("service stopped")
 
 
@@ -315,7 +321,7 @@ def _install_signal_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, on_signal)
 
 
-def _start_web(runtime: Runtime) -> Any:
+def _start_web(runtime: Runtime, on_mail_queued: Callable[[], None]) -> Any:
     if not runtime.settings.web.enabled:
         return None
     try:
@@ -323,4 +329,4 @@ def _start_web(runtime: Runtime) -> Any:
     except ImportError:
         log.warning("web pages are not available in this build")
         return None
-    return serve_in_thread(runtime)
+    return serve_in_thread(runtime, on_mail_queued=on_mail_queued)

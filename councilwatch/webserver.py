@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import uvicorn
 
@@ -12,12 +13,14 @@ from councilwatch.runtime import Runtime
 from cwerrors import ConfigError
 
 
-def make_server(runtime: Runtime) -> uvicorn.Server:
+def make_server(
+    runtime: Runtime, on_mail_queued: Callable[[], None] | None = None
+) -> uvicorn.Server:
     from councilwatch.web import create_app
 
     host, port = parse_listen(runtime.settings.web.listen)  # checked when loaded
     config = uvicorn.Config(
-        create_app(runtime),
+        create_app(runtime, on_mail_queued=on_mail_queued),
         host=host,
         port=port,
         log_level="warning",
@@ -28,9 +31,14 @@ def make_server(runtime: Runtime) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def serve_in_thread(runtime: Runtime, *, timeout: float = 10.0) -> uvicorn.Server:
+def serve_in_thread(
+    runtime: Runtime,
+    *,
+    timeout: float = 10.0,
+    on_mail_queued: Callable[[], None] | None = None,
+) -> uvicorn.Server:
     """Start the web app on a background thread; returns once it accepts connections."""
-    server = make_server(runtime)
+    server = make_server(runtime, on_mail_queued)
     thread = threading.Thread(target=server.run, name="web", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

@@ -12,6 +12,7 @@ most clients show it once).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,9 +66,16 @@ def enqueue_one(engine: Engine, outgoing: OutgoingMessage, *, now: datetime) -> 
 
 
 def claim(
-    engine: Engine, *, worker: str, now: datetime, lease_seconds: float, limit: int = 50
+    engine: Engine,
+    *,
+    worker: str,
+    now: datetime,
+    lease_seconds: float,
+    limit: int = 50,
+    only: Sequence[int] | None = None,
 ) -> list[OutboxMessage]:
-    """Claim up to ``limit`` due rows for ``worker`` until the lease runs out."""
+    """Claim up to ``limit`` due rows (of ``only`` these ids, if given) for ``worker`` until
+    the lease runs out."""
     due = (
         select(_OUTBOX.c.id)
         .where(
@@ -78,6 +86,8 @@ def claim(
         .order_by(_OUTBOX.c.id)
         .limit(limit)
     )
+    if only is not None:
+        due = due.where(_OUTBOX.c.id.in_(list(only)))
     with write_transaction(engine) as connection:
         if connection.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)

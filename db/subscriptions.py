@@ -8,11 +8,11 @@ that nothing is hard-deleted: an unsubscribed address and a deleted alert keep t
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session, col, select
 
 from db.engine import read_connection, write_transaction
@@ -73,11 +73,13 @@ def subscribe(
     alert: AlertFields,
     confirmed: bool,
     now: datetime,
+    on_pending: Callable[[Connection, Subscriber, Alert], object] | None = None,
 ) -> SubscribeResult:
     """Add (or replace, by name) an alert for an address, creating the subscriber if new.
 
     A new or previously unsubscribed address is pending until it confirms, unless the operator
-    adds it as confirmed.
+    adds it as confirmed. ``on_pending`` runs inside the same transaction when the address
+    still needs confirming (to queue its confirmation email): if it raises, nothing is stored.
     """
     with (
         write_transaction(engine) as connection,
@@ -107,6 +109,8 @@ def subscribe(
                 setattr(existing, key, value)
             existing.deleted_at, existing.paused = None, False
         session.flush()
+        if on_pending is not None and subscriber.status == "pending":
+            on_pending(connection, subscriber, existing)
         session.commit()
         return SubscribeResult(
             subscriber=subscriber,

@@ -61,7 +61,9 @@ def listing(cli: Cli) -> list[dict[str, Any]]:
     return found
 
 
-def test_subscribe_a_new_address_queues_only_the_confirmation(cli: Cli, runtime: Runtime) -> None:
+def test_subscribe_a_new_address_sends_only_the_confirmation_before_it_exits(
+    cli: Cli, runtime: Runtime, tmp_path: Path
+) -> None:
     result = cli(
         "subscribe",
         "Mrs.B@Example.org",
@@ -75,18 +77,24 @@ def test_subscribe_a_new_address_queues_only_the_confirmation(cli: Cli, runtime:
     assert result.code == 0, result
     assert result.out.strip() == (
         "mrs.b@example.org: alert '“respite OR \"short breaks\"” in Norfolk' (daily); "
-        "confirmation email queued"
+        "confirmation email sent"
     )
-    [row] = outbox.pending(runtime.migrated_engine())
-    assert (row.kind, row.to_address) == ("confirm", "mrs.b@example.org")
+    assert outbox.pending(runtime.migrated_engine()) == []
+    assert outbox.depth(runtime.migrated_engine()) == {"sent": 1}
+    [eml] = (tmp_path / "outbox").glob("*.eml")
+    raw = eml.read_bytes()
+    assert b"\nTo: mrs.b@example.org" in raw and b"/confirm/" in raw
     [entry] = listing(cli)
     assert entry["status"] == "pending"
     [alert] = entry["alerts"]
     assert alert["councils"] == ["norfolk"] and alert["outcomes"] == ["upheld"]
 
     again = cli("subscribe", "mrs.b@example.org", "--county", "Kent", "--name", "Kent")
-    assert again.out.strip() == "mrs.b@example.org: alert 'Kent' (daily); waiting for confirmation"
-    assert len(outbox.pending(runtime.migrated_engine())) == 1
+    assert again.out.strip() == (
+        "mrs.b@example.org: alert 'Kent' (daily); "
+        "waiting for confirmation (its email was queued before)"
+    )
+    assert outbox.depth(runtime.migrated_engine()) == {"sent": 1}
 
 
 @pytest.mark.parametrize(
@@ -185,8 +193,13 @@ def test_outbox_shows_failed_mail_and_retry_sends_it(
         return run_cli(capsys, "--config", config, *args)
 
     smtp_server.rcpt_reply = "550 5.1.1 no such mailbox"
-    assert cli("subscribe", "typo@example.org", "--council", "Leeds").code == 0
-    assert cli("digest", "send").out.splitlines()[-1] == "outbox: 0 sent, 0 to retry, 1 failed"
+    said = cli("subscribe", "typo@example.org", "--council", "Leeds")
+    assert said.code == 0
+    assert said.out.splitlines()[0].endswith(
+        "confirmation email refused by the mail server "
+        "(recipient refused: 550 5.1.1 no such mailbox); "
+        "check the address (`councilwatch outbox` lists it)"
+    )
     shown = json.loads(cli("outbox", "--json").out)
     assert shown["depth"] == {"failed": 1}
     [row] = shown["messages"]

@@ -148,6 +148,8 @@ def subscribe(
         frequency=frequency,
         name=name,
     )
+    queued: list[int | None] = []
+    # The subscriber, the alert and the confirmation email are stored together or not at all.
     result = store(
         rt.migrated_engine(),
         email=address,
@@ -155,12 +157,34 @@ def subscribe(
         alert=fields,
         confirmed=confirmed,
         now=rt.now(),
+        on_pending=lambda connection, subscriber, alert: queued.append(
+            queue_confirmation(rt, subscriber, [alert], connection=connection)
+        ),
     )
     note = "confirmed"
     if result.needs_confirmation:
-        queued = queue_confirmation(rt, result.subscriber, [result.alert])
-        note = "confirmation email queued" if queued else "waiting for confirmation"
+        note = _send_confirmation(rt, queued[0] if queued else None)
     typer.echo(f"{address}: alert {fields.name!r} ({fields.frequency}); {note}")
+
+
+def _send_confirmation(rt: Runtime, outbox_id: int | None) -> str:
+    """Send the confirmation just queued before the command exits; say what happened."""
+    from councilwatch.mailer import send_outbox
+
+    if outbox_id is None:
+        return "waiting for confirmation (its email was queued before)"
+    report = send_outbox(rt, only=[outbox_id])
+    if report.sent:
+        return "confirmation email sent"
+    if report.failed:
+        return (
+            f"confirmation email refused by the mail server ({report.last_error}); "
+            "check the address (`councilwatch outbox` lists it)"
+        )
+    return (
+        f"confirmation email queued, not sent yet ({report.last_error or 'not due'}); "
+        "`councilwatch run` sends it when the mail server answers"
+    )
 
 
 def _alert_json(alert: Alert) -> dict[str, Any]:

@@ -39,21 +39,28 @@ def web(
     """
     import uvicorn
 
+    from councilwatch.mail_sender import MailSender
     from councilwatch.web import create_app
 
     rt = runtime(ctx)
     host, port = parse_listen(listen or rt.settings.web.listen)
     rt.migrated_engine()  # a missing migration is a one-line error now, not a 503 later
-    app = create_app(rt)
+    # Confirmation emails leave as soon as a page queues them, with or without the service.
+    sender = MailSender(rt)
+    app = create_app(rt, on_mail_queued=sender.wake)
     typer.echo(f"serving on http://{host}:{port} (links in emails use {rt.settings.web.base_url})")
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        proxy_headers=False,  # the app reads X-Forwarded-For from [web] trusted_proxies
-        log_config=None,  # keep the project's logging set-up
-        server_header=False,
-    )
+    sender.start()
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            proxy_headers=False,  # the app reads X-Forwarded-For from [web] trusted_proxies
+            log_config=None,  # keep the project's logging set-up
+            server_header=False,
+        )
+    finally:
+        sender.stop()
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,8 +31,10 @@ def create_app(
     *,
     per_address: RateLimit | None = None,
     per_client: RateLimit | None = None,
+    on_mail_queued: Callable[[], None] | None = None,
 ) -> Starlette:
     """The web pages for ``runtime``; rate limits default to security.SUBSCRIBE_PER_*.
+    ``on_mail_queued`` is called whenever a page queues an email (to wake a sender).
 
     Read-only pages are plain functions, which Starlette runs in its thread pool, so a slow
     query does not hold up other requests; handlers that read a form are async and do their
@@ -44,6 +47,8 @@ def create_app(
             per_address=per_address or context.per_address,
             per_client=per_client or context.per_client,
         )
+    if on_mail_queued is not None:
+        context.mail_queued = on_mail_queued
     secret_check = context.secret  # fail at start-up, not on the first form, without a key
     del secret_check
     app = Starlette(

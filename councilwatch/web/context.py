@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +65,8 @@ class WebContext:
     per_address: RateLimit = SUBSCRIBE_PER_ADDRESS
     per_client: RateLimit = SUBSCRIBE_PER_CLIENT
     env: Environment = field(default_factory=make_environment)
+    # Called after a page queues mail: wakes the process's sender (see mail_sender.py).
+    mail_queued: Callable[[], None] = lambda: None
     _engine: Engine | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

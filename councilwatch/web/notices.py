@@ -36,7 +36,7 @@ def queue_add_alert_notice(runtime: Runtime, subscriber: Subscriber, fields: Ale
             alert=describe_alert(runtime, fields),
         )
     )
-    return queue_to_subscriber(
+    queued = queue_to_subscriber(
         runtime,
         subscriber,
         key=key,
@@ -45,3 +45,4 @@ def queue_add_alert_notice(runtime: Runtime, subscriber: Subscriber, fields: Ale
         text=rendered.text,
         html=rendered.html,  # an HTML part like every other email we send
     )
+    return queued is not None

@@ -85,16 +85,21 @@ async def subscribe_submit(request: Request) -> Response:
         # Never change a confirmed address's alerts on a stranger's say-so: ask its owner.
         if existing.status == "active":
             queue_add_alert_notice(context.runtime, existing, fields)
+            context.mail_queued()
     else:
-        result = subscribe(
+        # The address, its alert and its confirmation email are stored together or not at all.
+        subscribe(
             context.engine,
             email=email,
             new_token=secrets.token_urlsafe(24),
             alert=fields,
             confirmed=False,
             now=context.runtime.now(),
+            on_pending=lambda connection, subscriber, _alert: queue_confirmation(
+                context.runtime, subscriber, [fields], connection=connection
+            ),
         )
-        queue_confirmation(context.runtime, result.subscriber, [fields])
+        context.mail_queued()
     # The same page whatever happened above, so the form cannot tell who is subscribed.
     return RedirectResponse("/subscribe/sent", status_code=303)
 
