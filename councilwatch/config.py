@@ -78,6 +78,14 @@ class DatabaseConfig(_Section):
             raise ValueError(
                 f"unsupported database URL {value!r} (use sqlite:/// or postgresql+psycopg://)"
             )
+        if scheme.startswith("postgresql"):
+            try:
+                urlsplit(value).port  # noqa: B018 (parsing it is the check)
+            except ValueError as exc:
+                raise ValueError(
+                    f"malformed database URL {value!r} ({exc}); "
+                    "expected postgresql+psycopg://user:password@host:5432/dbname"
+                ) from None
         return value
 
 

@@ -43,10 +43,20 @@ class Runtime:
 
     @property
     def engine(self) -> Engine:
+        """The database as it is: a SQLite file that is not there is an error, not made."""
         if self._engine is None:
             from db.engine import check_connection, make_engine
 
-            self._engine = make_engine(self.settings.database.url)
+            self._engine = make_engine(self.settings.database.url, create=False)
+            check_connection(self._engine)
+        return self._engine
+
+    def creating_engine(self) -> Engine:
+        """The database, creating a SQLite file (and its folder) if missing: `db upgrade`."""
+        if self._engine is None:
+            from db.engine import check_connection, make_engine
+
+            self._engine = make_engine(self.settings.database.url, create=True)
             check_connection(self._engine)
         return self._engine
 

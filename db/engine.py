@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 from cwerrors import StorageError
 
@@ -21,18 +21,29 @@ def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine; raise StorageError for a URL that cannot work."""
+def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
+    """Create an engine; raise StorageError for a URL that cannot work.
+
+    ``create=False`` (read-only commands, and everything but `db upgrade`): a SQLite file that
+    does not exist is an error naming the command that creates it, never a new empty file and
+    folder.
+    """
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StorageError(f"invalid database URL {url!r}") from None
+    except (ArgumentError, ValueError) as exc:
+        raise StorageError(f"invalid database URL {url!r} ({exc})") from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
+            if not create and not Path(database).exists():
+                raise StorageError(
+                    f"no database at {database}: run `councilwatch db upgrade` to create it"
+                )
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         try:
-            engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+            engine = create_engine(
+                url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            )
         except NoSuchModuleError:
             raise StorageError(f"unsupported database URL {url!r}") from None
         _configure_sqlite(engine)
@@ -73,9 +84,25 @@ def _configure_sqlite(engine: Engine) -> None:
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that intends to write: BEGIN IMMEDIATE on SQLite."""
-    with engine.connect().execution_options(**{_WRITE: True}) as connection, connection.begin():
-        yield connection
+    """A transaction that intends to write: BEGIN IMMEDIATE on SQLite.
+
+    A SQLite write lock held by another process past the busy timeout is a StorageError that
+    says so (the transaction is rolled back), not a driver traceback.
+    """
+    try:
+        with (
+            engine.connect().execution_options(**{_WRITE: True}) as connection,
+            connection.begin(),
+        ):
+            yield connection
+    except OperationalError as exc:
+        if not is_sqlite(engine) or "database is locked" not in str(exc.orig):
+            raise
+        raise StorageError(
+            f"the SQLite database {engine.url.database} stayed locked by another process for "
+            f"{SQLITE_BUSY_TIMEOUT_MS // 1000}s; try again when it has finished "
+            "(several writers at once need PostgreSQL)"
+        ) from None
 
 
 @contextmanager
@@ -89,7 +116,11 @@ def check_connection(engine: Engine) -> None:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except OperationalError as exc:
+    except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         where = engine.url.render_as_string(hide_password=True)
+        if is_sqlite(engine) and "not a database" in reason:
+            raise StorageError(
+                f"{engine.url.database} is not a SQLite database ({reason})"
+            ) from None
         raise StorageError(f"cannot connect to database {where}: {reason}") from None

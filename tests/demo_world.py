@@ -91,7 +91,7 @@ def main() -> None:
     # in demo emails keep working after a restart.
     settings = load_settings(config, env=os.environ)
     runtime = Runtime(settings)
-    migrate.upgrade(runtime.engine)
+    migrate.upgrade(runtime.creating_engine())
     subscribe(
         runtime.engine,
         email="demo@example.org",

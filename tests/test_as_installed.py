@@ -184,3 +184,97 @@ def test_a_web_subscription_whose_email_cannot_be_queued_stores_nothing(
     with client:
         assert subscribe(client, "dave@example.org").status_code == 500
     assert find_subscriber(harness.engine, email="dave@example.org") is None
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("status",), ("status", "--json"), ("search", "review"), ("export",), ("sources",)],
+)
+def test_read_only_commands_create_no_database_or_folder(
+    tmp_path: Path, command: tuple[str, ...], capsys: pytest.CaptureFixture[str], bare_env: None
+) -> None:
+    missing = tmp_path / "nonexist" / "dir" / "x.db"
+    config = str(_config(tmp_path, f"sqlite:///{missing}"))
+    result = run_cli(capsys, "--config", config, *command)
+    assert one_line(result) == (
+        f"error: no database at {missing}: run `councilwatch db upgrade` to create it"
+    )
+    assert not (tmp_path / "nonexist").exists()
+    assert not (tmp_path / "data").exists()  # nor the signing key's folder
+
+
+def test_db_upgrade_still_creates_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bare_env: None
+) -> None:
+    target = tmp_path / "new" / "x.db"
+    config = str(_config(tmp_path, f"sqlite:///{target}"))
+    assert run_cli(capsys, "--config", config, "db", "upgrade").code == 0
+    assert target.is_file()
+    assert run_cli(capsys, "--config", config, "status").code == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql://u@h:port/db",
+            "error: COUNCILWATCH_DATABASE_URL: database.url: malformed database URL "
+            "'postgresql://u@h:port/db' (Port could not be cast to integer value as 'port')",
+        ),
+        (
+            "postgresql+psycopg://u@[::1/db",
+            "error: COUNCILWATCH_DATABASE_URL: database.url: malformed database URL",
+        ),
+    ],
+)
+def test_a_malformed_postgresql_url_is_one_line(
+    url: str, expected: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COUNCILWATCH_DATABASE_URL", url)
+    assert one_line(run_cli(capsys, "status")).startswith(expected)
+
+
+def test_a_file_that_is_not_a_database_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bare_env: None
+) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("shopping list: milk, bread\n" * 100)
+    config = str(_config(tmp_path, f"sqlite:///{notes}"))
+    for command in (("status",), ("db", "upgrade")):
+        line = one_line(run_cli(capsys, "--config", config, *command))
+        assert line == f"error: {notes} is not a SQLite database (file is not a database)"
+    assert notes.read_text().startswith("shopping list")
+
+
+def test_a_write_lock_held_past_the_busy_timeout_is_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    bare_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlite3
+
+    import db.engine
+
+    monkeypatch.setattr(db.engine, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    target = tmp_path / "busy.db"
+    config = str(
+        _config(
+            tmp_path, f"sqlite:///{target}", '[sources.lgsco]\nbase_url = "http://127.0.0.1:9"\n'
+        )
+    )
+    assert run_cli(capsys, "--config", config, "db", "upgrade").code == 0
+    holder = sqlite3.connect(target, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing, and writing, and writing
+    try:
+        for command in (
+            ("subscribe", "erin@example.org", "--council", "Leeds"),
+            ("fetch", "--source", "lgsco"),
+        ):
+            line = one_line(run_cli(capsys, "--config", config, *command))
+            assert "stayed locked by another process" in line, line
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    listed = run_cli(capsys, "--config", config, "subscriptions", "list", "--json")
+    assert json.loads(listed.out) == []

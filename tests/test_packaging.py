@@ -249,7 +249,7 @@ def serving(tmp_path: Path) -> Iterator[int]:
         tmp_path,
         toml=f'[web]\nlisten = "127.0.0.1:{port}"\n',
     )
-    upgrade(runtime.engine)
+    upgrade(runtime.creating_engine())
     server = serve_in_thread(runtime)
     try:
         yield port

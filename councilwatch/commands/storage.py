@@ -17,7 +17,7 @@ def upgrade(ctx: typer.Context) -> None:
     """
     from db import migrate
 
-    engine = runtime(ctx).engine
+    engine = runtime(ctx).creating_engine()
     before = migrate.current_revision(engine)
     migrate.upgrade(engine)
     after = migrate.current_revision(engine)
