@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from councilwatch.config import Settings
 from councilwatch.runtime import Runtime
+from councilwatch.sources_registry import configured_sources
 from cwerrors import CouncilwatchError
-from db.runs import finish_run, start_run
+from db.jobs import LockBusy, exclusive
+from db.runs import close_interrupted, finish_run, record_skipped, start_run
 
 log = logging.getLogger("councilwatch.runs")
 
@@ -51,6 +56,43 @@ class RunOutcome:
         return f"{self.source} {state}: {self.counts.line()}"
 
 
+def guarded_sources(settings: Settings, lock: str) -> list[str]:
+    """The sources whose runs the fetch lock ``lock`` guards ("fetch:lgsco", "fetch:news")."""
+    return [
+        source.name
+        for source in configured_sources(settings)
+        if lock == ("fetch:lgsco" if source.kind == "lgsco" else "fetch:news")
+    ]
+
+
+@contextmanager
+def run_lock(
+    runtime: Runtime, lock: str, *, mode: str = "incremental", attempted: list[str] | None = None
+) -> Iterator[None]:
+    """Hold ``lock`` for the block, the way every fetch (service or CLI) takes it.
+
+    Taking it first closes, as interrupted, the runs its sources left unfinished (whoever ran
+    them is gone: they would hold the lock). When another process holds it, a skipped run is
+    recorded for each source ``attempted`` (default: all it guards) and LockBusy raised.
+    """
+    engine = runtime.migrated_engine()
+    sources = guarded_sources(runtime.settings, lock)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(exclusive(engine, lock))
+        except LockBusy as exc:
+            for source in sources if attempted is None else attempted:
+                record_skipped(engine, source, mode, now=runtime.now(), reason=str(exc))
+            log.warning("%s: skipped: %s", lock, exc, extra={"lock": lock})
+            raise
+        closed = close_interrupted(engine, sources, now=runtime.now())
+        if closed:
+            log.warning(
+                "%s: %d unfinished run(s) of a stopped process closed as interrupted", lock, closed
+            )
+        yield
+
+
 def record_run(
     runtime: Runtime, source: str, mode: str, work: Callable[[RunCounts], None]
 ) -> RunOutcome:
@@ -70,6 +112,8 @@ def record_run(
         work(counts)
     except CouncilwatchError as exc:
         error = str(exc) or type(exc).__name__
+        # The step that ended the run failed: the counts say so even when it was the first.
+        counts.failures = max(counts.failures, 1)
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
         _finish(runtime, run_id, counts, error)

@@ -155,7 +155,8 @@ class JobRunner:
         self._idle = threading.Condition()
 
     def __call__(self, spec: JobSpec) -> None:
-        from db.jobs import LockBusy, claim_slot, exclusive, finish_slot
+        from councilwatch.runs import run_lock
+        from db.jobs import LockBusy, claim_slot, finish_slot
 
         runtime = self.runtime
         engine = runtime.migrated_engine()
@@ -170,7 +171,7 @@ class JobRunner:
         log.info("job %s (%s) started", spec.name, slot, extra={"job": spec.name, "slot": slot})
         ok, outcome = False, ""
         try:
-            lock = exclusive(engine, spec.lock) if spec.lock else contextlib.nullcontext()
+            lock = run_lock(runtime, spec.lock) if spec.lock else contextlib.nullcontext()
             with lock:
                 result = spec.run(runtime)
             ok, outcome = True, _describe(result)

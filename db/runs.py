@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,6 +57,51 @@ def finish_run(
         )
 
 
+# Runs that end like this say nothing about the source itself, so health does not count them.
+INTERRUPTED = "interrupted: the process running it stopped before the run finished"
+SKIPPED = "skipped: "
+
+
+def close_interrupted(engine: Engine, sources: Sequence[str], *, now: datetime) -> int:
+    """Close the unfinished runs of ``sources`` as interrupted; returns how many.
+
+    Only called by a process holding the lock that guards every run of these sources, so an
+    unfinished run it sees belongs to a process that is gone (killed, or its machine died).
+    """
+    if not sources:
+        return 0
+    with write_transaction(engine) as connection:
+        result = connection.execute(
+            update(_RUNS)
+            .where(_RUNS.c.source.in_(list(sources)), _RUNS.c.finished_at.is_(None))
+            .values(finished_at=now, ok=False, error=INTERRUPTED)
+        )
+        return int(result.rowcount)
+
+
+def record_skipped(engine: Engine, source: str, mode: str, *, now: datetime, reason: str) -> None:
+    """A run that did not start because another process holds the source's lock."""
+    with write_transaction(engine) as connection:
+        connection.execute(
+            insert(_RUNS).values(
+                source=source,
+                mode=mode,
+                started_at=now,
+                finished_at=now,
+                ok=False,
+                error=f"{SKIPPED}{reason}",
+                stats={},
+            )
+        )
+
+
+def says_nothing_about_the_source(error: str | None) -> bool:
+    """Runs cut short by a restart, a kill, or a busy lock are not the source failing."""
+    return error is not None and (
+        error in (ShutdownRequested.MESSAGE, INTERRUPTED) or error.startswith(SKIPPED)
+    )
+
+
 def has_succeeded(engine: Engine, source: str) -> bool:
     """Whether any run of ``source`` has ever finished well."""
     with read_connection(engine) as connection:
@@ -109,8 +154,8 @@ def source_health(
     for run in runs:
         if run.ok:
             break
-        if run.error == ShutdownRequested.MESSAGE:
-            continue  # cut short by a restart: says nothing about the source
+        if says_nothing_about_the_source(run.error):
+            continue  # cut short by a restart or a kill, or skipped: not the source failing
         failures += 1
     last = runs[0] if runs else None
     return SourceHealth(

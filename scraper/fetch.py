@@ -33,6 +33,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -421,6 +422,8 @@ class PoliteClient:
             self._pacer.set_interval(origin, verdict.crawl_delay)
         if verdict.allowed:
             return
+        if verdict.unreachable:  # no robots.txt because no site: say so, not "disallowed"
+            raise ConnectError(verdict.reason, url=url, attempts=1, status=None)
         if origin not in self._disallow_logged:
             self._disallow_logged.add(origin)
             logger.warning(
@@ -457,6 +460,7 @@ class PoliteClient:
             kind = FetchTimeout
         elif isinstance(cause, httpx.ConnectError):
             kind = ConnectError
+            message = f"{_cannot_connect(url, cause)} ({attempts} attempt(s))"
         error = kind(message, url=url, attempts=attempts, status=status)
         error.__cause__ = cause
         return error
@@ -542,6 +546,9 @@ class PoliteClient:
         except httpx.TooManyRedirects:
             outcome = "TooManyRedirects"
             return RobotsAnswer(status=404)  # RFC 9309: unreachable after 5 hops = no rules
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            outcome = type(exc).__name__
+            return RobotsAnswer(status=None, unreachable=_cannot_connect(robots_url, exc))
         except httpx.HTTPError as exc:
             outcome = type(exc).__name__
             return RobotsAnswer(status=None)
@@ -555,6 +562,12 @@ class PoliteClient:
         if stats is None:
             stats = self.stats[origin] = HostStats()
         return stats
+
+
+def _cannot_connect(url: str, exc: Exception) -> str:
+    """ "cannot connect to www.lgo.org.uk: [Errno -3] Temporary failure in name resolution"."""
+    host = urlsplit(url).hostname or url
+    return f"cannot connect to {host}: {exc or type(exc).__name__}"
 
 
 def _check_url(url: str) -> None:

@@ -34,6 +34,8 @@ class RobotsAnswer:
 
     status: int | None
     body: bytes = b""
+    # Why there was no answer at all ("cannot connect to host: ..."), when status is None.
+    unreachable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class RobotsVerdict:
     allowed: bool
     reason: str
     crawl_delay: float | None = None
+    # The site could not be reached at all: a connection failure, not a robots.txt rule.
+    unreachable: bool = False
 
 
 @dataclass
@@ -49,6 +53,7 @@ class _Rules:
     allow_all: bool
     retry_at: float | None = None  # monotonic time after which a failing robots.txt is re-asked
     why: str = ""
+    unreachable: bool = False
 
 
 class RobotsCache:
@@ -72,7 +77,9 @@ class RobotsCache:
     def check(self, url: str) -> RobotsVerdict:
         rules = self._rules_for(origin_of(url))
         if rules.parser is None:
-            return RobotsVerdict(allowed=rules.allow_all, reason=rules.why)
+            return RobotsVerdict(
+                allowed=rules.allow_all, reason=rules.why, unreachable=rules.unreachable
+            )
         delay = rules.parser.crawl_delay(self._user_agent)
         allowed = rules.parser.can_fetch(url, self._user_agent)
         reason = "allowed by robots.txt" if allowed else "disallowed by robots.txt"
@@ -99,7 +106,8 @@ class RobotsCache:
                 parser=None,
                 allow_all=False,
                 retry_at=self._clock.monotonic() + self._error_backoff,
-                why=f"robots.txt {what}: assuming disallow (RFC 9309)",
+                why=answer.unreachable or f"robots.txt {what}: assuming disallow (RFC 9309)",
+                unreachable=answer.unreachable is not None,
             )
         if not 200 <= status < 300:
             return _Rules(parser=None, allow_all=True, why=f"robots.txt answered {status}")

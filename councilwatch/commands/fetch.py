@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -38,20 +39,30 @@ def fetch(
 
     Example: councilwatch fetch --source lgsco --since 2014-01-01
     """
-    from db.jobs import exclusive
+    from councilwatch.runs import run_lock
 
     rt = runtime(ctx)
     start, end = parse_date(since, "--since"), parse_date(until, "--until")
     # The same lock as the service's fetch job: never two fetches of one source at once.
     if source == "lgsco":
         from councilwatch.lgsco_run import fetch_lgsco
+        from scraper.sources.lgsco.crawl import FIRST_DECISION_YEAR
 
-        with exclusive(rt.migrated_engine(), "fetch:lgsco"):
+        first = date(FIRST_DECISION_YEAR, 1, 1)
+        if start is not None and start < first:
+            typer.echo(
+                f"--since {start} is before the first LGSCO decisions ({FIRST_DECISION_YEAR}): "
+                f"backfilling from {first}"
+            )
+            start = first
+        mode = "backfill" if start is not None else "incremental"
+        with run_lock(rt, "fetch:lgsco", mode=mode):
             outcomes = [fetch_lgsco(rt, since=start, until=end, progress=True)]
     else:
         if start is not None or end is not None:
             raise CouncilwatchError("--since and --until are for --source lgsco only")
-        with exclusive(rt.migrated_engine(), "fetch:news"):
+        _check_feed(rt, source)
+        with run_lock(rt, "fetch:news", attempted=None if source == "news" else [source]):
             outcomes = _fetch_news(rt, source)
     failed = [outcome for outcome in outcomes if not outcome.ok]
     for outcome in outcomes:
@@ -63,11 +74,14 @@ def fetch(
         raise typer.Exit(1)
 
 
-def _fetch_news(rt: Runtime, source: str) -> list[RunOutcome]:
+def _check_feed(rt: Runtime, source: str) -> None:
     feeds = [feed.name for feed in rt.settings.sources.news.feeds]
     if source != "news" and source not in feeds:
         known = ", ".join(["lgsco", "news", *feeds])
         raise CouncilwatchError(f"unknown source {source!r} (configured: {known})")
+
+
+def _fetch_news(rt: Runtime, source: str) -> list[RunOutcome]:
     from councilwatch.news_run import fetch_news
 
     outcomes: list[RunOutcome] = fetch_news(rt, None if source == "news" else [source])

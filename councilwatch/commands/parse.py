@@ -26,13 +26,16 @@ parse_app = typer.Typer(
 _SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->")
 
 
-def page_url(content: bytes, path: Path, url: str | None) -> str:
-    """--url, else the page's "saved from url" comment, else the file's own URI."""
+def page_url(content: bytes, path: Path, url: str | None, site: str | None = None) -> str:
+    """--url, else the page's "saved from url" comment, else the source's site (so links
+    resolve to where they point, not to file:///decisions/...), else the file's own URI."""
     if url:
         return url
     found = _SAVED_FROM.search(content[:4096])
     if found:
         return found.group(1).decode("ascii", "replace")
+    if site:
+        return site.rstrip("/") + "/"
     return path.resolve().as_uri()
 
 
@@ -41,7 +44,10 @@ def parse_lgsco(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A saved LGSCO decision or listing page.")],
     url: Annotated[
-        str | None, typer.Option(help="The page's URL (default: its 'saved from' comment).")
+        str | None,
+        typer.Option(
+            help="The page's URL (default: its 'saved from' comment, else sources.lgsco.base_url)."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -62,8 +68,9 @@ def parse_lgsco(
         content = file.read_bytes()
     except OSError as exc:
         raise CouncilwatchError(f"{file}: cannot read ({exc.strerror})") from None
-    page = page_url(content, file, url)
-    today = local_today(runtime(ctx))
+    rt = runtime(ctx)
+    page = page_url(content, file, url, rt.settings.sources.lgsco.base_url)
+    today = local_today(rt)
     kind = detect_page_kind(content)
     if kind == "unknown":
         kind = kind_from_url(page)
@@ -102,6 +109,8 @@ def parse_article(
     except OSError as exc:
         raise CouncilwatchError(f"{file}: cannot read ({exc.strerror})") from None
     article = extract_article(content, page_url(content, file, url))
+    if not (article.title or article.text):
+        raise CouncilwatchError(f"{file}: not an article page (no title and no text found)")
     if as_json:
         echo_json(article.to_json())
         return

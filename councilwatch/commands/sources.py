@@ -54,17 +54,14 @@ def sources(
     if not rows:
         typer.echo("no sources configured")
     for row in rows:
-        failures = row["consecutive_failures"]
-        if row["healthy"]:
-            state = "healthy"
-        elif str(row["reason"]).startswith(f"{failures} failed runs"):
-            state = f"UNHEALTHY ({failures} failed runs)"
-        else:
-            state = f"UNHEALTHY ({row['reason']})"
-        if row["last_run"] is None:
-            state += ", never run"
-        elif not row["last_ok"]:
-            state += f", last run failed: {row['last_error']}"
+        state = health_line(
+            healthy=row["healthy"],
+            reason=row["reason"],
+            failures=row["consecutive_failures"],
+            ran=row["last_run"] is not None,
+            last_ok=row["last_ok"],
+            last_error=row["last_error"],
+        )
         enabled = "" if row["enabled"] else " (disabled)"
         typer.echo(f"{row['name']:24} {row['kind']:12} {state}{enabled}")
         last = row["last_success"]
@@ -135,6 +132,35 @@ def check(
     if not report.ok:
         raise CouncilwatchError(f"lgsco check failed: {'; '.join(report.missing)}")
     typer.echo("ok: every field a digest needs was found")
+
+
+def health_line(
+    *,
+    healthy: bool,
+    reason: str | None,
+    failures: int,
+    ran: bool,
+    last_ok: bool | None,
+    last_error: str | None,
+) -> str:
+    """"healthy, last run failed: cannot connect to ...": health, then the last result."""
+    if healthy:
+        state = "healthy"
+    elif str(reason).startswith(f"{failures} failed runs"):
+        state = f"UNHEALTHY ({failures} failed runs)"
+    else:
+        state = f"UNHEALTHY ({reason})"
+    if not ran:
+        return state + ", never run"
+    if last_ok is None:
+        return state + ", running now"
+    if last_ok:
+        return state + ", last run ok"
+    error = last_error or "no reason recorded"
+    for prefix in ("skipped: ", "interrupted: "):
+        if error.startswith(prefix):
+            return state + f", last run {prefix.rstrip(': ')}: {error.removeprefix(prefix)}"
+    return state + f", last run failed: {error}"
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,7 @@ def status(
 
     Example: councilwatch status --json
     """
+    from councilwatch.commands.sources import health_line
     from councilwatch.health import statuses
     from councilwatch.service import next_runs
     from db.outbox import depth
@@ -37,7 +38,14 @@ def status(
         return
     typer.echo("Sources")
     for source in sources:
-        state = "healthy" if source.healthy else f"UNHEALTHY: {source.reason}"
+        state = health_line(
+            healthy=source.healthy,
+            reason=source.reason,
+            failures=source.consecutive_failures,
+            ran=source.last_run_at is not None,
+            last_ok=source.last_ok,
+            last_error=source.last_error,
+        )
         typer.echo(f"  {source.name:22} {state}")
         typer.echo(
             f"  {'':22} last run {when(source.last_run_at)}, "

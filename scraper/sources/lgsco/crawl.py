@@ -56,6 +56,9 @@ log = logging.getLogger("scraper.lgsco.crawl")
 # failures it is more likely a few odd pages than a change of shape.
 LAYOUT_MIN_FAILURES = 3
 DEFAULT_WINDOW_DAYS = 120
+# The oldest decisions the site publishes carry 2006 references ("06/B/16774"): a backfill
+# never needs to ask for months before this year (each one is a request for nothing).
+FIRST_DECISION_YEAR = 2006
 
 
 @dataclass(frozen=True)
