@@ -3,7 +3,6 @@ asks a live site for a page of each kind and shows what the parser reads from it
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -31,6 +30,7 @@ def sources(
         return
     from councilwatch.health import statuses
 
+    found = statuses(runtime(ctx), include_disabled=True)
     rows = [
         {
             "name": status.name,
@@ -46,27 +46,25 @@ def sources(
             "healthy": status.healthy,
             "reason": status.reason,
         }
-        for status in statuses(runtime(ctx), include_disabled=True)
+        for status in found
     ]
     if as_json:
         echo_json(rows)
         return
     if not rows:
         typer.echo("no sources configured")
-    for row in rows:
+    for status in found:
         state = health_line(
-            healthy=row["healthy"],
-            reason=row["reason"],
-            failures=row["consecutive_failures"],
-            ran=row["last_run"] is not None,
-            last_ok=row["last_ok"],
-            last_error=row["last_error"],
+            healthy=status.healthy,
+            reason=status.reason,
+            failures=status.consecutive_failures,
+            ran=status.last_run_at is not None,
+            last_ok=status.last_ok,
+            last_error=status.last_error,
         )
-        enabled = "" if row["enabled"] else " (disabled)"
-        typer.echo(f"{row['name']:24} {row['kind']:12} {state}{enabled}")
-        last = row["last_success"]
-        success = when(last) if isinstance(last, datetime) else "never"
-        typer.echo(f"{'':24} {row['url']}  last success: {success}")
+        enabled = "" if status.enabled else " (disabled)"
+        typer.echo(f"{status.name:24} {status.kind:12} {state}{enabled}")
+        typer.echo(f"{'':24} {status.url}  last success: {when(status.last_success_at)}")
 
 
 @sources_app.command("check")
