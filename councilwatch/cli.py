@@ -56,7 +56,8 @@ def root(
         str, typer.Option("--log-format", help="Log lines as 'text' or 'json'.")
     ] = "text",
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More logs: -v, -vv.")
+        int,
+        typer.Option("--verbose", "-v", count=True, help="-v debug logs; -vv also from libraries."),
     ] = 0,
     version: Annotated[
         bool,
