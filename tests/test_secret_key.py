@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from councilwatch.config import load_settings
+from councilwatch import secret_key
 from councilwatch.secret_key import signing_key
 from cwerrors import ConfigError
 
@@ -28,7 +30,8 @@ def test_key_file_is_made_once_with_mode_0600_and_kept(tmp_path: Path) -> None:
     assert len(key) >= 32
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert path.read_text().strip().encode() == key
-    # A later process (fresh settings, fresh cache key) reads the same key.
+    # A later process (nothing remembered) reads the same key from the file.
+    secret_key._cache.clear()
     again = load_settings(settings.source_file, env={})
     assert signing_key(again) == key
     assert list(path.parent.iterdir()) == [path]  # no scratch files left beside it
@@ -85,3 +88,24 @@ def test_an_unwritable_data_directory_is_one_line(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     with pytest.raises(ConfigError, match="cannot create the signing key"):
         signing_key(settings)
+
+
+def test_make_demo_keeps_its_key_across_restarts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.demo_world import write_config
+    from tests.news_sites import NewsSites
+    from tests.testweb import LocalWeb
+
+    monkeypatch.chdir(tmp_path)  # the demo keeps everything under ./var/demo
+    web = LocalWeb().start()
+    try:
+        news = NewsSites(web, now=datetime.now(UTC)).install()
+        config = write_config(web, news)
+        first = signing_key(load_settings(config, env={}))
+        secret_key._cache.clear()  # a new process
+        second = signing_key(load_settings(write_config(web, news), env={}))  # a restart
+    finally:
+        web.stop()
+    assert first == second
+    assert (tmp_path / "var/demo/secret.key").read_text().strip().encode() == first
