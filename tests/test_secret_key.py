@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from councilwatch.config import load_settings
 from councilwatch import secret_key
+from councilwatch.config import load_settings
 from councilwatch.secret_key import signing_key
 from cwerrors import ConfigError
 
