@@ -181,7 +181,7 @@ def _database_line(exc: Exception) -> str | None:
             "try again when it has finished (or use PostgreSQL for several writers)"
         )
     if "file is not a database" in reason or "malformed" in reason:
-        return f"the database file is not a SQLite database ({reason})"
+        return f"the database file is damaged or not a SQLite database ({reason})"
     return f"database error: {reason}"
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from councilwatch.config import Settings
 from councilwatch.runtime import Runtime
 from councilwatch.sources_registry import configured_sources
-from cwerrors import CouncilwatchError
+from cwerrors import CouncilwatchError, ShutdownRequested
 from db.jobs import LockBusy, exclusive
 from db.runs import close_interrupted, finish_run, record_skipped, start_run
 
@@ -112,8 +112,9 @@ def record_run(
         work(counts)
     except CouncilwatchError as exc:
         error = str(exc) or type(exc).__name__
-        # The step that ended the run failed: the counts say so even when it was the first.
-        counts.failures = max(counts.failures, 1)
+        if not isinstance(exc, ShutdownRequested):
+            # The step that ended the run failed: the counts say so even when it was the first.
+            counts.failures = max(counts.failures, 1)
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
         _finish(runtime, run_id, counts, error)
