@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from scraper.fetch import DisallowedByRobots
+from scraper.fetch import ConnectError, DisallowedByRobots
 from scraper.politeness import HostPacer
 from tests.testweb import FakeClock, LocalWeb, make_client
 
@@ -113,12 +113,18 @@ def test_robots_4xx_allows_everything(testweb: LocalWeb, clock: FakeClock, statu
         assert client.get(testweb.url("/private")).content == b"p"
 
 
-def test_unreachable_robots_disallows(clock: FakeClock) -> None:
+def test_a_site_that_cannot_be_reached_is_a_connection_failure_not_a_robots_rule(
+    clock: FakeClock,
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with make_client(clock) as client, pytest.raises(DisallowedByRobots, match="unreachable"):
+    # RFC 9309 still holds (nothing is fetched without robots.txt), but the operator is told
+    # what happened: the site did not answer, not "robots.txt unreachable: assuming disallow".
+    with make_client(clock) as client, pytest.raises(ConnectError) as caught:
         client.get(f"http://127.0.0.1:{port}/page")
+    assert str(caught.value).startswith("cannot connect to 127.0.0.1: ")
+    assert not isinstance(caught.value, DisallowedByRobots)
 
 
 def test_robots_redirect_is_followed(testweb: LocalWeb, clock: FakeClock) -> None:
