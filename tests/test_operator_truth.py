@@ -143,3 +143,16 @@ def test_parse_article_on_a_binary_says_it_is_not_an_article(
     assert result.err.strip().splitlines()[-1] == (
         "error: /bin/ls: not an article page (no title and no text found)"
     )
+
+
+def test_the_service_records_a_skipped_run_when_a_fetch_lock_is_busy(offline: Runtime) -> None:
+    from councilwatch.service import JobRunner, job_specs
+
+    [spec] = [spec for spec in job_specs(offline.settings) if spec.name == "fetch:lgsco"]
+    engine = offline.migrated_engine()
+    with exclusive(engine, "fetch:lgsco"):  # a CLI backfill holds it
+        JobRunner(offline, "worker-1")(spec)
+    [run] = runs(offline)
+    assert run["source"] == "lgsco" and run["mode"] == "incremental"
+    assert run["error"] == "skipped: fetch:lgsco is already running in another process"
+    assert source_health(engine, "lgsco", unhealthy_after=1).healthy
