@@ -34,7 +34,7 @@ def queue_confirmations(runtime: Runtime, count: int) -> None:
             confirmed=False,
             now=runtime.now(),
         )
-        assert mailer.queue_confirmation(runtime, result.subscriber, ["Norfolk"])
+        assert mailer.queue_confirmation(runtime, result.subscriber, [result.alert])
 
 
 def wait_for(condition: object, seconds: float = 10.0) -> None:
