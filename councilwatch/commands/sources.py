@@ -141,7 +141,7 @@ def health_line(
     last_ok: bool | None,
     last_error: str | None,
 ) -> str:
-    """"healthy, last run failed: cannot connect to ...": health, then the last result."""
+    """Health, then the last result: "healthy, last run failed: cannot connect to ..."."""
     if healthy:
         state = "healthy"
     elif str(reason).startswith(f"{failures} failed runs"):
