@@ -47,7 +47,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def imported(config: Path, *args: str) -> set[str]:
-    env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "test-secret-key-0123456789"}
+    env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "test-secret-key-0123456789-abcdefghij"}
     done = subprocess.run(
         [sys.executable, "-c", PROBE, "-c", str(config), *args],
         capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False,
