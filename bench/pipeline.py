@@ -1,0 +1,666 @@
+"""Benchmark: one service cycle on a big store, through the service's own job functions.
+
+    .venv/bin/python bench/pipeline.py                 # 200,000 documents, 100,000 alerts
+    .venv/bin/python bench/pipeline.py --quick         # 20,000 documents, 10,000 alerts
+    .venv/bin/python bench/pipeline.py --db sqlite --digests 10000
+
+The store: documents (half ombudsman decisions of ~6-14 KB, half news stories of ~2-5 KB)
+written in the words of bench/match.py's generated language (Zipf over ~100,000 words, topic
+words with inflections) and naming real councils from the register, stored by
+``councilwatch.pipeline.process`` (ingest, council tags) over "ten years"; then 60,000
+confirmed subscribers holding 100,000 alerts (council-only, council + keywords, keyword-only
+with phrases / OR / NOT / wildcards, filter-only; mostly daily). The built store is cached
+under var/bench-pipeline/ (SQLite file; a PostgreSQL template database) and copied per run.
+
+One cycle, each stage timed (wall and CPU of this process; PostgreSQL's own CPU is not in
+the CPU column) with the rows it wrote and the process's peak RSS so far:
+- warm-up: one batch of 100 documents, as the service's previous fetch run (the long-lived
+  alert index is filed here, cold);
+- alert changes: 50 new subscriptions and 50 unsubscribes, as happen between two runs;
+- cycle: 1,000 new documents (500 decisions, 500 stories) through ``process`` in batches of
+  100 (a crawl stores a listing page at a time), split into ingest+tag, match and record;
+- digests: ``run_digests(runtime, "daily")`` (build, render, queue) and ``send_outbox`` to a
+  local aiosmtpd sink. ``--digests N`` stops building after N subscribers' digests (a slice,
+  extrapolated in the table); on PostgreSQL ``--workers 2`` runs two processes that share it.
+
+The baseline is today's code path at ``--baseline-rev`` (default: the commit this work
+started from), unpacked with ``git archive`` under var/bench-pipeline/ and run by the same
+script in its own process, on a copy of the same store, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parents[1]
+BASELINE_REV = "2ef2454"  # main when issue #17's pipeline work began
+STORE_VERSION = 1  # bump when the generated store changes
+WORK = HERE / "var" / "bench-pipeline"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+SIZES = {
+    # documents in the store, alerts, subscribers, new documents per cycle
+    "full": (200_000, 100_000, 60_000, 1_000),
+    "quick": (20_000, 10_000, 6_000, 200),
+}
+BATCH = 100
+T_CYCLE = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+T_DIGEST = datetime(2026, 11, 4, 7, 0, tzinfo=UTC)
+
+
+# -- generated world ---------------------------------------------------------------------------
+
+
+class World:
+    """Deterministic documents and alerts in bench/match.py's generated language."""
+
+    def __init__(self, seed: int = 20261103) -> None:
+        from alerts.councils import Register
+        from bench.match import CATEGORIES, OUTCOMES, Corpus, zipf_cum_weights
+
+        self.rng = random.Random(seed)
+        self.corpus = Corpus(self.rng, tail=100_000)
+        councils = [c for c in Register.builtin() if c.current]
+        self.rng.shuffle(councils)
+        self.councils = councils
+        self.council_weights = zipf_cum_weights(len(councils), 0.5)
+        self.categories = CATEGORIES
+        self.outcomes = OUTCOMES
+        self.sources = ("edp", "yorkshire-post", "manchester-evening-news", "bbc-local", "echo")
+
+    def _council(self) -> Any:
+        return self.rng.choices(self.councils, cum_weights=self.council_weights)[0]
+
+    def _paragraphs(self, topic: str, words: int, named: list[str]) -> str:
+        rng = self.rng
+        body = self.corpus.text(topic, words)
+        sentences = [
+            " ".join(body[k : k + rng.randint(10, 22)]).capitalize() + "."
+            for k in range(0, len(body), 16)
+        ]
+        for name in named:  # the councils appear in the running text, as in real pages
+            sentences.insert(rng.randrange(len(sentences) + 1), f"{name} said it would respond.")
+        return "\n\n".join(
+            " ".join(sentences[k : k + 6]) for k in range(0, len(sentences), 6)
+        )
+
+    def record(self, key: str, when: datetime) -> Any:
+        from db.ingest import DocumentRecord
+
+        rng = self.rng
+        topic = rng.choice(self.categories)
+        council = self._council()
+        if rng.random() < 0.5:
+            return DocumentRecord(
+                kind="decision",
+                source="lgsco",
+                source_key=key,
+                url=f"https://www.lgo.org.uk/decisions/x/{key}",
+                title=" ".join(self.corpus.text(topic, 7)).capitalize(),
+                summary=" ".join(self.corpus.text(topic, 60)).capitalize() + ".",
+                body=self._paragraphs(topic, rng.randint(900, 2100), [council.name]),
+                decided_on=(when - timedelta(days=rng.randint(20, 90))).date(),
+                reference=key,
+                organisation=council.name,
+                category=topic,
+                outcome=rng.choice(self.outcomes),
+            )
+        named = [council.name] + ([self._council().name] if rng.random() < 0.3 else [])
+        source = rng.choice(self.sources)
+        return DocumentRecord(
+            kind="news",
+            source=source,
+            source_key=key,
+            url=f"https://news.example/{source}/{key}",
+            title=" ".join(self.corpus.text(topic, 9)).capitalize(),
+            summary=" ".join(self.corpus.text(topic, 30)).capitalize() + ".",
+            body=self._paragraphs(topic, rng.randint(350, 800), named),
+            published_at=when - timedelta(hours=rng.randint(1, 20)),
+            site_name=source,
+        )
+
+    def query(self) -> str:
+        rng, corpus = self.rng, self.corpus
+        specific = corpus.general[3000:]
+
+        def word() -> str:
+            if rng.random() < 0.01:
+                return corpus.inflect(rng.choice(corpus.topic_words))
+            return rng.choice(specific[: 20_000] if rng.random() < 0.7 else specific)
+
+        def term() -> str:
+            r = rng.random()
+            if r < 0.2:
+                return f'"{word()} {word()}"'
+            if r < 0.22:
+                w = rng.choice(corpus.topic_words)
+                return w[: max(4, len(w) - rng.randint(0, 2))] + "*"
+            return word()
+
+        r = rng.random()
+        if r < 0.4:
+            return term()
+        if r < 0.65:
+            return f"{term()} {term()}"
+        if r < 0.85:
+            return " OR ".join(term() for _ in range(rng.randint(2, 3)))
+        return f"({term()} OR {term()}) -{word()}"
+
+    def alert(self, subscriber: int, n: int) -> dict[str, Any]:
+        rng = self.rng
+        fields: dict[str, Any] = {
+            "name": f"alert {n}",
+            "councils": [],
+            "counties": [],
+            "query": None,
+            "kinds": [],
+            "outcomes": [],
+            "categories": [],
+            "sources": [],
+            "frequency": rng.choices(("daily", "weekly", "immediate"), (85, 10, 5))[0],
+        }
+        k = rng.choice((1, 1, 1, 1, 1, 1, 2, 2, 3))
+        r = rng.random()
+        if r < 0.25:
+            fields["councils"] = sorted({self._council().id for _ in range(k)})
+        elif r < 0.50:
+            fields["councils"] = sorted({self._council().id for _ in range(k)})
+            fields["query"] = self.query()
+        elif r < 0.95:
+            fields["query"] = self.query()
+            if rng.random() < 0.3:
+                fields["kinds"] = [rng.choice(("decision", "news"))]
+        else:
+            fields["kinds"] = ["decision"]
+            fields["outcomes"] = ["upheld"]
+            fields["categories"] = [rng.choice(self.categories)]
+        return fields
+
+
+# -- building the store (child process, the baseline's code) -----------------------------------
+
+
+def _runtime(url: str, tmp: Path, sink_port: int = 25, now: datetime = T_CYCLE) -> Any:
+    from councilwatch.config import load_settings
+    from councilwatch.runtime import Runtime
+
+    config = tmp / "bench.toml"
+    config.write_text(
+        f'[database]\nurl = "{url}"\n'
+        f'[mail]\ntransport = "smtp"\noutbox_dir = "{tmp / "outbox"}"\n'
+        'from = "Councilwatch <alerts@councilwatch.example>"\n'
+        f'[mail.smtp]\nhost = "127.0.0.1"\nport = {sink_port}\nsecurity = "none"\n'
+        f'[councils]\nregister_file = "{tmp / "councils.json"}"\n'
+        '[web]\nbase_url = "https://councilwatch.example"\n'
+    )
+    settings = load_settings(config, env={"COUNCILWATCH_SECRET_KEY": "bench-secret-0123456789"})
+    runtime = Runtime(settings)
+    runtime.now = lambda: now
+    return runtime
+
+
+def build_store(url: str, size: str) -> None:
+    from sqlalchemy import insert
+
+    from councilwatch.pipeline import process
+    from db.migrate import upgrade
+    from db.tables import ALERTS, SUBSCRIBERS
+
+    n_docs, n_alerts, n_subs, _ = SIZES[size]
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = _runtime(url, Path(tmp))
+        upgrade(runtime.engine)
+        engine = runtime.migrated_engine()
+        world = World()
+        start = T_CYCLE - timedelta(days=3650)
+        step = timedelta(days=3650) / n_docs
+        t0 = time.perf_counter()
+        for first in range(0, n_docs, 500):
+            when = start + step * first
+            records = [world.record(f"S{i:07d}", when) for i in range(first, first + 500)]
+            process(engine, records, register=runtime.register, now=when)
+            if first % 20_000 == 0:
+                print(f"  stored {first + 500:,} documents ({time.perf_counter() - t0:.0f} s)")
+        created = T_CYCLE - timedelta(days=30)
+        subs = [
+            {
+                "id": i + 1,
+                "email": f"reader{i}@example.org",
+                "token": f"tok{i:08d}",
+                "status": "active",
+                "created_at": created,
+                "confirmed_at": created,
+                "failures": 0,
+            }
+            for i in range(n_subs)
+        ]
+        owners = list(range(1, n_subs + 1)) + [
+            world.rng.randint(1, n_subs) for _ in range(n_alerts - n_subs)
+        ]
+        alerts = []
+        per_owner: dict[int, int] = {}
+        for owner in owners:
+            per_owner[owner] = per_owner.get(owner, 0) + 1
+            fields = world.alert(owner, per_owner[owner])
+            alerts.append(
+                {"subscriber_id": owner, "created_at": created, "paused": False, **fields}
+            )
+        with engine.begin() as connection:
+            connection.execute(insert(SUBSCRIBERS), subs)
+            for k in range(0, len(alerts), 5000):
+                connection.execute(insert(ALERTS), alerts[k : k + 5000])
+        print(f"  store built in {time.perf_counter() - t0:.0f} s")
+        runtime.close()  # SQLite: checkpoints the WAL into the file that is cached
+    print(json.dumps({}))
+
+
+# -- one cycle (child process, the code under test) --------------------------------------------
+
+
+class Stages:
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.extra: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str, engine: Any) -> Iterator[dict[str, Any]]:
+        before = _row_counts(engine)
+        row: dict[str, Any] = {"stage": name}
+        wall, cpu = time.perf_counter(), time.process_time()
+        yield row
+        row["wall"] = time.perf_counter() - wall
+        row["cpu"] = time.process_time() - cpu
+        after = _row_counts(engine)
+        row["rows"] = sum(max(0, after[t] - before.get(t, 0)) for t in after)
+        row["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.rows.append(row)
+
+
+def _row_counts(engine: Any) -> dict[str, int]:
+    from sqlalchemy import inspect, text
+
+    names = [
+        t
+        for t in inspect(engine).get_table_names()
+        if t not in ("documents_fts", "alembic_version") and not t.startswith("documents_fts_")
+    ]
+    with engine.connect() as connection:
+        return {
+            t: int(connection.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one())
+            for t in names
+        }
+
+
+class _Timer:
+    """Wraps a module attribute so the time spent inside it is added up."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = {}
+
+    def wrap(self, owner: Any, attribute: str, label: str) -> None:
+        original = getattr(owner, attribute, None)
+        if original is None:
+            return
+        totals = self.seconds.setdefault(label, [0.0, 0.0])
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                totals[0] += time.perf_counter() - wall
+                totals[1] += time.process_time() - cpu
+
+        setattr(owner, attribute, timed)
+
+
+def run_cycle(url: str, size: str, sink_port: int, digests: int | None, role: str) -> None:
+    import councilwatch.digests as digests_module
+    import councilwatch.pipeline as pipeline
+    from councilwatch.alert_index import AlertIndex
+    from councilwatch.digests import run_digests
+    from councilwatch.mailer import send_outbox
+    from db.migrate import upgrade
+    from db.subscriptions import AlertFields, subscribe, unsubscribe
+
+    _, _, n_subs, n_new = SIZES[size]
+    out: dict[str, Any] = {"code": str(Path(pipeline.__file__).resolve().parents[1])}
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = _runtime(url, Path(tmp), sink_port)
+        if role == "digest-worker":
+            runtime.now = lambda: T_DIGEST
+            stages = Stages()
+            engine = runtime.migrated_engine()
+            _digest_stages(stages, runtime, engine, digests, digests_module)
+            print(json.dumps({"stages": stages.rows}))
+            return
+        upgrade(runtime.engine)  # the code under test may add tables to the cached store
+        engine = runtime.migrated_engine()
+        register = runtime.register
+        index = runtime.alert_index
+        stages = Stages()
+        world = World(seed=99)
+        timer = _Timer()
+        for attribute in ("add_matches", "record_matches"):
+            timer.wrap(pipeline, attribute, "record")
+        timer.wrap(AlertIndex, "match", "match")
+
+        with stages.stage("warm-up batch (100 docs, index filed cold)", engine):
+            records = [world.record(f"W{i:05d}", T_CYCLE) for i in range(100)]
+            pipeline.process(engine, records, register=register, now=T_CYCLE, alert_index=index)
+        with stages.stage("alert changes (50 new, 50 unsubscribed)", engine):
+            for i in range(50):
+                subscribe(
+                    engine,
+                    email=f"newcomer{i}@example.org",
+                    new_token=f"new{i:06d}",
+                    alert=AlertFields(**{**world.alert(0, 1), "frequency": "daily"}),
+                    confirmed=True,
+                    now=T_CYCLE,
+                )
+                unsubscribe(engine, 1 + (i * 997) % n_subs, now=T_CYCLE)
+        for totals in timer.seconds.values():  # only the cycle's batches count
+            totals[:] = [0.0, 0.0]
+        when = T_CYCLE + timedelta(minutes=30)
+        records = [world.record(f"N{i:06d}", when) for i in range(n_new)]
+        matches = 0
+        with stages.stage(f"cycle: {n_new:,} new documents, total", engine) as row:
+            for k in range(0, n_new, BATCH):
+                report = pipeline.process(
+                    engine, records[k : k + BATCH], register=register, now=when, alert_index=index
+                )
+                matches += report.matches
+            row["note"] = f"{matches:,} matches recorded"
+        total = stages.rows[-1]
+        for label in ("match", "record"):
+            wall, cpu = timer.seconds.get(label, [0.0, 0.0])
+            stages.rows.append(
+                {"stage": f"  of which {label}", "wall": wall, "cpu": cpu, "sub": True}
+            )
+        match_wall, match_cpu = timer.seconds.get("match", [0.0, 0.0])
+        record_wall, record_cpu = timer.seconds.get("record", [0.0, 0.0])
+        stages.rows.append(
+            {
+                "stage": "  of which ingest + council tags",
+                "wall": total["wall"] - match_wall - record_wall,
+                "cpu": total["cpu"] - match_cpu - record_cpu,
+                "sub": True,
+            }
+        )
+        out["matches"] = matches
+        runtime.now = lambda: T_DIGEST
+        if role == "cycle":
+            _digest_stages(stages, runtime, engine, digests, digests_module)
+        out["stages"] = stages.rows
+        out["subscribers"] = n_subs
+    print(json.dumps(out))
+
+
+def _digest_stages(
+    stages: Stages, runtime: Any, engine: Any, limit: int | None, digests_module: Any
+) -> None:
+    from councilwatch.digests import run_digests
+    from councilwatch.mailer import send_outbox
+
+    if limit is not None:  # a slice: stop after ``limit`` subscribers with a digest
+        batches = digests_module._subscriber_batches
+
+        def limited(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            seen = 0
+            for batch in batches(*args, **kwargs):
+                yield batch
+                seen += len(batch)
+                if seen >= limit:
+                    return
+
+        digests_module._subscriber_batches = limited
+    with stages.stage("daily digests: build, render, queue", engine) as row:
+        report = run_digests(runtime, "daily")
+        row["note"] = report.line()
+        row["digests"] = report.queued
+    with stages.stage("daily digests: send to the SMTP sink", engine) as row:
+        sent = send_outbox(runtime)
+        row["note"] = sent.line()
+        row["digests"] = sent.sent
+
+
+# -- orchestration -----------------------------------------------------------------------------
+
+
+def _child(code: Path, *args: str) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *args],
+        env=env,
+        cwd=code,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-8000:])
+        raise SystemExit(f"child {args[:2]} failed ({code})")
+    for line in proc.stdout.splitlines():
+        if line.startswith("  "):
+            print(line)
+    return json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
+
+
+def _baseline_tree(rev: str) -> Path:
+    target = WORK / f"code-{rev}"
+    if not (target / "councilwatch").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(HERE), "archive", rev], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def _pg(url_db: str) -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{url_db}"
+
+
+def _psql(*sql: str) -> None:
+    for statement in sql:
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", statement],
+            check=True,
+            capture_output=True,
+        )
+
+
+def _pg_exists(name: str) -> bool:
+    out = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
+         f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return out.strip() == "1"
+
+
+def prepare_store(db: str, size: str, baseline: Path) -> Callable[[str], str]:
+    """Build the store once (cached), and return a function making a fresh copy by name."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    tag = f"{size}-v{STORE_VERSION}-{BASELINE_REV}"
+    if db == "sqlite":
+        store = WORK / f"store-{tag}.db"
+        if not store.exists():
+            print(f"building the {size} SQLite store (cached in {store}) ...")
+            partial = store.with_suffix(".partial")
+            partial.unlink(missing_ok=True)
+            _child(baseline, "--child", "build", "--url", f"sqlite:///{partial}", "--size", size)
+            partial.rename(store)
+
+        def copy_sqlite(name: str) -> str:
+            target = WORK / f"run-{name}.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(store, target)
+            return f"sqlite:///{target}"
+
+        return copy_sqlite
+    template = f"cwbench_store_{tag.replace('-', '_')}"
+    if not _pg_exists(template):
+        print(f"building the {size} PostgreSQL store (template database {template}) ...")
+        _psql(f'DROP DATABASE IF EXISTS "{template}_partial"',
+              f'CREATE DATABASE "{template}_partial"')
+        _child(baseline, "--child", "build", "--url", _pg(f"{template}_partial"), "--size", size)
+        _psql(f'ALTER DATABASE "{template}_partial" RENAME TO "{template}"')
+
+    def copy_pg(name: str) -> str:
+        target = f"cwbench_run_{name}".replace("-", "_")
+        _psql(f'DROP DATABASE IF EXISTS "{target}"',
+              f'CREATE DATABASE "{target}" TEMPLATE "{template}"')
+        return _pg(target)
+
+    return copy_pg
+
+
+class Sink:
+    """An aiosmtpd server in this process counting what it accepts."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        from tests.smtpd import free_port
+
+        self.count = 0
+        self.bytes = 0
+        self.lock = threading.Lock()
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                with sink.lock:
+                    sink.count += 1
+                    sink.bytes += len(envelope.content)
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def _fmt(row: dict[str, Any], scale: float) -> list[str]:
+    wall, cpu = row.get("wall", 0.0), row.get("cpu", 0.0)
+    shown = [f"{wall:.2f}", f"{cpu:.2f}"]
+    digests = row.get("digests")
+    rate = f"{digests:,} digests, {digests / cpu:.0f}/s CPU" if digests and cpu else ""
+    if digests and scale != 1:
+        rate += f"; x{scale:.1f} -> {wall * scale / 60:.1f} min"
+    return [
+        row["stage"],
+        *shown,
+        "" if row.get("sub") else f"{row.get('rows', 0):,}",
+        "" if row.get("sub") else f"{row.get('rss_mb', 0):.0f}",
+        rate or row.get("note", ""),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 documents, 10,000 alerts")
+    parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both")
+    parser.add_argument("--digests", type=int, help="build only this many digests (a slice)")
+    parser.add_argument("--workers", type=int, default=1, help="digest workers on PostgreSQL")
+    parser.add_argument("--baseline-rev", default=BASELINE_REV)
+    parser.add_argument("--no-baseline", action="store_true", help="only the code under test")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--size", default="full", help=argparse.SUPPRESS)
+    parser.add_argument("--sink-port", type=int, default=25, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "build":
+        build_store(args.url, args.size)
+        return 0
+    if args.child in ("cycle", "match-only", "digest-worker"):
+        run_cycle(args.url, args.size, args.sink_port, args.digests, args.child)
+        return 0
+
+    sys.path.insert(0, str(HERE))
+    size = "quick" if args.quick else "full"
+    n_docs, n_alerts, n_subs, n_new = SIZES[size]
+    baseline = _baseline_tree(args.baseline_rev)
+    codes = [("current", HERE)] if args.no_baseline else [("baseline", baseline), ("current", HERE)]
+    sink = Sink()
+    print(
+        f"store: {n_docs:,} documents, {n_alerts:,} alerts held by {n_subs:,} subscribers; "
+        f"cycle: {n_new:,} new documents; baseline: {args.baseline_rev}"
+    )
+    try:
+        for db in args.db.split(","):
+            copy = prepare_store(db, size, baseline)
+            for label, code in codes:
+                url = copy(f"{size}-{label}")
+                extra = ["--digests", str(args.digests)] if args.digests else []
+                workers = args.workers if db == "postgres" else 1
+                role = "cycle" if workers == 1 else "match-only"
+                base = ["--child", role, "--url", url, "--size", size]
+                result = _child(code, *base, "--sink-port", str(sink.port), *extra)
+                if workers > 1:
+                    result["stages"] += _parallel_digests(code, url, size, sink, workers, extra)
+                scale = 1.0
+                if args.digests:
+                    built = next(
+                        (r.get("digests") for r in result["stages"] if r.get("digests")), 0
+                    )
+                    scale = 100_000 / built if built else 1.0
+                _print(db, label, result, scale)
+    finally:
+        sink.stop()
+    print(f"\nSMTP sink accepted {sink.count:,} messages ({sink.bytes / 1e6:.1f} MB)")
+    return 0
+
+
+def _parallel_digests(
+    code: Path, url: str, size: str, sink: Sink, workers: int, extra: list[str]
+) -> list[dict[str, Any]]:
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "digest-worker",
+               "--url", url, "--size", size, "--sink-port", str(sink.port), *extra]
+    started = time.perf_counter()
+    procs = [
+        subprocess.Popen(command, env=env, cwd=code, stdout=subprocess.PIPE, text=True)
+        for _ in range(workers)
+    ]
+    outputs = [p.communicate()[0] for p in procs]
+    wall = time.perf_counter() - started
+    rows: list[dict[str, Any]] = []
+    for k, text in enumerate(outputs):
+        for row in json.loads(text.strip().splitlines()[-1])["stages"]:
+            rows.append({**row, "stage": f"worker {k + 1}: " + row["stage"].split(": ", 1)[1]})
+    rows.append({"stage": f"{workers} digest workers together (wall)", "wall": wall, "cpu": 0.0,
+                 "sub": True})
+    return rows
+
+
+def _print(db: str, label: str, result: dict[str, Any], scale: float) -> None:
+    from bench.common import print_table
+
+    rows = [_fmt(row, scale) for row in result["stages"]]
+    print_table(
+        f"{db} - {label} ({result.get('code', '')})",
+        ["stage", "wall s", "CPU s", "rows added", "peak RSS MB", "note"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
