@@ -43,7 +43,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +94,7 @@ class World:
         ]
         for name in named:  # the councils appear in the running text, as in real pages
             sentences.insert(rng.randrange(len(sentences) + 1), f"{name} said it would respond.")
-        return "\n\n".join(
-            " ".join(sentences[k : k + 6]) for k in range(0, len(sentences), 6)
-        )
+        return "\n\n".join(" ".join(sentences[k : k + 6]) for k in range(0, len(sentences), 6))
 
     def record(self, key: str, when: datetime) -> Any:
         from db.ingest import DocumentRecord
@@ -140,7 +138,7 @@ class World:
         def word() -> str:
             if rng.random() < 0.01:
                 return corpus.inflect(rng.choice(corpus.topic_words))
-            return rng.choice(specific[: 20_000] if rng.random() < 0.7 else specific)
+            return rng.choice(specific[:20_000] if rng.random() < 0.7 else specific)
 
         def term() -> str:
             r = rng.random()
@@ -332,8 +330,6 @@ def run_cycle(url: str, size: str, sink_port: int, digests: int | None, role: st
     import councilwatch.digests as digests_module
     import councilwatch.pipeline as pipeline
     from councilwatch.alert_index import AlertIndex
-    from councilwatch.digests import run_digests
-    from councilwatch.mailer import send_outbox
     from db.migrate import upgrade
     from db.subscriptions import AlertFields, subscribe, unsubscribe
 
@@ -485,9 +481,18 @@ def _psql(*sql: str) -> None:
 
 def _pg_exists(name: str) -> bool:
     out = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
-         f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-        check=True, capture_output=True, text=True,
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return out.strip() == "1"
 
@@ -516,15 +521,18 @@ def prepare_store(db: str, size: str, baseline: Path) -> Callable[[str], str]:
     template = f"cwbench_store_{tag.replace('-', '_')}"
     if not _pg_exists(template):
         print(f"building the {size} PostgreSQL store (template database {template}) ...")
-        _psql(f'DROP DATABASE IF EXISTS "{template}_partial"',
-              f'CREATE DATABASE "{template}_partial"')
+        _psql(
+            f'DROP DATABASE IF EXISTS "{template}_partial"', f'CREATE DATABASE "{template}_partial"'
+        )
         _child(baseline, "--child", "build", "--url", _pg(f"{template}_partial"), "--size", size)
         _psql(f'ALTER DATABASE "{template}_partial" RENAME TO "{template}"')
 
     def copy_pg(name: str) -> str:
         target = f"cwbench_run_{name}".replace("-", "_")
-        _psql(f'DROP DATABASE IF EXISTS "{target}"',
-              f'CREATE DATABASE "{target}" TEMPLATE "{template}"')
+        _psql(
+            f'DROP DATABASE IF EXISTS "{target}"',
+            f'CREATE DATABASE "{target}" TEMPLATE "{template}"',
+        )
         return _pg(target)
 
     return copy_pg
@@ -633,8 +641,19 @@ def _parallel_digests(
     code: Path, url: str, size: str, sink: Sink, workers: int, extra: list[str]
 ) -> list[dict[str, Any]]:
     env = {**os.environ, "PYTHONPATH": str(code)}
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", "digest-worker",
-               "--url", url, "--size", size, "--sink-port", str(sink.port), *extra]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        "digest-worker",
+        "--url",
+        url,
+        "--size",
+        size,
+        "--sink-port",
+        str(sink.port),
+        *extra,
+    ]
     started = time.perf_counter()
     procs = [
         subprocess.Popen(command, env=env, cwd=code, stdout=subprocess.PIPE, text=True)
@@ -646,8 +665,14 @@ def _parallel_digests(
     for k, text in enumerate(outputs):
         for row in json.loads(text.strip().splitlines()[-1])["stages"]:
             rows.append({**row, "stage": f"worker {k + 1}: " + row["stage"].split(": ", 1)[1]})
-    rows.append({"stage": f"{workers} digest workers together (wall)", "wall": wall, "cpu": 0.0,
-                 "sub": True})
+    rows.append(
+        {
+            "stage": f"{workers} digest workers together (wall)",
+            "wall": wall,
+            "cpu": 0.0,
+            "sub": True,
+        }
+    )
     return rows
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from alerts.councils import Register
 from alerts.mail.message import Mail, build_message, make_message_id
-from councilwatch.alert_index import alert_spec
+from councilwatch.alert_index import StoredAlert, alert_spec
 from councilwatch.mailer import mail_domain, serialise
 from councilwatch.runtime import Runtime
 from cwerrors import CouncilwatchError
@@ -34,10 +34,10 @@ def alert_problem(alert: Alert, register: Register) -> str | None:
     return None
 
 
-def operator_reporter(runtime: Runtime) -> Callable[[Alert, str], None]:
+def operator_reporter(runtime: Runtime) -> Callable[[StoredAlert, str], None]:
     """What the index calls for an alert it cannot file: queue one email to the operator."""
 
-    def report(alert: Alert, reason: str) -> None:
+    def report(alert: StoredAlert, reason: str) -> None:
         operator = runtime.settings.mail.operator
         if not operator:
             return
@@ -51,11 +51,13 @@ def operator_reporter(runtime: Runtime) -> Callable[[Alert, str], None]:
     return report
 
 
-def _message(runtime: Runtime, alert: Alert, reason: str) -> OutgoingMessage:
+def _message(runtime: Runtime, alert: StoredAlert, reason: str) -> OutgoingMessage:
     settings = runtime.settings
     assert settings.mail.operator
     # One email per alert version: the key changes when the subscriber edits the alert.
-    version = hashlib.sha256(repr((alert.query, alert.councils, alert.counties)).encode())
+    version = hashlib.sha256(
+        repr((alert.query, list(alert.councils), list(alert.counties))).encode()
+    )
     key = f"alert-refused:{alert.id}:{version.hexdigest()[:16]}"
     subject = f"councilwatch: alert {alert.id} cannot be matched"
     lines = [

@@ -16,9 +16,9 @@ from sqlalchemy import Engine
 from alerts.councils import Register, classify_organisation, find_councils
 from alerts.documents import MatchDocument
 from councilwatch.alert_index import AlertIndex
+from db.alert_log import ActiveAlert
 from db.ingest import DocumentRecord, UpsertResult, upsert_documents
 from db.matches import CouncilTag, NewMatch, add_matches, set_document_councils
-from db.models_delivery import Alert
 
 log = logging.getLogger("councilwatch.pipeline")
 
@@ -117,7 +117,7 @@ def encode_snippet(spans: Sequence[tuple[str, bool]]) -> str:
     )
 
 
-def _created_before(alert: Alert, now: datetime) -> bool:
+def _created_before(alert: ActiveAlert, now: datetime) -> bool:
     created = alert.created_at
     if created.tzinfo is None:
         created = created.replace(tzinfo=now.tzinfo)

@@ -109,3 +109,13 @@ class OutboxMessage(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=100)
     sent_at: datetime | None = _when()
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class AlertChange(SQLModel, table=True):
+    """The change log the alert index follows: one row per write to a subscriber's alerts or
+    status, added by database triggers (so no writer can forget it; see migration 0005)."""
+
+    __tablename__ = "alert_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(index=True)

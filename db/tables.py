@@ -15,7 +15,14 @@ from db.models import (
     NewsBand,
     NewsSignature,
 )
-from db.models_delivery import Alert, AlertMatch, OutboxMessage, SentItem, Subscriber
+from db.models_delivery import (
+    Alert,
+    AlertChange,
+    AlertMatch,
+    OutboxMessage,
+    SentItem,
+    Subscriber,
+)
 from db.models_service import JobRun, SourceState
 
 
@@ -33,6 +40,7 @@ FETCH_STATE = table(FetchState)
 FETCH_RUNS = table(FetchRun)
 SUBSCRIBERS = table(Subscriber)
 ALERTS = table(Alert)
+ALERT_CHANGES = table(AlertChange)
 ALERT_MATCHES = table(AlertMatch)
 SENT_ITEMS = table(SentItem)
 OUTBOX = table(OutboxMessage)

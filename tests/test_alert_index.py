@@ -1,16 +1,20 @@
 """The process's alert index: filed once, then brought up to date with the stored alerts."""
 
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy import text as text_sql
 from sqlmodel import Session, select
 
 from alerts.councils import Council, Register
 from alerts.documents import MatchDocument
 from councilwatch.alert_index import AlertIndex
-from db.subscriptions import active_alerts, update_alert
+from db.alert_log import last_change
+from db.models_delivery import Alert
+from db.subscriptions import active_alerts, subscriptions, unsubscribe, update_alert
 from tests.digestkit import add_alert
 
 NOW = datetime(2026, 11, 1, 9, tzinfo=UTC)
@@ -24,6 +28,11 @@ def doc(n: int, text: str, councils: frozenset[str] = frozenset()) -> MatchDocum
 def add(engine: Engine, email: str, **fields: object) -> int:
     subscriber = add_alert(engine, email, "a", now=NOW, **fields)
     return next(a.id or 0 for a in active_alerts(engine) if a.subscriber_id == subscriber)
+
+
+def db_alerts(engine: Engine) -> list[Alert]:
+    """Every stored alert that is not deleted, active or not."""
+    return [a for view in subscriptions(engine) for a in view.alerts]
 
 
 def matched(index: AlertIndex, engine: Engine, *docs: MatchDocument) -> set[tuple[object, ...]]:
@@ -135,3 +144,83 @@ def test_the_operator_hears_once_of_an_alert_that_cannot_be_matched(
     assert [m.to_address for m in mails] == ["ops@example.org"]
     assert f"alert {bad} cannot be matched" in mails[0].subject
     runtime.close()
+
+
+def test_a_batch_reloads_only_the_subscribers_that_changed(engine: Engine) -> None:
+    index = AlertIndex()
+    for n in range(5):
+        add(engine, f"s{n}@example.org", query="respite")
+    assert index.refresh(engine, REGISTER) == -1  # the first batch loads everything
+    assert index.refresh(engine, REGISTER) == 0  # nothing changed: nothing is read again
+    changed = add(engine, "s1@example.org", query="appeal")  # a second alert, same address
+    assert index.refresh(engine, REGISTER) == 1
+    assert matched(index, engine, doc(1, "An appeal.")) == {(changed, 1)}
+    assert index.refresh(engine, REGISTER) == 0
+
+
+def test_subscriber_status_written_anywhere_is_followed(engine: Engine) -> None:
+    """The log is kept by triggers: an unsubscribe, a bounce marked by the mailer's raw SQL
+    and an operator's UPDATE are all seen without the writer knowing about the index."""
+    index = AlertIndex()
+    kept = add(engine, "kept@example.org", query="respite")
+    gone = add(engine, "gone@example.org", query="respite")
+    bounced = add(engine, "bounced@example.org", query="respite")
+    text = "Respite care."
+    assert matched(index, engine, doc(1, text)) == {(kept, 1), (gone, 1), (bounced, 1)}
+    [gone_sub] = [a.subscriber_id for a in db_alerts(engine) if a.id == gone]
+    [bounced_sub] = [a.subscriber_id for a in db_alerts(engine) if a.id == bounced]
+    unsubscribe(engine, gone_sub, now=NOW)
+    with engine.begin() as connection:
+        connection.execute(
+            text_sql("UPDATE subscribers SET status = 'bouncing' WHERE id = :id"),
+            {"id": bounced_sub},
+        )
+    assert matched(index, engine, doc(2, text)) == {(kept, 2)}
+    with engine.begin() as connection:  # the operator puts the bounced address back
+        connection.execute(
+            text_sql("UPDATE subscribers SET status = 'active' WHERE id = :id"),
+            {"id": bounced_sub},
+        )
+    assert matched(index, engine, doc(3, text)) == {(kept, 3), (bounced, 3)}
+
+
+def test_bookkeeping_writes_are_not_logged(engine: Engine) -> None:
+    add(engine, "b@example.org", query="respite")
+    before = last_change(engine)
+    with engine.begin() as connection:  # what the mailer writes on every send
+        connection.execute(text_sql("UPDATE subscribers SET failures = failures + 1"))
+    assert last_change(engine) == before
+
+
+def test_following_changes_gives_the_matches_of_a_fresh_index(engine: Engine) -> None:
+    """After every random change, the long-lived index matches exactly what an index filed
+    from scratch matches (the behaviour before the change log)."""
+    rng = random.Random(17)
+    words = ["respite", "appeal", "tribunal", "parking", "housing", "school"]
+    councils = ["norfolk", "cumberland", "leeds", "breckland"]
+    text = "The council delayed respite care, a tribunal appeal and school transport."
+    docs = [
+        doc(n, text if n % 2 else "Parking fines and housing repairs.", frozenset({c}))
+        for n, c in enumerate(councils * 2)
+    ]
+    index = AlertIndex()
+    emails = [f"p{n}@example.org" for n in range(8)]
+    for step in range(40):
+        action = rng.random()
+        alerts = db_alerts(engine)
+        if action < 0.4 or not alerts:
+            fields: dict[str, object] = {"query": rng.choice(words)}
+            if rng.random() < 0.5:
+                fields["councils"] = [rng.choice(councils)]
+            add_alert(engine, rng.choice(emails), f"alert {step}", now=NOW, **fields)
+        elif action < 0.6:
+            update_alert(engine, rng.choice(alerts).id or 0, query=rng.choice(words))
+        elif action < 0.7:
+            update_alert(engine, rng.choice(alerts).id or 0, paused=rng.random() < 0.5)
+        elif action < 0.8:
+            update_alert(engine, rng.choice(alerts).id or 0, deleted_at=NOW)
+        elif action < 0.9:
+            unsubscribe(engine, rng.choice(alerts).subscriber_id, now=NOW)
+        else:
+            update_alert(engine, rng.choice(alerts).id or 0, councils=[rng.choice(councils)])
+        assert matched(index, engine, *docs) == matched(AlertIndex(), engine, *docs), step
