@@ -25,15 +25,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from alerts.councils import Register
 from alerts.digest import (
     CatchUpLine,
     CouncilGroup,
@@ -45,7 +46,10 @@ from alerts.digest import (
     SourceHealth,
     StoryItem,
 )
+from alerts.documents import AlertSpec
+from alerts.explain import Explainer
 from alerts.mail.message import Mail, build_message, make_message_id
+from councilwatch.alert_index import alert_spec
 from councilwatch.digest_text import (
     aware,
     local_date,
@@ -57,16 +61,24 @@ from councilwatch.digest_text import (
     titles,
 )
 from councilwatch.mailer import links, mail_domain, serialise
+from councilwatch.pipeline import encode_snippet, stored_match_document
 from councilwatch.runtime import Runtime
 from cwerrors import CouncilwatchError
 from db import outbox
 from db.engine import read_connection, write_transaction
-from db.matches import document_councils, pending_matches
+from db.matches import (
+    MatchSetRow,
+    advance,
+    digest_floor,
+    document_councils,
+    last_set,
+    match_sets,
+    progress,
+)
 from db.models import Document
-from db.models_delivery import Alert, AlertMatch, Subscriber
+from db.models_delivery import Alert, Subscriber
 from db.outbox import OutgoingMessage
 from db.subscriptions import FREQUENCIES
-from db.tables import ALERT_MATCHES as _MATCHES
 from db.tables import ALERTS as _ALERTS
 from db.tables import DOCUMENTS as _DOCS
 from db.tables import SENT_ITEMS as _LEDGER
@@ -95,7 +107,7 @@ class BuiltDigest:
     subject: str
     message: Mail
     document_ids: tuple[int, ...]  # what the ledger records: items, story copies, catch-up
-    match_ids: tuple[int, ...]
+    alert_ids: tuple[int, ...]  # the alerts whose pending matches this digest settles
     items: int
     catch_up: int
 
@@ -136,22 +148,29 @@ def run_digests(runtime: Runtime, frequency: str, *, dry_run: bool = False) -> D
     now = runtime.now()
     report = DigestRunReport(frequency, dry_run)
     builder = _Builder(runtime, now)
+    window = _Window.load(engine, frequency)
+    considered: set[int] = set()
     for batch in _subscriber_batches(engine, frequency):
-        for work in _load(engine, batch, frequency):
+        works, alert_ids = _load(engine, batch, frequency, window, builder.deriver)
+        considered |= alert_ids
+        for work in works:
             built, dropped = builder.build(work)
-            report.dropped += len(dropped)
+            report.dropped += dropped
             if built is None:
                 if dropped and not dry_run:
-                    _mark_digested(engine, dropped, now)
+                    _settle_only(engine, list(work.alerts), window.through)
                 continue
             report.items += built.items
             report.catch_up += built.catch_up
             if dry_run:
                 report.digests.append(built)
-            elif _queue(engine, built, [*built.match_ids, *dropped], now):
+            elif _queue(engine, built, window.through, now):
                 report.queued += 1
             else:
                 report.already_queued += 1
+    if not dry_run:
+        # Alerts with nothing pending move up too, so the next run reads only newer sets.
+        _settle_only(engine, sorted(considered), window.through)
     if report.queued or report.digests or report.dropped:
         log.info("digests %s", report.line())
     return report
@@ -161,12 +180,122 @@ def run_digests(runtime: Runtime, frequency: str, *, dry_run: bool = False) -> D
 
 
 @dataclass
+class _Window:
+    """The match sets a run reads (above the lowest mark of its alerts, up to the newest set
+    when it started), inverted: alert id -> the sets holding it."""
+
+    through: int
+    by_alert: dict[int, list[MatchSetRow]]
+
+    @classmethod
+    def load(cls, engine: Engine, frequency: str) -> _Window:
+        with read_connection(engine) as connection:
+            through = last_set(connection)
+            floor = digest_floor(connection, frequency)
+            sets = match_sets(connection, after=floor, through=through)
+        by_alert: dict[int, list[MatchSetRow]] = defaultdict(list)
+        for found in sets:
+            for alert_id in found.alert_ids:
+                by_alert[alert_id].append(found)
+        return cls(through, by_alert)
+
+
+class _Match:
+    """One pending (alert, document) match; what it shows is worked out when first asked."""
+
+    __slots__ = ("_alert", "_deriver", "alert_id", "backfill", "document_id", "set_id")
+
+    def __init__(self, found: MatchSetRow, alert: Alert, deriver: _Deriver) -> None:
+        self.set_id = found.id
+        self.alert_id = alert.id or 0
+        self.document_id = found.document_id
+        self.backfill = found.backfill
+        self._alert = alert
+        self._deriver = deriver
+
+    @property
+    def councils(self) -> tuple[str, ...]:
+        """The alert's councils the document names (empty: the alert names no council)."""
+        return self._deriver.councils(self._alert, self.document_id)
+
+    @property
+    def terms(self) -> list[str]:
+        return self._deriver.explained(self._alert, self.document_id)[0]
+
+    @property
+    def snippet(self) -> str:
+        return self._deriver.explained(self._alert, self.document_id)[1]
+
+
+class _Deriver:
+    """Works out a match's councils, terms and snippet from the stored document and alert, as
+    the matcher did when it recorded the match (alerts/explain.py), sharing the work between
+    the subscribers of a run: specs per alert, tokens per document (a bounded cache)."""
+
+    TOKENISED = 512  # documents whose tokens are kept: a run's stories, mostly
+
+    def __init__(self, register: Register) -> None:
+        self.register = register
+        self.documents: dict[int, tuple[Document, list[str]]] = {}
+        self._specs: dict[int, AlertSpec | None] = {}
+        self._explainers: OrderedDict[int, Explainer] = OrderedDict()
+        self._explained: dict[tuple[int, int], tuple[list[str], str]] = {}
+
+    def use(self, documents: Mapping[int, Document], tags: Mapping[int, list[str]]) -> None:
+        """The documents of the next batch of subscribers."""
+        self.documents = {doc_id: (doc, tags.get(doc_id, [])) for doc_id, doc in documents.items()}
+        self._explained = {}
+
+    def spec(self, alert: Alert) -> AlertSpec | None:
+        alert_id = alert.id or 0
+        if alert_id not in self._specs:
+            try:
+                self._specs[alert_id] = alert_spec(alert, self.register)
+            except CouncilwatchError:  # the alert cannot be matched any more: no councils
+                self._specs[alert_id] = None
+        return self._specs[alert_id]
+
+    def councils(self, alert: Alert, document_id: int) -> tuple[str, ...]:
+        spec = self.spec(alert)
+        if spec is None or not spec.councils:
+            return ()
+        named = frozenset(self.documents[document_id][1])
+        return tuple(named) if len(named) == 1 else tuple(sorted(spec.councils & named))
+
+    def explained(self, alert: Alert, document_id: int) -> tuple[list[str], str]:
+        key = (alert.id or 0, document_id)
+        found = self._explained.get(key)
+        if found is None:
+            explainer = self._explainer(document_id)
+            spec = self.spec(alert)
+            if spec is None:
+                found = ([], encode_snippet(explainer.spans(())))
+            else:
+                match = explainer.match(spec)
+                found = (list(match.terms), encode_snippet(match.snippet_spans))
+            self._explained[key] = found
+        return found
+
+    def _explainer(self, document_id: int) -> Explainer:
+        explainer = self._explainers.get(document_id)
+        if explainer is None:
+            doc, named = self.documents[document_id]
+            explainer = Explainer(stored_match_document(doc, named))
+            self._explainers[document_id] = explainer
+            if len(self._explainers) > self.TOKENISED:
+                self._explainers.popitem(last=False)
+        else:
+            self._explainers.move_to_end(document_id)
+        return explainer
+
+
+@dataclass
 class _Work:
     """One subscriber's pending matches and everything needed to describe them."""
 
     subscriber: Subscriber
     alerts: dict[int, Alert]
-    matches: list[AlertMatch]
+    matches: list[_Match]
     documents: dict[int, Document]
     cluster_members: dict[str, list[Document]]
     sent: set[int]  # documents already in this subscriber's ledger
@@ -198,16 +327,29 @@ def _subscriber_batches(engine: Engine, frequency: str) -> Iterator[list[Subscri
         yield subscribers[start : start + SUBSCRIBER_BATCH]
 
 
-def _load(engine: Engine, subscribers: list[Subscriber], frequency: str) -> list[_Work]:
+def _load(
+    engine: Engine,
+    subscribers: list[Subscriber],
+    frequency: str,
+    window: _Window,
+    deriver: _Deriver,
+) -> tuple[list[_Work], set[int]]:
+    """The batch's work, and the ids of every alert of ``frequency`` it covers."""
     ids = [s.id or 0 for s in subscribers]
     frequency_alerts = _alerts(engine, ids, frequency)
-    by_subscriber: dict[int, list[AlertMatch]] = defaultdict(list)
-    for match in pending_matches(engine, ids):
-        if match.alert_id in frequency_alerts:
-            by_subscriber[match.subscriber_id].append(match)
+    with read_connection(engine) as connection:
+        marks = progress(connection, list(frequency_alerts))
+    by_subscriber: dict[int, list[_Match]] = defaultdict(list)
+    for alert_id, alert in frequency_alerts.items():
+        settled = marks.get(alert_id, 0)
+        for found in window.by_alert.get(alert_id, ()):
+            if found.id > settled:
+                by_subscriber[alert.subscriber_id].append(_Match(found, alert, deriver))
+    for pending in by_subscriber.values():  # oldest first, as they were recorded
+        pending.sort(key=lambda m: (m.set_id, m.alert_id))
     doc_ids = sorted({m.document_id for ms in by_subscriber.values() for m in ms})
     if not doc_ids:
-        return []
+        return [], set(frequency_alerts)
     with read_connection(engine) as connection:
         documents = _documents(connection, _DOCS.c.id.in_(doc_ids))
         keys = sorted({d.cluster_key or "" for d in documents.values() if _clustered(d)})
@@ -224,7 +366,8 @@ def _load(engine: Engine, subscribers: list[Subscriber], frequency: str) -> list
         ):
             sent[row.subscriber_id].add(row.document_id)
     tags = document_councils(engine, doc_ids)
-    return [
+    deriver.use(documents, tags)
+    works = [
         _Work(
             subscriber=subscriber,
             alerts={a: frequency_alerts[a] for a in {m.alert_id for m in matches}},
@@ -237,6 +380,7 @@ def _load(engine: Engine, subscribers: list[Subscriber], frequency: str) -> list
         for subscriber in subscribers
         if (matches := by_subscriber.get(subscriber.id or 0))
     ]
+    return works, set(frequency_alerts)
 
 
 def _alerts(engine: Engine, subscriber_ids: list[int], frequency: str) -> dict[int, Alert]:
@@ -272,7 +416,7 @@ class _Item:
 
     key: str
     documents: list[Document]  # every member; the matched ones are in ``matches``
-    matches: list[AlertMatch]
+    matches: list[_Match]
 
     def is_catch_up(self, window_start: datetime, confirmed: datetime | None) -> bool:
         """Old by age: before the incremental window, or (seen in a run that stores
@@ -308,14 +452,15 @@ class _Builder:
             "decision": now - timedelta(days=sources.lgsco.window_days),
             "news": now - timedelta(days=sources.news.cluster_window_days),
         }
+        self.deriver = _Deriver(self.register)
 
-    def build(self, work: _Work) -> tuple[BuiltDigest | None, list[int]]:
-        """The digest for ``work`` (None when nothing is left) and the match ids dropped."""
+    def build(self, work: _Work) -> tuple[BuiltDigest | None, int]:
+        """The digest for ``work`` (None when nothing is left) and the matches dropped."""
         fresh: list[_Item] = []
-        dropped: list[int] = []
+        dropped = 0
         for item in _items(work):
             if any((doc.id or 0) in work.sent for doc in item.documents):
-                dropped += [m.id or 0 for m in item.matches]
+                dropped += len(item.matches)
             else:
                 fresh.append(item)
         subscriber = work.subscriber
@@ -359,7 +504,7 @@ class _Builder:
             subject=rendered.subject,
             message=message,
             document_ids=tuple(document_ids),
-            match_ids=tuple(sorted(m.id or 0 for item in fresh for m in item.matches)),
+            alert_ids=tuple(sorted(work.alerts)),
             items=len(listed),
             catch_up=len(backfilled),
         )
@@ -507,6 +652,32 @@ def _snippet(item: _Item, council: str) -> tuple[Segment, ...]:
     return story_excerpt(matched or item.documents[0], [council], terms, SNIPPET_CHARS)
 
 
+@dataclass(frozen=True)
+class Explained:
+    """What a recorded match shows: the alert's councils the document names, the query's
+    terms found, and the snippet (JSON spans, as digests and feeds read it)."""
+
+    councils: tuple[str, ...]
+    terms: list[str]
+    snippet: str
+
+
+def explain_matches(
+    engine: Engine, register: Register, alert: Alert, documents: Sequence[Document]
+) -> dict[int, Explained]:
+    """How ``alert`` matched each of ``documents`` (the feed shows the snippet of those
+    without a summary)."""
+    if not documents:
+        return {}
+    by_id = {doc.id or 0: doc for doc in documents}
+    deriver = _Deriver(register)
+    deriver.use(by_id, document_councils(engine, sorted(by_id)))
+    return {
+        doc_id: Explained(deriver.councils(alert, doc_id), *deriver.explained(alert, doc_id))
+        for doc_id in by_id
+    }
+
+
 def digest_key(subscriber_id: int, document_ids: Iterable[int]) -> str:
     """The outbox idempotency key: the same subscriber and documents give the same key."""
     joined = ",".join(str(doc_id) for doc_id in sorted(set(document_ids)))
@@ -543,7 +714,7 @@ def source_health(
 # -- queueing ------------------------------------------------------------------------------------
 
 
-def _queue(engine: Engine, built: BuiltDigest, match_ids: Sequence[int], now: datetime) -> bool:
+def _queue(engine: Engine, built: BuiltDigest, through: int, now: datetime) -> bool:
     """Outbox row, ledger rows and digested matches in one transaction; False when the same
     documents were queued before (nothing new is written but the matches are settled)."""
     with write_transaction(engine) as connection:
@@ -576,26 +747,22 @@ def _queue(engine: Engine, built: BuiltDigest, match_ids: Sequence[int], now: da
                     for doc_id in built.document_ids
                 ],
             )
-        _settle(connection, match_ids, now)
+        advance(connection, built.alert_ids, through)
     return outbox_id is not None
 
 
-def _mark_digested(engine: Engine, match_ids: Sequence[int], now: datetime) -> None:
-    with write_transaction(engine) as connection:
-        _settle(connection, match_ids, now)
-
-
-def _settle(connection: Connection, match_ids: Sequence[int], now: datetime) -> None:
-    if match_ids:
-        connection.execute(
-            update(_MATCHES).where(_MATCHES.c.id.in_(list(match_ids))).values(digested_at=now)
-        )
+def _settle_only(engine: Engine, alert_ids: Sequence[int], through: int) -> None:
+    if alert_ids:
+        with write_transaction(engine) as connection:
+            advance(connection, alert_ids, through)
 
 
 __all__ = [
     "BuiltDigest",
     "DigestRunReport",
+    "Explained",
     "digest_key",
+    "explain_matches",
     "run_digests",
     "source_health",
 ]

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
 
 from alerts.councils import Register, classify_organisation, find_councils
-from alerts.documents import MatchDocument
+from alerts.documents import Match, MatchDocument
 from councilwatch.alert_index import AlertIndex
 from db.alert_log import ActiveAlert
 from db.ingest import DocumentRecord, UpsertResult, upsert_documents
-from db.matches import CouncilTag, NewMatch, add_matches, set_document_councils
+from db.matches import CouncilTag, NewMatchSet, add_match_sets, set_document_councils
+from db.models import Document
 
 log = logging.getLogger("councilwatch.pipeline")
 
@@ -91,23 +92,31 @@ def process(
     if docs:
         index = alert_index if alert_index is not None else AlertIndex()
         matches, alerts = index.match(engine, register, docs)
-        if matches:
-            found = [
-                NewMatch(
-                    alert_id=int(m.alert_id),
-                    subscriber_id=alerts[int(m.alert_id)].subscriber_id,
-                    document_id=int(m.document_id),
-                    backfill=backfill,
-                    councils=m.councils,
-                    terms=m.terms,
-                    snippet=encode_snippet(m.snippet_spans),
-                )
-                for m in matches
-                # Only documents first seen after the alert was made are news to it.
-                if _created_before(alerts[int(m.alert_id)], now)
-            ]
-            report.matches = add_matches(engine, found, now=now)
+        report.matches = record_matches(engine, matches, alerts, now=now, backfill=backfill)
     return report
+
+
+def record_matches(
+    engine: Engine,
+    matches: Sequence[Match],
+    alerts: Mapping[int, ActiveAlert],
+    *,
+    now: datetime,
+    backfill: bool,
+) -> int:
+    """One match set per document; returns the matches recorded.
+
+    What a match shows (its councils, terms and snippet) is not stored: the digest works it
+    out from the document and the alert when it is sent (councilwatch/digests.py).
+    """
+    by_document: dict[int, list[int]] = {}
+    for m in matches:
+        alert_id = int(m.alert_id)
+        # Only documents first seen after the alert was made are news to it.
+        if _created_before(alerts[alert_id], now):
+            by_document.setdefault(int(m.document_id), []).append(alert_id)
+    sets = [NewMatchSet(doc_id, ids, backfill) for doc_id, ids in by_document.items()]
+    return add_match_sets(engine, sets, now=now)
 
 
 def encode_snippet(spans: Sequence[tuple[str, bool]]) -> str:
@@ -122,6 +131,20 @@ def _created_before(alert: ActiveAlert, now: datetime) -> bool:
     if created.tzinfo is None:
         created = created.replace(tzinfo=now.tzinfo)
     return created <= now
+
+
+def stored_match_document(doc: Document, councils: Iterable[str]) -> MatchDocument:
+    """A stored document as the matcher saw it when it was new (same title, text, fields)."""
+    return MatchDocument(
+        id=doc.id or 0,
+        kind=doc.kind,
+        source=doc.source,
+        title=doc.title or "",
+        text="\n".join(part for part in (doc.summary, doc.body) if part),
+        councils=frozenset(councils),
+        outcome=doc.outcome,
+        category=doc.category,
+    )
 
 
 def _match_document(doc_id: int, record: DocumentRecord, tags: list[CouncilTag]) -> MatchDocument:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -55,25 +55,32 @@ class Alert(SQLModel, table=True):
     deleted_at: datetime | None = _when()
 
 
-class AlertMatch(SQLModel, table=True):
-    """A document that matched an alert and has not been put in a digest yet."""
+class MatchSet(SQLModel, table=True):
+    """The alerts one new document matched: one row per document, not one per match.
 
-    __tablename__ = "alert_matches"
-    __table_args__ = (
-        UniqueConstraint("alert_id", "document_id", name="uq_alert_matches_alert_document"),
-        Index("ix_alert_matches_pending", "subscriber_id", "digested_at"),
-    )
+    At 100,000 alerts a document matches hundreds of them; a row per match made recording
+    cost more than matching. ``alert_ids`` packs the ids (sorted, unsigned 32-bit little
+    endian; see db/matches.py). What each match shows (councils, terms, snippet) follows
+    from the document and the alert, and is worked out when a digest or feed needs it.
+    """
+
+    __tablename__ = "match_sets"
 
     id: int | None = Field(default=None, primary_key=True)
-    alert_id: int = Field(foreign_key="alerts.id")
-    subscriber_id: int = Field(foreign_key="subscribers.id")
-    document_id: int = Field(foreign_key="documents.id", index=True)
+    document_id: int = Field(foreign_key="documents.id", unique=True)
     matched_at: datetime = _when(nullable=False)
     backfill: bool = False
-    councils: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    snippet: str = Field(default="", sa_column=Column(Text, nullable=False))
-    digested_at: datetime | None = _when()
+    alert_ids: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AlertProgress(SQLModel, table=True):
+    """How far an alert's digests have got: match sets up to ``through`` are settled (sent,
+    or dropped as already sent). No row: nothing settled yet."""
+
+    __tablename__ = "alert_progress"
+
+    alert_id: int = Field(foreign_key="alerts.id", primary_key=True)
+    through: int = 0
 
 
 class SentItem(SQLModel, table=True):

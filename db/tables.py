@@ -18,7 +18,8 @@ from db.models import (
 from db.models_delivery import (
     Alert,
     AlertChange,
-    AlertMatch,
+    AlertProgress,
+    MatchSet,
     OutboxMessage,
     SentItem,
     Subscriber,
@@ -41,7 +42,8 @@ FETCH_RUNS = table(FetchRun)
 SUBSCRIBERS = table(Subscriber)
 ALERTS = table(Alert)
 ALERT_CHANGES = table(AlertChange)
-ALERT_MATCHES = table(AlertMatch)
+MATCH_SETS = table(MatchSet)
+ALERT_PROGRESS = table(AlertProgress)
 SENT_ITEMS = table(SentItem)
 OUTBOX = table(OutboxMessage)
 JOB_RUNS = table(JobRun)

@@ -148,7 +148,7 @@ def test_an_atom_feed_stays_xml_whatever_was_stored_before(web: WebHarness) -> N
     import xml.etree.ElementTree as ET
 
     from councilwatch.web.links import atom_token
-    from db.matches import NewMatch, add_matches
+    from db.matches import NewMatchSet, add_match_sets
     from db.subscriptions import subscriptions, update_alert
     from tests.test_web_support import confirm
 
@@ -158,11 +158,7 @@ def test_an_atom_feed_stays_xml_whatever_was_stored_before(web: WebHarness) -> N
     [view] = subscriptions(web.engine)
     [alert] = view.alerts
     update_alert(web.engine, alert.id or 0, name="Saved\x0b before the\x1b check")
-    add_matches(
-        web.engine,
-        [NewMatch(alert.id or 0, view.subscriber.id or 0, ids["24 002 009"], False, ["norfolk"])],
-        now=web.clock(),
-    )
+    add_match_sets(web.engine, [NewMatchSet(ids["24 002 009"], [alert.id or 0])], now=web.clock())
     token = atom_token(web.runtime.settings, alert, view.subscriber)
     feed = ET.fromstring(web.client.get(f"/alerts/{token}.atom").content)
     ns = "{http://www.w3.org/2005/Atom}"

@@ -14,7 +14,7 @@ import pytest
 from alerts.mail.tokens import sign
 from councilwatch.web import document_pages
 from councilwatch.web.links import atom_token
-from db.matches import NewMatch, add_matches
+from db.matches import NewMatchSet, add_match_sets
 from db.subscriptions import find_subscriber, subscriptions
 from tests.runtimes import SECRET
 from tests.test_web_support import (
@@ -244,11 +244,11 @@ def feed_setup(web: WebHarness, library: dict[str, int]) -> tuple[str, int]:
     assert subscriber is not None
     [alert] = [a for v in subscriptions(web.engine) for a in v.alerts]
     web.clock.advance(hours=1)
-    add_matches(
+    add_match_sets(
         web.engine,
         [
-            NewMatch(alert.id or 0, subscriber.id or 0, library["24 001 003"], False, ["norfolk"]),
-            NewMatch(alert.id or 0, subscriber.id or 0, library["24 001 001"], False, ["norfolk"]),
+            NewMatchSet(library["24 001 003"], [alert.id or 0]),
+            NewMatchSet(library["24 001 001"], [alert.id or 0]),
         ],
         now=datetime(2026, 3, 3, 7, tzinfo=UTC),
     )
@@ -280,16 +280,17 @@ def test_atom_summary_falls_back_to_the_matched_passage_as_plain_text(
     token, alert_id = feed_setup(web, library)
     subscriber = find_subscriber(web.engine, email="mrs.b@example.org")
     assert subscriber is not None
-    ids = store(web, story("no-summary", title="Bus passes", summary=""))
-    spans = '[["the ", false], ["school transport", true], [" <budget> row", false]]'
-    add_matches(
+    body = "Parents in Norfolk say the school transport <budget> row goes on."
+    ids = store(web, story("no-summary", title="Bus passes", summary="", body=body))
+    add_match_sets(
         web.engine,
-        [NewMatch(alert_id, subscriber.id or 0, ids["no-summary"], False, snippet=spans)],
+        [NewMatchSet(ids["no-summary"], [alert_id])],
         now=datetime(2026, 3, 4, 7, tzinfo=UTC),
     )
     feed = ET.fromstring(web.client.get(f"/alerts/{token}.atom").content)
     summaries = [e.findtext(f"{ATOM}summary") for e in feed.findall(f"{ATOM}entry")]
-    assert "the school transport <budget> row" in summaries
+    # The passage the alert matched (a council alert: the opening), markup kept as text.
+    assert "Parents in Norfolk say the school transport <budget> row goes on" in summaries
 
 
 def test_atom_feed_tokens_are_checked(web: WebHarness, library: dict[str, int]) -> None:

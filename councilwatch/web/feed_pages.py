@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from councilwatch.digest_text import parse_snippet
+from councilwatch.digests import explain_matches
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.links import atom_ids, same_secret
 from councilwatch.web.queries import alert_feed, get_alert
@@ -46,13 +47,27 @@ def alert_atom(request: Request) -> Response:
     ):
         raise InvalidLink
     entries = alert_feed(context.engine, alert_id, limit=FEED_ENTRIES)
+    explained = explain_matches(
+        context.engine,
+        context.runtime.register,
+        alert,
+        [e.document for e in entries if not e.document.summary],  # the others show that
+    )
     base = context.settings.web.base_url.rstrip("/")
     updated = max((e.matched_at for e in entries), default=alert.created_at)
     body = context.env.get_template("alert.atom.j2").render(
         base=base,
         self_url=f"{base}/alerts/{token}.atom",
         alert=alert,
-        entries=[(e, plain_snippet(e.snippet)) for e in entries],
+        entries=[
+            (
+                e,
+                plain_snippet(explained[e.document.id or 0].snippet)
+                if e.document.id in explained
+                else "",
+            )
+            for e in entries
+        ],
         updated=updated,
     )
     return Response(

@@ -11,10 +11,10 @@ from sqlalchemy import Engine, func, select
 
 from alerts.query import check_limits
 from db.engine import read_connection
+from db.matches import pending_matches, recent_sets_of
 from db.models import Document
 from db.models_delivery import Alert
 from db.search import search_documents, to_fts5
-from db.tables import ALERT_MATCHES as _MATCHES
 from db.tables import ALERTS as _ALERTS
 from db.tables import DOCUMENT_COUNCILS as _TAGS
 from db.tables import DOCUMENTS as _DOCS
@@ -112,20 +112,17 @@ class FeedEntry:
 
 
 def alert_feed(engine: Engine, alert_id: int, *, limit: int = 50) -> list[FeedEntry]:
+    """The alert's newest matches (among the recent match sets), newest first; ``snippet``
+    is left for the page to work out (only entries without a summary show one)."""
+    sets = recent_sets_of(engine, alert_id, limit=limit)
+    if not sets:
+        return []
     with read_connection(engine) as connection:
         rows = connection.execute(
-            select(_DOCS, _MATCHES.c.matched_at, _MATCHES.c.snippet)
-            .join(_MATCHES, _MATCHES.c.document_id == _DOCS.c.id)
-            .where(_MATCHES.c.alert_id == alert_id)
-            .order_by(_MATCHES.c.matched_at.desc(), _DOCS.c.id.desc())
-            .limit(limit)
+            select(_DOCS).where(_DOCS.c.id.in_([s.document_id for s in sets]))
         ).all()
-    entries = []
-    for row in rows:
-        values = dict(row._mapping)
-        matched_at, snippet = values.pop("matched_at"), values.pop("snippet")
-        entries.append(FeedEntry(Document.model_validate(values), matched_at, snippet))
-    return entries
+    docs = {row.id: Document.model_validate(dict(row._mapping)) for row in rows}
+    return [FeedEntry(docs[s.document_id], s.matched_at, "") for s in sets if s.document_id in docs]
 
 
 def get_alert(engine: Engine, alert_id: int) -> Alert | None:
@@ -160,9 +157,6 @@ def counters(engine: Engine, *, now: datetime) -> Counters:
                 _OUTBOX.c.status == "pending", _OUTBOX.c.next_attempt_at <= now
             )
         ).scalar_one()
-        pending = connection.execute(
-            select(func.count()).where(_MATCHES.c.digested_at.is_(None))
-        ).scalar_one()
         subs = connection.execute(
             select(_SUBS.c.status, func.count()).group_by(_SUBS.c.status)
         ).all()
@@ -172,6 +166,6 @@ def counters(engine: Engine, *, now: datetime) -> Counters:
         documents=sorted((str(k), int(n)) for k, n in docs),
         outbox=sorted((str(k), str(s), int(n)) for k, s, n in outbox),
         outbox_due=int(due),
-        pending_matches=int(pending),
+        pending_matches=len(pending_matches(engine)),
         subscribers=sorted((str(s), int(n)) for s, n in subs),
     )
