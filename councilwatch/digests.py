@@ -46,7 +46,7 @@ from alerts.digest import (
     SourceHealth,
     StoryItem,
 )
-from alerts.documents import AlertSpec
+from alerts.documents import AlertSpec, Match
 from alerts.explain import Explainer
 from alerts.mail.message import Mail, build_message, make_message_id
 from councilwatch.alert_index import alert_spec
@@ -66,6 +66,7 @@ from councilwatch.runtime import Runtime
 from cwerrors import CouncilwatchError
 from db import outbox
 from db.engine import read_connection, write_transaction
+from db.jobs import claim_slot
 from db.matches import (
     MatchSetRow,
     advance,
@@ -135,10 +136,20 @@ class DigestRunReport:
         return text + ")"
 
 
-def run_digests(runtime: Runtime, frequency: str, *, dry_run: bool = False) -> DigestRunReport:
+def run_digests(
+    runtime: Runtime,
+    frequency: str,
+    *,
+    dry_run: bool = False,
+    share: str | None = None,
+    worker: str = "",
+) -> DigestRunReport:
     """Build and queue this frequency's digests; with ``dry_run`` build them and change nothing.
 
-    The caller holds the "digest" lock (the service job and `councilwatch digest send` do).
+    The caller holds the "digest" lock (the service job and `councilwatch digest send` do),
+    unless several workers share one run: then each passes the same ``share`` name (the
+    run's slot) and claims batches of subscribers (fixed id ranges) one at a time, so each
+    batch, and each digest, is built by one of them.
     """
     if frequency not in FREQUENCIES:
         raise CouncilwatchError(
@@ -151,6 +162,12 @@ def run_digests(runtime: Runtime, frequency: str, *, dry_run: bool = False) -> D
     window = _Window.load(engine, frequency)
     considered: set[int] = set()
     for batch in _subscriber_batches(engine, frequency):
+        if share is not None and not dry_run:
+            first = (batch[0].id or 0) // SUBSCRIBER_BATCH
+            if not claim_slot(
+                engine, f"digest:{frequency}:batch", f"{share}:{first}", worker=worker, now=now
+            ):
+                continue
         works, alert_ids = _load(engine, batch, frequency, window, builder.deriver)
         considered |= alert_ids
         for work in works:
@@ -220,11 +237,11 @@ class _Match:
 
     @property
     def terms(self) -> list[str]:
-        return self._deriver.explained(self._alert, self.document_id)[0]
+        return self._deriver.terms(self._alert, self.document_id)
 
     @property
     def snippet(self) -> str:
-        return self._deriver.explained(self._alert, self.document_id)[1]
+        return self._deriver.snippet(self._alert, self.document_id)
 
 
 class _Deriver:
@@ -239,12 +256,12 @@ class _Deriver:
         self.documents: dict[int, tuple[Document, list[str]]] = {}
         self._specs: dict[int, AlertSpec | None] = {}
         self._explainers: OrderedDict[int, Explainer] = OrderedDict()
-        self._explained: dict[tuple[int, int], tuple[list[str], str]] = {}
+        self._matches: dict[tuple[int, int], Match | None] = {}
 
     def use(self, documents: Mapping[int, Document], tags: Mapping[int, list[str]]) -> None:
         """The documents of the next batch of subscribers."""
         self.documents = {doc_id: (doc, tags.get(doc_id, [])) for doc_id, doc in documents.items()}
-        self._explained = {}
+        self._matches = {}
 
     def spec(self, alert: Alert) -> AlertSpec | None:
         alert_id = alert.id or 0
@@ -263,18 +280,25 @@ class _Deriver:
         return tuple(named) if len(named) == 1 else tuple(sorted(spec.councils & named))
 
     def explained(self, alert: Alert, document_id: int) -> tuple[list[str], str]:
+        return self.terms(alert, document_id), self.snippet(alert, document_id)
+
+    def terms(self, alert: Alert, document_id: int) -> list[str]:
+        match = self._match(alert, document_id)
+        return list(match.terms) if match is not None else []
+
+    def snippet(self, alert: Alert, document_id: int) -> str:
+        """The snippet as stored spans (JSON); cut only for the matches a digest shows."""
+        match = self._match(alert, document_id)
+        if match is None:
+            return encode_snippet(self._explainer(document_id).spans(()))
+        return encode_snippet(match.snippet_spans)
+
+    def _match(self, alert: Alert, document_id: int) -> Match | None:
         key = (alert.id or 0, document_id)
-        found = self._explained.get(key)
-        if found is None:
-            explainer = self._explainer(document_id)
+        if key not in self._matches:
             spec = self.spec(alert)
-            if spec is None:
-                found = ([], encode_snippet(explainer.spans(())))
-            else:
-                match = explainer.match(spec)
-                found = (list(match.terms), encode_snippet(match.snippet_spans))
-            self._explained[key] = found
-        return found
+            self._matches[key] = None if spec is None else self._explainer(document_id).match(spec)
+        return self._matches[key]
 
     def _explainer(self, document_id: int) -> Explainer:
         explainer = self._explainers.get(document_id)
@@ -323,8 +347,18 @@ def _subscriber_batches(engine: Engine, frequency: str) -> Iterator[list[Subscri
         subscribers = [
             Subscriber.model_validate(dict(r._mapping)) for r in connection.execute(stmt)
         ]
-    for start in range(0, len(subscribers), SUBSCRIBER_BATCH):
-        yield subscribers[start : start + SUBSCRIBER_BATCH]
+    # Batches are fixed ranges of ids, so workers sharing a run agree on them.
+    batch: list[Subscriber] = []
+    for subscriber in subscribers:
+        if (
+            batch
+            and (subscriber.id or 0) // SUBSCRIBER_BATCH != (batch[0].id or 0) // SUBSCRIBER_BATCH
+        ):
+            yield batch
+            batch = []
+        batch.append(subscriber)
+    if batch:
+        yield batch
 
 
 def _load(
@@ -642,7 +676,7 @@ def _snippet(item: _Item, council: str) -> tuple[Segment, ...]:
     terms = [
         segment.text
         for m in item.matches
-        if m.snippet and m.terms
+        if m.terms and m.snippet  # terms first: a snippet is cut only when it is read
         for segment in parse_snippet(m.snippet)
         if segment.highlighted
     ]

@@ -3,14 +3,16 @@ from one row per match. The behaviour is the one rows per match had (test_digest
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
+from councilwatch import digests
 from councilwatch.digests import run_digests
-from db import migrate
+from db import migrate, outbox
 from db.engine import make_engine
 from db.ingest import upsert_documents
 from db.matches import pending_matches
@@ -127,3 +129,30 @@ def test_upgrading_carries_rows_per_match_over_as_sets(database_url: str) -> Non
     pending = {(m.alert_id, m.document_id) for m in pending_matches(engine)}
     assert pending == {(1, 2), (1, 3)}
     engine.dispose()
+
+
+def test_two_workers_sharing_a_run_build_each_digest_once(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digests, "SUBSCRIBER_BATCH", 2)  # several batches from few people
+    for n in range(7):
+        add_alert(setup.engine, f"w{n}@example.org", "Norfolk", councils=["norfolk"])
+    setup.clock.current = T1
+    ingest(setup, [decision("26 305 001"), decision("26 305 002")])
+    setup.clock.current = T2
+    reports: list[digests.DigestRunReport] = []
+
+    def work(name: str) -> None:
+        reports.append(run_digests(setup.runtime, "daily", share="2026-11-03", worker=name))
+
+    threads = [threading.Thread(target=work, args=(f"worker-{k}",)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.queued for r in reports) == 7 and sum(r.already_queued for r in reports) == 0
+    queued = outbox.pending(setup.engine, limit=100)
+    assert sorted(m.to_address for m in queued) == sorted(f"w{n}@example.org" for n in range(7))
+    assert pending_matches(setup.engine) == []
+    # A later worker joining the same run finds every batch taken.
+    assert run_digests(setup.runtime, "daily", share="2026-11-03", worker="late").queued == 0
