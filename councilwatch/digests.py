@@ -328,9 +328,13 @@ class _Work:
 
 def _subscriber_batches(engine: Engine, frequency: str) -> Iterator[list[Subscriber]]:
     """Confirmed subscribers with a live alert of ``frequency``; unconfirmed, unsubscribed
-    and bouncing addresses never get a digest."""
-    stmt = (
-        select(_SUBS)
+    and bouncing addresses never get a digest.
+
+    Batches are fixed ranges of ids (so workers sharing a run agree on them), read one at a
+    time: 100,000 subscribers are never all in memory.
+    """
+    eligible = (
+        select(_SUBS.c.id)
         .where(
             _SUBS.c.status == "active",
             _SUBS.c.id.in_(
@@ -344,21 +348,16 @@ def _subscriber_batches(engine: Engine, frequency: str) -> Iterator[list[Subscri
         .order_by(_SUBS.c.id)
     )
     with read_connection(engine) as connection:
-        subscribers = [
-            Subscriber.model_validate(dict(r._mapping)) for r in connection.execute(stmt)
-        ]
-    # Batches are fixed ranges of ids, so workers sharing a run agree on them.
-    batch: list[Subscriber] = []
-    for subscriber in subscribers:
-        if (
-            batch
-            and (subscriber.id or 0) // SUBSCRIBER_BATCH != (batch[0].id or 0) // SUBSCRIBER_BATCH
-        ):
-            yield batch
-            batch = []
-        batch.append(subscriber)
-    if batch:
-        yield batch
+        ids = list(connection.execute(eligible).scalars())
+    ranges: dict[int, list[int]] = {}
+    for subscriber_id in ids:
+        ranges.setdefault(subscriber_id // SUBSCRIBER_BATCH, []).append(subscriber_id)
+    for members in ranges.values():
+        with read_connection(engine) as connection:
+            rows = connection.execute(
+                select(_SUBS).where(_SUBS.c.id.in_(members)).order_by(_SUBS.c.id)
+            )
+            yield [Subscriber.model_validate(dict(r._mapping)) for r in rows]
 
 
 def _load(
