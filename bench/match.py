@@ -315,8 +315,7 @@ def main() -> int:
             seconds, results[name] = timed(run, 1)
             times[name].append(seconds)
     t_bsample, t_isample, t_floor, t_stems, t_all, t_msample = (
-        statistics.median(times[k])
-        for k in ("brute", "indexed", "floor", "stems", "all", "sample")
+        statistics.median(times[k]) for k in ("brute", "indexed", "floor", "stems", "all", "sample")
     )
     b_sample, found, m_sample = results["brute"], results["all"], results["sample"]
     i_sample = results["indexed"]
@@ -357,8 +356,7 @@ def main() -> int:
         f"{t_all / t_stems:.1f}x, cold {t_cold / t_stems_cold:.1f}x"
     )
     print(
-        "matcher vs council-indexed brute force: "
-        f"{t_isample / sample * n_docs / t_all:.0f}x faster"
+        f"matcher vs council-indexed brute force: {t_isample / sample * n_docs / t_all:.0f}x faster"
     )
     same = "yes" if identical else "NO"
     print(f"identical results on the sample (and warm == cold run): {same}")

@@ -592,7 +592,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 documents, 10,000 alerts")
     parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both")
-    parser.add_argument("--digests", type=int, help="digests for the first N subscribers only (a slice)")
+    parser.add_argument("--digests", type=int, help="the first N subscribers only (a slice)")
     parser.add_argument("--workers", type=int, default=1, help="digest workers on PostgreSQL")
     parser.add_argument("--baseline-rev", default=BASELINE_REV)
     parser.add_argument("--no-baseline", action="store_true", help="only the code under test")
