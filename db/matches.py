@@ -210,10 +210,18 @@ def advance(connection: Connection, alert_ids: Collection[int], through: int) ->
 def pending_matches(
     engine: Engine, subscriber_ids: Sequence[int] | None = None
 ) -> list[PendingMatch]:
-    """Matches not yet settled by a digest, oldest first (by set, then alert)."""
+    """Matches of alerts not deleted that no digest has settled, oldest first (by set, then
+    alert). A deleted alert's matches are never sent, so they are not waiting: leaving them
+    out also keeps the sets read to those above the lowest mark of the live alerts."""
     wanted = set(subscriber_ids) if subscriber_ids is not None else None
     with read_connection(engine) as connection:
-        owners = dict(connection.execute(select(_ALERTS.c.id, _ALERTS.c.subscriber_id)).all())
+        owners = dict(
+            connection.execute(
+                select(_ALERTS.c.id, _ALERTS.c.subscriber_id).where(
+                    _ALERTS.c.deleted_at.is_(None)
+                )
+            ).all()
+        )
         marks = progress(connection)
         floor = min((marks.get(a, 0) for a in owners), default=0)
         sets = match_sets(connection, after=floor, through=last_set(connection))
