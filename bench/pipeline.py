@@ -212,7 +212,7 @@ def _runtime(url: str, tmp: Path, sink_port: int = 25, now: datetime = T_CYCLE) 
 
 
 def build_store(url: str, size: str) -> None:
-    from sqlalchemy import insert
+    from sqlalchemy import insert, text
 
     from councilwatch.pipeline import process
     from db.migrate import upgrade
@@ -261,6 +261,13 @@ def build_store(url: str, size: str) -> None:
             connection.execute(insert(SUBSCRIBERS), subs)
             for k in range(0, len(alerts), 5000):
                 connection.execute(insert(ALERTS), alerts[k : k + 5000])
+            if connection.dialect.name == "postgresql":  # ids were given: move the sequence on
+                connection.execute(
+                    text(
+                        "SELECT setval(pg_get_serial_sequence('subscribers', 'id'), "
+                        "(SELECT max(id) FROM subscribers))"
+                    )
+                )
         print(f"  store built in {time.perf_counter() - t0:.0f} s")
         runtime.close()  # SQLite: checkpoints the WAL into the file that is cached
     print(json.dumps({}))
