@@ -217,9 +217,7 @@ def pending_matches(
     with read_connection(engine) as connection:
         owners = dict(
             connection.execute(
-                select(_ALERTS.c.id, _ALERTS.c.subscriber_id).where(
-                    _ALERTS.c.deleted_at.is_(None)
-                )
+                select(_ALERTS.c.id, _ALERTS.c.subscriber_id).where(_ALERTS.c.deleted_at.is_(None))
             ).all()
         )
         marks = progress(connection)
