@@ -5,7 +5,7 @@ of reloading every alert per batch. Triggers rather than application code write 
 writer added later (a bounce handler, an operator's SQL) cannot forget to.
 
 Revision ID: 0005_alert_changes
-Revises: 0003_lgsco_state
+Revises: 0004_browse_and_signatures
 Create Date: 2026-12-01 17:00:00
 """
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '0005_alert_changes'
-down_revision: str | None = '0003_lgsco_state'
+down_revision: str | None = '0004_browse_and_signatures'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
