@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from alerts.councils import Register, classify_organisation, find_councils
 from alerts.documents import Match, MatchDocument
 from councilwatch.alert_index import AlertIndex
+from councilwatch.search import refresh_keys
 from db.alert_log import ActiveAlert
 from db.ingest import DocumentRecord, UpsertResult, upsert_documents
 from db.matches import CouncilTag, NewMatchSet, add_match_sets, set_document_councils
@@ -89,6 +90,7 @@ def process(
             log.exception("skipped document %s while recognising councils", record.url)
             report.skipped.append(record.url)
     report.tagged = set_document_councils(engine, tags)
+    refresh_keys(engine)  # searchable at once, in the alert language's words
     if docs:
         index = alert_index if alert_index is not None else AlertIndex()
         matches, alerts = index.match(engine, register, docs)

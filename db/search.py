@@ -1,166 +1,321 @@
-"""Full-text search over documents, one function for both dialects.
+"""Finding stored documents: by index keys (the alert language's words and stems), by scope
+(kind, source, councils, dates, decision fields), newest first, one function per question.
 
-The query is what a person types: words (stemmed), "exact phrases", OR, and -word to exclude.
-SQLite gets it translated to FTS5 syntax (bm25 ranking); PostgreSQL reads it natively with
-websearch_to_tsquery (ts_rank_cd ranking).
+The keys are cut outside this package (db/ knows no stemmer): ``w:<word>`` for every word of a
+document and ``s:<stem>`` for every stem, as the alert matcher cuts them. A caller states what
+a document must carry as a small tree (:class:`Key`, :class:`AllOf`, :class:`AnyOf`); SQLite
+looks it up in an FTS5 table, PostgreSQL in a tsvector with a GIN index, and both give the
+same documents because neither tokenises or stems anything itself.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 
-from cwerrors import QueryError
-from db.engine import is_sqlite, read_connection
+from db.engine import is_sqlite, read_connection, write_transaction
+from db.models import Document
+from db.tables import DOCUMENT_COUNCILS as _TAGS
+from db.tables import DOCUMENT_TERMS as _TERMS
 from db.tables import DOCUMENTS as _DOCS
 
-_TOKEN = re.compile(r'-?"[^"]*"?|\S+')
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Keys longer than this are cut to it (a tsvector lexeme must stay under 2 KB); a query key
+# as long is then looked up as a prefix and confirmed by the caller.
+MAX_KEY_LEN = 100
+
+
+# --- what a document must carry --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class SearchHit:
+class Key:
+    """A document carries this key (``prefix``: a key starting with it)."""
+
+    value: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every one of ``children``, and none of ``without``."""
+
+    children: tuple[TermFilter, ...]
+    without: tuple[TermFilter, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    children: tuple[TermFilter, ...]
+
+
+TermFilter = Key | AllOf | AnyOf
+
+
+def _fts5_key(key: Key) -> str:
+    return '"' + key.value.replace('"', '""') + '"' + ("*" if key.prefix else "")
+
+
+def to_fts5(node: TermFilter) -> str:
+    """The FTS5 MATCH expression for ``node`` (every key quoted: no word is an operator)."""
+    if isinstance(node, Key):
+        return _fts5_key(node)
+    if isinstance(node, AnyOf):
+        return "(" + " OR ".join(to_fts5(c) for c in node.children) + ")"
+    out = "(" + " AND ".join(to_fts5(c) for c in node.children) + ")"
+    for excluded in node.without:  # FTS5's NOT is binary: "a NOT b"
+        out = f"({out} NOT {to_fts5(excluded)})"
+    return out
+
+
+def _ts_key(key: Key) -> str:
+    quoted = "'" + key.value.replace("\\", "\\\\").replace("'", "''") + "'"
+    return quoted + (":*" if key.prefix else "")
+
+
+def to_tsquery(node: TermFilter) -> str:
+    """The tsquery text for ``node``, read by a plain cast (no parser, no stemmer)."""
+    if isinstance(node, Key):
+        return _ts_key(node)
+    if isinstance(node, AnyOf):
+        return "(" + " | ".join(to_tsquery(c) for c in node.children) + ")"
+    parts = [to_tsquery(c) for c in node.children] + ["!" + to_tsquery(c) for c in node.without]
+    return "(" + " & ".join(parts) + ")"
+
+
+# --- keeping the keys ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TermSource:
+    """A document whose keys are missing or stale: what the caller cuts them from."""
+
     id: int
-    kind: str
-    source: str
+    content_hash: str
     title: str
-    url: str
-    date: date | None
-    reference: str | None
-    organisation: str | None
-    outcome: str | None
-    snippet: str
-    rank: float
+    summary: str
+    body: str
 
 
-def to_fts5(query: str) -> str:
-    """Translate a web-style query into an FTS5 MATCH expression (stemming by the porter table)."""
-    positive: list[str] = []
-    negative: list[str] = []
-    pending_or = False
-    for raw in _TOKEN.findall(query):
-        negate = raw.startswith("-") and len(raw) > 1
-        token = raw[1:] if negate else raw
-        if token == "OR" and not negate:
-            pending_or = bool(positive)
-            continue
-        if token.startswith('"'):
-            words = _WORD.findall(token)
-            expr = '"' + " ".join(words) + '"' if words else ""
-        else:
-            prefix = token.endswith("*")
-            words = _WORD.findall(token)
-            expr = " ".join(f'"{w}"' for w in words)
-            if prefix and len(words) == 1:
-                expr += "*"
-        if not expr:
-            continue
-        if negate:
-            negative.append(expr)
-        elif pending_or and positive:
-            positive[-1] = f"({positive[-1]} OR {expr})"
-            pending_or = False
-        else:
-            positive.append(expr)
-    if not positive:
-        raise QueryError(f"search needs at least one word to look for: {query!r}")
-    expression = " AND ".join(positive)
-    for expr in negative:
-        expression = f"({expression}) NOT {expr}"
-    return expression
+@dataclass(frozen=True)
+class DocumentKeys:
+    id: int
+    content_hash: str
+    keys: Sequence[str]
 
 
-def _document_date_since(since: date) -> ColumnElement[bool]:
-    start = datetime.combine(since, time.min, tzinfo=UTC)
-    return or_(
-        _DOCS.c.decided_on >= since,
-        _DOCS.c.published_at >= start,
-        and_(
-            _DOCS.c.decided_on.is_(None),
-            _DOCS.c.published_at.is_(None),
-            _DOCS.c.first_seen_at >= start,
-        ),
+def documents_without_keys(engine: Engine, *, limit: int = 500) -> list[TermSource]:
+    """Documents whose keys were never cut, or were cut from other content (oldest id first)."""
+    stale = (
+        select(_DOCS.c.id)
+        .outerjoin(_TERMS, _TERMS.c.document_id == _DOCS.c.id)
+        .where(or_(_TERMS.c.document_id.is_(None), _TERMS.c.content_hash != _DOCS.c.content_hash))
+        .order_by(_DOCS.c.id)
+        .limit(limit)
+    )
+    with read_connection(engine) as connection:
+        ids = [row.id for row in connection.execute(stale)]
+        if not ids:
+            return []
+        rows = connection.execute(
+            select(_DOCS.c.id, _DOCS.c.content_hash, _DOCS.c.title, _DOCS.c.summary, _DOCS.c.body)
+            .where(_DOCS.c.id.in_(ids))
+            .order_by(_DOCS.c.id)
+        ).all()
+    return [TermSource(r.id, r.content_hash, r.title, r.summary, r.body) for r in rows]
+
+
+def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> int:
+    """Replace these documents' keys (the full-text index follows by trigger or generation)."""
+    if not documents:
+        return 0
+    rows = [
+        {
+            "document_id": d.id,
+            "content_hash": d.content_hash,
+            "keys": " ".join(dict.fromkeys(k[:MAX_KEY_LEN] for k in d.keys if k)),
+        }
+        for d in documents
+    ]
+    with write_transaction(engine) as connection:
+        ids = [d.id for d in documents]
+        connection.execute(delete(_TERMS).where(_TERMS.c.document_id.in_(ids)))
+        connection.execute(insert(_TERMS), rows)
+    return len(rows)
+
+
+# --- which documents -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Filters beside the keys; every empty one means "any"."""
+
+    kinds: Sequence[str] = ()
+    # A source id (lgsco), a news feed's name (edp-news) or a publisher (Eastern Daily Press).
+    sources: Sequence[str] = ()
+    council_ids: Sequence[str] = ()
+    outcomes: Sequence[str] = ()
+    categories: Sequence[str] = ()
+    since: date | None = None  # the document's own date, inclusive
+    until: date | None = None  # inclusive
+
+
+def document_day(connection: Connection | Engine) -> ColumnElement[Any]:
+    """A document's own date: decided on, else published, else first seen (as in the index
+    ix_documents_day, so ordering and date windows read the index, not the rows)."""
+    if is_sqlite(connection):
+        return literal_column(
+            "coalesce(documents.decided_on, substr(documents.published_at, 1, 10), "
+            "substr(documents.first_seen_at, 1, 10))"
+        )
+    return literal_column(
+        "coalesce(documents.decided_on, (documents.published_at AT TIME ZONE 'UTC')::date, "
+        "(documents.first_seen_at AT TIME ZONE 'UTC')::date)"
     )
 
 
-def search_documents(
-    engine: Engine,
-    query: str,
-    *,
-    kind: str | None = None,
-    source: str | None = None,
-    since: date | None = None,
-    limit: int = 20,
-) -> list[SearchHit]:
-    filters: list[ColumnElement[bool]] = []
-    if kind:
-        filters.append(_DOCS.c.kind == kind)
-    if source:
-        filters.append(_DOCS.c.source == source)
-    if since:
-        filters.append(_document_date_since(since))
-    columns = [
-        _DOCS.c.id,
-        _DOCS.c.kind,
-        _DOCS.c.source,
-        _DOCS.c.title,
-        _DOCS.c.url,
-        _DOCS.c.decided_on,
-        _DOCS.c.published_at,
-        _DOCS.c.reference,
-        _DOCS.c.organisation,
-        _DOCS.c.outcome,
-    ]
-    with read_connection(engine) as connection:
+def _day_value(connection: Connection, day: date) -> Any:
+    return day.isoformat() if is_sqlite(connection) else day
+
+
+def _source_filter(name: str) -> ColumnElement[bool]:
+    # A feed's name is kept in extra["feeds"]; JSON is compared as text so one expression
+    # serves both dialects (a quoted exact name cannot match a longer one).
+    feed = '%"' + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+    return or_(
+        _DOCS.c.source == name,
+        func.lower(_DOCS.c.site_name) == name.lower(),
+        cast(_DOCS.c.extra, String).like(feed, escape="\\"),
+    )
+
+
+def _where(
+    connection: Connection, terms: TermFilter | None, scope: Scope
+) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if terms is not None:
         if is_sqlite(connection):
-            rank: ColumnElement[Any] = literal_column("bm25(documents_fts, 10.0, 4.0, 1.0)")
-            snippet: ColumnElement[Any] = literal_column(
-                "snippet(documents_fts, 2, '[', ']', ' … ', 16)"
+            out.append(
+                _DOCS.c.id.in_(
+                    select(literal_column("rowid"))
+                    .select_from(text("document_terms_fts"))
+                    .where(literal_column("document_terms_fts").op("MATCH")(to_fts5(terms)))
+                )
             )
-            sql = (
-                select(*columns, rank.label("rank"), snippet.label("snippet"))
-                .select_from(_DOCS)
-                .join(text("documents_fts"), literal_column("documents_fts.rowid") == _DOCS.c.id)
-                .where(literal_column("documents_fts").op("MATCH")(bindparam("q")), *filters)
-                .order_by(rank)
-                .limit(limit)
-            )
-            rows = connection.execute(sql, {"q": to_fts5(query)}).all()
         else:
-            vector: ColumnElement[Any] = literal_column("search_vector")
-            tsquery = func.websearch_to_tsquery("english", bindparam("q"))
-            rank = func.ts_rank_cd(vector, tsquery)
-            snippet = func.ts_headline(
-                "english",
-                _DOCS.c.body,
-                tsquery,
-                "StartSel=[, StopSel=], MaxWords=30, MinWords=12",
+            tsquery = cast(literal(to_tsquery(terms)), TSQUERY)
+            out.append(
+                _DOCS.c.id.in_(
+                    select(_TERMS.c.document_id).where(
+                        literal_column("document_terms.terms").op("@@")(tsquery)
+                    )
+                )
             )
-            sql = (
-                select(*columns, rank.label("rank"), snippet.label("snippet"))
-                .where(vector.op("@@")(tsquery), *filters)
-                .order_by(rank.desc(), _DOCS.c.id.desc())
-                .limit(limit)
+    if scope.kinds:
+        out.append(_DOCS.c.kind.in_(list(scope.kinds)))
+    if scope.sources:
+        out.append(or_(*(_source_filter(s) for s in scope.sources)))
+    if scope.outcomes:
+        out.append(_DOCS.c.outcome.in_(list(scope.outcomes)))
+    if scope.categories:
+        out.append(_DOCS.c.category.in_(list(scope.categories)))
+    if scope.council_ids:
+        out.append(
+            _DOCS.c.id.in_(
+                select(_TAGS.c.document_id).where(_TAGS.c.council_id.in_(list(scope.council_ids)))
             )
-            rows = connection.execute(sql, {"q": query}).all()
-    return [
-        SearchHit(
-            id=row.id,
-            kind=row.kind,
-            source=row.source,
-            title=row.title,
-            url=row.url,
-            date=row.decided_on or (row.published_at.date() if row.published_at else None),
-            reference=row.reference,
-            organisation=row.organisation,
-            outcome=row.outcome,
-            snippet=" ".join(row.snippet.split()),
-            rank=float(row.rank),
         )
-        for row in rows
-    ]
+    day = document_day(connection)
+    if scope.since is not None:
+        out.append(day >= _day_value(connection, scope.since))
+    if scope.until is not None:
+        out.append(day <= _day_value(connection, scope.until))
+    return out
+
+
+def find_documents(
+    engine: Engine,
+    terms: TermFilter | None,
+    scope: Scope = Scope(),
+    *,
+    limit: int = 20,
+    offset: int = 0,
+) -> list[Document]:
+    """Documents carrying ``terms`` within ``scope``, newest first (by their own date, then id)."""
+    with read_connection(engine) as connection:
+        day = document_day(connection)
+        rows = connection.execute(
+            select(_DOCS)
+            .where(*_where(connection, terms, scope))
+            .order_by(day.desc(), _DOCS.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        ).all()
+    return [Document.model_validate(dict(row._mapping)) for row in rows]
+
+
+def iter_documents(
+    engine: Engine, terms: TermFilter | None, scope: Scope = Scope(), *, batch: int = 200
+) -> Iterator[Document]:
+    """Every document :func:`find_documents` would list, in its order, a batch at a time."""
+    offset = 0
+    while True:
+        found = find_documents(engine, terms, scope, limit=batch, offset=offset)
+        yield from found
+        if len(found) < batch:
+            return
+        offset += batch
+
+
+def count_documents(engine: Engine, terms: TermFilter | None, scope: Scope = Scope()) -> int:
+    with read_connection(engine) as connection:
+        return int(
+            connection.execute(
+                select(func.count()).select_from(_DOCS).where(*_where(connection, terms, scope))
+            ).scalar_one()
+        )
+
+
+def since_days(today: date, days: int) -> date:
+    """The first day of a window of ``days`` days ending ``today``."""
+    return today - timedelta(days=days - 1)
+
+
+__all__ = [
+    "MAX_KEY_LEN",
+    "AllOf",
+    "AnyOf",
+    "DocumentKeys",
+    "Key",
+    "Scope",
+    "TermFilter",
+    "TermSource",
+    "count_documents",
+    "document_day",
+    "documents_without_keys",
+    "find_documents",
+    "iter_documents",
+    "since_days",
+    "store_document_keys",
+    "to_fts5",
+    "to_tsquery",
+]

@@ -24,6 +24,7 @@ from db.models_delivery import (
     SentItem,
     Subscriber,
 )
+from db.models_search import DocumentTerms
 from db.models_service import JobRun, SourceState
 
 
@@ -37,6 +38,7 @@ DOCUMENTS = table(Document)
 DOCUMENT_REVISIONS = table(DocumentRevision)
 DOCUMENT_COUNCILS = table(DocumentCouncil)
 DOCUMENT_CATEGORIES = table(DocumentCategory)
+DOCUMENT_TERMS = table(DocumentTerms)
 FETCH_STATE = table(FetchState)
 FETCH_RUNS = table(FetchRun)
 SUBSCRIBERS = table(Subscriber)

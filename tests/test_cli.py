@@ -49,6 +49,8 @@ def _store(database_url: str) -> None:
                 title="Parents win apology",
                 body="A family won an apology after delays.",
                 published_at=datetime(2026, 9, 1, tzinfo=UTC),
+                site_name="The Local Paper",
+                extra={"feeds": ["local-paper"]},
             ),
         ],
         now=datetime(2026, 9, 2, tzinfo=UTC),
@@ -72,7 +74,22 @@ def test_search_and_export(
     assert hit["reference"] == "25 001 234" and "[review]" in hit["snippet"]
 
     result = run_cli(capsys, "--config", str(config), "search", "review")
-    assert result.out.startswith("2026-08-04  decision  25 001 234  Norfolk County Council")
+    count, first = result.out.splitlines()[:2]
+    assert count == "1 document match"
+    assert first.startswith("2026-08-04  decision  25 001 234  Norfolk County Council")
+
+    # The alert language: NOT excludes, a feed's name picks its stories, the source column
+    # names the publisher, and a query an alert refuses is one line naming its position.
+    result = run_cli(capsys, "--config", str(config), "search", "apology NOT review")
+    assert result.out.splitlines()[0] == "1 document match"
+    assert "news      The Local Paper  Parents win apology" in result.out
+    result = run_cli(
+        capsys, "--config", str(config), "search", "apolog*", "--source", "local-paper"
+    )
+    assert result.out.splitlines()[0] == "1 document match"
+    result = run_cli(capsys, "--config", str(config), "search", '"unclosed')
+    assert result.code == 1
+    assert result.err == "error: unterminated quote starting at position 0\n"
 
     result = run_cli(capsys, "--config", str(config), "export", "--kind", "decision")
     [line] = result.out.splitlines()

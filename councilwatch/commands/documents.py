@@ -16,45 +16,67 @@ KINDS = ("decision", "news")
 
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help='Words, "exact phrases", OR, -excluded.')],
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='The alert language: words (stemmed), "exact phrases", AND, OR, NOT, -word, '
+            "prefix*, (groups)."
+        ),
+    ],
     kind: Annotated[str | None, typer.Option(help="decision or news.")] = None,
-    source: Annotated[str | None, typer.Option(help="Only this source (e.g. lgsco).")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Only this source: lgsco, a news feed's name or a publisher."),
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="Documents dated on or after YYYY-MM-DD.")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many results.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Full-text search of stored decisions and news, best matches first.
+    """Search stored decisions and news as an alert with this query would, newest first.
 
-    Example: councilwatch search '"education health and care plan" -transport' --kind decision
+    The same query as an alert finds the same documents (on SQLite and PostgreSQL alike),
+    and a query an alert would refuse is refused with the same message.
+
+    Example: councilwatch search '"education health and care plan" NOT transport' --kind decision
     """
-    from alerts.query import check_limits
     from alerts.validity import check_text
-    from db.search import search_documents
+    from councilwatch.search import as_json as found_json
+    from councilwatch.search import day_of
+    from councilwatch.search import search as run_search
+    from db.search import Scope
 
     _check_kind(kind)
     check_text("the search", query)  # NUL: PostgreSQL refuses the statement
-    check_limits(query)  # the query language's limits: FTS5's parser overflows past them
-    hits = search_documents(
+    found = run_search(
         runtime(ctx).migrated_engine(),
         query,
-        kind=kind,
-        source=source,
-        since=parse_date(since, "--since"),
+        Scope(
+            kinds=[kind] if kind else [],
+            sources=[source] if source else [],
+            since=parse_date(since, "--since"),
+        ),
         limit=limit,
     )
     if as_json:
-        echo_json([hit.__dict__ for hit in hits])
+        echo_json([found_json(f) for f in found.found])
         return
-    if not hits:
+    if not found.total:
         typer.echo("no documents match")
-    for hit in hits:
-        label = hit.reference or hit.source
-        day = hit.date.isoformat() if hit.date else ""
-        typer.echo(f"{day:10}  {hit.kind:8}  {label}  {hit.title}")
-        typer.echo(f"            {hit.snippet}")
-        typer.echo(f"            {hit.url}")
+        return
+    shown = len(found.found)
+    count = f"{found.total}" if found.total_exact else f"at least {found.total}"
+    typer.echo(
+        f"{count} document{'s' if found.total != 1 else ''} match"
+        + (f"; the newest {shown} shown" if shown < found.total else "")
+    )
+    for hit in found.found:
+        doc = hit.document
+        label = doc.reference or hit.source_label
+        typer.echo(f"{day_of(doc) or '':10}  {doc.kind:8}  {label}  {doc.title}")
+        typer.echo(f"            {' '.join(hit.highlighted().split())}")
+        typer.echo(f"            {doc.url}")
 
 
 def export(

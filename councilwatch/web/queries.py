@@ -9,23 +9,16 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from alerts.query import check_limits
 from db.engine import read_connection
 from db.matches import pending_matches, recent_sets_of
 from db.models import Document
 from db.models_delivery import Alert
-from db.search import search_documents, to_fts5
 from db.tables import ALERTS as _ALERTS
 from db.tables import DOCUMENT_COUNCILS as _TAGS
 from db.tables import DOCUMENTS as _DOCS
 from db.tables import FETCH_RUNS as _RUNS
 from db.tables import OUTBOX as _OUTBOX
 from db.tables import SUBSCRIBERS as _SUBS
-
-# Full-text hits are ranked in the database, then narrowed by the other filters here; this many
-# best hits is as deep as a search goes (pages past it would be noise anyway).
-SEARCH_DEPTH = 500
-
 
 @dataclass(frozen=True)
 class DocumentFilters:
@@ -56,22 +49,9 @@ def _filtered(filters: DocumentFilters) -> Any:
 def list_documents(
     engine: Engine, filters: DocumentFilters, *, page: int, per_page: int
 ) -> tuple[list[Document], bool]:
-    """One page of documents, newest first (best first when searching); and whether more follow."""
+    """One page of documents, newest first; and whether more follow (a search, ``q``, is
+    answered by councilwatch.search instead)."""
     offset = (page - 1) * per_page
-    if filters.q:
-        # The SQLite translation doubles as the check, so both databases refuse the same input
-        # (PostgreSQL would silently find nothing for "-word").
-        check_limits(filters.q)  # the query language's limits: FTS5's parser overflows
-        to_fts5(filters.q)
-        hits = search_documents(engine, filters.q, kind=filters.kind, limit=SEARCH_DEPTH)
-        order = [hit.id for hit in hits]
-        if not order:
-            return [], False
-        with read_connection(engine) as connection:
-            rows = connection.execute(_filtered(filters).where(_DOCS.c.id.in_(order))).all()
-        by_id = {row.id: Document.model_validate(dict(row._mapping)) for row in rows}
-        ranked = [by_id[i] for i in order if i in by_id]
-        return ranked[offset : offset + per_page], len(ranked) > offset + per_page
     stmt = (
         _filtered(filters)
         .order_by(_DOCS.c.first_seen_at.desc(), _DOCS.c.id.desc())

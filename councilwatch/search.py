@@ -1,0 +1,260 @@
+"""Search in the alert language: what `councilwatch search`, /documents?q= and alert previews
+share, so a search and an alert with the same text find the same documents on every store.
+
+The query is parsed by :func:`alerts.query.parse_query` (same words, stems, phrases, operators
+and errors as an alert). Its tree becomes a :mod:`db.search` key filter: exact where the
+stores can answer exactly (a word by stem, a "quoted" word, a prefix, AND, OR, NOT of those),
+a superset elsewhere (a phrase needs its words in order; a NOT over a phrase is left out).
+When the filter is a superset, every candidate is confirmed with the matcher's own check,
+``Query.matches`` on the document's tokens, before it is counted or shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from alerts.documents import SnippetSpans
+from alerts.explain import snippet_spans
+from alerts.query import And, Atom, DocTokens, Node, Not, Or, Query, Term, parse_query
+from db.models import Document
+from db.search import (
+    MAX_KEY_LEN,
+    AllOf,
+    AnyOf,
+    DocumentKeys,
+    Key,
+    Scope,
+    TermFilter,
+    count_documents,
+    documents_without_keys,
+    find_documents,
+    iter_documents,
+    store_document_keys,
+)
+
+# A superset filter is confirmed over at most this many candidates; past it the count is
+# given as "at least" (a phrase of common words in a very large store).
+CONFIRM_LIMIT = 5000
+KEY_BATCH = 500
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+def document_tokens(title: str, summary: str, body: str) -> DocTokens:
+    """The tokens the matcher reads for a stored document: the title, then summary and body."""
+    return DocTokens(title, "\n".join(part for part in (summary, body) if part))
+
+
+def document_keys(tokens: DocTokens) -> list[str]:
+    return ["w:" + w for w in tokens.word_set] + ["s:" + s for s in tokens.stem_set]
+
+
+def refresh_keys(engine: Engine) -> int:
+    """Cut the keys of every document stored or changed since they were last cut."""
+    done = 0
+    while batch := documents_without_keys(engine, limit=KEY_BATCH):
+        store_document_keys(
+            engine,
+            [
+                DocumentKeys(
+                    d.id,
+                    d.content_hash,
+                    document_keys(document_tokens(d.title, d.summary, d.body)),
+                )
+                for d in batch
+            ],
+        )
+        done += len(batch)
+    return done
+
+
+# --- the query as a key filter ---------------------------------------------------------------
+
+
+def _atom_key(atom: Atom) -> tuple[Key, bool]:
+    if atom.mode == "stem":
+        key = Key("s:" + atom.norm)
+    elif atom.mode == "exact":
+        key = Key("w:" + atom.text)
+    else:
+        key = Key("w:" + atom.text, prefix=True)
+    if len(key.value) > MAX_KEY_LEN:  # stored keys are cut to this length
+        return Key(key.value[:MAX_KEY_LEN], prefix=True), False
+    return key, True
+
+
+def term_filter(node: Node) -> tuple[TermFilter | None, bool]:
+    """The keys a document matching ``node`` carries, and whether carrying them is enough.
+
+    None: nothing can be required (the caller confirms every candidate of the rest).
+    """
+    if isinstance(node, Term):
+        keys = [_atom_key(atom) for atom in node.atoms]
+        if len(keys) == 1:
+            return keys[0]
+        return AllOf(tuple(key for key, _ in keys)), False  # a phrase: its words, in any order
+    if isinstance(node, Not):
+        if isinstance(node.child, Not):
+            return term_filter(node.child.child)
+        return None, False
+    if isinstance(node, And):
+        required: list[TermFilter] = []
+        excluded: list[TermFilter] = []
+        exact = True
+        for child in node.children:
+            if isinstance(child, Not) and not isinstance(child.child, Not):
+                found, child_exact = term_filter(child.child)
+                if found is not None and child_exact:
+                    excluded.append(found)
+                else:
+                    exact = False  # excluding a superset could drop true matches
+                continue
+            found, child_exact = term_filter(child)
+            exact = exact and child_exact and found is not None
+            if found is not None:
+                required.append(found)
+        if not required:
+            return None, False
+        return AllOf(tuple(required), tuple(excluded)), exact
+    if isinstance(node, Or):
+        branches = [term_filter(child) for child in node.children]
+        if any(found is None for found, _ in branches):
+            return None, False
+        return AnyOf(tuple(f for f, _ in branches if f is not None)), all(e for _, e in branches)
+    raise TypeError(f"unknown query node {node!r}")
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Found:
+    document: Document
+    spans: SnippetSpans
+
+    @property
+    def source_label(self) -> str:
+        return source_label(self.document)
+
+    @property
+    def snippet(self) -> str:
+        return "".join(text for text, _ in self.spans)
+
+    def highlighted(self, before: str = "[", after: str = "]") -> str:
+        return "".join(f"{before}{t}{after}" if hit else t for t, hit in self.spans)
+
+
+@dataclass(frozen=True)
+class Results:
+    query: Query | None
+    total: int
+    total_exact: bool  # False: at least ``total`` (confirmation stopped at CONFIRM_LIMIT)
+    found: list[Found]
+
+
+def source_label(doc: Document) -> str:
+    """Who published a document: the publisher or feed for news, else the source's id."""
+    if doc.kind == "news":
+        extra = doc.extra if isinstance(doc.extra, dict) else {}
+        feeds = extra.get("feeds") or []
+        for name in (doc.site_name, extra.get("publisher"), feeds[0] if feeds else None):
+            if isinstance(name, str) and name.strip():
+                return name.strip()
+    return doc.source
+
+
+def _found(doc: Document, query: Query | None, tokens: DocTokens | None = None) -> Found:
+    tokens = tokens or document_tokens(doc.title, doc.summary, doc.body)
+    terms = query.matched_terms(tokens) if query is not None else ()
+    return Found(doc, snippet_spans(tokens, terms))
+
+
+def _confirmed(doc: Document, query: Query) -> DocTokens | None:
+    tokens = document_tokens(doc.title, doc.summary, doc.body)
+    return tokens if query.root.matches(tokens) else None
+
+
+def find(
+    engine: Engine,
+    query: Query | None,
+    scope: Scope = Scope(),
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    refresh: bool = True,
+) -> Results:
+    """The documents ``query`` matches within ``scope``, newest first, and how many there are."""
+    if refresh:
+        refresh_keys(engine)
+    terms, exact = term_filter(query.root) if query is not None else (None, True)
+    if exact:
+        docs = find_documents(engine, terms, scope, limit=limit, offset=offset)
+        total = count_documents(engine, terms, scope)
+        return Results(query, total, True, [_found(d, query) for d in docs])
+    assert query is not None
+    page: list[Found] = []
+    total = seen = 0
+    for doc in iter_documents(engine, terms, scope):
+        seen += 1
+        if seen > CONFIRM_LIMIT:
+            return Results(query, total, False, page)
+        tokens = _confirmed(doc, query)
+        if tokens is None:
+            continue
+        if offset <= total < offset + limit:
+            page.append(_found(doc, query, tokens))
+        total += 1
+    return Results(query, total, True, page)
+
+
+def search(
+    engine: Engine,
+    text: str,
+    scope: Scope = Scope(),
+    *,
+    limit: int = 20,
+    offset: int = 0,
+) -> Results:
+    """Parse ``text`` as an alert query (QueryError with its position) and :func:`find` it."""
+    return find(engine, parse_query(text), scope, limit=limit, offset=offset)
+
+
+def as_json(found: Found) -> dict[str, Any]:
+    doc = found.document
+    return {
+        "id": doc.id,
+        "kind": doc.kind,
+        "source": found.source_label,
+        "title": doc.title,
+        "url": doc.url,
+        "date": day_of(doc),
+        "reference": doc.reference,
+        "organisation": doc.organisation,
+        "outcome": doc.outcome,
+        "snippet": " ".join(found.highlighted().split()),
+    }
+
+
+def day_of(doc: Document) -> str | None:
+    if doc.decided_on is not None:
+        return doc.decided_on.isoformat()
+    moment = doc.published_at or doc.first_seen_at
+    return moment.date().isoformat() if moment is not None else None
+
+
+__all__: Sequence[str] = [
+    "Found",
+    "Results",
+    "document_keys",
+    "document_tokens",
+    "find",
+    "refresh_keys",
+    "search",
+    "source_label",
+    "term_filter",
+]

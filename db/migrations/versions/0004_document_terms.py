@@ -1,0 +1,87 @@
+"""document terms: the alert language's words and stems, indexed for search
+
+Revision ID: 0004_document_terms
+Revises: 0003_lgsco_state
+Create Date: 2026-12-01 16:40:00
+
+The old index (documents_fts, search_vector) stemmed with each database's own stemmer
+(Porter on SQLite, Snowball with stop words on PostgreSQL), so one query found different
+documents on each. Documents are indexed here by the keys the composition root cuts with
+the alert language's tokeniser and stemmer; both databases only look the keys up.
+Rows fill in as documents are stored or on the first search (no Python stemmer runs here).
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
+from alembic import op
+
+
+revision: str = '0004_document_terms'
+down_revision: str | None = '0003_lgsco_state'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('document_terms',
+    sa.Column('document_id', sa.Integer(), nullable=False),
+    sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('keys', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['documents.id'], ),
+    sa.PrimaryKeyConstraint('document_id')
+    )
+    if op.get_bind().dialect.name == "sqlite":
+        # detail=none: keys are looked up, never as phrases, so no positions are kept.
+        # ':' is part of a token so "w:adopt" stays one key and "w:adopt"* is a prefix.
+        op.execute(
+            "CREATE VIRTUAL TABLE document_terms_fts USING fts5("
+            "keys, content='document_terms', content_rowid='document_id', detail=none, "
+            "tokenize=\"unicode61 remove_diacritics 0 tokenchars ':'\")"
+        )
+        op.execute(
+            "CREATE TRIGGER document_terms_fts_ai AFTER INSERT ON document_terms BEGIN "
+            "INSERT INTO document_terms_fts(rowid, keys) VALUES (new.document_id, new.keys); END"
+        )
+        op.execute(
+            "CREATE TRIGGER document_terms_fts_ad AFTER DELETE ON document_terms BEGIN "
+            "INSERT INTO document_terms_fts(document_terms_fts, rowid, keys) "
+            "VALUES ('delete', old.document_id, old.keys); END"
+        )
+        op.execute(
+            "CREATE TRIGGER document_terms_fts_au AFTER UPDATE ON document_terms BEGIN "
+            "INSERT INTO document_terms_fts(document_terms_fts, rowid, keys) "
+            "VALUES ('delete', old.document_id, old.keys); "
+            "INSERT INTO document_terms_fts(rowid, keys) VALUES (new.document_id, new.keys); END"
+        )
+    else:
+        # The keys are the lexemes as they are: no parser, no stemmer, no stop words.
+        op.execute(
+            "ALTER TABLE document_terms ADD COLUMN terms tsvector GENERATED ALWAYS AS ("
+            "array_to_tsvector(string_to_array(keys, ' '))) STORED"
+        )
+        op.execute("CREATE INDEX ix_document_terms_terms ON document_terms USING gin (terms)")
+    # Finding documents whose terms are missing or stale reads (id, content_hash) only.
+    op.create_index('ix_documents_id_content_hash', 'documents', ['id', 'content_hash'])
+    # A document's own date (db.search.document_day): newest-first lists and date windows
+    # read this index instead of rows whose dates sit behind their bodies.
+    if op.get_bind().dialect.name == "sqlite":
+        day = (
+            "coalesce(decided_on, substr(published_at, 1, 10), substr(first_seen_at, 1, 10))"
+        )
+    else:
+        day = (
+            "coalesce(decided_on, (published_at AT TIME ZONE 'UTC')::date, "
+            "(first_seen_at AT TIME ZONE 'UTC')::date)"
+        )
+    op.execute(f"CREATE INDEX ix_documents_day ON documents ({day}, id)")
+
+
+def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_documents_day")
+    op.drop_index('ix_documents_id_content_hash', table_name='documents')
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in ("document_terms_fts_ai", "document_terms_fts_ad", "document_terms_fts_au"):
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute("DROP TABLE IF EXISTS document_terms_fts")
+    op.drop_table('document_terms')
