@@ -214,3 +214,40 @@ def test_outbox_shows_failed_mail_and_retry_sends_it(
     ]
     [mail] = smtp_server.messages
     assert mail["Subject"] == "Confirm your councilwatch alerts"
+
+
+def test_alerts_preview_and_subscribe_preview(cli: Cli, runtime: Runtime) -> None:
+    from datetime import timedelta
+
+    today = runtime.now().date()
+    process(
+        runtime.migrated_engine(),
+        [
+            decision("26 100 001", body="School transport was late.", decided_on=today),
+            decision("26 100 002", body="A parking appeal.", decided_on=today),
+        ],
+        register=runtime.register,
+        now=runtime.now(),
+    )
+    result = cli("alerts", "preview", "school transport", "--council", "Norfolk")
+    assert result.code == 0, result
+    lines = result.out.splitlines()
+    assert lines[0] == "In the last 90 days this alert would have caught 1 item."
+    assert "26 100 001" in lines[1] and "[School transport]" in lines[2]
+
+    result = cli("alerts", "preview", "lateness", "--json")
+    found = json.loads(result.out)
+    assert found["total"] == 0 and found["hints"]
+    assert found["since"] == (today - timedelta(days=89)).isoformat()
+
+    assert one_line_error(cli("alerts", "preview", "school AND")) == (
+        "error: expected a term after AND at position 10"
+    )
+
+    result = cli(
+        "subscribe", "a@example.org", "--council", "Norfolk", "--keywords", "parking", "--preview"
+    )
+    assert result.code == 0, result
+    assert result.out.splitlines()[0] == "In the last 90 days this alert would have caught 1 item."
+    assert "nothing added" in result.out
+    assert listing(cli) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from councilwatch.commands import (
+    alerts,
     councils,
     documents,
     fetch,
@@ -32,5 +33,6 @@ def register_all(app: typer.Typer) -> None:
         match,
         web,
         subscriptions,
+        alerts,
     ):
         module.register(app)

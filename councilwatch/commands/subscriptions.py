@@ -126,11 +126,20 @@ def subscribe(
     confirmed: Annotated[
         bool, typer.Option("--confirmed", help="Add as confirmed: no confirmation email.")
     ] = False,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview",
+            help="Only show what the alert would have caught in the last 90 days; add nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Add an alert for an address; a new address is sent one confirmation email first.
 
     Example: councilwatch subscribe mrs.b@example.org --council "Norfolk County Council"
     --keywords '"special educational needs"' --outcome upheld --frequency weekly
+
+    Example: councilwatch subscribe mrs.b@example.org --council Norfolk --keywords SEND --preview
     """
     from alerts.mail.message import validate_address
     from councilwatch.mailer import queue_confirmation
@@ -148,6 +157,12 @@ def subscribe(
         frequency=frequency,
         name=name,
     )
+    if preview:
+        from councilwatch.commands.alerts import show_preview
+
+        show_preview(rt, fields)
+        typer.echo(f"{address}: nothing added (--preview); run again without it to subscribe")
+        return
     queued: list[int | None] = []
     # The subscriber, the alert and the confirmation email are stored together or not at all.
     result = store(
