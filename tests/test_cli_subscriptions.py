@@ -235,7 +235,7 @@ def test_alerts_preview_and_subscribe_preview(cli: Cli, runtime: Runtime) -> Non
     assert lines[0] == "In the last 90 days this alert would have caught 1 item."
     assert "26 100 001" in lines[1] and "[School transport]" in lines[2]
 
-    result = cli("alerts", "preview", "lateness", "--json")
+    result = cli("alerts", "preview", "bicycles", "--json")
     found = json.loads(result.out)
     assert found["total"] == 0 and found["hints"]
     assert found["since"] == (today - timedelta(days=89)).isoformat()
