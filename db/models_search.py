@@ -3,7 +3,7 @@ them, so a search and an alert read the same tokens on every database."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -16,6 +16,8 @@ class DocumentTerms(SQLModel, table=True):
     """
 
     __tablename__ = "document_terms"
+    # Finding stale keys compares hashes index to index, never reading the keys' pages.
+    __table_args__ = (Index("ix_document_terms_hash", "document_id", "content_hash"),)
 
     document_id: int = Field(foreign_key="documents.id", primary_key=True)
     content_hash: str = Field(max_length=64)

@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], ),
     sa.PrimaryKeyConstraint('document_id')
     )
+    op.create_index('ix_document_terms_hash', 'document_terms', ['document_id', 'content_hash'])
     if op.get_bind().dialect.name == "sqlite":
         # detail=none: keys are looked up, never as phrases, so no positions are kept.
         # ':' is part of a token so "w:adopt" stays one key and "w:adopt"* is a prefix.
@@ -84,4 +85,5 @@ def downgrade() -> None:
         for trigger in ("document_terms_fts_ai", "document_terms_fts_ad", "document_terms_fts_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS document_terms_fts")
+    op.drop_index('ix_document_terms_hash', table_name='document_terms')
     op.drop_table('document_terms')
