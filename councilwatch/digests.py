@@ -569,6 +569,9 @@ class _Builder:
                 council_name=self.council_name(council_id),
                 items=tuple(sorted(entries, key=_item_order)),
                 more_url=self.more_url(council_id),
+                council_url=f"{self.base}/councils/{council_id}"
+                if council_id in self.register
+                else "",
             )
             for council_id, entries in grouped.items()
         ]

@@ -81,11 +81,13 @@ DigestItem = DecisionItem | StoryItem
 
 @dataclass(frozen=True, slots=True)
 class CouncilGroup:
-    """Everything in one digest about one council; ``more_url`` lists all of it on the site."""
+    """Everything in one digest about one council; ``more_url`` lists all of it on the site,
+    ``council_url`` is the council's page (its record at a glance)."""
 
     council_name: str
     items: tuple[DigestItem, ...]
     more_url: str = ""
+    council_url: str = ""
 
     def visible(self, cap: int) -> tuple[DigestItem, ...]:
         return self.items[:cap]

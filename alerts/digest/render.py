@@ -114,6 +114,7 @@ class _GroupView:
     hidden: int
     more_url: str
     count_label: str
+    council_url: str
 
 
 def _group_view(group: CouncilGroup, cap: int) -> _GroupView:
@@ -124,6 +125,7 @@ def _group_view(group: CouncilGroup, cap: int) -> _GroupView:
         hidden=group.hidden_count(cap),
         more_url=group.more_url,
         count_label=count_summary(decisions, len(group.items) - decisions),
+        council_url=group.council_url,
     )
 
 

@@ -17,7 +17,14 @@ from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from councilwatch.runtime import Runtime
-from councilwatch.web import document_pages, feed_pages, manage_pages, ops_pages, subscribe_pages
+from councilwatch.web import (
+    council_pages,
+    document_pages,
+    feed_pages,
+    manage_pages,
+    ops_pages,
+    subscribe_pages,
+)
 from councilwatch.web.context import InvalidLink, WebContext
 from councilwatch.web.security import RateLimit, SecurityMiddleware, security_headers
 from cwerrors import StorageError
@@ -57,6 +64,7 @@ def create_app(
             *subscribe_pages.routes,
             *manage_pages.routes,
             *document_pages.routes,
+            *council_pages.routes,
             *feed_pages.routes,
             *ops_pages.routes,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

@@ -6,19 +6,22 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from alerts.validity import control_character
+from councilwatch.search import Results, search
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.forms import KINDS, OUTCOMES
-from councilwatch.web.queries import DocumentFilters, cluster, get_document, list_documents
+from councilwatch.web.queries import DocumentFilters, cluster, get_document
 from councilwatch.web.subscribe_pages import council_choices, web
 from cwerrors import QueryError, UnknownCouncilError
 from cwerrors.numbers import ascii_int
 from db.browse import SORTS, BadCursor, BrowseFilters, Cursor, browse, categories
 from db.matches import document_councils
+from db.search import Scope
 
 PER_PAGE = 20
 MAX_PAGE = 500
@@ -89,9 +92,13 @@ def documents_page(request: Request) -> Response:
     docs: list[Any] = []
     kept = {k: v for k, v in chosen.items() if v and not (k == "sort" and v == SORTS[0])}
     previous_url = next_url = ""
+    total: int | None = None
     if not problems and filters.q:
         try:
-            docs, more = list_documents(context.engine, filters, page=page, per_page=PER_PAGE)
+            # The alert language (councilwatch.search): the same documents as an alert.
+            searched = _search(context.engine, filters, page, date_from, date_to)
+            docs, total = [f.document for f in searched.found], searched.total
+            more = total > page * PER_PAGE
         except QueryError as exc:
             problems["q"] = f"The search did not make sense: {exc}."
         else:
@@ -129,6 +136,10 @@ def documents_page(request: Request) -> Response:
     def council_name(council_id: str) -> str:
         return register.get(council_id).common_name if council_id in register else council_id
 
+    alert_url = ""
+    if filters.q and not problems:
+        named = [register.get(council_id).name] if council_id and council_id in register else []
+        alert_url = _alert_url(named, filters.q)
     return context.render(
         request,
         "documents.html",
@@ -145,6 +156,8 @@ def documents_page(request: Request) -> Response:
         categories=categories(context.engine),
         council_names=council_choices(context),
         page=page,
+        alert_url=alert_url,
+        total=total,
         previous_url=previous_url,
         next_url=next_url,
         status_code=400 if problems else 200,
@@ -173,7 +186,40 @@ def document_page(request: Request) -> Response:
         remedies=remedies if isinstance(remedies, dict) else None,
         outcomes=OUTCOMES,
         related=cluster(context.engine, document),
+        alert_url=_alert_url([c.name for c in councils[:3]]),
     )
+
+
+def _search(
+    engine: Engine,
+    filters: DocumentFilters,
+    page: int,
+    date_from: date | None,
+    date_to: date | None,
+) -> Results:
+    """A search in the alert language (councilwatch.search), with the page's filters."""
+    return search(
+        engine,
+        filters.q or "",
+        Scope(
+            kinds=[filters.kind] if filters.kind else [],
+            council_ids=[filters.council_id] if filters.council_id else [],
+            outcomes=[filters.outcome] if filters.outcome else [],
+            categories=[filters.category] if filters.category else [],
+            since=date_from,
+            until=date_to,
+        ),
+        limit=PER_PAGE,
+        offset=(page - 1) * PER_PAGE,
+    )
+
+
+def _alert_url(councils: list[str], query: str = "") -> str:
+    """The subscribe form filled in for "more like this": its councils (and keywords)."""
+    values: list[tuple[str, str]] = [("council", name) for name in councils]
+    if query:
+        values.append(("query", query))
+    return "/subscribe?" + urlencode(values) if values else ""
 
 
 routes = [

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from alerts.mail.message import validate_address
 from councilwatch.mailer import link_token, queue_confirmation
+from councilwatch.preview import Preview, preview
 from councilwatch.web.context import InvalidLink, WebContext
 from councilwatch.web.forms import (
     FREQUENCY_LABELS,
@@ -23,7 +24,7 @@ from councilwatch.web.forms import (
 from councilwatch.web.links import add_alert_request, same_secret
 from councilwatch.web.notices import queue_add_alert_notice
 from cwerrors import SubscriptionError
-from db.subscriptions import confirm, find_subscriber, subscribe
+from db.subscriptions import AlertFields, confirm, find_subscriber, subscribe
 
 log = logging.getLogger("councilwatch.web")
 
@@ -38,7 +39,9 @@ def council_choices(context: WebContext) -> list[str]:
     return sorted({c.name for c in context.register.councils(nation="England", current=True)})
 
 
-def form_page(request: Request, form: AlertForm, status_code: int = 200) -> Response:
+def form_page(
+    request: Request, form: AlertForm, status_code: int = 200, preview: Preview | None = None
+) -> Response:
     context = web(request)
     return context.render(
         request,
@@ -50,11 +53,25 @@ def form_page(request: Request, form: AlertForm, status_code: int = 200) -> Resp
         kinds=KINDS,
         outcomes=OUTCOMES,
         frequencies=FREQUENCY_LABELS,
+        preview=preview,
     )
 
 
+def alert_preview(context: WebContext, fields: AlertFields) -> Preview:
+    return preview(context.engine, context.register, fields, today=context.runtime.now().date())
+
+
 def subscribe_form(request: Request) -> Response:
-    return form_page(request, AlertForm())
+    """The form; a link with the alert in its query string (?council=..&query=..), as "Get
+    alerts for this" makes, fills it in and shows what the alert would have caught."""
+    params = request.query_params
+    if not any(params.get(key) for key in ("council", "query")):
+        return form_page(request, AlertForm())
+    values = FormValues(list(params.multi_items()))
+    form, fields = read_alert_form(values, web(request).register)
+    if fields is None:
+        return form_page(request, form, status_code=400)
+    return form_page(request, form, preview=alert_preview(web(request), fields))
 
 
 def client_key(request: Request) -> str:
@@ -66,6 +83,12 @@ async def subscribe_submit(request: Request) -> Response:
     data = await request.form()
     if not context.csrf_ok(request, data.get("csrf_token")):
         return csrf_failure(request)
+    if data.get("action") == "preview":  # see before subscribing: nothing is stored
+        values = FormValues(list(data.multi_items()))  # type: ignore[arg-type]
+        form, fields = read_alert_form(values, context.register)
+        if fields is None:
+            return form_page(request, form, status_code=400)
+        return form_page(request, form, preview=alert_preview(context, fields))
     client = client_key(request)
     if not context.client_limiter.hit(f"client:{client}"):
         return too_many(request, context.client_limiter.retry_after(f"client:{client}"))
