@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from typing import Any
+
 from sqlalchemy import Engine
 
 from alerts.councils import Register
 from alerts.councils.recognise import find_councils
 from alerts.query import Query, Term, parse_query
 from councilwatch.search import Found, find, refresh_keys, term_filter
+from cwerrors import CouncilwatchError
 from db.search import Scope, count_documents
 from db.source_history import SourcePeriod, failing_sources
 from db.subscriptions import AlertFields
@@ -99,6 +102,17 @@ def preview(
     troubled = failing_sources(engine, since=datetime.combine(since, time.min, tzinfo=UTC))
     hints = _hints(engine, register, fields, query, scope) if not found.total else []
     return Preview(since, today, found.total, found.total_exact, found.found, troubled, hints)
+
+
+def preview_or_none(
+    engine: Engine, register: Register, fields: AlertFields, **options: Any
+) -> Preview | None:
+    """The preview of a stored alert, or None if it can no longer be read (a query over
+    today's limits, a council gone from the register): the page says why elsewhere."""
+    try:
+        return preview(engine, register, fields, **options)
+    except CouncilwatchError:
+        return None
 
 
 def _hints(

@@ -351,3 +351,145 @@ def test_browse_documents_by_date_with_filters_and_pages_on_a_phone(
     assert "date_from=2025-03-03" in browser.current_url
     screenshot(browser, shots, "documents-browse")
     assert (shots / "documents-browse.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+DESKTOP_WIDTH, DESKTOP_HEIGHT = 1280, 900
+
+
+def _viewport(driver: Any, width: int, height: int, *, mobile: bool) -> None:
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+    )
+
+
+def screenshot_at(driver: Any, directory: Path, name: str, width: int) -> Path:
+    """A full-page PNG at ``width`` CSS pixels."""
+    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+        },
+    )
+    path = directory / f"{name}.png"
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path
+
+
+def _seed_record(site: LiveSite) -> dict[str, int]:
+    from datetime import date
+
+    class Harness:
+        engine = site.runtime.migrated_engine()
+        runtime = site.runtime
+        clock = site.runtime.now
+
+    decisions = []
+    for i, (day, outcome) in enumerate(
+        [
+            (date(2026, 2, 20), "upheld"),
+            (date(2026, 1, 12), "upheld"),
+            (date(2026, 1, 8), "not upheld"),
+            (date(2025, 12, 4), "closed after initial enquiries"),
+            (date(2025, 11, 2), "upheld"),
+            (date(2025, 8, 19), "not upheld"),
+            (date(2025, 7, 1), "upheld"),
+            (date(2025, 5, 14), "upheld"),
+            (date(2025, 2, 3), "not upheld"),
+            (date(2024, 10, 28), "upheld"),
+        ]
+    ):
+        decisions.append(
+            decision(
+                f"25 010 {i:03d}",
+                title=f"Norfolk County Council (25 010 {i:03d})",
+                decided_on=day,
+                outcome=outcome,
+                category=("Education", "Adult care services", "Highways")[i % 3],
+                summary="The council delayed school transport for a pupil with an education, "
+                "health and care plan."
+                if i % 2 == 0
+                else "Mrs P waited months for a care assessment for her father.",
+                extra={
+                    "remedies": {
+                        "apology": outcome == "upheld",
+                        "payments": [{"amount_pence": 25000 * (i + 1)}]
+                        if outcome == "upheld"
+                        else [],
+                        "total_pence": 25000 * (i + 1) if outcome == "upheld" else 0,
+                    }
+                },
+            )
+        )
+    decisions.append(
+        story(
+            "bus-passes-2",
+            title="Norfolk County Council apologises to families over school bus passes",
+            summary="Norfolk County Council says its school transport booking system failed.",
+        )
+    )
+    return store(Harness(), *decisions)  # type: ignore[arg-type]
+
+
+def test_subscribe_from_a_council_page_after_seeing_the_preview(
+    site: LiveSite, browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    shots = _shots_dir(tmp_path)
+    _seed_record(site)
+
+    # The council's page: its record, drawn without script, fits a phone.
+    browser.get(f"{site.base}/councils/norfolk")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= PHONE_WIDTH
+    figures = " ".join(browser.find_element(By.CSS_SELECTOR, ".figures").text.split())
+    assert "10 decisions" in figures and "67% upheld of 9 investigated" in figures
+    chart = browser.find_element(By.CSS_SELECTOR, "svg.chart")
+    assert chart.size["width"] <= PHONE_WIDTH and chart.size["height"] > 100
+    bars = browser.find_elements(By.CSS_SELECTOR, "svg.chart rect")
+    # A bar segment per quarter and outcome; 2026 Q1 holds two upheld decisions in one.
+    assert len(bars) == 9 and all(b.size["height"] > 0 for b in bars)
+    screenshot_at(browser, shots, "council", PHONE_WIDTH)
+    _viewport(browser, DESKTOP_WIDTH, DESKTOP_HEIGHT, mobile=False)
+    browser.refresh()
+    screenshot_at(browser, shots, "council-desktop", DESKTOP_WIDTH)
+    _viewport(browser, PHONE_WIDTH, PHONE_HEIGHT, mobile=True)
+
+    # "Get alerts for this council": the form comes filled in, with what it would have caught.
+    click_and_wait(
+        browser,
+        browser.find_element(By.XPATH, "//a[normalize-space()='Get alerts for this council']"),
+    )
+    assert browser.find_element(By.ID, "council-1").get_attribute("value") == (
+        "Norfolk County Council"
+    )
+    preview = browser.find_element(By.ID, "preview")
+    # The clock says 2 March 2026: four decisions and the story are in the last 90 days.
+    assert "would have caught 5 items" in preview.text
+    assert len(preview.find_elements(By.CSS_SELECTOR, ".preview-items li")) == 5
+
+    # Narrow it with keywords and look again: the words found are marked.
+    browser.find_element(By.ID, "query").send_keys("school transport")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "button[value=preview]"))
+    preview = browser.find_element(By.ID, "preview")
+    assert "would have caught 3 items" in preview.text
+    marks = [m.text.lower() for m in preview.find_elements(By.TAG_NAME, "mark")]
+    assert "school transport" in marks
+    assert set(marks) <= {"school", "transport", "school transport"}
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= PHONE_WIDTH
+    screenshot_at(browser, shots, "subscribe-preview", PHONE_WIDTH)
+    _viewport(browser, DESKTOP_WIDTH, DESKTOP_HEIGHT, mobile=False)
+    screenshot_at(browser, shots, "subscribe-preview-desktop", DESKTOP_WIDTH)
+    _viewport(browser, PHONE_WIDTH, PHONE_HEIGHT, mobile=True)
+
+    # Then subscribe.
+    browser.find_element(By.ID, "email").send_keys("reporter@example.org")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.form button[type=submit]"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Check your email"
+    engine = site.runtime.migrated_engine()
+    [view] = [v for v in subscriptions(engine) if v.subscriber.email == "reporter@example.org"]
+    [alert] = view.alerts
+    assert alert.councils == ["norfolk"] and alert.query == "school transport"

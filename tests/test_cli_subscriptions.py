@@ -251,3 +251,47 @@ def test_alerts_preview_and_subscribe_preview(cli: Cli, runtime: Runtime) -> Non
     assert result.out.splitlines()[0] == "In the last 90 days this alert would have caught 1 item."
     assert "nothing added" in result.out
     assert listing(cli) == []
+
+
+def test_council_record_and_why_a_digest_was_quiet(cli: Cli, runtime: Runtime) -> None:
+    from datetime import timedelta
+
+    from db.runs import finish_run, start_run
+    from tests.digestkit import remedies
+
+    today = runtime.now().date()
+    engine = runtime.migrated_engine()
+    process(
+        engine,
+        [
+            decision(
+                "26 200 001", decided_on=today, extra=remedies((30000, "Mrs B"), apology=True)
+            ),
+            decision("26 200 002", decided_on=today - timedelta(days=5), outcome="not upheld"),
+        ],
+        register=runtime.register,
+        now=runtime.now(),
+    )
+    result = cli("councils", "show", "Norfolk", "--record")
+    assert result.code == 0, result
+    assert "  decisions:    2 (1 not upheld, 1 upheld)" in result.out
+    assert "  upheld rate:  50% of 2 investigated" in result.out
+    assert "  remedies:     1 decisions; payments in 1, £300.00 in all" in result.out
+    record = json.loads(cli("councils", "show", "Norfolk", "--record", "--json").out)["record"]
+    assert record["total_pounds"] == 300.0 and record["upheld_rate"] == 0.5
+
+    assert cli("subscribe", "q@example.org", "--council", "Norfolk", "--confirmed").code == 0
+    run = start_run(engine, "lgsco", "incremental", now=runtime.now())
+    finish_run(engine, run, now=runtime.now(), ok=False, error="HTTP 500")
+    result = cli("subscriptions", "show", "q@example.org")
+    assert result.code == 0, result
+    lines = result.out.splitlines()
+    assert lines[0] == "q@example.org (active)"
+    assert "last digest sent to you: never; last with an item from this alert: never" in lines[2]
+    assert (
+        "items in the last 30 days: 2 stored that it matches, 0 matched as they arrived"
+        in (lines[3])
+    )
+    assert one_line_error(cli("subscriptions", "show", "nobody@example.org")) == (
+        "error: no subscriber with the address nobody@example.org"
+    )

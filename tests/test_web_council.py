@@ -15,12 +15,14 @@ import pytest
 from db.subscriptions import subscriptions
 from tests.test_web_support import (
     WebHarness,
+    confirm,
     csrf,
     decision,
     page_text,
     serve,
     store,
     story,
+    subscribe,
 )
 
 
@@ -157,3 +159,28 @@ def test_subscribe_form_previews_before_anything_is_stored(web: WebHarness) -> N
     )
     assert "alerts on it follow Cumberland" in page_text(empty.text)
     assert not any(v.subscriber.email for v in subscriptions(web.engine))
+
+
+def test_manage_page_says_why_a_digest_was_quiet_and_the_feed_starts_with_the_preview(
+    web: WebHarness,
+) -> None:
+    _norfolk_record(web)
+    assert subscribe(web.client, query="school transport").status_code == 303
+    manage = confirm(web, web.client, "mrs.b@example.org")
+    page = web.client.get(manage)
+    text = " ".join(page_text(page.text).split())
+    assert "Last digest sent to you: none yet." in text
+    assert "In the last 30 days: 1 stored item matches this alert; 0 arrived while it was on." in (
+        text
+    )
+    assert "Every source is working." in text
+    assert "What this alert would have caught in the last 90 days (1)" in text
+    # A brand-new alert has matched nothing yet: its feed opens with the preview's items.
+    token = re.search(r'href="/alerts/([^"]+)\.atom"', page.text)
+    assert token is not None
+    feed = ET.fromstring(web.client.get(f"/alerts/{token.group(1)}.atom").content)
+    titles = [
+        e.findtext("{http://www.w3.org/2005/Atom}title")
+        for e in feed.iter("{http://www.w3.org/2005/Atom}entry")
+    ]
+    assert titles == ["Decision 25 000 101"]

@@ -19,6 +19,7 @@ from cwerrors import CouncilwatchError
 if TYPE_CHECKING:
     from alerts.councils import Council, Mention, MergeReport, Register
     from councilwatch.runtime import Runtime
+    from db.council_record import CouncilRecord
 
 councils_app = typer.Typer(
     help="The council register: recognise, list, show and update councils.",
@@ -155,14 +156,30 @@ def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A name, common name, alias, id or GSS code.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Also its ombudsman record from the store (as on its web page).",
+        ),
+    ] = False,
 ) -> None:
     """Show one council: names, type, county, dates, successors, predecessors, districts.
 
     Example: councilwatch councils show "Cumbria County Council"
+
+    Example: councilwatch councils show Norfolk --record
     """
-    register = runtime(ctx).register
+    rt = runtime(ctx)
+    register = rt.register
     council = register.lookup(name)
     detail = council_detail(council, register)
+    found = None
+    if record:
+        from db.council_record import council_record
+
+        found = council_record(rt.migrated_engine(), [council.id], today=rt.now().date())
+        detail["record"] = record_json(found)
     if as_json:
         echo_json(detail)
         return
@@ -186,7 +203,65 @@ def show(
         lines.append(f"  alerts follow: {names(detail['follows'])}")
     if detail["districts"]:
         lines.append(f"  districts:    {names(detail['districts'])}")
+    if found is not None:
+        lines += record_lines(found)
     typer.echo("\n".join(lines))
+
+
+def record_json(found: CouncilRecord) -> dict[str, Any]:
+    return {
+        "decisions": found.decisions,
+        "outcomes": found.outcomes,
+        "investigated": found.investigated,
+        "upheld_rate": found.upheld_rate,
+        "remedied": found.remedied,
+        "payments": found.payments,
+        "total_pounds": found.total_pence / 100,
+        "categories": [{"category": c, "decisions": n} for c, n in found.categories],
+        "quarters": [{"quarter": q.label, **q.outcomes} for q in found.quarters],
+        "latest_decisions": [
+            {"reference": d.reference, "decided_on": d.decided_on, "outcome": d.outcome}
+            for d in found.latest_decisions
+        ],
+        "latest_news": [
+            {"title": d.title, "published_at": d.published_at, "url": d.url}
+            for d in found.latest_news
+        ],
+    }
+
+
+def record_lines(found: CouncilRecord) -> list[str]:
+    """The figures of the council's web page, as text."""
+    rate = f"{found.upheld_rate:.0%}" if found.upheld_rate is not None else "-"
+    lines = [
+        "ombudsman record (from the store):",
+        f"  decisions:    {found.decisions}"
+        + (
+            " (" + ", ".join(f"{n} {o}" for o, n in sorted(found.outcomes.items())) + ")"
+            if found.outcomes
+            else ""
+        ),
+        f"  upheld rate:  {rate} of {found.investigated} investigated",
+        f"  remedies:     {found.remedied} decisions; payments in {found.payments}, "
+        f"£{found.total_pence / 100:,.2f} in all",
+        "  top subjects: " + (", ".join(f"{c} ({n})" for c, n in found.categories) or "-"),
+        "  per quarter:  "
+        + "  ".join(
+            f"{q.label} {q.total}" + (f" ({q.outcomes.get('upheld', 0)} upheld)" if q.total else "")
+            for q in found.quarters
+        ),
+    ]
+    lines += [
+        f"  decision:     {d.decided_on}  {d.reference}  {d.outcome or ''}".rstrip()
+        for d in found.latest_decisions
+    ]
+    lines += [
+        f"  news:         {d.published_at:%Y-%m-%d}  {d.title}"
+        if d.published_at
+        else f"  news:         {d.title}"
+        for d in found.latest_news
+    ]
+    return lines
 
 
 def _is_url(value: str) -> bool:

@@ -258,6 +258,41 @@ def list_subscriptions(
             typer.echo(f"  {alert.name} [{alert.frequency}]: {_filters(alert)}")
 
 
+@subscriptions_app.command("show")
+def show_subscription(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The subscriber's email address.")],
+) -> None:
+    """One subscriber's alerts and why a digest may have been quiet: per alert the last digest
+    sent, the items of the last 30 days, and the sources unhealthy now.
+
+    Example: councilwatch subscriptions show mrs.b@example.org
+    """
+    from alerts.mail.message import validate_address
+    from councilwatch.quiet import quiet_report
+    from db.subscriptions import find_subscriber, subscriptions
+
+    rt = runtime(ctx)
+    address = validate_address(email)
+    subscriber = find_subscriber(rt.migrated_engine(), email=address)
+    if subscriber is None:
+        raise CouncilwatchError(f"no subscriber with the address {address}")
+    alerts = next(
+        (v.alerts for v in subscriptions(rt.migrated_engine()) if v.subscriber.id == subscriber.id),
+        [],
+    )
+    report, health = quiet_report(rt, subscriber, alerts)
+    typer.echo(f"{subscriber.email} ({subscriber.status})")
+    if not alerts:
+        typer.echo("  no alerts")
+    for item in report:
+        typer.echo(f"  {item.alert.name} [{item.alert.frequency}]: {_filters(item.alert)}")
+        for line in item.lines():
+            typer.echo(f"    {line}")
+    for line in health or ["every source is healthy"]:
+        typer.echo(f"  source: {line}")
+
+
 def unsubscribe(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The subscriber's email address.")],

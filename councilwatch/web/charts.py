@@ -17,8 +17,8 @@ OUTCOME_STYLES: dict[str, tuple[str, str]] = {
 }
 OTHER_STYLE = ("Other", "#cc79a7")
 
-WIDTH, HEIGHT = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 40, 8, 12, 44
+WIDTH, HEIGHT = 400, 250
+LEFT, RIGHT, TOP, BOTTOM = 30, 6, 10, 42
 
 
 def outcome_style(outcome: str) -> tuple[str, str]:
@@ -64,7 +64,7 @@ def quarter_chart(quarters: Sequence[Quarter], *, title: str) -> Markup:
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             'stroke="#e4e7eb" stroke-width="1"/>'
-            f'<text x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="14" '
+            f'<text x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="13" '
             f'fill="#52606d">{tick}</text>'
         )
     for i, q in enumerate(quarters):
@@ -85,12 +85,12 @@ def quarter_chart(quarters: Sequence[Quarter], *, title: str) -> Markup:
         cx = LEFT + slot * i + slot / 2
         parts.append(
             f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" '
-            f'font-size="14" fill="#1f2933">Q{q.quarter}</text>'
+            f'font-size="13" fill="#1f2933">Q{q.quarter}</text>'
         )
         if q.quarter == 1 or i == 0:
             parts.append(
                 f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 36}" text-anchor="middle" '
-                f'font-size="14" fill="#52606d">{q.year}</text>'
+                f'font-size="13" fill="#52606d">{q.year}</text>'
             )
     parts.append(
         f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '

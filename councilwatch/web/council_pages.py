@@ -18,7 +18,7 @@ from db.council_record import council_record
 def subscribe_url(council_name: str, query: str = "") -> str:
     """The subscribe form filled in with this alert (and its preview shown)."""
     values = {"council": council_name, **({"query": query} if query else {})}
-    return "/subscribe?" + urlencode(values)
+    return "/subscribe?" + urlencode(values) + "#preview"
 
 
 def council_page(request: Request) -> Response:

@@ -219,7 +219,7 @@ def _alert_url(councils: list[str], query: str = "") -> str:
     values: list[tuple[str, str]] = [("council", name) for name in councils]
     if query:
         values.append(("query", query))
-    return "/subscribe?" + urlencode(values) if values else ""
+    return "/subscribe?" + urlencode(values) + "#preview" if values else ""
 
 
 routes = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, time
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,11 +11,14 @@ from starlette.routing import Route
 
 from councilwatch.digest_text import parse_snippet
 from councilwatch.digests import explain_matches
+from councilwatch.preview import preview
+from councilwatch.quiet import fields_of
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.links import atom_ids, same_secret
-from councilwatch.web.queries import alert_feed, get_alert
+from councilwatch.web.queries import FeedEntry, alert_feed, get_alert
 from councilwatch.web.subscribe_pages import web
 from cwerrors import SubscriptionError
+from db.models_delivery import Alert
 from db.subscriptions import find_subscriber
 
 FEED_ENTRIES = 50
@@ -53,21 +57,24 @@ def alert_atom(request: Request) -> Response:
         alert,
         [e.document for e in entries if not e.document.summary],  # the others show that
     )
+    shown = [
+        (
+            e,
+            plain_snippet(explained[e.document.id or 0].snippet)
+            if e.document.id in explained
+            else "",
+        )
+        for e in entries
+    ]
+    if len(shown) < FEED_ENTRIES:
+        shown += _preview_entries(request, alert, {e.document.id for e in entries})
     base = context.settings.web.base_url.rstrip("/")
-    updated = max((e.matched_at for e in entries), default=alert.created_at)
+    updated = max((e.matched_at for e, _ in shown), default=alert.created_at)
     body = context.env.get_template("alert.atom.j2").render(
         base=base,
         self_url=f"{base}/alerts/{token}.atom",
         alert=alert,
-        entries=[
-            (
-                e,
-                plain_snippet(explained[e.document.id or 0].snippet)
-                if e.document.id in explained
-                else "",
-            )
-            for e in entries
-        ],
+        entries=shown[:FEED_ENTRIES],
         updated=updated,
     )
     return Response(
@@ -75,6 +82,30 @@ def alert_atom(request: Request) -> Response:
         media_type="application/atom+xml; charset=utf-8",
         headers={"Cache-Control": "private, max-age=300"},
     )
+
+
+def _preview_entries(
+    request: Request, alert: Alert, seen: set[int | None]
+) -> list[tuple[FeedEntry, str]]:
+    """A new alert's feed starts with what it would have caught before it was made (the
+    preview), dated by each item's own date, so a feed reader shows something at once."""
+    context = web(request)
+    before = alert.created_at.date() if alert.created_at else context.runtime.now().date()
+    found = preview(
+        context.engine, context.register, fields_of(alert), today=before, items=FEED_ENTRIES
+    )
+    out = []
+    for hit in found.newest:
+        doc = hit.document
+        if doc.id in seen:
+            continue
+        moment = doc.published_at or datetime.combine(
+            doc.decided_on or before, time(12), tzinfo=UTC
+        )
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        out.append((FeedEntry(doc, moment, ""), hit.snippet))
+    return out
 
 
 routes = [Route("/alerts/{token}.atom", alert_atom, methods=["GET"])]

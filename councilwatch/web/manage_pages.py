@@ -7,6 +7,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from councilwatch.alert_problems import alert_problem
+from councilwatch.preview import preview_or_none
+from councilwatch.quiet import fields_of, quiet_report
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.forms import (
     FREQUENCY_LABELS,
@@ -61,6 +63,8 @@ def manage_page(request: Request) -> Response:
     token = request.path_params["token"]
     subscriber = context.subscriber_for("manage", token)
     alerts = _alerts_of(request, subscriber)
+    quiet, health = quiet_report(context.runtime, subscriber, alerts)
+    today = context.runtime.now().date()
     return context.render(
         request,
         "manage.html",
@@ -72,9 +76,14 @@ def manage_page(request: Request) -> Response:
                 **_describe(request, a),
                 "atom": atom_token(context.settings, a, subscriber),
                 "problem": alert_problem(a, context.register),
+                "quiet": q,
+                "preview": preview_or_none(
+                    context.engine, context.register, fields_of(a), today=today
+                ),
             }
-            for a in alerts
+            for a, q in zip(alerts, quiet, strict=True)
         ],
+        health=health,
         frequencies=FREQUENCY_LABELS,
         flash=_flash(request),
         private=True,
