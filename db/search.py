@@ -176,9 +176,9 @@ def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> in
 
 # SQLite cannot tell how many documents a key set holds, so it walked every document carrying
 # a common word (reading each row, whose dates sit behind its body) to keep the few in a date
-# window. Walking the date index and testing each id against the key set costs at most one
-# index entry per document, and lists come out newest first without sorting.
-_BY_DAY = "INDEXED BY ix_documents_day"
+# window: 130 ms of CPU for "council" on 100,000 documents. With the id hidden from it
+# ("documents.id + 0") it walks the date index (ix_documents_day) instead and tests each id
+# against the key set: at most one index entry per document, newest first without sorting.
 
 
 @dataclass(frozen=True)
@@ -228,10 +228,14 @@ def _where(
     connection: Connection, terms: TermFilter | None, scope: Scope
 ) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
+    ident: ColumnElement[Any] = _DOCS.c.id
+    if is_sqlite(connection):
+        # "+ 0" keeps SQLite from driving the query by the id sets (see above).
+        ident = _DOCS.c.id + 0
     if terms is not None:
         if is_sqlite(connection):
             out.append(
-                _DOCS.c.id.in_(
+                ident.in_(
                     select(literal_column("rowid"))
                     .select_from(text("document_terms_fts"))
                     .where(literal_column("document_terms_fts").op("MATCH")(to_fts5(terms)))
@@ -256,7 +260,7 @@ def _where(
         out.append(_DOCS.c.category.in_(list(scope.categories)))
     if scope.council_ids:
         out.append(
-            _DOCS.c.id.in_(
+            ident.in_(
                 select(_TAGS.c.document_id).where(_TAGS.c.council_id.in_(list(scope.council_ids)))
             )
         )
@@ -285,7 +289,6 @@ def find_documents(
             .order_by(day.desc(), _DOCS.c.id.desc())
             .offset(offset)
             .limit(limit)
-            .with_hint(_DOCS, _BY_DAY, "sqlite")
         ).all()
     return [Document.model_validate(dict(row._mapping)) for row in rows]
 
@@ -310,7 +313,6 @@ def count_documents(engine: Engine, terms: TermFilter | None, scope: Scope = Sco
                 select(func.count())
                 .select_from(_DOCS)
                 .where(*_where(connection, terms, scope))
-                .with_hint(_DOCS, _BY_DAY, "sqlite")
             ).scalar_one()
         )
 
