@@ -157,3 +157,19 @@ def test_every_command_has_an_example_and_is_in_the_readme() -> None:
     for name, command in commands:
         assert "Example: councilwatch" in (command.help or ""), f"{name} help has no example"  # type: ignore[attr-defined]
         assert f"councilwatch {name}" in readme, f"README does not document `councilwatch {name}`"
+
+
+def test_upgrade_cuts_the_search_keys_of_stored_documents(
+    config: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from db import migrate
+
+    engine = make_engine(database_url)
+    migrate.downgrade(engine, "0003_lgsco_state")  # a store from before the keys
+    engine.dispose()
+    _store(database_url)
+    result = run_cli(capsys, "--config", str(config), "db", "upgrade")
+    assert result.code == 0, result.err
+    assert result.out.endswith("; search keys cut for 2 documents\n")
+    result = run_cli(capsys, "--config", str(config), "search", "apolog*")
+    assert result.out.splitlines()[0] == "1 document match"

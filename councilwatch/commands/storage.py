@@ -11,17 +11,24 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 @db_app.command("upgrade")
 def upgrade(ctx: typer.Context) -> None:
-    """Create or migrate the database schema to the newest version.
+    """Create or migrate the database schema to the newest version, and cut the search keys
+    of documents that have none (after the upgrade that adds them: minutes for 100,000).
 
     Example: councilwatch db upgrade
     """
+    from councilwatch.search import refresh_keys
     from db import migrate
 
     engine = runtime(ctx).creating_engine()
     before = migrate.current_revision(engine)
     migrate.upgrade(engine)
     after = migrate.current_revision(engine)
-    typer.echo(f"database at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+    indexed = refresh_keys(engine)
+    typer.echo(
+        f"database at {after}"
+        + ("" if before == after else f" (was {before or 'empty'})")
+        + (f"; search keys cut for {indexed} documents" if indexed else "")
+    )
 
 
 @db_app.command("check")

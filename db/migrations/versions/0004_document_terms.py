@@ -9,6 +9,7 @@ The old index (documents_fts, search_vector) stemmed with each database's own st
 documents on each. Documents are indexed here by the keys the composition root cuts with
 the alert language's tokeniser and stemmer; both databases only look the keys up.
 Rows fill in as documents are stored or on the first search (no Python stemmer runs here).
+The old index is dropped: nothing reads it, and every write paid for it.
 """
 from collections.abc import Sequence
 
@@ -23,7 +24,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+_OLD_TRIGGERS = ("documents_fts_ai", "documents_fts_ad", "documents_fts_au")
+
+
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in _OLD_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        op.execute("DROP TABLE IF EXISTS documents_fts")
+    else:
+        op.execute("DROP INDEX IF EXISTS ix_documents_search_vector")
+        op.execute("ALTER TABLE documents DROP COLUMN IF EXISTS search_vector")
     op.create_table('document_terms',
     sa.Column('document_id', sa.Integer(), nullable=False),
     sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -87,3 +98,43 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS document_terms_fts")
     op.drop_index('ix_document_terms_hash', table_name='document_terms')
     op.drop_table('document_terms')
+    _restore_old_index()
+
+
+def _restore_old_index() -> None:
+    """The index of 0001, as it was (rebuilt from the stored documents)."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "CREATE VIRTUAL TABLE documents_fts USING fts5("
+            "title, summary, body, content='documents', content_rowid='id', "
+            "tokenize='porter unicode61 remove_diacritics 2')"
+        )
+        op.execute("INSERT INTO documents_fts(documents_fts) VALUES ('rebuild')")
+        op.execute(
+            "CREATE TRIGGER documents_fts_ai AFTER INSERT ON documents BEGIN "
+            "INSERT INTO documents_fts(rowid, title, summary, body) "
+            "VALUES (new.id, new.title, new.summary, new.body); END"
+        )
+        op.execute(
+            "CREATE TRIGGER documents_fts_ad AFTER DELETE ON documents BEGIN "
+            "INSERT INTO documents_fts(documents_fts, rowid, title, summary, body) "
+            "VALUES ('delete', old.id, old.title, old.summary, old.body); END"
+        )
+        op.execute(
+            "CREATE TRIGGER documents_fts_au AFTER UPDATE OF title, summary, body ON documents "
+            "BEGIN "
+            "INSERT INTO documents_fts(documents_fts, rowid, title, summary, body) "
+            "VALUES ('delete', old.id, old.title, old.summary, old.body); "
+            "INSERT INTO documents_fts(rowid, title, summary, body) "
+            "VALUES (new.id, new.title, new.summary, new.body); END"
+        )
+    else:
+        op.execute(
+            "ALTER TABLE documents ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+            "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
+            "setweight(to_tsvector('english', coalesce(summary, '')), 'B') || "
+            "setweight(to_tsvector('english', coalesce(body, '')), 'C')) STORED"
+        )
+        op.execute(
+            "CREATE INDEX ix_documents_search_vector ON documents USING gin (search_vector)"
+        )
