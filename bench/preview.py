@@ -39,7 +39,7 @@ from db import migrate
 from db.engine import make_engine
 from db.ingest import DocumentRecord, upsert_documents
 from db.matches import CouncilTag, set_document_councils
-from db.search import Scope, iter_documents
+from db.search import iter_documents
 from db.subscriptions import AlertFields
 
 TODAY = date(2026, 11, 30)
@@ -97,7 +97,9 @@ def build(engine: Engine, n: int, register: Register) -> None:
         print(f"  stored {start + len(records):,}", file=sys.stderr, end="\r")
     start_s = time.perf_counter()
     refresh_keys(engine)
-    print(f"  keys cut for {n:,} documents in {time.perf_counter() - start_s:.0f} s", file=sys.stderr)
+    print(
+        f"  keys cut for {n:,} documents in {time.perf_counter() - start_s:.0f} s", file=sys.stderr
+    )
 
 
 def baseline(engine: Engine, register: Register, fields: AlertFields) -> int:
