@@ -139,7 +139,7 @@ def run(name: str, url: str, n: int, register: Register, baseline_too: bool) -> 
             if b_count != found.total:  # type: ignore[attr-defined]
                 print(f"MISMATCH {label}: preview {found.total} vs baseline {b_count}")  # type: ignore[attr-defined]
                 sys.exit(1)
-            row += [f"{b_wall * 1000:.0f}", f"{b_wall / wall:.0f}x"]
+            row += [f"{b_wall * 1000:.0f}", f"{b_wall / wall:.1f}x"]
         rows.append(row)
     engine.dispose()
     return rows
