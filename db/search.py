@@ -272,6 +272,19 @@ def _where(
     return out
 
 
+def _prefer_key_index(connection: Connection, terms: TermFilter | None) -> None:
+    """PostgreSQL: look keys up in the GIN index, never by reading every document's keys.
+
+    The planner does not count the cost of detoasting each tsvector, so it took a scan of
+    document_terms (by table or by primary key, filtering every row) for cheap: 170-700 ms
+    on 10,000 documents where a bitmap scan of the GIN index takes 20 ms. Both plain scans
+    are ruled out for this read transaction (SET LOCAL), which leaves bitmap scans.
+    """
+    if terms is not None and not is_sqlite(connection):
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        connection.execute(text("SET LOCAL enable_indexscan = off"))
+
+
 def find_documents(
     engine: Engine,
     terms: TermFilter | None,
@@ -282,6 +295,7 @@ def find_documents(
 ) -> list[Document]:
     """Documents carrying ``terms`` within ``scope``, newest first (by their own date, then id)."""
     with read_connection(engine) as connection:
+        _prefer_key_index(connection, terms)
         day = document_day(connection)
         rows = connection.execute(
             select(_DOCS)
@@ -308,6 +322,7 @@ def iter_documents(
 
 def count_documents(engine: Engine, terms: TermFilter | None, scope: Scope = Scope()) -> int:
     with read_connection(engine) as connection:
+        _prefer_key_index(connection, terms)
         return int(
             connection.execute(
                 select(func.count())
