@@ -201,3 +201,17 @@ def test_sqlite_and_postgres_answer_alike(tmp_path: object) -> None:
             )
             engine.dispose()
     assert answers[0] == answers[1]
+
+
+def test_queries_at_the_language_limits_run_on_every_store(store: Engine) -> None:
+    # The largest queries the parser admits (terms, nesting) reach each store's own parser.
+    from alerts.query import MAX_DEPTH, MAX_TERMS
+
+    many_not = "school " + " ".join(f"-w{i}" for i in range(MAX_TERMS - 1))
+    many_or = " OR ".join(["school"] + [f"w{i}*" for i in range(MAX_TERMS - 1)])
+    deep = "(" * (MAX_DEPTH - 1) + "school OR budget" + ")" * (MAX_DEPTH - 1)
+    for query in (many_not, many_or, deep):
+        found = search(store, query, limit=100)
+        assert {f.document.url for f in found.found} == _expected(query), query
+    with pytest.raises(QueryError, match="too"):
+        search(store, many_not + " -w999")
