@@ -325,9 +325,7 @@ def count_documents(engine: Engine, terms: TermFilter | None, scope: Scope = Sco
         _prefer_key_index(connection, terms)
         return int(
             connection.execute(
-                select(func.count())
-                .select_from(_DOCS)
-                .where(*_where(connection, terms, scope))
+                select(func.count()).select_from(_DOCS).where(*_where(connection, terms, scope))
             ).scalar_one()
         )
 
