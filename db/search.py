@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -177,7 +177,7 @@ def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> in
 # SQLite cannot tell how many documents a key set holds, so it walked every document carrying
 # a common word (reading each row, whose dates sit behind its body) to keep the few in a date
 # window: 130 ms of CPU for "council" on 100,000 documents. With the id hidden from it
-# ("documents.id + 0") it walks the date index (ix_documents_day) instead and tests each id
+# ("documents.id + 0") it walks the date index (ix_documents_dated) instead and tests each id
 # against the key set: at most one index entry per document, newest first without sorting.
 
 
@@ -195,22 +195,8 @@ class Scope:
     until: date | None = None  # inclusive
 
 
-def document_day(connection: Connection | Engine) -> ColumnElement[Any]:
-    """A document's own date: decided on, else published, else first seen (as in the index
-    ix_documents_day, so ordering and date windows read the index, not the rows)."""
-    if is_sqlite(connection):
-        return literal_column(
-            "coalesce(documents.decided_on, substr(documents.published_at, 1, 10), "
-            "substr(documents.first_seen_at, 1, 10))"
-        )
-    return literal_column(
-        "coalesce(documents.decided_on, (documents.published_at AT TIME ZONE 'UTC')::date, "
-        "(documents.first_seen_at AT TIME ZONE 'UTC')::date)"
-    )
-
-
-def _day_value(connection: Connection, day: date) -> Any:
-    return day.isoformat() if is_sqlite(connection) else day
+def _start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _source_filter(name: str) -> ColumnElement[bool]:
@@ -264,11 +250,12 @@ def _where(
                 select(_TAGS.c.document_id).where(_TAGS.c.council_id.in_(list(scope.council_ids)))
             )
         )
-    day = document_day(connection)
+    # A document's own date (decided on, else published, else first seen), kept by ingest in
+    # dated_at and indexed with the id (ix_documents_dated): windows read the index, not rows.
     if scope.since is not None:
-        out.append(day >= _day_value(connection, scope.since))
+        out.append(_DOCS.c.dated_at >= _start(scope.since))
     if scope.until is not None:
-        out.append(day <= _day_value(connection, scope.until))
+        out.append(_DOCS.c.dated_at < _start(scope.until + timedelta(days=1)))
     return out
 
 
@@ -296,11 +283,10 @@ def find_documents(
     """Documents carrying ``terms`` within ``scope``, newest first (by their own date, then id)."""
     with read_connection(engine) as connection:
         _prefer_key_index(connection, terms)
-        day = document_day(connection)
         rows = connection.execute(
             select(_DOCS)
             .where(*_where(connection, terms, scope))
-            .order_by(day.desc(), _DOCS.c.id.desc())
+            .order_by(_DOCS.c.dated_at.desc(), _DOCS.c.id.desc())
             .offset(offset)
             .limit(limit)
         ).all()
@@ -345,7 +331,6 @@ __all__ = [
     "TermFilter",
     "TermSource",
     "count_documents",
-    "document_day",
     "documents_without_keys",
     "find_documents",
     "iter_documents",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from alembic import context
@@ -18,7 +17,6 @@ _UNMODELLED_INDEXES = {
     "ix_documents_search_vector",
     "ix_document_terms_terms",
     "ix_documents_id_content_hash",
-    "ix_documents_day",
 }
 
 
@@ -35,11 +33,6 @@ def include_object(
 
 
 def run() -> None:
-    # SQLAlchemy cannot reflect the expression index on a document's date; it is excluded
-    # from the comparison above, so its warning says nothing.
-    warnings.filterwarnings(
-        "ignore", message="Skipped unsupported reflection of expression-based index"
-    )
     connection = context.config.attributes["connection"]
     context.configure(
         connection=connection,

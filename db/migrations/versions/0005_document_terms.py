@@ -1,7 +1,7 @@
 """document terms: the alert language's words and stems, indexed for search
 
-Revision ID: 0004_document_terms
-Revises: 0003_lgsco_state
+Revision ID: 0005_document_terms
+Revises: 0004_browse_and_signatures
 Create Date: 2026-12-01 16:40:00
 
 The old index (documents_fts, search_vector) stemmed with each database's own stemmer
@@ -18,8 +18,8 @@ import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoSt
 from alembic import op
 
 
-revision: str = '0004_document_terms'
-down_revision: str | None = '0003_lgsco_state'
+revision: str = '0005_document_terms'
+down_revision: str | None = '0004_browse_and_signatures'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -75,22 +75,9 @@ def upgrade() -> None:
         op.execute("CREATE INDEX ix_document_terms_terms ON document_terms USING gin (terms)")
     # Finding documents whose terms are missing or stale reads (id, content_hash) only.
     op.create_index('ix_documents_id_content_hash', 'documents', ['id', 'content_hash'])
-    # A document's own date (db.search.document_day): newest-first lists and date windows
-    # read this index instead of rows whose dates sit behind their bodies.
-    if op.get_bind().dialect.name == "sqlite":
-        day = (
-            "coalesce(decided_on, substr(published_at, 1, 10), substr(first_seen_at, 1, 10))"
-        )
-    else:
-        day = (
-            "coalesce(decided_on, (published_at AT TIME ZONE 'UTC')::date, "
-            "(first_seen_at AT TIME ZONE 'UTC')::date)"
-        )
-    op.execute(f"CREATE INDEX ix_documents_day ON documents ({day}, id)")
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX IF EXISTS ix_documents_day")
     op.drop_index('ix_documents_id_content_hash', table_name='documents')
     if op.get_bind().dialect.name == "sqlite":
         for trigger in ("document_terms_fts_ai", "document_terms_fts_ad", "document_terms_fts_au"):
