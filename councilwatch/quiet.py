@@ -30,8 +30,7 @@ class AlertQuiet:
             return f"{moment:%d %b %Y %H:%M}" if moment is not None else "never"
 
         return [
-            f"last digest sent to you: {when(self.last_digest_sent_at)}; "
-            f"last with an item from this alert: {when(self.last_item_sent_at)}",
+            f"last digest sent to you: {when(self.last_digest_sent_at)}",
             f"items in the last {QUIET_DAYS} days: "
             + (f"{self.caught.total} stored that it matches, " if self.caught else "")
             + f"{self.matched} matched as they arrived",

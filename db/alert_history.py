@@ -9,21 +9,27 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from db.engine import read_connection
-from db.tables import ALERT_MATCHES as _MATCHES
+from db.matches import recent_sets_of
 from db.tables import OUTBOX as _OUTBOX
+
+# How many of the newest match sets are read for an alert's recent matches.
+RECENT_SETS = 5_000
 
 
 @dataclass(frozen=True)
 class AlertActivity:
     last_digest_sent_at: datetime | None  # the subscriber's last digest, whatever it held
-    last_item_sent_at: dict[int, datetime]  # per alert: the last digest with one of its items
+    last_item_sent_at: dict[int, datetime]  # per alert: unknown since matches are sets (empty)
     matched_since: dict[int, int]  # per alert: matches recorded since the given time
+
+
+def _aware(moment: datetime, like: datetime) -> datetime:
+    return moment.replace(tzinfo=like.tzinfo) if moment.tzinfo is None else moment
 
 
 def alert_activity(
     engine: Engine, subscriber_id: int, alert_ids: Sequence[int], *, since: datetime
 ) -> AlertActivity:
-    ids = list(alert_ids)
     with read_connection(engine) as connection:
         last_sent = connection.execute(
             select(func.max(_OUTBOX.c.sent_at)).where(
@@ -32,18 +38,12 @@ def alert_activity(
                 _OUTBOX.c.status == "sent",
             )
         ).scalar()
-        digested = connection.execute(
-            select(_MATCHES.c.alert_id, func.max(_MATCHES.c.digested_at))
-            .where(_MATCHES.c.alert_id.in_(ids), _MATCHES.c.digested_at.is_not(None))
-            .group_by(_MATCHES.c.alert_id)
-        ).all()
-        matched = connection.execute(
-            select(_MATCHES.c.alert_id, func.count())
-            .where(_MATCHES.c.alert_id.in_(ids), _MATCHES.c.matched_at >= since)
-            .group_by(_MATCHES.c.alert_id)
-        ).all()
-    return AlertActivity(
-        last_sent,
-        {int(a): when for a, when in digested if when is not None},
-        {int(a): int(n) for a, n in matched},
-    )
+    matched = {
+        alert_id: sum(
+            1
+            for row in recent_sets_of(engine, alert_id, limit=RECENT_SETS, scan=RECENT_SETS)
+            if _aware(row.matched_at, since) >= since
+        )
+        for alert_id in alert_ids
+    }
+    return AlertActivity(last_sent, {}, matched)

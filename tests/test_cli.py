@@ -165,7 +165,7 @@ def test_upgrade_cuts_the_search_keys_of_stored_documents(
     from db import migrate
 
     engine = make_engine(database_url)
-    migrate.downgrade(engine, "0004_browse_and_signatures")  # a store from before the keys
+    migrate.downgrade(engine, "0006_match_sets")  # a store from before the keys
     engine.dispose()
     _store(database_url)
     result = run_cli(capsys, "--config", str(config), "db", "upgrade")

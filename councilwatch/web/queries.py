@@ -20,6 +20,7 @@ from db.tables import FETCH_RUNS as _RUNS
 from db.tables import OUTBOX as _OUTBOX
 from db.tables import SUBSCRIBERS as _SUBS
 
+
 @dataclass(frozen=True)
 class DocumentFilters:
     council_id: str | None = None

@@ -1,7 +1,7 @@
 """document terms: the alert language's words and stems, indexed for search
 
-Revision ID: 0005_document_terms
-Revises: 0004_browse_and_signatures
+Revision ID: 0007_document_terms
+Revises: 0006_match_sets
 Create Date: 2026-12-01 16:40:00
 
 The old index (documents_fts, search_vector) stemmed with each database's own stemmer
@@ -18,8 +18,8 @@ import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoSt
 from alembic import op
 
 
-revision: str = '0005_document_terms'
-down_revision: str | None = '0004_browse_and_signatures'
+revision: str = '0007_document_terms'
+down_revision: str | None = '0006_match_sets'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
