@@ -19,14 +19,17 @@ import tomllib
 from collections.abc import Mapping
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from cwerrors import ConfigError
 from cwerrors.numbers import ascii_int
+from scraper.sources import registry
+from scraper.sources.base import SourceSettings
+from scraper.sources.lgsco.config import LgscoConfig
 
 ENV_PREFIX = "COUNCILWATCH_"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -99,16 +102,6 @@ class HttpConfig(_Section):
     unhealthy_after_failed_runs: int = Field(3, ge=1)
 
 
-class LgscoConfig(_Section):
-    enabled: bool = True
-    base_url: str = "https://www.lgo.org.uk"
-    window_days: int = Field(120, ge=1, le=3660)
-    schedule: str = "interval:3h"
-    expect_new_within_days: int = Field(7, ge=1)
-
-    _check_base = field_validator("base_url")(_check_http_url)
-
-
 FeedKind = Literal["rss", "google-news", "sitemap"]
 
 
@@ -145,9 +138,32 @@ class NewsConfig(_Section):
         return feeds
 
 
-class SourcesConfig(_Section):
+class _Sources(_Section):
+    """[sources.*]: news, and one section per registered source (added below from
+    ``scraper.sources.registry``, so a new source brings its own settings)."""
+
     lgsco: LgscoConfig = LgscoConfig()
     news: NewsConfig = NewsConfig()
+
+    def of(self, config_key: str) -> SourceSettings:
+        """A registered source's section by its config key."""
+        found = getattr(self, config_key)
+        assert isinstance(found, SourceSettings)
+        return found
+
+
+if TYPE_CHECKING:
+    SourcesConfig = _Sources
+else:
+    SourcesConfig = create_model(
+        "SourcesConfig",
+        __base__=_Sources,
+        **{
+            info.config_key: (info.config_model, info.config_model())
+            for info in registry.infos()
+            if info.config_key not in _Sources.model_fields
+        },
+    )
 
 
 class QuarantineConfig(_Section):

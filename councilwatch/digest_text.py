@@ -42,6 +42,14 @@ def outcome_label(doc: Document) -> str:
     return outcome[:1].upper() + outcome[1:] if outcome else "Decision"
 
 
+def source_label(source: str) -> str:
+    """How digests and pages name a registered source ("LGSCO", "Housing Ombudsman")."""
+    from scraper.sources import registry
+
+    info = registry.info(source)
+    return info.label if info else ""
+
+
 def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:

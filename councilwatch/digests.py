@@ -57,6 +57,7 @@ from councilwatch.digest_text import (
     parse_snippet,
     remedy_lines,
     shorten,
+    source_label,
     story_excerpt,
     titles,
 )
@@ -611,6 +612,7 @@ class _Builder:
                 remedies=remedy_lines(doc.extra),
                 summary=shorten(doc.summary, SUMMARY_CHARS),
                 matched_alerts=tuple(names),
+                ombudsman=source_label(doc.source),
             )
         return StoryItem(
             headline=doc.title or doc.url,
@@ -736,12 +738,12 @@ def source_health(
         }
     return tuple(
         SourceHealth(
-            name="LGSCO" if status.kind == "lgsco" else status.name,
+            name=status.label or status.name,
             newest_item_at=status.newest_document_at,
             last_success_at=status.last_success_at,
             failing=not status.healthy,
             failing_since=since.get(status.name) if not status.healthy else None,
-            noun="decision" if status.kind == "lgsco" else "story",
+            noun=status.noun,
         )
         for status in (statuses(runtime) if current is None else current)
     )

@@ -36,6 +36,8 @@ class SourceStatus:
     enabled: bool = True
     last_ok: bool | None = None
     last_error: str | None = None
+    label: str = ""  # how digests name it ("LGSCO", "Housing Ombudsman", a feed's name)
+    noun: str = "story"
 
 
 def _aware(moment: datetime | None, like: datetime) -> datetime | None:
@@ -44,14 +46,8 @@ def _aware(moment: datetime | None, like: datetime) -> datetime | None:
     return moment
 
 
-def _expectation(runtime: Runtime, source: ConfiguredSource) -> timedelta:
-    sources = runtime.settings.sources
-    days = (
-        sources.lgsco.expect_new_within_days
-        if source.kind == "lgsco"
-        else sources.news.expect_new_within_days
-    )
-    return timedelta(days=days)
+def _expectation(source: ConfiguredSource) -> timedelta:
+    return timedelta(days=source.expect_new_within_days)
 
 
 def statuses(runtime: Runtime, *, include_disabled: bool = False) -> list[SourceStatus]:
@@ -71,7 +67,7 @@ def statuses(runtime: Runtime, *, include_disabled: bool = False) -> list[Source
         newest = _aware(health.newest_document_at, now)
         # Silence only counts once the source has worked at least once; a brand-new source
         # that has never succeeded is judged by its failures.
-        silent = newest is not None and now - newest > _expectation(runtime, source)
+        silent = newest is not None and now - newest > _expectation(source)
         if reason is None and success is not None and silent:
             reason = f"no new document since {newest:%Y-%m-%d}"
         found.append(
@@ -88,6 +84,8 @@ def statuses(runtime: Runtime, *, include_disabled: bool = False) -> list[Source
                 enabled=source.enabled,
                 last_ok=health.last_ok,
                 last_error=health.last_error,
+                label=source.label,
+                noun=source.noun,
             )
         )
     return found

@@ -58,11 +58,7 @@ class RunOutcome:
 
 def guarded_sources(settings: Settings, lock: str) -> list[str]:
     """The sources whose runs the fetch lock ``lock`` guards ("fetch:lgsco", "fetch:news")."""
-    return [
-        source.name
-        for source in configured_sources(settings)
-        if lock == ("fetch:lgsco" if source.kind == "lgsco" else "fetch:news")
-    ]
+    return [source.name for source in configured_sources(settings) if source.lock == lock]
 
 
 @contextmanager

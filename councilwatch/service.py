@@ -23,6 +23,7 @@ from typing import Any
 from councilwatch.config import Settings
 from councilwatch.runtime import Runtime
 from councilwatch.schedule import Schedule, daily, interval, parse_schedule, weekly
+from councilwatch.sources_registry import FetchJob, fetch_jobs
 from cwerrors import StorageError
 
 log = logging.getLogger("councilwatch.service")
@@ -38,16 +39,11 @@ class JobSpec:
     on_start: bool = False  # also run once as the service starts
 
 
-def _fetch_lgsco(runtime: Runtime) -> object:
-    from councilwatch.lgsco_run import fetch_lgsco
+def _fetcher(job: FetchJob) -> Callable[[Runtime], object]:
+    def run(runtime: Runtime) -> object:
+        return job.run(runtime, None, None, False, None)
 
-    return fetch_lgsco(runtime, since=None, until=None, progress=False)
-
-
-def _fetch_news(runtime: Runtime) -> object:
-    from councilwatch.news_run import fetch_news
-
-    return fetch_news(runtime, None)
+    return run
 
 
 def _digests(frequency: str) -> Callable[[Runtime], object]:
@@ -84,29 +80,18 @@ def job_specs(settings: Settings) -> list[JobSpec]:
     digest = settings.digest
     on_start = settings.service.fetch_on_start
     specs = []
-    if settings.sources.lgsco.enabled:
-        schedule = parse_schedule(
-            settings.sources.lgsco.schedule, zone, key="sources.lgsco.schedule"
-        )
+    for job in fetch_jobs(settings):
+        if not job.enabled:
+            continue
+        key = f"sources.{job.config_key}.schedule"
+        schedule = parse_schedule(job.schedule, zone, key=key)
         specs.append(
             JobSpec(
-                "fetch:lgsco",
+                f"fetch:{job.name}",
                 schedule,
-                _fetch_lgsco,
-                "fetch:lgsco",
+                _fetcher(job),
+                job.lock,
                 timedelta(seconds=_interval_seconds(schedule, 3600)),
-                on_start=on_start,
-            )
-        )
-    if settings.sources.news.enabled and settings.sources.news.feeds:
-        schedule = parse_schedule(settings.sources.news.schedule, zone, key="sources.news.schedule")
-        specs.append(
-            JobSpec(
-                "fetch:news",
-                schedule,
-                _fetch_news,
-                "fetch:news",
-                timedelta(seconds=_interval_seconds(schedule, 1800)),
                 on_start=on_start,
             )
         )

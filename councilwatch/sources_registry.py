@@ -1,29 +1,157 @@
-"""The sources the configuration defines, as one list the CLI and the service share."""
+"""The sources the configuration defines, as one list the CLI, the service, health and digests
+share. Crawled sources come from ``scraper.sources.registry`` and run through
+:func:`councilwatch.source_run.fetch_source`; news feeds (one run per feed, then clustering)
+run through :mod:`councilwatch.news_run`. Nothing outside this module tells sources apart.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
+
+from cwerrors import CouncilwatchError
+from scraper.sources import registry
 
 if TYPE_CHECKING:
     from councilwatch.config import Settings
+    from councilwatch.runs import RunOutcome
+    from councilwatch.runtime import Runtime
+
+NEWS = "news"
+# (runtime, since, until, progress bar, only these feeds) -> one outcome per recorded run
+Runner = Callable[
+    ["Runtime", "date | None", "date | None", bool, "list[str] | None"], "list[RunOutcome]"
+]
 
 
 @dataclass(frozen=True)
 class ConfiguredSource:
     name: str
-    kind: str  # "lgsco" or a feed kind ("rss", "google-news", "sitemap")
+    kind: str  # a registered source's name, or a feed kind ("rss", "google-news", "sitemap")
+    label: str  # how digests name it ("LGSCO", "Housing Ombudsman", a feed's name)
+    noun: str  # "decision" or "story"
     url: str
     enabled: bool
     schedule: str
+    expect_new_within_days: int
+    lock: str  # the fetch lock its runs are taken under
+
+
+@dataclass(frozen=True)
+class FetchJob:
+    """What the service schedules and `councilwatch fetch` runs: one lock, one runner."""
+
+    name: str  # "lgsco", "housing-ombudsman", "news"
+    config_key: str  # where its schedule is set: sources.<config_key>.schedule
+    schedule: str
+    enabled: bool
+    backfills: bool
+    run: Runner
+    label: str = ""
+    earliest: date | None = None  # a backfill starts here at the earliest
+
+    @property
+    def lock(self) -> str:
+        return f"fetch:{self.name}"
 
 
 def configured_sources(settings: Settings) -> list[ConfiguredSource]:
-    lgsco = settings.sources.lgsco
+    found = []
+    for info in registry.infos():
+        config = settings.sources.of(info.config_key)
+        found.append(
+            ConfiguredSource(
+                name=info.name,
+                kind=info.name,
+                label=info.label,
+                noun="decision" if info.document_kind == "decision" else "story",
+                url=config.base_url,
+                enabled=config.enabled,
+                schedule=config.schedule,
+                expect_new_within_days=config.expect_new_within_days,
+                lock=f"fetch:{info.name}",
+            )
+        )
     news = settings.sources.news
-    found = [ConfiguredSource("lgsco", "lgsco", lgsco.base_url, lgsco.enabled, lgsco.schedule)]
     found += [
-        ConfiguredSource(feed.name, feed.kind, feed.url, news.enabled, news.schedule)
+        ConfiguredSource(
+            feed.name,
+            feed.kind,
+            feed.name,
+            "story",
+            feed.url,
+            news.enabled,
+            news.schedule,
+            news.expect_new_within_days,
+            f"fetch:{NEWS}",
+        )
         for feed in news.feeds
     ]
     return found
+
+
+def fetch_jobs(settings: Settings) -> list[FetchJob]:
+    jobs = []
+    for info in registry.infos():
+        config = settings.sources.of(info.config_key)
+        jobs.append(
+            FetchJob(
+                info.name,
+                info.config_key,
+                config.schedule,
+                config.enabled,
+                info.backfills,
+                _registered(info.name),
+                label=info.label,
+                earliest=info.earliest,
+            )
+        )
+    news = settings.sources.news
+    jobs.append(
+        FetchJob(NEWS, NEWS, news.schedule, news.enabled and bool(news.feeds), False, _news, "news")
+    )
+    return jobs
+
+
+def resolve(settings: Settings, name: str) -> tuple[FetchJob, list[str] | None]:
+    """The job that fetches ``--source name``, and the feeds to run when it is one feed."""
+    jobs = {job.name: job for job in fetch_jobs(settings)}
+    if name in jobs:
+        return jobs[name], None
+    feeds = [feed.name for feed in settings.sources.news.feeds]
+    if name in feeds:
+        return jobs[NEWS], [name]
+    known = ", ".join([*jobs, *feeds])
+    raise CouncilwatchError(f"unknown source {name!r} (configured: {known})")
+
+
+def _registered(name: str) -> Runner:
+    def run(
+        runtime: Runtime,
+        since: date | None,
+        until: date | None,
+        progress: bool,
+        only: list[str] | None,
+    ) -> list[RunOutcome]:
+        from councilwatch.source_run import fetch_source
+
+        return [fetch_source(runtime, name, since=since, until=until, progress=progress)]
+
+    return run
+
+
+def _news(
+    runtime: Runtime,
+    since: date | None,
+    until: date | None,
+    progress: bool,
+    only: list[str] | None,
+) -> list[RunOutcome]:
+    from councilwatch.news_run import fetch_news
+
+    if since is not None or until is not None:
+        raise CouncilwatchError("--since and --until are not for news feeds")
+    outcomes: list[RunOutcome] = fetch_news(runtime, only)
+    return outcomes

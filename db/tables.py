@@ -4,7 +4,7 @@ for the modules that write SQLAlchemy Core against them."""
 from sqlalchemy import Table
 from sqlmodel import SQLModel
 
-from db.lgsco_state import LgscoWindow
+from db.crawl_state import CrawlCheckpoint
 from db.models import (
     Document,
     DocumentCategory,
@@ -50,6 +50,6 @@ SENT_ITEMS = table(SentItem)
 OUTBOX = table(OutboxMessage)
 JOB_RUNS = table(JobRun)
 SOURCE_STATE = table(SourceState)
-LGSCO_WINDOWS = table(LgscoWindow)
+CRAWL_CHECKPOINTS = table(CrawlCheckpoint)
 NEWS_SIGNATURES = table(NewsSignature)
 NEWS_BANDS = table(NewsBand)

@@ -107,7 +107,7 @@ def test_sources_lists_configured_sources(config: Path, capsys: pytest.CaptureFi
     result = run_cli(capsys, "--config", str(config), "sources", "--json")
     assert result.code == 0, result.err
     names = [row["name"] for row in json.loads(result.out)]
-    assert names == ["lgsco", "local-paper"]
+    assert names == ["lgsco", "housing-ombudsman", "local-paper"]
 
 
 def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

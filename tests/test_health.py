@@ -64,11 +64,11 @@ def test_a_source_that_goes_quiet_is_unhealthy(runtime: Runtime) -> None:
         now=clock(),
     )
     run(runtime, ok=True)
-    [status] = statuses(runtime)
+    [status] = [s for s in statuses(runtime) if s.name == "lgsco"]
     assert status.healthy
     clock.advance(days=8)  # expect_new_within_days is 7 for LGSCO
     run(runtime, ok=True)
-    [status] = statuses(runtime)
+    [status] = [s for s in statuses(runtime) if s.name == "lgsco"]
     assert not status.healthy and status.reason == f"no new document since {T0:%Y-%m-%d}"
 
 

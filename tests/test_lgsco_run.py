@@ -17,12 +17,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, select
 
-import councilwatch.lgsco_run
-from councilwatch.lgsco_run import estimated_pages
+import councilwatch.source_run
+from councilwatch.source_run import _ProgressView
 from db.engine import make_engine
 from db.tables import DOCUMENTS as DOCS
 from db.tables import FETCH_RUNS as RUNS
+from scraper.sources.base import Progress
 from scraper.sources.lgsco.crawl import CrawlReport, Window
+from scraper.sources.lgsco.source import estimated_pages
 from tests.cli import run_cli
 from tests.lgsco_site import SimulatedLgsco, decision_page, listing_page
 from tests.testweb import LocalWeb
@@ -85,7 +87,8 @@ def test_backfill_then_incremental_runs_store_each_decision_once(
     assert result.code == 0, result.err
     visible = site.visible()
     assert result.out.startswith(f"lgsco: ok, {len(visible) + site.listing_requests() + 1} ")
-    assert "listing pages" in result.err  # progress as log lines when stderr is no terminal
+    # progress as log lines when stderr is no terminal
+    assert re.search(r"lgsco backfill \S+: \d+/~\d+ pages, \d+ fetched", result.err)
     stored = documents(db)
     assert set(stored) == {d.reference for d in visible}
     assert all(row.backfill for row in stored.values())  # no alert flood from history
@@ -174,7 +177,7 @@ def test_a_killed_backfill_continues_where_it_stopped(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_process = councilwatch.lgsco_run.process
+    real_process = councilwatch.source_run.process
     batches = 0
 
     def dies_after_three_pages(*args: Any, **kwargs: Any) -> Any:
@@ -185,14 +188,14 @@ def test_a_killed_backfill_continues_where_it_stopped(
             raise KeyboardInterrupt
         return report
 
-    monkeypatch.setattr(councilwatch.lgsco_run, "process", dies_after_three_pages)
+    monkeypatch.setattr(councilwatch.source_run, "process", dies_after_three_pages)
     since = (site.today - timedelta(days=150)).isoformat()
     assert fetch(capsys, config, "--since", since).code == 130
     killed = runs(db)[-1]
     assert killed.ok is False and "KeyboardInterrupt" in killed.error
     assert 20 <= len(documents(db)) <= 30
 
-    monkeypatch.setattr(councilwatch.lgsco_run, "process", real_process)
+    monkeypatch.setattr(councilwatch.source_run, "process", real_process)
     result = fetch(capsys, config, "--since", since)
     assert result.code == 0, result.err
     visible = site.visible()
@@ -205,7 +208,7 @@ def test_fetch_refuses_what_it_cannot_do(config: Path, capsys: pytest.CaptureFix
     result = run_cli(capsys, "--config", str(config), "fetch", "--source", "nowhere")
     assert (result.code, result.err) == (
         1,
-        "error: unknown source 'nowhere' (configured: lgsco, news)\n",
+        "error: unknown source 'nowhere' (configured: lgsco, housing-ombudsman, news)\n",
     )
     result = fetch(capsys, config, "--until", "2025-01-01")
     assert (result.code, result.err) == (
@@ -305,8 +308,17 @@ def test_progress_bar_on_a_terminal_shows_pages_decisions_and_eta(
         window=Window(date(2025, 4, 1), date(2025, 4, 30)),
     )
     assert estimated_pages(report) == 6
-    with councilwatch.lgsco_run._ProgressView() as update:
-        update(report)
+    view = _ProgressView("lgsco")
+    view.start()
+    view.update(
+        Progress(
+            label=f"{report.mode} {report.window}",
+            pages=report.listing_pages,
+            pages_expected=estimated_pages(report),
+            items_fetched=report.decisions_fetched,
+        )
+    )
+    view.stop()
     shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())  # colours off
     assert "lgsco backfill 2025-04-01..2025-04-30" in shown
-    assert "2/6 pages, 17 decisions" in shown and "ETA" in shown
+    assert "2/6 pages, 17 fetched" in shown and "ETA" in shown

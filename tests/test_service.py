@@ -84,13 +84,14 @@ def test_jobs_come_from_config(tmp_path: Path) -> None:
     names = [spec.name for spec in job_specs(runtime.settings)]
     assert names == [
         "fetch:lgsco",
+        "fetch:housing-ombudsman",
         "digest:immediate",
         "digest:daily",
         "digest:weekly",
         "outbox:send",
         "health",
     ]
-    daily = job_specs(runtime.settings)[2]
+    daily = job_specs(runtime.settings)[3]
     assert daily.schedule.slot(
         daily.schedule.trigger.get_next_fire_time(None, runtime.now())
     ).startswith("d:")
@@ -118,6 +119,7 @@ def test_sigterm_stops_the_service_cleanly(tmp_path: Path) -> None:
         f'[database]\nurl = "sqlite:///{tmp_path}/s.db"\n'
         f'[web]\nlisten = "127.0.0.1:{port}"\nenabled = false\n'
         "[sources.lgsco]\nenabled = false\n[sources.news]\nenabled = false\n"
+        "[sources.housing_ombudsman]\nenabled = false\n"
     )
     env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "k" * 32}
     cli = [sys.executable, "-m", "councilwatch.cli", "--config", str(config)]

@@ -143,15 +143,15 @@ def test_first_lgsco_run_is_marked_as_a_seeding_backfill(
 ) -> None:
     from sqlalchemy import select
 
-    from councilwatch.lgsco_run import fetch_lgsco
+    from councilwatch.source_run import fetch_source
     from db.models import Document
 
     runtime, clock, lgsco, _ = world
-    assert fetch_lgsco(runtime).ok
+    assert fetch_source(runtime, "lgsco").ok
     today = clock().date()
     lgsco.add(today - timedelta(days=5), published=today, organisation=NORFOLK)
     clock.advance(minutes=30)
-    assert fetch_lgsco(runtime).ok
+    assert fetch_source(runtime, "lgsco").ok
     with runtime.migrated_engine().connect() as connection:
         flags = connection.execute(
             select(Document.backfill, Document.first_seen_at)  # type: ignore[call-overload]
@@ -181,6 +181,7 @@ def test_sigterm_during_a_fetch_stops_cleanly_and_the_next_run_completes(
         "[http]\nmin_interval_seconds = 0\n"
         f'[sources.lgsco]\nbase_url = "{testweb.url("")}"\nwindow_days = 120\n'
         "[sources.news]\nenabled = false\n[web]\nenabled = false\n"
+        "[sources.housing_ombudsman]\nenabled = false\n"
         "[service]\nshutdown_grace_seconds = 10\nfetch_on_start = true\n"
     )
     env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "k" * 32}

@@ -6,7 +6,8 @@ write when saving ("<!-- saved from url=(0042)https://... -->"), so a page descr
 input. A registered source without examples fails; a page without an expected file gets one
 written, and the test fails until a person has reviewed and committed it.
 
-To add a source, register a function ``(content, url) -> JSON-able`` in ``PARSERS``.
+Every source of ``scraper.sources.registry`` is covered by its own ``parse``; news articles,
+which are not a registered source, by the article extractor.
 """
 
 from __future__ import annotations
@@ -21,29 +22,27 @@ from typing import Any
 import pytest
 
 from scraper.news import extract_article
-from scraper.sources.lgsco import detect_page_kind, parse_decision, parse_listing
+from scraper.sources import registry
 
 SOURCES_DIR = Path(__file__).resolve().parent / "sources"
 # Parses run at a frozen "today", so the not-in-the-future check is deterministic.
-TODAY = date(2025, 6, 30)
+TODAY = date(2026, 11, 30)
 _SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->")
-
-
-def parse_lgsco(content: bytes, url: str) -> dict[str, Any]:
-    kind = detect_page_kind(content)
-    if kind == "decision":
-        return {"kind": kind, "result": parse_decision(content, url, today=TODAY).to_json()}
-    if kind == "listing":
-        return {"kind": kind, "result": parse_listing(content, url, today=TODAY).to_json()}
-    return {"kind": kind, "result": None}
 
 
 def parse_news(content: bytes, url: str) -> Any:
     return extract_article(content, url).to_json()
 
 
+def _registered(name: str) -> Callable[[bytes, str], Any]:
+    def parse(content: bytes, url: str) -> Any:
+        return registry.load(name).parse(content, url, today=TODAY)
+
+    return parse
+
+
 PARSERS: dict[str, Callable[[bytes, str], Any]] = {
-    "lgsco": parse_lgsco,
+    **{name: _registered(name) for name in registry.names()},
     "news": parse_news,
 }
 

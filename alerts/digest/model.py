@@ -46,6 +46,7 @@ class DecisionItem:
     summary: str = ""
     matched_alerts: tuple[str, ...] = ()
     coverage: tuple[Link, ...] = ()  # news stories that reported this decision
+    ombudsman: str = ""  # which ombudsman decided it ("Housing Ombudsman"), shown when set
     kind: Literal["decision"] = field(default="decision", init=False)
 
     @property

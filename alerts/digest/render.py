@@ -57,9 +57,12 @@ def _autoescape(template_name: str | None) -> bool:
 def outcome_class(outcome: str) -> str:
     """A CSS class for the outcome pill: upheld stands out, not upheld is muted."""
     text = outcome.strip().lower()
-    if text.startswith("not upheld") or text.startswith("no fault"):
+    if text.startswith(("not upheld", "no fault", "no maladministration", "reasonable redress")):
         return "outcome-not-upheld"
-    if text.startswith("upheld") or "fault and injustice" in text:
+    # The Housing Ombudsman's findings of fault read as upheld.
+    if text.startswith(("upheld", "severe maladministration", "maladministration")) or (
+        "fault and injustice" in text or text.startswith("service failure")
+    ):
         return "outcome-upheld"
     return "outcome-other"
 

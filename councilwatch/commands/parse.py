@@ -56,7 +56,7 @@ def parse_lgsco(
 
     Example: councilwatch parse lgsco var/quarantine/lgsco/PAGE.html --url URL
     """
-    from councilwatch.lgsco_run import local_today
+    from councilwatch.source_run import local_today
     from scraper.sources.lgsco import (
         detect_page_kind,
         kind_from_url,
@@ -179,6 +179,44 @@ def _print_listing(listing: Listing) -> None:
 
 def _iso(value: date | None) -> str:
     return value.isoformat() if value else "-"
+
+
+def _register_sources() -> None:
+    """``parse <source>`` for every registered source without a command of its own above:
+    the source's parser, printed as JSON."""
+    from scraper.sources import registry
+
+    taken = {command.name for command in parse_app.registered_commands}
+    for info in registry.infos():
+        if info.name in taken:
+            continue
+
+        def parse_saved(
+            ctx: typer.Context,
+            file: Annotated[Path, typer.Argument(help="A saved page of this source.")],
+            url: Annotated[
+                str | None, typer.Option(help="The page's URL (default: its 'saved from' comment).")
+            ] = None,
+            name: str = typer.Option(info.name, hidden=True),
+        ) -> None:
+            from councilwatch.source_run import local_today
+
+            try:
+                content = file.read_bytes()
+            except OSError as exc:
+                raise CouncilwatchError(f"{file}: cannot read ({exc.strerror})") from None
+            source = registry.load(name)
+            today = local_today(runtime(ctx))
+            echo_json(source.parse(content, page_url(content, file, url), today=today))
+
+        parse_saved.__doc__ = (
+            f"Parse a saved {info.label} page (told apart by content) and print it as JSON.\n\n"
+            f"Example: councilwatch parse {info.name} saved-page.html"
+        )
+        parse_app.command(info.name)(parse_saved)
+
+
+_register_sources()
 
 
 def register(app: typer.Typer) -> None:

@@ -38,13 +38,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
 from cwerrors import FetchError, ParseError, SourceFault
 from scraper.fetcher import Fetcher
+from scraper.sources.lgsco.config import INFO as LGSCO_INFO
 from scraper.sources.lgsco.decision import parse_decision
 from scraper.sources.lgsco.listing import PAGE_SIZE, parse_listing
 from scraper.sources.lgsco.models import Decision, Listing, ListingEntry
@@ -58,7 +59,7 @@ LAYOUT_MIN_FAILURES = 3
 DEFAULT_WINDOW_DAYS = 120
 # The oldest decisions the site publishes carry 2006 references ("06/B/16774"): a backfill
 # never needs to ask for months before this year (each one is a request for nothing).
-FIRST_DECISION_YEAR = 2006
+FIRST_DECISION_YEAR = LGSCO_INFO.earliest.year if LGSCO_INFO.earliest else 2006
 
 
 @dataclass(frozen=True)
@@ -249,14 +250,26 @@ class LgscoCrawler:
 
     def incremental(self, window_days: int = DEFAULT_WINDOW_DAYS) -> CrawlReport:
         """Every listing page of ``[today - window_days, today]``; new or changed decisions."""
-        window = Window(self._today - timedelta(days=window_days), self._today)
-        self.report = CrawlReport(mode="incremental", windows_total=1)
-        self._crawl_window(window, resume=False)
-        self._check_layout(final=True)
+        for batch in self.iter_incremental(window_days):
+            self._sink(batch)
         return self.report
 
     def backfill(self, since: date, until: date | None = None) -> CrawlReport:
         """Month windows ``since``..``until`` (default today), newest first, resumable."""
+        for batch in self.iter_backfill(since, until):
+            self._sink(batch)
+        return self.report
+
+    def iter_incremental(self, window_days: int = DEFAULT_WINDOW_DAYS) -> Iterator[list[Crawled]]:
+        """:meth:`incremental` as batches, one per listing page with new decisions; the
+        caller stores each before asking for the next (the page checkpoint follows it)."""
+        window = Window(self._today - timedelta(days=window_days), self._today)
+        self.report = CrawlReport(mode="incremental", windows_total=1)
+        yield from self._crawl_window(window, resume=False)
+        self._check_layout(final=True)
+
+    def iter_backfill(self, since: date, until: date | None = None) -> Iterator[list[Crawled]]:
+        """:meth:`backfill` as batches (see :meth:`iter_incremental`)."""
         until = min(until or self._today, self._today)
         windows = month_windows(since, until)
         self.report = CrawlReport(mode="backfill", windows_total=len(windows))
@@ -266,13 +279,12 @@ class LgscoCrawler:
                 self.report.windows_skipped += 1
                 self.report.windows_done += 1
                 continue
-            self._crawl_window(window, resume=True)
+            yield from self._crawl_window(window, resume=True)
         self._check_layout(final=True)
-        return self.report
 
     # -- one window --------------------------------------------------------------------------
 
-    def _crawl_window(self, window: Window, *, resume: bool) -> None:
+    def _crawl_window(self, window: Window, *, resume: bool) -> Iterator[list[Crawled]]:
         """All pages of one window.
 
         A page joins ``pages_done`` once every entry on it is stored or unchanged (a decision
@@ -301,7 +313,7 @@ class LgscoCrawler:
             else:
                 total = listing.total or 0
                 expected = max(expected, total)
-                clean = self._process_entries(listing.entries)
+                clean = yield from self._process_entries(listing.entries)
             if clean:
                 pages_done.add(page)
             else:
@@ -376,9 +388,11 @@ class LgscoCrawler:
 
     # -- decisions ---------------------------------------------------------------------------
 
-    def _process_entries(self, entries: Sequence[ListingEntry]) -> bool:
-        """Fetch what is new or changed on one page; the sink gets the page's decisions at
-        once, so storage and the page checkpoint move in step (a kill loses one page).
+    def _process_entries(
+        self, entries: Sequence[ListingEntry]
+    ) -> Generator[list[Crawled], None, bool]:
+        """Fetch what is new or changed on one page; the page's decisions go out as one
+        batch, so storage and the page checkpoint move in step (a kill loses one page).
         False when a decision on the page failed."""
         batch: list[Crawled] = []
         clean = True
@@ -394,7 +408,7 @@ class LgscoCrawler:
                 batch.append(Crawled(entry, fingerprint, decision))
             self._report_progress()
         if batch:
-            self._sink(batch)
+            yield batch
             self.report.decisions_stored += len(batch)
         return clean
 

@@ -1,0 +1,47 @@
+"""Every crawled source, in one list: adding a source is one line here.
+
+Each entry is a package under ``scraper/sources/`` with a light ``config`` module (its
+:class:`~scraper.sources.base.SourceInfo` and settings model, importing only pydantic) and a
+``SOURCE`` in its ``source`` module. The configuration, the service's jobs, ``councilwatch fetch``,
+``parse``, ``sources``, health, digests and the example-page harness all iterate this list, and
+import a source's parsers only when they use them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from scraper.sources.base import Source, SourceInfo
+
+PACKAGES: tuple[str, ...] = (
+    "scraper.sources.lgsco",
+    "scraper.sources.housing_ombudsman",
+)
+
+
+@cache
+def infos() -> tuple[SourceInfo, ...]:
+    found = []
+    for package in PACKAGES:
+        info = importlib.import_module(f"{package}.config").INFO
+        assert isinstance(info, SourceInfo), f"{package}.config.INFO is not a SourceInfo"
+        found.append(info)
+    return tuple(found)
+
+
+def names() -> tuple[str, ...]:
+    return tuple(info.name for info in infos())
+
+
+def info(name: str) -> SourceInfo | None:
+    return next((found for found in infos() if found.name == name), None)
+
+
+def load(name: str) -> Source:
+    """The source called ``name`` with its parsers (KeyError when there is none)."""
+    for package, found in zip(PACKAGES, infos(), strict=True):
+        if found.name == name:
+            source: Source = importlib.import_module(f"{package}.source").SOURCE
+            return source
+    raise KeyError(name)
