@@ -1,10 +1,11 @@
 """`make demo`: the service against a simulated world on this machine.
 
-Starts the local test web with a simulated LGSCO site and simulated local publishers (the
-same ones the tests use), writes `var/demo/config.toml` pointing every source at it, adds a
+Starts the local test web with simulated LGSCO and Housing Ombudsman sites and simulated local
+publishers (the same ones the tests use), writes `var/demo/config.toml` pointing every source at it, adds a
 confirmed subscriber with an immediate alert on Norfolk County Council, and runs the service
 (web pages on http://127.0.0.1:8080). Every few minutes the simulated sites publish a new
-Norfolk decision and story, so digests keep arriving as .eml files in var/demo/outbox/.
+Norfolk decision (LGSCO, and the Housing Ombudsman's on the council as landlord) and story,
+so digests keep arriving as .eml files in var/demo/outbox/.
 Nothing here talks to the real sites. Stop with Ctrl-C.
 """
 
@@ -23,6 +24,7 @@ from councilwatch.runtime import Runtime
 from councilwatch.service import run_service
 from db import migrate
 from db.subscriptions import AlertFields, subscribe
+from tests.housing_ombudsman_site import SimulatedHousingOmbudsman
 from tests.lgsco_site import SimulatedLgsco
 from tests.news_sites import NewsSites, SimItem, article_page
 from tests.testweb import LocalWeb
@@ -33,13 +35,14 @@ PUBLISH_EVERY = timedelta(minutes=4)
 log = logging.getLogger("demo")
 
 
-def write_config(web: LocalWeb, news: NewsSites) -> Path:
+def write_config(web: LocalWeb, news: NewsSites, housing: SimulatedHousingOmbudsman) -> Path:
     HOME.mkdir(parents=True, exist_ok=True)
     config = HOME / "config.toml"
     config.write_text(
         f'[database]\nurl = "sqlite:///{HOME}/demo.db"\n'
         "[http]\nmin_interval_seconds = 0.2\n"
         f'[sources.lgsco]\nbase_url = "{web.url("")}"\nschedule = "interval:5m"\n'
+        f'[sources.housing_ombudsman]\nbase_url = "{housing.base_url}"\nschedule = "interval:5m"\n'
         '[sources.news]\nschedule = "interval:5m"\n'
         f'[mail]\noutbox_dir = "{HOME}/outbox"\n'
         f'[quarantine]\ndirectory = "{HOME}/quarantine"\n'
@@ -50,12 +53,19 @@ def write_config(web: LocalWeb, news: NewsSites) -> Path:
     return config
 
 
-def publish_forever(lgsco: SimulatedLgsco, news: NewsSites, stop: threading.Event) -> None:
+def publish_forever(
+    lgsco: SimulatedLgsco,
+    housing: SimulatedHousingOmbudsman,
+    news: NewsSites,
+    stop: threading.Event,
+) -> None:
     n = 0
     while not stop.wait(PUBLISH_EVERY.total_seconds()):
         n += 1
         today = datetime.now(UTC).date()
         decision = lgsco.add(today - timedelta(days=21), published=today, organisation=NORFOLK)
+        housing.today = today
+        housing.publish(1, landlord=NORFOLK)
         path = f"/edp24/news/2461{n:04d}.norfolk-update-{n}/"
         headline = f"Norfolk County Council criticised in ombudsman ruling number {n}"
         now = datetime.now(UTC)
@@ -86,7 +96,10 @@ def main() -> None:
     web = LocalWeb().start()
     lgsco = SimulatedLgsco(web, today=datetime.now(UTC).date(), count=150, days=120).install()
     news = NewsSites(web, now=datetime.now(UTC)).install()
-    config = write_config(web, news)
+    housing = SimulatedHousingOmbudsman(
+        web, today=datetime.now(UTC).date(), count=60, prefix="/housing-ombudsman"
+    ).install()
+    config = write_config(web, news, housing)
     # The signing key is var/demo/secret.key (service.data_dir), made once and kept, so links
     # in demo emails keep working after a restart.
     settings = load_settings(config, env=os.environ)
@@ -102,7 +115,7 @@ def main() -> None:
     )
     log.info("simulated sites on %s; config %s; digests in %s/outbox", web.url(""), config, HOME)
     stop = threading.Event()
-    threading.Thread(target=publish_forever, args=(lgsco, news, stop), daemon=True).start()
+    threading.Thread(target=publish_forever, args=(lgsco, housing, news, stop), daemon=True).start()
     try:
         run_service(runtime)
     finally:

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from alerts.councils import Register
+from councilwatch.digest_text import source_label
 from councilwatch.config import Settings
 from councilwatch.mailer import secret, subscriber_id_from_token
 from councilwatch.runtime import Runtime
@@ -45,6 +46,7 @@ def make_environment() -> Environment:
     )
     env.filters["day"] = lambda d: f"{d:%-d %B %Y}" if d else ""
     env.filters["rfc3339"] = rfc3339
+    env.filters["source_label"] = source_label
     return env
 
 

@@ -107,10 +107,14 @@ class HousingOmbudsmanCrawl:
     def _backfill(self, since: date) -> Iterator[list[Item]]:
         state = self._memory.checkpoint(CHECKPOINT) or {}
         reached = _date(state.get("reached"))  # oldest decision date a backfill got to
-        if state.get("done") and reached is not None and reached < since:
+        if state.get("done") and (state.get("at_end") or (reached and reached < since)):
+            # The whole archive, or all of it back to before ``since``, was read already;
+            # what is published from now on is at the top, for incremental runs.
             log.info("housing-ombudsman: the archive was backfilled past %s already", since)
             return
-        page = int(state.get("next_page", 1)) if not state.get("at_end") else 1
+        # A killed run continues at its next page; a finished one given an earlier ``since``
+        # continues past the page where it stopped.
+        page = int(state.get("next_page", 1))
         if page > 1:
             self.resumed_from = page
         while True:

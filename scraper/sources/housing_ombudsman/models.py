@@ -87,7 +87,8 @@ class HoDecision:
         return sum(r.amount_pence for r in self.remedies if r.kind == "order")
 
     def body_text(self) -> str:
-        parts = [self.summary] if self.summary else []
+        """The sections as plain text (the summary is one of their paragraphs already)."""
+        parts: list[str] = []
         for section in self.sections:
             parts.append(section.heading)
             parts.extend(section.paragraphs)
