@@ -1,11 +1,11 @@
 """`make demo`: the service against a simulated world on this machine.
 
 Starts the local test web with simulated LGSCO and Housing Ombudsman sites and simulated local
-publishers (the same ones the tests use), writes `var/demo/config.toml` pointing every source at it, adds a
-confirmed subscriber with an immediate alert on Norfolk County Council, and runs the service
-(web pages on http://127.0.0.1:8080). Every few minutes the simulated sites publish a new
-Norfolk decision (LGSCO, and the Housing Ombudsman's on the council as landlord) and story,
-so digests keep arriving as .eml files in var/demo/outbox/.
+publishers (the same ones the tests use), writes `var/demo/config.toml` pointing every source
+at it, adds a confirmed subscriber with an immediate alert on Norfolk County Council, and runs
+the service (web pages on http://127.0.0.1:8080). Every few minutes the simulated sites
+publish a new Norfolk decision (LGSCO, and the Housing Ombudsman's on the council as landlord)
+and story, so digests keep arriving as .eml files in var/demo/outbox/.
 Nothing here talks to the real sites. Stop with Ctrl-C.
 """
 

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from alerts.councils import Register
-from councilwatch.digest_text import source_label
 from councilwatch.config import Settings
+from councilwatch.digest_text import source_label
 from councilwatch.mailer import secret, subscriber_id_from_token
 from councilwatch.runtime import Runtime
 from councilwatch.web.links import same_secret
