@@ -67,6 +67,7 @@ from councilwatch.runtime import Runtime
 from cwerrors import CouncilwatchError
 from db import outbox
 from db.engine import read_connection, write_transaction
+from db.health_state import unhealthy_since
 from db.jobs import claim_slot
 from db.matches import (
     MatchSetRow,
@@ -84,7 +85,6 @@ from db.subscriptions import FREQUENCIES
 from db.tables import ALERTS as _ALERTS
 from db.tables import DOCUMENTS as _DOCS
 from db.tables import SENT_ITEMS as _LEDGER
-from db.tables import SOURCE_STATE as _STATE
 from db.tables import SUBSCRIBERS as _SUBS
 
 if TYPE_CHECKING:
@@ -731,11 +731,9 @@ def source_health(
     """The digest footer: every enabled source's newest item, last fetch and failure."""
     from councilwatch.health import statuses
 
-    with read_connection(runtime.migrated_engine()) as connection:
-        since = {
-            row.source: aware(row.changed_at)
-            for row in connection.execute(select(_STATE).where(_STATE.c.healthy.is_(False)))
-        }
+    since = {
+        name: aware(changed) for name, changed in unhealthy_since(runtime.migrated_engine()).items()
+    }
     return tuple(
         SourceHealth(
             name=status.label or status.name,

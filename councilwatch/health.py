@@ -8,13 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from councilwatch.runtime import Runtime
 from councilwatch.sources_registry import ConfiguredSource, configured_sources
-from db.engine import read_connection, write_transaction
+from db.health_state import known_health, record_health_change
 from db.runs import source_health
-from db.tables import SOURCE_STATE as _STATE
 
 if TYPE_CHECKING:
     from db.outbox import OutgoingMessage
@@ -93,37 +90,23 @@ def statuses(runtime: Runtime, *, include_disabled: bool = False) -> list[Source
 
 def check_and_notify(runtime: Runtime) -> list[SourceStatus]:
     """Record health changes; queue one operator email per change. Returns what changed."""
-    from db import outbox
-
     engine = runtime.migrated_engine()
     now = runtime.now()
-    with read_connection(engine) as connection:
-        known = {row.source: row.healthy for row in connection.execute(select(_STATE))}
+    known = known_health(engine)
     changed = []
     for status in statuses(runtime):
         before = known.get(status.name, True)
         if status.healthy == before:
             continue
         changed.append(status)
-        with write_transaction(engine) as connection:
-            if status.name in known:
-                connection.execute(
-                    _STATE.update()
-                    .where(_STATE.c.source == status.name)
-                    .values(healthy=status.healthy, changed_at=now, reason=status.reason)
-                )
-            else:
-                connection.execute(
-                    _STATE.insert().values(
-                        source=status.name,
-                        healthy=status.healthy,
-                        changed_at=now,
-                        reason=status.reason,
-                    )
-                )
-            message = _operator_message(runtime, status, now)
-            if message is not None:
-                outbox.enqueue(connection, message, now=now)
+        record_health_change(
+            engine,
+            status.name,
+            healthy=status.healthy,
+            reason=status.reason,
+            now=now,
+            message=_operator_message(runtime, status, now),
+        )
         log.warning(
             "%s: source is %s%s",
             status.name,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from email.utils import parseaddr
 from typing import Protocol
 
-from sqlalchemy import Connection, Engine, update
+from sqlalchemy import Connection, Engine
 
 from alerts.digest import AlertSummary, Confirmation
 from alerts.digest.render import render_confirmation
@@ -33,10 +33,9 @@ from cwerrors import (
 )
 from cwerrors.numbers import MAX_ID, ascii_int
 from db import outbox
-from db.engine import write_transaction
+from db.bounces import count_bounce, reset_bounces
 from db.models_delivery import OutboxMessage, Subscriber
 from db.outbox import OutgoingMessage
-from db.tables import SUBSCRIBERS as _SUBS
 
 log = logging.getLogger("councilwatch.mailer")
 
@@ -350,36 +349,9 @@ def _send_one(
         report.failed += 1
         log.error("outbox: %s to %s failed: %s", row.kind, row.to_address, exc)
         if row.subscriber_id is not None:
-            _count_bounce(engine, row.subscriber_id, str(exc))
+            count_bounce(engine, row.subscriber_id, str(exc), limit=BOUNCE_LIMIT)
     else:
         outbox.mark_sent(engine, row_id, worker=worker, now=runtime.now())
         report.sent += 1
         if row.subscriber_id is not None:
-            _reset_bounces(engine, row.subscriber_id)
-
-
-def _count_bounce(engine: Engine, subscriber_id: int, error: str) -> None:
-    with write_transaction(engine) as connection:
-        connection.execute(
-            update(_SUBS)
-            .where(_SUBS.c.id == subscriber_id)
-            .values(failures=_SUBS.c.failures + 1, last_failure=error[:1000])
-        )
-        connection.execute(
-            update(_SUBS)
-            .where(
-                _SUBS.c.id == subscriber_id,
-                _SUBS.c.failures >= BOUNCE_LIMIT,
-                _SUBS.c.status == "active",
-            )
-            .values(status="bouncing")
-        )
-
-
-def _reset_bounces(engine: Engine, subscriber_id: int) -> None:
-    with write_transaction(engine) as connection:
-        connection.execute(
-            update(_SUBS)
-            .where(_SUBS.c.id == subscriber_id, _SUBS.c.failures > 0)
-            .values(failures=0)
-        )
+            reset_bounces(engine, row.subscriber_id)

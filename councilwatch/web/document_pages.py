@@ -15,12 +15,12 @@ from alerts.validity import control_character
 from councilwatch.search import Results, search
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.forms import KINDS, OUTCOMES
-from councilwatch.web.queries import DocumentFilters, cluster, get_document
 from councilwatch.web.subscribe_pages import council_choices, web
 from cwerrors import QueryError, UnknownCouncilError
 from cwerrors.numbers import ascii_int
 from db.browse import SORTS, BadCursor, BrowseFilters, Cursor, browse, categories
 from db.matches import document_councils
+from db.pages import DocumentFilters, cluster, get_document
 from db.search import Scope
 
 PER_PAGE = 20

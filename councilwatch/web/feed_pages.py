@@ -15,10 +15,10 @@ from councilwatch.preview import preview
 from councilwatch.quiet import fields_of
 from councilwatch.web.context import InvalidLink
 from councilwatch.web.links import atom_ids, same_secret
-from councilwatch.web.queries import FeedEntry, alert_feed, get_alert
 from councilwatch.web.subscribe_pages import web
 from cwerrors import SubscriptionError
 from db.models_delivery import Alert
+from db.pages import FeedEntry, alert_feed, get_alert
 from db.subscriptions import find_subscriber
 
 FEED_ENTRIES = 50

@@ -7,15 +7,15 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from councilwatch.sources_registry import configured_sources
-from councilwatch.web.queries import counters
 from councilwatch.web.subscribe_pages import web
+from db.engine import check_connection
+from db.pages import counters
 from db.runs import source_health
 
 log = logging.getLogger("councilwatch.web")
@@ -30,8 +30,7 @@ def healthz(request: Request) -> Response:
     settings = context.settings
     try:
         engine = context.engine
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        check_connection(engine)
         sources: list[dict[str, Any]] = []
         for source in configured_sources(settings):
             health = source_health(

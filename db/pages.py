@@ -1,4 +1,4 @@
-"""Read-only queries behind the pages: document lists, one document, feeds and counters."""
+"""Read-only queries behind the web pages: document lists, one document, feeds and counters."""
 
 from __future__ import annotations
 
