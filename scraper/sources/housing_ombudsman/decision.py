@@ -91,6 +91,14 @@ _TABLE_HEADERS = frozenset(
         "recommendation",
     }
 )
+_SQUEEZED_HEADERS = frozenset(h.replace(" ", "") for h in _TABLE_HEADERS)
+
+
+def _is_table_header(text: str) -> bool:
+    """A header row or cell, also when its cells ran together ("ComplaintFinding")."""
+    return key(text).replace(" ", "") in _SQUEEZED_HEADERS
+
+
 _COMPLAINT_AFTER = re.compile(
     r"\b(?:in respect of|in relation to|regarding|concerning)\s+(?P<complaint>.+)$", re.I
 )
@@ -101,6 +109,10 @@ _COMPLAINT_BEFORE = re.compile(
 )
 _AFTER_FINDING = re.compile(
     r"^\s*(?:by\s+the\s+landlord\s*)?(?:in|for|with|on)\s+(?P<rest>.+)$", re.I
+)
+_DUE_SUFFIX = re.compile(
+    r"(?:\s+|(?<=[.;:]))(?:no later than|by|within|due)\s+\d{1,2}\s*[A-Za-z]+\s*\d{4}\.?$",
+    re.I,
 )
 _DUE_LINE = re.compile(
     r"^(?:no later than|within|by)\b.{0,40}$|^\d{1,2}\s*[A-Za-z]+\s*\d{4}$", re.I
@@ -139,7 +151,8 @@ def parse_decision(content: bytes, url: str, *, today: date | None = None) -> Ho
     if today is not None and decided > today:
         raise ParseError(f"{url}: decision date {decided} is in the future")
     sections = _sections(texts[body_start:])
-    findings = _findings(sections)
+    findings, sections = _findings(sections)
+    remedies, sections = _remedies(sections)
     if not findings:
         raise ParseError(f"{url}: no finding (maladministration, service failure, ...) found")
     layout = "report" if _is_report(texts[body_start:], sections) else "investigation"
@@ -156,7 +169,7 @@ def parse_decision(content: bytes, url: str, *, today: date | None = None) -> Ho
         layout=layout,
         summary=_summary(sections),
         findings=findings,
-        remedies=_remedies(sections),
+        remedies=remedies,
         sections=tuple(Section(heading, tuple(paras)) for heading, paras in sections),
         url=canonical_url(url),
     )
@@ -231,51 +244,71 @@ def _is_report(lines: list[str], sections: list[tuple[str, list[str]]]) -> bool:
     return any(key(h) in ("determination (decision)", "our approach") for h, _ in sections)
 
 
-def _findings(sections: list[tuple[str, list[str]]]) -> tuple[ComplaintFinding, ...]:
+def _findings(
+    sections: list[tuple[str, list[str]]],
+) -> tuple[tuple[ComplaintFinding, ...], list[tuple[str, list[str]]]]:
+    """The findings, and the sections with each complaint/finding pair as one paragraph
+    ("Complaint: Finding"), however the page laid the pair out (cells, lines or one line)."""
     found: list[ComplaintFinding] = []
+    cleaned: list[tuple[str, list[str]]] = []
     for heading, paragraphs in sections:
         if key(heading) in DECISION_HEADINGS:
-            found.extend(_section_findings(paragraphs))
+            items, paragraphs = _section_findings(paragraphs)
+            found.extend(items)
+        cleaned.append((heading, paragraphs))
     unique: dict[tuple[str, Finding], ComplaintFinding] = {}
     for item in found:
         unique.setdefault((item.complaint.lower(), item.finding), item)
-    return tuple(unique.values())
+    return tuple(unique.values()), cleaned
 
 
-def _section_findings(paragraphs: list[str]) -> list[ComplaintFinding]:
+def _section_findings(paragraphs: list[str]) -> tuple[list[ComplaintFinding], list[str]]:
     found: list[ComplaintFinding] = []
-    pending: str | None = None  # a complaint cell waiting for its finding cell
+    kept: list[str] = []
+    pending: tuple[str, int | None] | None = None  # a complaint waiting for its finding
+
+    def pair(complaint: str, finding: Finding, text: str) -> None:
+        item = ComplaintFinding(_complaint(complaint), finding, text.rstrip(" ."))
+        found.append(item)
+        line = f"{item.complaint}: {item.text}"
+        if pending is not None and pending[1] is not None:
+            kept[pending[1]] = line  # the complaint's own paragraph becomes the pair
+        else:
+            kept.append(line)
+
     for text in paragraphs:
         labelled = _LABELLED.match(text)
         if labelled:
             value = labelled.group("value").strip()
             if labelled.group("label").lower() == "complaint":
-                pending = value
+                pending = (value, None)
                 continue
             text = value
-        if key(text) in _TABLE_HEADERS:
+        if _is_table_header(text):
             continue
         label = finding_label(text)
         if label is not None:
-            if pending:
-                found.append(ComplaintFinding(_complaint(pending), label, text.rstrip(" .")))
-                pending = None
+            if pending is not None:
+                pair(pending[0], label, text)
+            else:
+                kept.append(text)
+            pending = None
             continue
         trailing = _TRAILING_FINDING.match(text)
         if trailing and finding_in(trailing.group("complaint")) is None:
             finding = finding_label(trailing.group("finding"))
             if finding is not None:
-                complaint = _complaint(trailing.group("complaint"))
-                found.append(ComplaintFinding(complaint, finding, trailing.group("finding")))
                 pending = None
+                pair(trailing.group("complaint"), finding, trailing.group("finding"))
                 continue
         stated = [f for s in _SENTENCE_END.split(text) if (f := _sentence_finding(s))]
+        kept.append(text)
         if stated:
             found.extend(stated)
             pending = None
         else:
-            pending = text
-    return found
+            pending = (text, len(kept) - 1)
+    return found, kept
 
 
 def _sentence_finding(sentence: str) -> ComplaintFinding | None:
@@ -313,30 +346,38 @@ def _summary(sections: list[tuple[str, list[str]]]) -> str:
     return ""
 
 
-def _remedies(sections: list[tuple[str, list[str]]]) -> tuple[Remedy, ...]:
+def _remedies(
+    sections: list[tuple[str, list[str]]],
+) -> tuple[tuple[Remedy, ...], list[tuple[str, list[str]]]]:
+    """Orders and recommendations, and the sections without table headers and due dates."""
     remedies: list[Remedy] = []
+    cleaned: list[tuple[str, list[str]]] = []
     for heading, paragraphs in sections:
         name = key(heading)
         if name not in REMEDY_HEADINGS:
+            cleaned.append((heading, paragraphs))
             continue
+        kept: list[str] = []
         kind = {"orders": "order", "recommendations": "recommendation"}.get(name)
         for text in paragraphs:
             marker = key(text)
-            if marker in ("orders", "order"):
-                kind = "order"
+            if marker in ("orders", "order", "recommendations", "recommendation"):
+                kind = "recommendation" if marker.startswith("recommend") else "order"
+                kept.append(text)
                 continue
-            if marker in ("recommendations", "recommendation"):
-                kind = "recommendation"
+            if _is_table_header(text) or _DUE_LINE.match(text):
                 continue
-            if marker in _TABLE_HEADERS or _DUE_LINE.match(text):
-                continue
+            text = _DUE_SUFFIX.sub("", text)
             last = remedies[-1] if remedies else None
             if last is not None and last.text.endswith(":") and text.startswith("£"):
                 # a breakdown of the sum the line before ordered
                 remedies[-1] = Remedy(last.kind, f"{last.text} {text}", last.amount_pence)
+                kept[-1] = remedies[-1].text
                 continue
+            kept.append(text)
             if text.endswith(":") and amount_pence(text) == 0:
                 continue  # "The landlord is ordered within four weeks to:"
             this_kind = kind or ("recommendation" if _RECOMMEND.search(text) else "order")
             remedies.append(Remedy(this_kind, text, amount_pence(text)))
-    return tuple(remedies)
+        cleaned.append((heading, kept))
+    return tuple(remedies), cleaned
