@@ -13,18 +13,39 @@ Jurisdiction, Landlord, Landlord type, Occupancy, Date) and the decision in the
 
 from __future__ import annotations
 
-from scraper.sources.housing_ombudsman.archive import archive_url, parse_archive
-from scraper.sources.housing_ombudsman.config import INFO, HousingOmbudsmanConfig
-from scraper.sources.housing_ombudsman.decision import parse_decision
-from scraper.sources.housing_ombudsman.item import decision_item
-from scraper.sources.housing_ombudsman.models import (
-    ArchiveEntry,
-    ArchivePage,
-    ComplaintFinding,
-    Finding,
-    HoDecision,
-    Remedy,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names load on first use (PEP 562), so reading a source's config (``.config``, imported at
+# start-up by the registry) does not import its parsers and lxml.
+_EXPORTS = {
+    "ArchiveEntry": "scraper.sources.housing_ombudsman.models",
+    "ArchivePage": "scraper.sources.housing_ombudsman.models",
+    "ComplaintFinding": "scraper.sources.housing_ombudsman.models",
+    "Finding": "scraper.sources.housing_ombudsman.models",
+    "HoDecision": "scraper.sources.housing_ombudsman.models",
+    "HousingOmbudsmanConfig": "scraper.sources.housing_ombudsman.config",
+    "INFO": "scraper.sources.housing_ombudsman.config",
+    "Remedy": "scraper.sources.housing_ombudsman.models",
+    "archive_url": "scraper.sources.housing_ombudsman.archive",
+    "decision_item": "scraper.sources.housing_ombudsman.item",
+    "parse_archive": "scraper.sources.housing_ombudsman.archive",
+    "parse_decision": "scraper.sources.housing_ombudsman.decision",
+}
+
+if TYPE_CHECKING:
+    from scraper.sources.housing_ombudsman.archive import archive_url, parse_archive
+    from scraper.sources.housing_ombudsman.config import INFO, HousingOmbudsmanConfig
+    from scraper.sources.housing_ombudsman.decision import parse_decision
+    from scraper.sources.housing_ombudsman.item import decision_item
+    from scraper.sources.housing_ombudsman.models import (
+        ArchiveEntry,
+        ArchivePage,
+        ComplaintFinding,
+        Finding,
+        HoDecision,
+        Remedy,
+    )
 
 __all__ = [
     "INFO",
@@ -40,3 +61,12 @@ __all__ = [
     "parse_archive",
     "parse_decision",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

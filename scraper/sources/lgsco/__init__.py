@@ -13,20 +13,46 @@ Pages are read from their visible text layout first and markup second (see ``dec
 ``cwerrors.ParseError`` naming the URL and the field.
 """
 
-from scraper.sources.lgsco.decision import parse_decision
-from scraper.sources.lgsco.fields import normalise_reference, parse_outcome
-from scraper.sources.lgsco.layout import detect_page_kind
-from scraper.sources.lgsco.listing import parse_listing
-from scraper.sources.lgsco.models import (
-    Decision,
-    Listing,
-    ListingEntry,
-    Outcome,
-    Payment,
-    Remedies,
-    Section,
-)
-from scraper.sources.lgsco.urls import canonical_url, kind_from_url, listing_url
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names load on first use (PEP 562), so reading a source's config (``.config``, imported at
+# start-up by the registry) does not import its parsers and lxml.
+_EXPORTS = {
+    "Decision": "scraper.sources.lgsco.models",
+    "Listing": "scraper.sources.lgsco.models",
+    "ListingEntry": "scraper.sources.lgsco.models",
+    "Outcome": "scraper.sources.lgsco.models",
+    "Payment": "scraper.sources.lgsco.models",
+    "Remedies": "scraper.sources.lgsco.models",
+    "Section": "scraper.sources.lgsco.models",
+    "canonical_url": "scraper.sources.lgsco.urls",
+    "kind_from_url": "scraper.sources.lgsco.urls",
+    "detect_page_kind": "scraper.sources.lgsco.layout",
+    "listing_url": "scraper.sources.lgsco.urls",
+    "normalise_reference": "scraper.sources.lgsco.fields",
+    "parse_decision": "scraper.sources.lgsco.decision",
+    "parse_listing": "scraper.sources.lgsco.listing",
+    "parse_outcome": "scraper.sources.lgsco.fields",
+}
+
+if TYPE_CHECKING:
+    from scraper.sources.lgsco.decision import parse_decision
+    from scraper.sources.lgsco.fields import normalise_reference, parse_outcome
+    from scraper.sources.lgsco.layout import detect_page_kind
+    from scraper.sources.lgsco.listing import parse_listing
+    from scraper.sources.lgsco.models import (
+        Decision,
+        Listing,
+        ListingEntry,
+        Outcome,
+        Payment,
+        Remedies,
+        Section,
+    )
+    from scraper.sources.lgsco.urls import canonical_url, kind_from_url, listing_url
 
 __all__ = [
     "Decision",
@@ -45,3 +71,12 @@ __all__ = [
     "parse_listing",
     "parse_outcome",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
