@@ -34,3 +34,15 @@ def make_runtime(
     if now is not None:
         runtime.now = now
     return runtime
+
+
+def disable_sources(*, keep: tuple[str, ...] = ()) -> str:
+    """TOML switching off every registered source but those in ``keep`` (config keys), so a
+    test service never reaches a real site whatever sources the registry grows."""
+    from scraper.sources import registry
+
+    return "".join(
+        f"[sources.{info.config_key}]\nenabled = false\n"
+        for info in registry.infos()
+        if info.config_key not in keep
+    )

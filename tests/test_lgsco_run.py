@@ -22,6 +22,7 @@ from councilwatch.source_run import _ProgressView
 from db.engine import make_engine
 from db.tables import DOCUMENTS as DOCS
 from db.tables import FETCH_RUNS as RUNS
+from scraper.sources import registry
 from scraper.sources.base import Progress
 from scraper.sources.lgsco.crawl import CrawlReport, Window
 from scraper.sources.lgsco.source import estimated_pages
@@ -208,7 +209,7 @@ def test_fetch_refuses_what_it_cannot_do(config: Path, capsys: pytest.CaptureFix
     result = run_cli(capsys, "--config", str(config), "fetch", "--source", "nowhere")
     assert (result.code, result.err) == (
         1,
-        "error: unknown source 'nowhere' (configured: lgsco, housing-ombudsman, news)\n",
+        f"error: unknown source 'nowhere' (configured: {', '.join([*registry.names(), 'news'])})\n",
     )
     result = fetch(capsys, config, "--until", "2025-01-01")
     assert (result.code, result.err) == (

@@ -14,8 +14,9 @@ from councilwatch.runtime import Runtime
 from councilwatch.schedule import interval, parse_schedule
 from councilwatch.service import JobSpec, job_specs, run_service
 from cwerrors import StorageError
+from scraper.sources import registry
 from tests.dbfixtures import skip_without_postgres
-from tests.runtimes import make_runtime
+from tests.runtimes import disable_sources, make_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,15 +84,14 @@ def test_jobs_come_from_config(tmp_path: Path) -> None:
     runtime = make_runtime("sqlite:///unused.db", tmp_path)
     names = [spec.name for spec in job_specs(runtime.settings)]
     assert names == [
-        "fetch:lgsco",
-        "fetch:housing-ombudsman",
+        *(f"fetch:{name}" for name in registry.names()),
         "digest:immediate",
         "digest:daily",
         "digest:weekly",
         "outbox:send",
         "health",
     ]
-    daily = job_specs(runtime.settings)[3]
+    daily = next(spec for spec in job_specs(runtime.settings) if spec.name == "digest:daily")
     assert daily.schedule.slot(
         daily.schedule.trigger.get_next_fire_time(None, runtime.now())
     ).startswith("d:")
@@ -118,8 +118,8 @@ def test_sigterm_stops_the_service_cleanly(tmp_path: Path) -> None:
     config.write_text(
         f'[database]\nurl = "sqlite:///{tmp_path}/s.db"\n'
         f'[web]\nlisten = "127.0.0.1:{port}"\nenabled = false\n'
-        "[sources.lgsco]\nenabled = false\n[sources.news]\nenabled = false\n"
-        "[sources.housing_ombudsman]\nenabled = false\n"
+        + disable_sources()
+        + "[sources.news]\nenabled = false\n"
     )
     env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "k" * 32}
     cli = [sys.executable, "-m", "councilwatch.cli", "--config", str(config)]

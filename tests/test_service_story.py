@@ -19,7 +19,7 @@ from db.subscriptions import AlertFields, subscribe
 from tests.digestkit import MAIL_ENV, Clock, part, smtp_toml
 from tests.lgsco_site import SimulatedLgsco
 from tests.news_sites import NewsSites, SimItem, article_page
-from tests.runtimes import make_runtime
+from tests.runtimes import disable_sources, make_runtime
 from tests.smtpd import SmtpTestServer
 from tests.testweb import FakeClock, LocalWeb
 
@@ -181,8 +181,8 @@ def test_sigterm_during_a_fetch_stops_cleanly_and_the_next_run_completes(
         "[http]\nmin_interval_seconds = 0\n"
         f'[sources.lgsco]\nbase_url = "{testweb.url("")}"\nwindow_days = 120\n'
         "[sources.news]\nenabled = false\n[web]\nenabled = false\n"
-        "[sources.housing_ombudsman]\nenabled = false\n"
-        "[service]\nshutdown_grace_seconds = 10\nfetch_on_start = true\n"
+        + disable_sources(keep=("lgsco",))
+        + "[service]\nshutdown_grace_seconds = 10\nfetch_on_start = true\n"
     )
     env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "k" * 32}
     cli = [sys.executable, "-m", "councilwatch.cli", "--config", str(config)]
