@@ -186,3 +186,40 @@ def test_the_archive_lists_entries_not_sidebar_links_and_reads_its_pagination() 
     archive = parse_archive(html.encode(), "https://www.housing-ombudsman.org.uk/decisions/page/2/")
     assert [e.case_id for e in archive.entries] == [d.case_id for d in listed]
     assert (archive.page, archive.has_next, archive.last_page) == (2, True, 3)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "finding", "complaint"),
+    [
+        (
+            "In accordance with paragraph 53.b of the Scheme, the landlord has made an offer of "
+            "redress to the resident prior to investigation which, in the Ombudsman's opinion, "
+            "resolves the complaint about its handling of the boiler repairs satisfactorily.",
+            Finding.REASONABLE_REDRESS,
+            "The landlord's handling of the boiler repairs",
+        ),
+        (
+            "In accordance with paragraph 42.a of the Scheme, the complaint about the rent "
+            "increase is not one that the Ombudsman can consider.",
+            Finding.OUTSIDE_JURISDICTION,
+            "The rent increase",
+        ),
+        (
+            "a. Maladministration in the landlord's handling of the resident's reports of a leak.",
+            Finding.MALADMINISTRATION,
+            "The landlord's handling of the resident's reports of a leak",
+        ),
+    ],
+)
+def test_other_ways_a_determination_is_written(
+    sentence: str, finding: Finding, complaint: str
+) -> None:
+    body = f"<h2>Determination</h2><p>{sentence}</p>"
+    [found] = parse_decision(page(TABLE, body), URL, today=TODAY).findings
+    assert (found.finding, found.complaint) == (finding, complaint)
+
+
+def test_field_labels_by_other_names() -> None:
+    fields = TABLE.replace("Case ID", "Case reference").replace(">Date<", ">Decision date<")
+    decision = parse_decision(page(fields, DECISION), URL, today=TODAY)
+    assert (decision.case_id, decision.decision_date) == ("202512345", date(2026, 5, 18))

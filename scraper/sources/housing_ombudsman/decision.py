@@ -57,7 +57,11 @@ from scraper.text import normalise_space
 # no whitespace between cells a label is glued to the previous value ("CouncilLandlord type").
 _FIELDS = {
     "Case ID": "case_id",
+    "Case reference": "case_id",
+    "Case number": "case_id",
     "Decision type": "decision_type",
+    "Decision date": "date",
+    "Date of decision": "date",
     "Jurisdiction": "jurisdiction",
     "Landlord type": "landlord_type",
     "Landlord": "landlord",
@@ -68,6 +72,7 @@ _FIELD = re.compile(
     r"(?P<label>" + "|".join(sorted(map(re.escape, _FIELDS), key=len, reverse=True)) + r")"
     r"(?![a-z])\s*:?\s*"
 )
+_CASE_LABEL = re.compile(r"Case (?:ID|reference|number)(?![a-z])")
 _TITLE = re.compile(r"^(?P<landlord>.+?)\s*\((?P<case>\d{9})\)$")
 _PARAGRAPH_MARK = re.compile(r"^(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[\u2022\u25cf\u25aa\u00b7*-])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.;])\s+(?=[A-Z(\u2018\"'])")
@@ -103,8 +108,8 @@ _COMPLAINT_AFTER = re.compile(
     r"\b(?:in respect of|in relation to|regarding|concerning)\s+(?P<complaint>.+)$", re.I
 )
 _COMPLAINT_BEFORE = re.compile(
-    r"\bcomplaints?\s+(?:about|regarding|concerning|that)\s+(?P<complaint>.+?)\s+"
-    r"(?:is|was|are|were|falls?|fell)\b",
+    r"\bcomplaints?\s+(?:about|regarding|concerning|that)\s+(?P<complaint>.+?)"
+    r"(?:\s+(?:is|was|are|were|falls?|fell)\b|\s+satisfactorily\b|[.;]?$)",
     re.I,
 )
 _AFTER_FINDING = re.compile(
@@ -131,7 +136,7 @@ def canonical_url(url: str) -> str:
 def parse_decision(content: bytes, url: str, *, today: date | None = None) -> HoDecision:
     page = read_page(content)
     texts = [line.text for line in page.lines]
-    start = next((i for i, text in enumerate(texts) if "Case ID" in text), None)
+    start = next((i for i, text in enumerate(texts) if _CASE_LABEL.search(text)), None)
     if start is None:
         raise ParseError(f"{url}: no 'Case ID' field: not a Housing Ombudsman decision page")
     body_start = next((i for i in range(start, len(texts)) if _opens_body(texts[i])), len(texts))
@@ -176,7 +181,7 @@ def parse_decision(content: bytes, url: str, *, today: date | None = None) -> Ho
 
 
 def is_decision_page(page: Page) -> bool:
-    return any("Case ID" in line.text for line in page.lines)
+    return any(_CASE_LABEL.search(line.text) for line in page.lines)
 
 
 def _opens_body(text: str) -> bool:

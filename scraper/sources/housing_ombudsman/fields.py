@@ -71,7 +71,8 @@ _FINDING_PHRASES: tuple[tuple[re.Pattern[str], Finding], ...] = (
     (re.compile(r"\bservice\s+failure\b", re.I), Finding.SERVICE_FAILURE),
     (
         re.compile(
-            r"\breasonable\s+redress\b|\boffered\s+redress\b.{0,120}?\bresolves?\s+the\s+complaint",
+            r"\breasonable\s+redress\b|\b(?:offered|offer\s+of|made)\s+(?:\w+\s+){0,3}?redress\b"
+            r".{0,160}?\bresolves?\b",
             re.I,
         ),
         Finding.REASONABLE_REDRESS,
@@ -79,7 +80,9 @@ _FINDING_PHRASES: tuple[tuple[re.Pattern[str], Finding], ...] = (
     (
         re.compile(
             r"\boutside\s+(?:of\s+)?(?:the\s+)?(?:ombudsman'?s\s+|our\s+)?jurisdiction\b"
-            r"|\bnot\s+within\s+(?:the\s+)?(?:ombudsman'?s\s+|our\s+)?jurisdiction\b",
+            r"|\bnot\s+within\s+(?:the\s+)?(?:ombudsman'?s\s+|our\s+)?jurisdiction\b"
+            r"|\bnot\s+(?:one\s+)?(?:that\s+)?(?:the\s+ombudsman|we)\s+(?:can|will|could)\s+"
+            r"(?:consider|investigate)\b",
             re.I,
         ),
         Finding.OUTSIDE_JURISDICTION,

@@ -43,6 +43,9 @@ HEADINGS: frozenset[str] = frozenset(
         "orders and recommendations",
         "the landlord's obligations, policies and procedures",
         "policies and procedures",
+        "our orders",
+        "our recommendations",
+        "orders we have made",
         "summary of events",
         "the ombudsman's approach",
     }
@@ -51,7 +54,15 @@ DECISION_HEADINGS = frozenset(
     {"our decision (determination)", "our decision", "determination (decision)", "determination"}
 )
 REMEDY_HEADINGS = frozenset(
-    {"putting things right", "orders", "recommendations", "orders and recommendations"}
+    {
+        "putting things right",
+        "orders",
+        "recommendations",
+        "orders and recommendations",
+        "our orders",
+        "our recommendations",
+        "orders we have made",
+    }
 )
 COMPLAINT_HEADINGS = ("what the complaint is about", "the complaint")
 # Lines after which nothing belongs to the decision.
