@@ -20,6 +20,7 @@ from db.engine import make_engine
 from db.tables import DOCUMENT_REVISIONS as REVS
 from db.tables import DOCUMENTS as DOCS
 from db.tables import FETCH_RUNS as RUNS
+from scraper.sources import registry
 from tests.cli import run_cli
 from tests.news_sites import SYNDICATION, NewsSites, SimItem, article_page
 from tests.runtimes import make_runtime
@@ -338,9 +339,8 @@ def test_unknown_feed_name_is_one_line_naming_the_configured_feeds(
 ) -> None:
     result = fetch(capsys, config_for("wyre", "moved"), "nosuch")
     assert result.code != 0
-    assert result.err.strip() == (
-        "error: unknown source 'nosuch' (configured: lgsco, news, wyre, moved)"
-    )
+    known = ", ".join([*registry.names(), "news", "wyre", "moved"])
+    assert result.err.strip() == f"error: unknown source 'nosuch' (configured: {known})"
 
 
 @pytest.mark.parametrize(
