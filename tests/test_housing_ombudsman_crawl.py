@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from cwerrors import SourceFault
+from cwerrors import FetchError, SourceFault
 from scraper.fetch import PoliteClient
 from scraper.sources.base import CrawlWindow, DictMemory, Item
 from scraper.sources.housing_ombudsman.crawl import HousingOmbudsmanCrawl
@@ -160,3 +160,17 @@ def test_a_decision_that_fails_is_fetched_again_next_run(
     # Page 1 had one unknown decision, so page 2 is read and found all stored.
     assert site.archive_requests() == [1, 2]
     assert set(site.decision_requests()) == {broken.path}
+
+
+def test_a_missing_page_past_the_end_ends_the_walk_but_a_missing_first_page_is_a_fault(
+    site: SimulatedHousingOmbudsman, testweb_client: PoliteClient, testweb: LocalWeb
+) -> None:
+    store = Store()
+    gone = Reply(status=404, body="not found")
+    for page in range(2, 6):
+        testweb.route(f"/decisions/page/{page}/", handler=lambda request: gone)
+    crawl(testweb_client, site, store)  # page 1 links to page 2, which is gone
+    assert set(store.items) == {d.case_id for d in site.newest_first()[:10]}
+    testweb.route("/decisions/", handler=lambda request: gone)
+    with pytest.raises(FetchError):
+        crawl(testweb_client, site, Store())

@@ -86,7 +86,12 @@ class HousingOmbudsmanCrawl:
     def _incremental(self) -> Iterator[list[Item]]:
         page = 1
         while page <= self._max_pages:
-            listing = self._archive(page)
+            try:
+                listing = self._archive(page)
+            except FetchError as exc:
+                if page > 1 and _gone(exc):  # past the last page, though linked to it
+                    return
+                raise
             new = self._unknown(listing.entries)
             if not new:
                 self.stopped_at = page
