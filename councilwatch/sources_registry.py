@@ -47,7 +47,6 @@ class FetchJob:
     config_key: str  # where its schedule is set: sources.<config_key>.schedule
     schedule: str
     enabled: bool
-    backfills: bool
     run: Runner
     label: str = ""
     earliest: date | None = None  # a backfill starts here at the earliest
@@ -102,7 +101,6 @@ def fetch_jobs(settings: Settings) -> list[FetchJob]:
                 info.config_key,
                 config.schedule,
                 config.enabled,
-                info.backfills,
                 _registered(info.name),
                 label=info.label,
                 earliest=info.earliest,
@@ -110,7 +108,7 @@ def fetch_jobs(settings: Settings) -> list[FetchJob]:
         )
     news = settings.sources.news
     jobs.append(
-        FetchJob(NEWS, NEWS, news.schedule, news.enabled and bool(news.feeds), False, _news, "news")
+        FetchJob(NEWS, NEWS, news.schedule, news.enabled and bool(news.feeds), _news, "news")
     )
     return jobs
 
