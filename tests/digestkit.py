@@ -22,7 +22,7 @@ from councilwatch.runtime import Runtime
 from db.ingest import DocumentRecord
 from db.models import Document
 from db.subscriptions import AlertFields, subscribe
-from tests.runtimes import make_runtime
+from tests.runtimes import disable_sources, make_runtime
 from tests.smtpd import SMTP_PASSWORD, SMTP_USER, SmtpTestServer
 
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)  # alerts are made
@@ -96,7 +96,7 @@ def make_setup(
         tmp_path,
         now=clock,
         env=MAIL_ENV,
-        toml=smtp_toml(server, **digest),
+        toml=smtp_toml(server, **digest) + disable_sources(keep=("lgsco",)),
     )
     yield Setup(runtime, clock, server)
     runtime.close()

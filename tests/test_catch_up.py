@@ -16,6 +16,7 @@ from tests import rawmail
 from tests.cli import run_cli
 from tests.digestkit import part
 from tests.lgsco_site import SimulatedLgsco
+from tests.runtimes import disable_sources
 from tests.test_lgsco_run import WINDOW_DAYS, london_today
 from tests.testweb import LocalWeb
 
@@ -39,7 +40,8 @@ def config(
         "[http]\nmin_interval_seconds = 0\nmax_attempts = 1\n"
         f'[sources.lgsco]\nbase_url = "{testweb.url()}"\nwindow_days = {WINDOW_DAYS}\n'
         "[sources.news]\nenabled = false\n"
-        f'[mail]\noutbox_dir = "{tmp_path / "outbox"}"\n'
+        + disable_sources(keep=("lgsco",))
+        + f'[mail]\noutbox_dir = "{tmp_path / "outbox"}"\n'
         'from = "Councilwatch <alerts@councilwatch.example>"\n'
     )
     monkeypatch.delenv("COUNCILWATCH_DATABASE_URL", raising=False)

@@ -32,7 +32,7 @@ from tests.digestkit import (
     set_cluster,
     story,
 )
-from tests.runtimes import make_runtime
+from tests.runtimes import disable_sources, make_runtime
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "digest_db"
 
@@ -42,7 +42,7 @@ items_per_group = 2
 [[sources.news.feeds]]
 name = "Eastern Daily Press"
 url = "https://edp.example/rss"
-"""
+""" + disable_sources(keep=("lgsco",))
 
 
 def assert_golden(name: str, actual: str) -> None:

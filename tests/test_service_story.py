@@ -47,6 +47,7 @@ def world(
         + f'[sources.lgsco]\nbase_url = "{testweb.url("")}"\nwindow_days = 120\n'
         + "[web]\nenabled = false\n"
         + news.config_toml("edp24", "norfolklive")
+        + disable_sources(keep=("lgsco",))
     )
     runtime = make_runtime(
         database_url, tmp_path, now=clock, env=MAIL_ENV, toml=toml, fetch_clock=FakeClock()
