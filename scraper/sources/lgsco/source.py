@@ -103,7 +103,7 @@ class LgscoCrawl:
             fetcher,
             base_url=config.base_url,
             memory=CheckpointMemory(memory),
-            sink=lambda batch: None,
+            sink=lambda batch: None,  # unused: batches come out of iter_incremental/iter_backfill
             today=window.today,
         )
         self._progress = Progress()
