@@ -100,8 +100,15 @@ def _run(
     # before was published since the last run, whichever command finds it (a backfill too):
     # what is old is catch-up by its age (councilwatch.digests), not by the command.
     seeding = not has_succeeded(engine, name)
+    kept = runtime.quarantine()
+
+    def keep(url: str, content: bytes, error: str) -> str | None:
+        path = kept.keep(name, url, content, error)
+        return None if path is None else str(path)
+
     with runtime.client() as client:
-        crawl: Crawl = source.crawl(client, CrawlState(engine, name, runtime.now), window, config)
+        memory = CrawlState(engine, name, runtime.now)
+        crawl: Crawl = source.crawl(client, memory, window, config, quarantine=keep)
         view = _ProgressView(name) if progress else None
         try:
             if view is not None:
@@ -127,6 +134,7 @@ def _run(
             # Kept up to date as the crawl goes, so a failed run records what it did.
             counts.requests = sum(host.requests for host in client.stats.values())
             counts.failures = crawl.progress.failures
+            counts.quarantined = list(crawl.quarantined)
             counts.stats = {**crawl.stats(), "seeding": not window.backfill and seeding}
 
 

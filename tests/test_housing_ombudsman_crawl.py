@@ -174,3 +174,31 @@ def test_a_missing_page_past_the_end_ends_the_walk_but_a_missing_first_page_is_a
     testweb.route("/decisions/", handler=lambda request: gone)
     with pytest.raises(FetchError):
         crawl(testweb_client, site, Store())
+
+
+def test_a_decision_page_that_no_longer_parses_is_kept_to_reproduce(
+    site: SimulatedHousingOmbudsman, testweb_client: PoliteClient, testweb: LocalWeb
+) -> None:
+    broken = site.newest_first()[2]
+    testweb.route(broken.path, body="<html><body><p>Case ID 1</p></body></html>")
+    kept: list[tuple[str, bytes, str]] = []
+
+    def keep(url: str, content: bytes, error: str) -> str:
+        kept.append((url, content, error))
+        return f"quarantine/{len(kept)}.html"
+
+    store = Store()
+    run = HousingOmbudsmanCrawl(
+        testweb_client,
+        store,
+        CrawlWindow(today=TODAY),
+        base_url=site.base_url,
+        max_pages=20,
+        quarantine=keep,
+    )
+    for batch in run:
+        store.take(batch)
+    [(url, content, error)] = kept
+    assert url.endswith(broken.path) and b"Case ID 1" in content and "no landlord" in error
+    assert run.quarantined == ["quarantine/1.html"] and run.stats()["parse_failures"] == 1
+    assert broken.case_id not in store.items

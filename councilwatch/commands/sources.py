@@ -81,7 +81,7 @@ def check(
     import time
 
     from councilwatch.fetching import client_options
-    from councilwatch.lgsco_run import local_today
+    from councilwatch.source_run import local_today
     from scraper.fetch import PoliteClient
     from scraper.sources.lgsco.check import check_site, decision_fields
 

@@ -17,7 +17,7 @@ implements it in ``db.source_state``; tests use :class:`DictMemory`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -174,6 +174,10 @@ class Progress:
     failures: int = 0
 
 
+# Keeps a page that failed to parse: (url, raw bytes, error) -> where it was kept, or None.
+Quarantine = Callable[[str, bytes, str], "str | None"]
+
+
 class Crawl(Protocol):
     """One run's crawl: iterate for batches; ``progress`` and ``stats`` are kept up to date, so
     a run that fails half way still reports what it did."""
@@ -184,6 +188,11 @@ class Crawl(Protocol):
     def progress(self) -> Progress: ...
 
     def stats(self) -> dict[str, Any]: ...
+
+    @property
+    def quarantined(self) -> list[str]:
+        """Where the pages that failed to parse were kept, in order."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -210,7 +219,13 @@ class Source(Protocol):
     info: SourceInfo
 
     def crawl(
-        self, fetcher: Fetcher, memory: SourceMemory, window: CrawlWindow, config: Any
+        self,
+        fetcher: Fetcher,
+        memory: SourceMemory,
+        window: CrawlWindow,
+        config: Any,
+        *,
+        quarantine: Quarantine | None = None,
     ) -> Crawl: ...
 
     def parse(self, content: bytes, url: str, *, today: date) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 
 from cwerrors import FetchError, ParseError, SourceFault
 from scraper.fetcher import Fetcher
-from scraper.sources.base import CrawlWindow, Item, Progress, SourceMemory
+from scraper.sources.base import CrawlWindow, Item, Progress, Quarantine, SourceMemory
 from scraper.sources.housing_ombudsman.archive import archive_url, parse_archive
 from scraper.sources.housing_ombudsman.decision import parse_decision
 from scraper.sources.housing_ombudsman.item import decision_item
@@ -49,12 +49,15 @@ class HousingOmbudsmanCrawl:
         *,
         base_url: str,
         max_pages: int,
+        quarantine: Quarantine | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._memory = memory
         self._window = window
         self._base_url = base_url.rstrip("/")
         self._max_pages = max_pages
+        self._quarantine = quarantine
+        self.quarantined: list[str] = []  # where pages that failed to parse were kept
         self.progress = Progress()
         self.entries_seen = 0
         self.stopped_at: int | None = None  # the all-known page an incremental run stopped at
@@ -73,6 +76,7 @@ class HousingOmbudsmanCrawl:
             "stopped_at_known_page": self.stopped_at,
             "resumed_from_page": self.resumed_from,
             "failed_urls": self.failed_urls[:20],
+            "quarantined": self.quarantined[:20],
         }
 
     def __iter__(self) -> Iterator[list[Item]]:
@@ -167,11 +171,16 @@ class HousingOmbudsmanCrawl:
         try:
             listing = parse_archive(response.content, response.url)
         except ParseError as exc:
-            raise SourceFault(f"Housing Ombudsman archive page no longer parses: {exc}") from exc
-        if not listing.entries:
+            kept = self._keep(response.url, response.content, str(exc))
             raise SourceFault(
-                f"Housing Ombudsman archive page {page} lists no decisions ({url}): "
-                "the archive is never empty, so its layout has changed"
+                f"Housing Ombudsman archive page no longer parses: {exc}{kept}"
+            ) from exc
+        if not listing.entries:
+            problem = f"archive page {page} lists no decisions ({url})"
+            kept = self._keep(response.url, response.content, problem)
+            raise SourceFault(
+                f"Housing Ombudsman {problem}: the archive is never empty, so its layout has "
+                f"changed{kept}"
             )
         self.progress.pages_expected = max(self.progress.pages_expected, listing.last_page)
         self.entries_seen += len(listing.entries)
@@ -194,12 +203,19 @@ class HousingOmbudsmanCrawl:
         self.progress.items_fetched += 1
         try:
             response = self._fetcher.get(entry.url, conditional=False)
-            decision = parse_decision(response.content, response.url, today=self._window.today)
-        except (FetchError, ParseError) as exc:
+        except FetchError as exc:  # a page gone or refused is the site's business
             self.progress.failures += 1
-            self.parse_failures += isinstance(exc, ParseError)
             self.failed_urls.append(entry.url)
             log.warning("housing-ombudsman: decision %s failed: %s", entry.url, exc)
+            return None
+        try:
+            decision = parse_decision(response.content, response.url, today=self._window.today)
+        except ParseError as exc:  # one that no longer parses is ours: keep it to reproduce
+            self.progress.failures += 1
+            self.parse_failures += 1
+            self.failed_urls.append(entry.url)
+            kept = self._keep(response.url, response.content, str(exc))
+            log.warning("housing-ombudsman: decision %s failed: %s%s", entry.url, exc, kept)
             return None
         if decision.case_id != entry.case_id:
             log.warning(
@@ -210,12 +226,23 @@ class HousingOmbudsmanCrawl:
             )
         return decision_item(decision)
 
+    def _keep(self, url: str, content: bytes, error: str) -> str:
+        """Quarantine a page that failed to parse; " (kept as PATH)" for the message."""
+        if self._quarantine is None:
+            return ""
+        path = self._quarantine(url, content, error)
+        if path is None:
+            return ""
+        self.quarantined.append(path)
+        return f" (kept as {path})"
+
     def _check_layout(self) -> None:
         failed, fetched = self.parse_failures, self.progress.items_fetched
         if failed >= LAYOUT_MIN_FAILURES and failed * 2 > fetched:
+            kept = f" (kept as {self.quarantined[0]})" if self.quarantined else ""
             raise SourceFault(
                 f"Housing Ombudsman decision pages no longer parse: {failed} of {fetched} "
-                f"failed (layout change?), e.g. {self.failed_urls[0]}"
+                f"failed (layout change?), e.g. {self.failed_urls[0]}{kept}"
             )
 
 

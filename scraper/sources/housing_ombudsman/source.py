@@ -7,7 +7,7 @@ from typing import Any
 
 from cwerrors import ParseError
 from scraper.fetcher import Fetcher
-from scraper.sources.base import CrawlWindow, SourceMemory
+from scraper.sources.base import CrawlWindow, Quarantine, SourceMemory
 from scraper.sources.housing_ombudsman.archive import parse_archive
 from scraper.sources.housing_ombudsman.config import INFO
 from scraper.sources.housing_ombudsman.crawl import HousingOmbudsmanCrawl
@@ -19,7 +19,13 @@ class HousingOmbudsman:
     info = INFO
 
     def crawl(
-        self, fetcher: Fetcher, memory: SourceMemory, window: CrawlWindow, config: Any
+        self,
+        fetcher: Fetcher,
+        memory: SourceMemory,
+        window: CrawlWindow,
+        config: Any,
+        *,
+        quarantine: Quarantine | None = None,
     ) -> HousingOmbudsmanCrawl:
         return HousingOmbudsmanCrawl(
             fetcher,
@@ -27,6 +33,7 @@ class HousingOmbudsman:
             window,
             base_url=config.base_url,
             max_pages=config.incremental_max_pages,
+            quarantine=quarantine,
         )
 
     def parse(self, content: bytes, url: str, *, today: date) -> Any:

@@ -14,6 +14,7 @@ from scraper.sources.base import (
     CrawlWindow,
     Item,
     Progress,
+    Quarantine,
     SourceMemory,
 )
 from scraper.sources.lgsco.config import INFO, LgscoConfig
@@ -95,7 +96,12 @@ def decision_item(item: Crawled) -> Item:
 
 class LgscoCrawl:
     def __init__(
-        self, fetcher: Fetcher, memory: SourceMemory, window: CrawlWindow, config: LgscoConfig
+        self,
+        fetcher: Fetcher,
+        memory: SourceMemory,
+        window: CrawlWindow,
+        config: LgscoConfig,
+        quarantine: Quarantine | None = None,
     ) -> None:
         self._window = window
         self._config = config
@@ -105,6 +111,7 @@ class LgscoCrawl:
             memory=CheckpointMemory(memory),
             sink=lambda batch: None,  # unused: batches come out of iter_incremental/iter_backfill
             today=window.today,
+            quarantine=quarantine,
         )
         self._progress = Progress()
 
@@ -125,6 +132,10 @@ class LgscoCrawl:
 
     def stats(self) -> dict[str, Any]:
         return self._crawler.report.as_stats()
+
+    @property
+    def quarantined(self) -> list[str]:
+        return list(self._crawler.report.quarantined)
 
     def __iter__(self) -> Iterator[list[Item]]:
         if self._window.since is not None:
@@ -147,9 +158,15 @@ class Lgsco:
     info = INFO
 
     def crawl(
-        self, fetcher: Fetcher, memory: SourceMemory, window: CrawlWindow, config: Any
+        self,
+        fetcher: Fetcher,
+        memory: SourceMemory,
+        window: CrawlWindow,
+        config: Any,
+        *,
+        quarantine: Quarantine | None = None,
     ) -> LgscoCrawl:
-        return LgscoCrawl(fetcher, memory, window, config)
+        return LgscoCrawl(fetcher, memory, window, config, quarantine)
 
     def parse(self, content: bytes, url: str, *, today: date) -> Any:
         """A decision or a search listing page, told apart by content."""
