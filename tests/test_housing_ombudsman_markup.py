@@ -3,8 +3,8 @@ the parser reads the visible text layout, and markup is only a hint.
 
 Variants: classes and ids stripped; no whitespace between elements; table cells and headings
 turned into plain blocks (div/p) or inline spans; ordered lists written out as numbered
-paragraphs. (The project-wide harness of tests/markup_variants.py, when it lands, covers the
-same pages through the registry.)
+paragraphs. tests/test_markup_variants.py re-renders the same pages' field groups (spans with
+separators, tables, lists...); this file changes the page's structure around them.
 """
 
 from __future__ import annotations

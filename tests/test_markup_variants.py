@@ -21,7 +21,7 @@ from scraper.text import parse_html, visible_lines
 from tests.markup_variants import RENDERINGS, count_groups, rerender, variants
 from tests.test_source_examples import PARSERS, SOURCES_DIR, saved_from
 
-VARIED = ("lgsco",)
+VARIED = ("lgsco", "housing-ombudsman")
 PAGES = sorted(page for source in VARIED for page in (SOURCES_DIR / source).glob("*.html"))
 NAMED_VARIANTS = len(RENDERINGS) + 1
 MIXED_EXAMPLES = 8

@@ -76,9 +76,17 @@ _CASE_LABEL = re.compile(r"Case (?:ID|reference|number)(?![a-z])")
 _TITLE = re.compile(r"^(?P<landlord>.+?)\s*\((?P<case>\d{9})\)$")
 _PARAGRAPH_MARK = re.compile(r"^(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[\u2022\u25cf\u25aa\u00b7*-])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.;])\s+(?=[A-Z(\u2018\"'])")
-_TRAILING_FINDING = re.compile(
-    r"^(?P<complaint>.*?\S)\s*(?P<finding>Severe maladministration|No maladministration|"
-    r"Maladministration|Service failure|Reasonable redress|Outside (?:of )?jurisdiction)\.?$"
+# A finding as a table cell prints capitalised and is followed by a separator, the next cell
+# (glued: "…mouldSevere maladministrationThe landlord's…") or the end of the line; in a
+# sentence it is followed by words ("Maladministration in the landlord's handling…").
+_CELL_FINDING = re.compile(
+    r"(?P<finding>Severe maladministration|No maladministration|Maladministration|"
+    r"Service failure|Reasonable redress|Outside (?:of )?jurisdiction)"
+    r"\.?(?=\s*(?:[|\u00b7,;]\s*)?(?:[A-Z]|$))"
+)
+_CELL_EDGES = re.compile(
+    r"^(?:[\s|\u00b7,;:]|Complaint\s*[|\u00b7,;]?\s*(?:Finding|Determination)|Complaint\s*\d*\s*:|"
+    r"(?:Finding|Determination)\s*:)+|(?:[\s|\u00b7,;:]|(?:Finding|Determination)\s*:?)+$"
 )
 _LABELLED = re.compile(
     r"^(?P<label>complaint|finding|determination)\s*\d*\s*:\s*(?P<value>.+)$", re.I
@@ -195,7 +203,7 @@ def _fields(region: str) -> dict[str, str]:
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(region)
         name = _FIELDS[match.group("label")]
-        value = normalise_space(region[match.end() : end]).strip(" :|")
+        value = normalise_space(region[match.end() : end]).strip(" :|,;\u00b7")
         if name not in found:
             found[name] = value
     return found
@@ -282,6 +290,12 @@ def _section_findings(paragraphs: list[str]) -> tuple[list[ComplaintFinding], li
             kept.append(line)
 
     for text in paragraphs:
+        cells = _cell_pairs(text)
+        if cells:
+            pending = None
+            for complaint, finding, printed in cells:
+                pair(complaint, finding, printed)
+            continue
         labelled = _LABELLED.match(text)
         if labelled:
             value = labelled.group("value").strip()
@@ -299,13 +313,6 @@ def _section_findings(paragraphs: list[str]) -> tuple[list[ComplaintFinding], li
                 kept.append(text)
             pending = None
             continue
-        trailing = _TRAILING_FINDING.match(text)
-        if trailing and finding_in(trailing.group("complaint")) is None:
-            finding = finding_label(trailing.group("finding"))
-            if finding is not None:
-                pending = None
-                pair(trailing.group("complaint"), finding, trailing.group("finding"))
-                continue
         stated = [f for s in _SENTENCE_END.split(text) if (f := _sentence_finding(s))]
         kept.append(text)
         if stated:
@@ -314,6 +321,23 @@ def _section_findings(paragraphs: list[str]) -> tuple[list[ComplaintFinding], li
         else:
             pending = (text, len(kept) - 1)
     return found, kept
+
+
+def _cell_pairs(text: str) -> list[tuple[str, Finding, str]]:
+    """Complaint/finding cells run together on one line ("The landlord's repairs | Service
+    failure | ..."), however they were joined; [] when the line is not just such cells."""
+    pairs: list[tuple[str, Finding, str]] = []
+    start = 0
+    for match in _CELL_FINDING.finditer(text):
+        complaint = _CELL_EDGES.sub("", text[start : match.start()])
+        finding = finding_label(match.group("finding"))
+        if not complaint or finding is None or finding_in(complaint) is not None:
+            return []
+        pairs.append((complaint, finding, match.group("finding")))
+        start = match.end()
+    if _CELL_EDGES.sub("", text[start:]):
+        return []  # text after the last finding: a sentence, not cells
+    return pairs
 
 
 def _sentence_finding(sentence: str) -> ComplaintFinding | None:
