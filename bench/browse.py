@@ -34,11 +34,11 @@ from starlette.testclient import TestClient  # noqa: E402
 
 from bench.common import default_postgres, interleaved, postgres_schema, print_table  # noqa: E402
 from councilwatch.web.app import create_app  # noqa: E402
-from councilwatch.web.queries import DocumentFilters, list_documents  # noqa: E402
 from db import migrate  # noqa: E402
 from db.browse import BrowseFilters, Cursor, browse, categories, offset_page  # noqa: E402
 from db.engine import make_engine, read_connection  # noqa: E402
 from db.ingest import DocumentRecord, upsert_documents  # noqa: E402
+from db.pages import DocumentFilters, list_documents  # noqa: E402
 from db.tables import DOCUMENT_COUNCILS, DOCUMENTS  # noqa: E402
 from tests.runtimes import make_runtime  # noqa: E402
 
