@@ -35,14 +35,18 @@ PUBLISH_EVERY = timedelta(minutes=4)
 log = logging.getLogger("demo")
 
 
-def write_config(web: LocalWeb, news: NewsSites, housing: SimulatedHousingOmbudsman) -> Path:
+HOUSING_PREFIX = "/housing-ombudsman"  # the simulated Housing Ombudsman, beside the LGSCO
+
+
+def write_config(web: LocalWeb, news: NewsSites) -> Path:
     HOME.mkdir(parents=True, exist_ok=True)
     config = HOME / "config.toml"
     config.write_text(
         f'[database]\nurl = "sqlite:///{HOME}/demo.db"\n'
         "[http]\nmin_interval_seconds = 0.2\n"
         f'[sources.lgsco]\nbase_url = "{web.url("")}"\nschedule = "interval:5m"\n'
-        f'[sources.housing_ombudsman]\nbase_url = "{housing.base_url}"\nschedule = "interval:5m"\n'
+        f'[sources.housing_ombudsman]\nbase_url = "{web.url(HOUSING_PREFIX)}"\n'
+        'schedule = "interval:5m"\n'
         '[sources.news]\nschedule = "interval:5m"\n'
         f'[mail]\noutbox_dir = "{HOME}/outbox"\n'
         f'[quarantine]\ndirectory = "{HOME}/quarantine"\n'
@@ -97,9 +101,9 @@ def main() -> None:
     lgsco = SimulatedLgsco(web, today=datetime.now(UTC).date(), count=150, days=120).install()
     news = NewsSites(web, now=datetime.now(UTC)).install()
     housing = SimulatedHousingOmbudsman(
-        web, today=datetime.now(UTC).date(), count=60, prefix="/housing-ombudsman"
+        web, today=datetime.now(UTC).date(), count=60, prefix=HOUSING_PREFIX
     ).install()
-    config = write_config(web, news, housing)
+    config = write_config(web, news)
     # The signing key is var/demo/secret.key (service.data_dir), made once and kept, so links
     # in demo emails keep working after a restart.
     settings = load_settings(config, env=os.environ)
