@@ -1,7 +1,7 @@
 """crawl checkpoints for every source; LGSCO's listing windows move into them
 
-Revision ID: 0005_crawl_checkpoints
-Revises: 0004_browse_and_signatures
+Revision ID: 0007_crawl_checkpoints
+Revises: 0006_match_sets
 Create Date: 2026-12-01 17:30:00.000000
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoSt
 from alembic import op
 
 
-revision: str = '0005_crawl_checkpoints'
-down_revision: str | None = '0004_browse_and_signatures'
+revision: str = '0007_crawl_checkpoints'
+down_revision: str | None = '0006_match_sets'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
