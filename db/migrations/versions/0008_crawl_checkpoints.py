@@ -1,7 +1,7 @@
 """crawl checkpoints for every source; LGSCO's listing windows move into them
 
-Revision ID: 0007_crawl_checkpoints
-Revises: 0006_match_sets
+Revision ID: 0008_crawl_checkpoints
+Revises: 0007_document_terms
 Create Date: 2026-12-01 17:30:00.000000
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoSt
 from alembic import op
 
 
-revision: str = '0007_crawl_checkpoints'
-down_revision: str | None = '0006_match_sets'
+revision: str = '0008_crawl_checkpoints'
+down_revision: str | None = '0007_document_terms'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
