@@ -122,6 +122,8 @@ class NewsConfig(_Section):
     article_retry_limit: int = Field(3, ge=0)
     expect_new_within_days: int = Field(3, ge=1)
     feeds: tuple[FeedConfig, ...] = ()
+    # The operator's additions to the built-in publisher catalogue (`councilwatch feeds import`).
+    catalogue_file: Path = Path("var/publishers.toml")
 
     @field_validator("feeds")
     @classmethod

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -63,6 +64,77 @@ def discover(
         raise CouncilwatchError(
             f"no feed found at {found.homepage} ({len(found.tried)} addresses tried)"
         )
+
+
+@feeds_app.command("catalogue")
+def catalogue(
+    ctx: typer.Context,
+    council: Annotated[
+        str | None, typer.Option("--council", help="Only publishers covering this council.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the publisher catalogue (built-in and imported), or the papers covering a council.
+
+    An abolished council shows its successors' papers too.
+
+    Example: councilwatch feeds catalogue --council "Cumberland Council"
+    """
+    from councilwatch.news_catalogue import covering, load
+
+    rt = runtime(ctx)
+    register = rt.register
+    publishers = load(rt.settings).publishers
+    if council is not None:
+        publishers = tuple(covering(load(rt.settings), register, [register.lookup(council).id]))
+    rows: list[dict[str, Any]] = [
+        {
+            "name": p.name,
+            "publisher": p.publisher,
+            "homepage": p.homepage,
+            "owner": p.owner,
+            "feeds": list(p.feeds),
+            "councils": list(p.councils),
+            "counties": list(p.counties),
+            "verified": p.verified,
+            "origin": p.origin,
+        }
+        for p in publishers
+    ]
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        typer.echo("no publisher in the catalogue covers that council")
+    for row in rows:
+        state = "verified" if row["verified"] else "unverified"
+        feeds = ", ".join(row["feeds"]) or "(feeds discovered from the homepage)"
+        typer.echo(f"{row['name']:34} {row['publisher']:34} {state:10} {row['origin']}")
+        typer.echo(f"{'':34} {row['homepage']}  {feeds}")
+
+
+@feeds_app.command("import")
+def import_csv(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV: name,publisher,homepage,owner,councils,feeds")],
+) -> None:
+    """Add publishers to the catalogue from a CSV (councils and feeds separated by ';').
+
+    A row whose name is already in the catalogue replaces it. Every council must be in the
+    register; any bad row fails the import and leaves the saved catalogue as it was.
+
+    Example: councilwatch feeds import papers.csv
+    """
+    from councilwatch.news_catalogue import save_import
+
+    rt = runtime(ctx)
+    try:
+        content = file.read_bytes()
+    except OSError as error:
+        raise CouncilwatchError(f"cannot read {file}: {error.strerror or error}") from None
+    added, replaced, target = save_import(rt.settings, rt.register, content, origin=file.name)
+    typer.echo(f"imported {added + replaced} publishers ({added} new, {replaced} replacing "
+               f"entries of the same name) into {target}")
 
 
 def register(app: typer.Typer) -> None:
