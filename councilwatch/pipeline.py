@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from alerts.councils import Register, classify_organisation, find_councils
 from alerts.documents import Match, MatchDocument
 from councilwatch.alert_index import AlertIndex
+from councilwatch.news_linking import link_documents
 from councilwatch.search import refresh_keys
 from db.alert_log import ActiveAlert
 from db.ingest import DocumentRecord, UpsertResult, upsert_documents
@@ -34,11 +35,13 @@ class PipelineReport:
     upsert: UpsertResult
     tagged: int = 0
     matches: int = 0
+    linked: int = 0  # stories now linked to the decision they report
     skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"{self.upsert.summary()}, {self.tagged} council tags, {self.matches} alert matches"
+            + (f", {self.linked} stories linked to decisions" if self.linked else "")
             + (f", {len(self.skipped)} skipped" if self.skipped else "")
         )
 
@@ -91,6 +94,10 @@ def process(
             report.skipped.append(record.url)
     report.tagged = set_document_councils(engine, tags)
     refresh_keys(engine)  # searchable at once, in the alert language's words
+    try:
+        report.linked = link_documents(engine, register, list(tags), now=now)
+    except Exception:  # a story left unlinked must not lose the run's matches
+        log.exception("linking stories to decisions failed; the documents are stored")
     if docs:
         index = alert_index if alert_index is not None else AlertIndex()
         matches, alerts = index.match(engine, register, docs)

@@ -180,3 +180,15 @@ class NewsBand(SQLModel, table=True):
 
     band_key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     document_id: int = Field(foreign_key="documents.id", primary_key=True)
+
+
+class DocumentLink(SQLModel, table=True):
+    """A news story judged to report a decision (alerts.news_links), with score and reasons."""
+
+    __tablename__ = "document_links"
+
+    story_id: int = Field(foreign_key="documents.id", primary_key=True)
+    decision_id: int = Field(foreign_key="documents.id", primary_key=True, index=True)
+    score: float = Field(default=0.0)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    linked_at: datetime = _utc(nullable=False)

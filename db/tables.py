@@ -9,6 +9,7 @@ from db.models import (
     Document,
     DocumentCategory,
     DocumentCouncil,
+    DocumentLink,
     DocumentRevision,
     FetchRun,
     FetchState,
@@ -39,6 +40,7 @@ DOCUMENT_REVISIONS = table(DocumentRevision)
 DOCUMENT_COUNCILS = table(DocumentCouncil)
 DOCUMENT_CATEGORIES = table(DocumentCategory)
 DOCUMENT_TERMS = table(DocumentTerms)
+DOCUMENT_LINKS = table(DocumentLink)
 FETCH_STATE = table(FetchState)
 FETCH_RUNS = table(FetchRun)
 SUBSCRIBERS = table(Subscriber)

@@ -108,6 +108,7 @@ def export(
     writer.writeheader()
     for row in rows:
         row["extra"] = json.dumps(row["extra"], ensure_ascii=False)
+        row["links"] = json.dumps(row["links"], ensure_ascii=False)
         writer.writerow(row)
 
 

@@ -19,6 +19,7 @@ from councilwatch.web.subscribe_pages import council_choices, web
 from cwerrors import QueryError, UnknownCouncilError
 from cwerrors.numbers import ascii_int
 from db.browse import SORTS, BadCursor, BrowseFilters, Cursor, browse, categories
+from db.links import StoredLink, links_of
 from db.matches import document_councils
 from db.pages import DocumentFilters, cluster, get_document
 from db.search import Scope
@@ -187,6 +188,10 @@ def document_page(request: Request) -> Response:
         outcomes=OUTCOMES,
         related=cluster(context.engine, document),
         alert_url=_alert_url([c.name for c in councils[:3]]),
+        links=[
+            _link_view(document.id, link)
+            for link in links_of(context.engine, [document.id]).get(document.id, [])
+        ],
     )
 
 
@@ -220,6 +225,24 @@ def _alert_url(councils: list[str], query: str = "") -> str:
     if query:
         values.append(("query", query))
     return "/subscribe?" + urlencode(values) + "#preview" if values else ""
+
+
+def _link_view(owner: int, link: StoredLink) -> dict[str, Any]:
+    """One link as the page shows it: "Reports decision 25 002 118 (Upheld, £900)"."""
+    reports = owner == link.story_id
+    remedies = link.other_extra.get("remedies") if isinstance(link.other_extra, dict) else None
+    total = remedies.get("total_pence") if isinstance(remedies, dict) else None
+    details = [link.other_outcome.capitalize()] if link.other_outcome else []
+    if isinstance(total, int) and total > 0:
+        details.append(f"£{total / 100:,.0f}" if total % 100 == 0 else f"£{total / 100:,.2f}")
+    return {
+        "reports": reports,
+        "id": link.decision_id if reports else link.story_id,
+        "title": link.other_title,
+        "reference": link.other_reference,
+        "details": ", ".join(details),
+        "reasons": ", ".join(link.reasons),
+    }
 
 
 routes = [

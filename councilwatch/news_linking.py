@@ -1,0 +1,92 @@
+"""Link stored news stories to the stored decisions they report (alerts.news_links), both ways:
+a new story is judged among the decisions about its councils before it, and a new decision
+brings back the stories after it, each judged again among all of its candidates (so a story
+stored before the decision it reports is linked when the decision arrives)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from alerts.councils import Register
+from alerts.news_links import MAX_LAG_DAYS, DecisionFacts, best_link, story_facts
+from db.links import LinkDocument, decisions_near, documents, replace_links, stories_near
+
+log = logging.getLogger("councilwatch.news_linking")
+
+
+def link_documents(
+    engine: Engine, register: Register, ids: Collection[int], *, now: datetime
+) -> int:
+    """Judge the links of the stories among ``ids`` and of the stories near the decisions among
+    them; returns how many stories are linked now."""
+    if not ids:
+        return 0
+    lag = timedelta(days=MAX_LAG_DAYS)
+    stories: dict[int, LinkDocument] = {}
+    for doc in documents(engine, ids):
+        if doc.kind == "news":
+            stories[doc.id] = doc
+        elif doc.kind == "decision" and doc.day is not None:
+            near = stories_near(
+                engine, _expand(register, doc.councils), first=doc.day, last=doc.day + lag
+            )
+            stories.update((story.id, story) for story in near)
+    decided: dict[int, DecisionFacts] = {}
+    links: dict[int, tuple[int, float, tuple[str, ...]] | None] = {}
+    for story in stories.values():
+        if story.day is None:
+            continue
+        councils = _expand(register, story.councils)
+        facts = story_facts(story.id, story.text, councils=councils, published=story.day)
+        if not facts.mentions_ombudsman or not councils:
+            continue
+        candidates = []
+        for decision in decisions_near(engine, councils, first=story.day - lag, last=story.day):
+            if decision.id not in decided:
+                decided[decision.id] = _decision_facts(register, decision)
+            candidates.append(decided[decision.id])
+        link = best_link(facts, candidates)
+        links[story.id] = (
+            None if link is None else (int(link.decision_id), link.score, link.reasons)
+        )
+    linked = replace_links(engine, links, now=now)
+    if linked:
+        log.debug("linked %d stories to decisions they report", linked)
+    return linked
+
+
+def _expand(register: Register, councils: Collection[str]) -> frozenset[str]:
+    known = [c for c in councils if c in register]
+    return frozenset(councils) | register.expand(known, county_wide=False)
+
+
+def _decision_facts(register: Register, doc: LinkDocument) -> DecisionFacts:
+    said = story_facts(doc.id, doc.text, councils=(), published=doc.day or date.min)
+    return DecisionFacts(
+        id=doc.id,
+        reference=doc.reference or "",
+        councils=_expand(register, doc.councils),
+        decided_on=doc.day or date.min,
+        outcome=doc.outcome,
+        category=doc.category,
+        amounts_pence=_ordered(doc.extra),
+        complainants=said.complainants,
+    )
+
+
+def _ordered(extra: Mapping[str, Any]) -> frozenset[int]:
+    """The sums a stored decision ordered (each payment and their total), in pence."""
+    remedies = extra.get("remedies") or {}
+    amounts = {
+        int(p["amount_pence"])
+        for p in remedies.get("payments", ())
+        if isinstance(p, Mapping) and isinstance(p.get("amount_pence"), int)
+    }
+    if amounts:
+        amounts.add(sum(int(p["amount_pence"]) for p in remedies.get("payments", ())))
+    return frozenset(amounts)
