@@ -102,7 +102,7 @@ class HttpConfig(_Section):
     unhealthy_after_failed_runs: int = Field(3, ge=1)
 
 
-FeedKind = Literal["rss", "google-news", "sitemap"]
+FeedKind = Literal["rss", "google-news", "sitemap", "site"]
 
 
 class FeedConfig(_Section):

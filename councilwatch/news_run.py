@@ -50,7 +50,7 @@ from db.news_signatures import (
     stored_shingles,
     unsigned_news,
 )
-from db.runs import has_succeeded
+from db.runs import has_succeeded, last_success_stats
 from scraper.dedupe import Signer, StoryClusterer, WindowStory, clusters_around
 from scraper.fetch import PoliteClient
 from scraper.news import FeedItem, is_ldrs, normalise_title
@@ -75,6 +75,11 @@ class DatabaseArticleMemory:
     def due_retries(self, feed: str, limit: int) -> list[StoredArticle]:
         found = partial_news(self._engine, feed=feed, retry_limit=limit)
         return [_stored_article(s) for s in found]
+
+    def discovered_feeds(self, feed: str) -> list[tuple[str, str]]:
+        # What discovery found is kept in the run's stats, where the operator also reads it.
+        pairs = last_success_stats(self._engine, feed).get("site_feeds") or []
+        return [(str(p[0]), str(p[1])) for p in pairs if isinstance(p, list) and len(p) == 2]
 
 
 def _stored_article(stored: StoredNews) -> StoredArticle:

@@ -111,6 +111,18 @@ def has_succeeded(engine: Engine, source: str) -> bool:
     return found is not None
 
 
+def last_success_stats(engine: Engine, source: str) -> dict[str, Any]:
+    """The stats of ``source``'s newest successful run ({} when it never succeeded)."""
+    with read_connection(engine) as connection:
+        found = connection.execute(
+            select(_RUNS.c.stats)
+            .where(_RUNS.c.source == source, _RUNS.c.ok.is_(True))
+            .order_by(_RUNS.c.id.desc())
+            .limit(1)
+        ).first()
+    return dict(found.stats or {}) if found is not None else {}
+
+
 @dataclass(frozen=True)
 class SourceHealth:
     source: str

@@ -187,3 +187,79 @@ def test_cli_feeds_discover_prints_what_it_tried_and_stores_nothing(
     result = run_cli(capsys, "--config", str(config), "feeds", "discover", "mailto:x@y.example")
     assert result.code == 1
     assert result.err.strip() == "error: not a web address: 'mailto:x@y.example'"
+
+
+def _site(testweb: LocalWeb, feed_path: str, items: list[SimItem]) -> None:
+    from tests.news_sites import article_page
+
+    base = testweb.url("")
+    testweb.route("/wensum/", content_type="text/html", body=_homepage(
+        f'<link rel="alternate" type="application/rss+xml" href="{feed_path}">'
+    ))
+    testweb.route(feed_path, body=rss("Wensum Gazette", items, base),
+                  content_type="application/rss+xml")
+    for item in items:
+        testweb.route(item.link, content_type="text/html", body=article_page(
+            url=base + item.link, title=item.title, site_name="Wensum Gazette",
+            author="A Reporter", published=item.published,
+            paragraphs=[item.summary, "Norfolk County Council said it would respond in due "
+                        "course, and councillors will discuss the matter next month."],
+        ))
+
+
+def test_a_publisher_given_only_by_its_homepage_is_read_and_rediscovered_when_its_feed_goes(
+    testweb: LocalWeb, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from sqlalchemy import select
+
+    from db.engine import make_engine
+    from db.tables import DOCUMENTS, FETCH_RUNS
+    from tests.cli import run_cli
+
+    site_items = [
+        SimItem(i.title, "/wensum" + i.link, i.published, i.summary) for i in ITEMS
+    ]
+    _site(testweb, "/wensum/feed-v1.xml", site_items[:1])
+    db = tmp_path / "cw.db"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{db}"\n[http]\nmin_interval_seconds = 0\n'
+        'max_attempts = 1\n[[sources.news.feeds]]\nname = "wensum"\nkind = "site"\n'
+        f'url = "{testweb.url("/wensum/")}"\npublisher = "Wensum Gazette"\n'
+    )
+
+    def fetch() -> None:
+        result = run_cli(capsys, "--config", str(config), "fetch", "--source", "wensum")
+        assert result.code == 0, result.err
+
+    def stored() -> set[str]:
+        engine = make_engine(f"sqlite:///{db}")
+        with engine.connect() as connection:
+            urls = {r.url for r in connection.execute(select(DOCUMENTS.c.url))}
+            stats = [json.loads(r.stats) if isinstance(r.stats, str) else r.stats
+                     for r in connection.execute(select(FETCH_RUNS.c.stats))]
+        engine.dispose()
+        runs_stats.append(stats[-1])
+        return urls
+
+    runs_stats: list[dict[str, object]] = []
+    assert run_cli(capsys, "--config", str(config), "db", "upgrade").code == 0
+    fetch()
+    assert stored() == {testweb.url(site_items[0].link)}
+    assert runs_stats[-1]["site_feeds"] == [[testweb.url("/wensum/feed-v1.xml"), "rss"]]
+    assert any("found" in line for line in runs_stats[-1]["discovery"])  # type: ignore[attr-defined]
+
+    fetch()  # the discovered feed is remembered: the homepage is not asked again
+    assert testweb.count("/wensum/") == 1
+    assert stored() == {testweb.url(site_items[0].link)}
+    assert "discovery" not in runs_stats[-1]
+
+    # The publisher moves its feed: the old one is gone, the homepage links the new one.
+    testweb.route("/wensum/feed-v1.xml", status=410)
+    _site(testweb, "/wensum/feed-v2.xml", site_items)
+    fetch()
+    assert stored() == {testweb.url(i.link) for i in site_items}
+    assert testweb.count("/wensum/") == 2
+    assert runs_stats[-1]["site_feeds"] == [[testweb.url("/wensum/feed-v2.xml"), "rss"]]

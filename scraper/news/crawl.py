@@ -33,9 +33,10 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from cwerrors import FetchError, ParseError
-from scraper.fetch import GoneError
+from scraper.fetch import GoneError, HttpStatusError
 from scraper.fetcher import Fetcher
 from scraper.news.article import Article, extract_article
+from scraper.news.discover import discover_feeds
 from scraper.news.feeds import GOOGLE_NEWS_HOST, Feed, FeedItem, parse_feed, sitemaps_from_robots
 
 log = logging.getLogger("scraper.news.crawl")
@@ -50,6 +51,15 @@ FUTURE_SLACK = timedelta(hours=1)
 REPORT_SAMPLE = 20
 
 
+class NoFeedFound(FetchError):
+    """A "site" feed's homepage led to no working feed (the run fails; health reports it)."""
+
+    def __init__(self, name: str, url: str, tried: int) -> None:
+        super().__init__(f"{name}: no feed found from {url} ({tried} addresses tried)")
+        self.name = name
+        self.url = url
+
+
 class FeedGone(FetchError):
     """The feed answered 410 Gone (now or on an earlier run)."""
 
@@ -60,7 +70,8 @@ class FeedGone(FetchError):
 
 @dataclass(frozen=True)
 class FeedSource:
-    """One configured feed. ``kind``: "rss" (RSS or Atom), "sitemap" or "google-news"."""
+    """One configured feed. ``kind``: "rss" (RSS or Atom), "sitemap", "google-news", or "site"
+    (``url`` is a publisher's homepage whose feeds are discovered, see :mod:`.discover`)."""
 
     name: str
     url: str
@@ -93,6 +104,10 @@ class ArticleMemory(Protocol):
 
     def due_retries(self, feed: str, limit: int) -> list[StoredArticle]:
         """Partial stories found through ``feed`` with fewer than ``limit`` retries."""
+        ...
+
+    def discovered_feeds(self, feed: str) -> list[tuple[str, str]]:
+        """The ``(url, kind)`` feeds the last successful run of the ``site`` feed found."""
         ...
 
 
@@ -154,6 +169,9 @@ class FeedReport:
     # stored stories this feed lists but that do not yet name it in their feeds
     also_in_feed: list[str] = field(default_factory=list)
     discovered: list[FeedItem] = field(default_factory=list)  # Google News items
+    # a "site" feed: the feeds read for it, and what discovery tried when it ran
+    site_feeds: list[tuple[str, str]] = field(default_factory=list)
+    discovery: list[str] = field(default_factory=list)
 
     def as_stats(self) -> dict[str, Any]:
         stats: dict[str, Any] = {
@@ -175,6 +193,10 @@ class FeedReport:
             stats["sitemaps"] = self.sitemaps
         if self.kind == "google-news":
             stats["discovered"] = len(self.discovered)
+        if self.kind == "site":
+            stats["site_feeds"] = [list(pair) for pair in self.site_feeds]
+            if self.discovery:
+                stats["discovery"] = self.discovery[:REPORT_SAMPLE]
         return stats
 
 
@@ -186,6 +208,8 @@ class MemoryArticleMemory:
 
     def __init__(self) -> None:
         self.articles: dict[str, StoredArticle] = {}
+        # a "site" feed's name -> the (url, kind) feeds its last discovery found
+        self.site_feeds: dict[str, list[tuple[str, str]]] = {}
 
     def store(self, batch: Sequence[Story]) -> None:
         for story in batch:
@@ -208,6 +232,9 @@ class MemoryArticleMemory:
         return [
             a for a in self.articles.values() if a.partial and feed in a.feeds and a.retries < limit
         ]
+
+    def discovered_feeds(self, feed: str) -> list[tuple[str, str]]:
+        return list(self.site_feeds.get(feed, ()))
 
 
 class NewsCrawler:
@@ -241,6 +268,8 @@ class NewsCrawler:
         try:
             items = self._items(source)
         except GoneError:
+            if source.kind == "site":  # a discovered feed went: the site itself has not
+                raise
             raise FeedGone(source.name, source.url) from None
         if source.kind == "google-news" or any(i.discovery_only for i in items):
             self.report.discovered = [i for i in items if i.discovery_only]
@@ -262,6 +291,8 @@ class NewsCrawler:
         """The feed's items, or [] when it answered 304."""
         if source.kind == "sitemap":
             return self._sitemap_items(source)
+        if source.kind == "site":
+            return self._site_items(source)
         feed = self._read(source.url, kind=_parse_kind(source.kind))
         return feed.items if feed is not None else []
 
@@ -315,6 +346,43 @@ class NewsCrawler:
                     items += _news_entries(nested)
             items += _news_entries(feed)
         self.report.not_modified = bool(sitemaps) and all_not_modified
+        return items
+
+    def _site_items(self, source: FeedSource) -> list[FeedItem]:
+        """Items of the feeds a homepage's last discovery found; discovered again when there
+        is none yet or one of them is gone (404/410: publishers move their feeds)."""
+        known = self._memory.discovered_feeds(source.name)
+        if known:
+            try:
+                return self._read_site_feeds(source, known)
+            except HttpStatusError as error:
+                if error.status not in (404, 410):
+                    raise
+                log.warning("news: %s: %s answered %s; discovering the site's feeds again",
+                            source.name, error.url, error.status)
+        found = discover_feeds(source.url, lambda url: self._client.get(url, conditional=False))
+        self.report.discovery = [
+            f"{'found' if c.ok else 'no'} {c.url} [{c.found_by}] {c.reason}" for c in found.tried
+        ]
+        feeds = [(c.url, c.kind or "rss") for c in found.feeds]
+        if not feeds:
+            raise NoFeedFound(source.name, source.url, len(found.tried))
+        log.info("news: %s: discovered %s", source.name, ", ".join(url for url, _ in feeds))
+        return self._read_site_feeds(source, feeds)
+
+    def _read_site_feeds(self, source: FeedSource, feeds: list[tuple[str, str]]) -> list[FeedItem]:
+        self.report.site_feeds = list(feeds)
+        items: list[FeedItem] = []
+        for url, kind in feeds:
+            if kind == "sitemap":
+                feed = self._read(url, kind="sitemap")
+                items += _news_entries(feed) if feed is not None else []
+                for child in (feed.sitemaps if feed is not None else [])[:MAX_CHILD_SITEMAPS]:
+                    nested = self._read_sitemap(child)
+                    items += _news_entries(nested) if nested is not None else []
+            else:
+                feed = self._read(url, kind="auto")
+                items += feed.items if feed is not None else []
         return items
 
     def _read_sitemap(self, url: str) -> Feed | None:
