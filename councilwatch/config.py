@@ -124,6 +124,8 @@ class NewsConfig(_Section):
     feeds: tuple[FeedConfig, ...] = ()
     # The operator's additions to the built-in publisher catalogue (`councilwatch feeds import`).
     catalogue_file: Path = Path("var/publishers.toml")
+    # Read the catalogue's publishers for every council a confirmed subscriber follows.
+    follow_subscribed_councils: bool = False
 
     @field_validator("feeds")
     @classmethod

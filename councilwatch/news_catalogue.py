@@ -7,10 +7,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from cwerrors import ConfigError
+from councilwatch.config import FeedConfig
+from db.following import followed_councils
 from scraper.news.catalogue import Catalogue, Publisher, load_catalogue, parse_csv, to_toml
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from sqlalchemy import Engine
 
     from alerts.councils import Register
     from councilwatch.config import Settings
@@ -50,3 +54,35 @@ def save_import(
     os.replace(tmp, target)  # atomic: a reader sees the old file or the new one
     replaced = sum(1 for p in imported if p.name in names)
     return len(imported) - replaced, replaced, target
+
+
+def followed_feeds(settings: Settings, engine: Engine, register: Register) -> list[FeedConfig]:
+    """With ``follow_subscribed_councils``, a feed for each catalogue publisher covering a
+    council a confirmed subscriber follows (its known feeds, else its homepage as a "site"),
+    leaving out addresses the configuration already reads. Computed at each run, so a paper
+    stops being read when its last follower goes."""
+    news = settings.sources.news
+    if not news.follow_subscribed_councils:
+        return []
+    councils, counties = followed_councils(engine)
+    wanted = set(councils)
+    for county in counties:
+        if county in register:
+            wanted |= {county} | register.in_county(county)
+    known = [c for c in wanted if c in register]
+    if not known:
+        return []
+    configured_urls = {feed.url for feed in news.feeds}
+    configured_names = {feed.name for feed in news.feeds}
+    feeds: list[FeedConfig] = []
+    for publisher in covering(load(settings), register, known):
+        urls = list(publisher.feeds) or [publisher.homepage]
+        kind = "rss" if publisher.feeds else "site"
+        for position, url in enumerate(urls):
+            name = publisher.name if position == 0 else f"{publisher.name}-{position + 1}"
+            if url in configured_urls or name in configured_names:
+                continue
+            feeds.append(
+                FeedConfig(name=name, url=url, kind=kind, publisher=publisher.publisher)
+            )
+    return feeds

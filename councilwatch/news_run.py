@@ -160,6 +160,10 @@ def _merge_extra(record: DocumentRecord, stored: DocumentRecord | None) -> Docum
 
 def _configured(runtime: Runtime, names: list[str] | None) -> list[FeedConfig]:
     feeds = list(runtime.settings.sources.news.feeds)
+    if runtime.settings.sources.news.follow_subscribed_councils:
+        from councilwatch.news_catalogue import followed_feeds
+
+        feeds += followed_feeds(runtime.settings, runtime.migrated_engine(), runtime.register)
     if names is not None:
         by_name = {feed.name: feed for feed in feeds}
         unknown = [name for name in names if name not in by_name]
@@ -178,7 +182,10 @@ def fetch_news(runtime: Runtime, feeds: list[str] | None) -> list[RunOutcome]:
     chosen = _configured(runtime, feeds)
     outcomes: list[RunOutcome] = []
     if not chosen:
-        log.warning("news: no feeds configured ([[sources.news.feeds]])")
+        if runtime.settings.sources.news.follow_subscribed_councils and feeds is None:
+            log.info("news: no feeds configured and no followed council is in the catalogue")
+        else:
+            log.warning("news: no feeds configured ([[sources.news.feeds]])")
         return outcomes
     with ExitStack() as stack:
         client = stack.enter_context(runtime.client())

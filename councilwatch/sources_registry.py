@@ -108,7 +108,15 @@ def fetch_jobs(settings: Settings) -> list[FetchJob]:
         )
     news = settings.sources.news
     jobs.append(
-        FetchJob(NEWS, NEWS, news.schedule, news.enabled and bool(news.feeds), _news, "news")
+        FetchJob(
+            NEWS,
+            NEWS,
+            news.schedule,
+            # followed councils bring feeds of their own at each run
+            news.enabled and (bool(news.feeds) or news.follow_subscribed_councils),
+            _news,
+            "news",
+        )
     )
     return jobs
 

@@ -263,3 +263,56 @@ def test_a_publisher_given_only_by_its_homepage_is_read_and_rediscovered_when_it
     assert stored() == {testweb.url(i.link) for i in site_items}
     assert testweb.count("/wensum/") == 2
     assert runs_stats[-1]["site_feeds"] == [[testweb.url("/wensum/feed-v2.xml"), "rss"]]
+
+
+def test_followed_councils_bring_their_papers_and_stop_when_no_one_follows(
+    testweb: LocalWeb, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import select
+
+    from db.engine import make_engine
+    from db.tables import FETCH_RUNS
+    from tests.cli import run_cli
+
+    site_items = [SimItem(i.title, "/wensum" + i.link, i.published, i.summary) for i in ITEMS]
+    _site(testweb, "/wensum/feed-v1.xml", site_items)
+    db = tmp_path / "cw.db"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{db}"\n[http]\nmin_interval_seconds = 0\n'
+        f'max_attempts = 1\n[sources.news]\nfollow_subscribed_councils = true\n'
+        f'catalogue_file = "{tmp_path / "publishers.toml"}"\n'
+    )
+    papers = tmp_path / "papers.csv"
+    # One paper given by its feed, one by its homepage only (discovered).
+    papers.write_text(
+        "name,publisher,homepage,councils,feeds\n"
+        f"rutland-times,Rutland Times,{testweb.url('/wensum/')},rutland,"
+        f"{testweb.url('/wensum/feed-v1.xml')}\n"
+        f"rutland-site,Rutland Site,{testweb.url('/wensum/')},rutland,\n"
+        f"island-paper,Island Paper,{testweb.url('/island/')},isle-of-wight,\n"
+    )
+
+    def cli(*args: str) -> str:
+        result = run_cli(capsys, "--config", str(config), *args)
+        assert result.code == 0, result.err
+        return result.out
+
+    def runs() -> list[str]:
+        engine = make_engine(f"sqlite:///{db}")
+        with engine.connect() as connection:
+            names = [r.source for r in connection.execute(select(FETCH_RUNS.c.source))]
+        engine.dispose()
+        return names
+
+    cli("db", "upgrade")
+    cli("feeds", "import", str(papers))
+    cli("fetch", "--source", "news")
+    assert runs() == []  # nobody follows anything yet
+    cli("subscribe", "reader@example.org", "--council", "Rutland", "--confirmed")
+    cli("fetch", "--source", "news")
+    assert sorted(runs()) == ["rutland-site", "rutland-times"]  # not the island's paper
+    assert testweb.count("/island/") == 0
+    cli("unsubscribe", "reader@example.org")
+    cli("fetch", "--source", "news")
+    assert len(runs()) == 2  # no follower: not read again
