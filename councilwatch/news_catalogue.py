@@ -6,8 +6,8 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from cwerrors import ConfigError
 from councilwatch.config import FeedConfig
+from cwerrors import ConfigError
 from db.following import followed_councils
 from scraper.news.catalogue import Catalogue, Publisher, load_catalogue, parse_csv, to_toml
 

@@ -268,6 +268,8 @@ def test_a_publisher_given_only_by_its_homepage_is_read_and_rediscovered_when_it
 def test_followed_councils_bring_their_papers_and_stop_when_no_one_follows(
     testweb: LocalWeb, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import json
+
     from sqlalchemy import select
 
     from db.engine import make_engine
@@ -313,6 +315,14 @@ def test_followed_councils_bring_their_papers_and_stop_when_no_one_follows(
     cli("fetch", "--source", "news")
     assert sorted(runs()) == ["rutland-site", "rutland-times"]  # not the island's paper
     assert testweb.count("/island/") == 0
+    listed = json.loads(cli("feeds", "list", "--json"))
+    assert [(r["name"], r["origin"], r["healthy"], r["kind"]) for r in listed] == [
+        ("rutland-times", "followed", True, "rss"),
+        ("rutland-site", "followed", True, "site"),
+    ]
+    assert listed[0]["councils_30_days"] == [{"council": "Norfolk County Council", "stories": 2}]
+    text = cli("feeds", "list")
+    assert "rutland-site" in text and "(followed): healthy" in text
     cli("unsubscribe", "reader@example.org")
     cli("fetch", "--source", "news")
     assert len(runs()) == 2  # no follower: not read again

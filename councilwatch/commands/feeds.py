@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -64,6 +65,73 @@ def discover(
         raise CouncilwatchError(
             f"no feed found at {found.homepage} ({len(found.tried)} addresses tried)"
         )
+
+
+@feeds_app.command("list")
+def list_feeds(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every feed read: publisher, area, health, and the councils it named most in 30 days.
+
+    Followed feeds (``follow_subscribed_councils``) are listed with the configured ones.
+
+    Example: councilwatch feeds list --json
+    """
+    from datetime import timedelta
+
+    from councilwatch.news_catalogue import followed_feeds
+    from db.feed_stats import councils_by_feed
+    from db.runs import source_health
+
+    rt = runtime(ctx)
+    settings = rt.settings
+    engine = rt.migrated_engine()
+    register = rt.register
+    configured = list(settings.sources.news.feeds)
+    followed = followed_feeds(settings, engine, register)
+    named = councils_by_feed(engine, since=rt.now() - timedelta(days=30))
+    limit = settings.http.unhealthy_after_failed_runs
+    rows: list[dict[str, Any]] = []
+    every = [(f, "config") for f in configured] + [(f, "followed") for f in followed]
+    for feed, origin in every:
+        health = source_health(engine, feed.name, unhealthy_after=limit)
+        top = named.get(feed.name, Counter()).most_common(3)
+        rows.append(
+            {
+                "name": feed.name,
+                "kind": feed.kind,
+                "url": feed.url,
+                "publisher": feed.publisher,
+                "area": feed.area,
+                "origin": origin,
+                "healthy": health.healthy,
+                "last_error": None if health.last_ok else health.last_error,
+                "never_run": health.last_started_at is None,
+                "councils_30_days": [
+                    {"council": register.get(c).name if c in register else c, "stories": n}
+                    for c, n in top
+                ],
+            }
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        typer.echo("no feeds configured or followed")
+    for row in rows:
+        if row["never_run"]:
+            state = "never run"
+        elif row["healthy"] and not row["last_error"]:
+            state = "healthy"
+        else:
+            state = ("healthy" if row["healthy"] else "UNHEALTHY") + (
+                f", last run failed: {row['last_error']}" if row["last_error"] else ""
+            )
+        where = " · ".join(str(v) for v in (row["publisher"], row["area"]) if v)
+        typer.echo(f"{row['name']:28} {row['kind']:6} {where or '-'} ({row['origin']}): {state}")
+        councils = ", ".join(f"{c['council']} {c['stories']}" for c in row["councils_30_days"])
+        typer.echo(f"{'':28} {row['url']}" + (f"  named most: {councils}" if councils else ""))
 
 
 @feeds_app.command("catalogue")
