@@ -13,7 +13,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from alerts.councils import Register
-from alerts.news_links import MAX_LAG_DAYS, DecisionFacts, best_link, story_facts
+from alerts.news_links import (
+    MAX_LAG_DAYS,
+    DecisionFacts,
+    StoryFacts,
+    best_link,
+    story_facts,
+)
 from db.links import LinkDocument, decisions_near, documents, replace_links, stories_near
 
 log = logging.getLogger("councilwatch.news_linking")
@@ -36,24 +42,33 @@ def link_documents(
                 engine, _expand(register, doc.councils), first=doc.day, last=doc.day + lag
             )
             stories.update((story.id, story) for story in near)
-    decided: dict[int, DecisionFacts] = {}
-    links: dict[int, tuple[int, float, tuple[str, ...]] | None] = {}
+    facts: list[StoryFacts] = []
     for story in stories.values():
-        if story.day is None:
-            continue
         councils = _expand(register, story.councils)
-        facts = story_facts(story.id, story.text, councils=councils, published=story.day)
-        if not facts.mentions_ombudsman or not councils:
+        if story.day is None or not councils:
             continue
-        candidates = []
-        for decision in decisions_near(engine, councils, first=story.day - lag, last=story.day):
-            if decision.id not in decided:
-                decided[decision.id] = _decision_facts(register, decision)
-            candidates.append(decided[decision.id])
-        link = best_link(facts, candidates)
-        links[story.id] = (
-            None if link is None else (int(link.decision_id), link.score, link.reasons)
-        )
+        said = story_facts(story.id, story.text, councils=councils, published=story.day)
+        if said.mentions_ombudsman:
+            facts.append(said)
+    links: dict[int, tuple[int, float, tuple[str, ...]] | None] = {}
+    if facts:
+        # One query for the whole batch: the decisions about any of its councils in its
+        # window; each story is then judged among those its own gates admit.
+        candidates = [
+            _decision_facts(register, decision)
+            for decision in decisions_near(
+                engine,
+                frozenset().union(*(f.councils for f in facts)),
+                first=min(f.published for f in facts) - lag,
+                last=max(f.published for f in facts),
+            )
+        ]
+        for said in facts:
+            near = [d for d in candidates if not d.councils.isdisjoint(said.councils)]
+            link = best_link(said, near)
+            links[int(said.id)] = (
+                None if link is None else (int(link.decision_id), link.score, link.reasons)
+            )
     linked = replace_links(engine, links, now=now)
     if linked:
         log.debug("linked %d stories to decisions they report", linked)
