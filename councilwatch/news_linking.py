@@ -64,8 +64,8 @@ def link_documents(
             )
         ]
         for said in facts:
-            near = [d for d in candidates if not d.councils.isdisjoint(said.councils)]
-            link = best_link(said, near)
+            admitted = [d for d in candidates if not d.councils.isdisjoint(said.councils)]
+            link = best_link(said, admitted)
             links[int(said.id)] = (
                 None if link is None else (int(link.decision_id), link.score, link.reasons)
             )
