@@ -42,6 +42,7 @@ from alerts.digest import (
     Digest,
     DigestItem,
     DigestRenderer,
+    Link,
     Segment,
     SourceHealth,
     StoryItem,
@@ -69,6 +70,7 @@ from db import outbox
 from db.engine import read_connection, write_transaction
 from db.health_state import unhealthy_since
 from db.jobs import claim_slot
+from db.links import StoredLink, links_of
 from db.matches import (
     MatchSetRow,
     advance,
@@ -325,6 +327,8 @@ class _Work:
     cluster_members: dict[str, list[Document]]
     sent: set[int]  # documents already in this subscriber's ledger
     tags: dict[int, list[str]]  # councils each document names, most confident first
+    # stories and the decisions they report (db/links.py), by document id, both ways
+    links: dict[int, list[StoredLink]] = field(default_factory=dict)
 
 
 def _subscriber_batches(engine: Engine, frequency: str) -> Iterator[list[Subscriber]]:
@@ -401,6 +405,7 @@ def _load(
             sent[row.subscriber_id].add(row.document_id)
     tags = document_councils(engine, doc_ids)
     deriver.use(documents, tags)
+    linked = links_of(engine, doc_ids)
     works = [
         _Work(
             subscriber=subscriber,
@@ -410,6 +415,7 @@ def _load(
             cluster_members=members,
             sent=sent[subscriber.id or 0],
             tags=tags,
+            links=linked,
         )
         for subscriber in subscribers
         if (matches := by_subscriber.get(subscriber.id or 0))
@@ -563,8 +569,13 @@ class _Builder:
 
     def _groups(self, work: _Work, items: list[_Item]) -> tuple[CouncilGroup, ...]:
         grouped: dict[str, list[DigestItem]] = defaultdict(list)
+        absorbed, reporters = _reports_in_digest(work, items)
         for item in items:
-            grouped[_council_of(item, work.tags)].append(self._digest_item(work, item))
+            if item.key in absorbed:  # shown inside the decision it reports
+                continue
+            grouped[_council_of(item, work.tags)].append(
+                self._digest_item(work, item, reporters.get(item.key, ()))
+            )
         groups = [
             CouncilGroup(
                 council_name=self.council_name(council_id),
@@ -597,10 +608,21 @@ class _Builder:
         ]
         return tuple(sorted(lines, key=lambda line: (-line.count, line.council_name)))
 
-    def _digest_item(self, work: _Work, item: _Item) -> DigestItem:
-        names = sorted({work.alerts[m.alert_id].name for m in item.matches}, key=str.casefold)
+    def _digest_item(
+        self, work: _Work, item: _Item, reporters: Sequence[_Item] = ()
+    ) -> DigestItem:
+        matched = {work.alerts[m.alert_id].name for m in item.matches}
+        matched |= {work.alerts[m.alert_id].name for r in reporters for m in r.matches}
+        names = sorted(matched, key=str.casefold)
         doc = item.documents[0]
+        links = work.links.get(doc.id or 0, [])
         if doc.kind == "decision":
+            coverage = {
+                link.label.casefold(): link for r in reporters for link in titles(r.documents)
+            }
+            for stored in links:
+                label = stored.other_site_name or stored.other_title
+                coverage.setdefault(label.casefold(), Link(label, stored.other_url))
             return DecisionItem(
                 organisation=doc.organisation or self.council_name(_council_of(item, work.tags)),
                 reference=doc.reference or doc.source_key,
@@ -613,14 +635,50 @@ class _Builder:
                 summary=shorten(doc.summary, SUMMARY_CHARS),
                 matched_alerts=tuple(names),
                 ombudsman=source_label(doc.source),
+                coverage=tuple(coverage.values()),
             )
+        reported = next((link for link in links if link.story_id == doc.id), None)
         return StoryItem(
             headline=doc.title or doc.url,
             titles=titles(item.documents),
             earliest_date=min(local_date(_story_time(d)) for d in item.documents),
             snippet=_snippet(item, self.council_name(_council_of(item, work.tags))),
             matched_alerts=tuple(names),
+            decision_reference=_reported(reported) if reported else "",
         )
+
+
+def _reports_in_digest(
+    work: _Work, items: list[_Item]
+) -> tuple[set[str], dict[str, list[_Item]]]:
+    """Stories whose reported decision is an item of this digest too, so both are one item:
+    (the story items' keys, decision key -> the story items reporting it)."""
+    decision_keys = {
+        item.documents[0].id: item.key for item in items if item.documents[0].kind == "decision"
+    }
+    absorbed: set[str] = set()
+    reporters: dict[str, list[_Item]] = defaultdict(list)
+    for item in items:
+        if item.documents[0].kind == "decision":
+            continue
+        for doc in item.documents:
+            link = next((x for x in work.links.get(doc.id or 0, []) if x.story_id == doc.id), None)
+            if link is not None and link.decision_id in decision_keys:
+                absorbed.add(item.key)
+                reporters[decision_keys[link.decision_id]].append(item)
+                break
+    return absorbed, reporters
+
+
+def _reported(link: StoredLink) -> str:
+    """ "25 002 118 (Upheld, £900)": the decision a story reports, as its item says it."""
+    remedies = link.other_extra.get("remedies") if isinstance(link.other_extra, dict) else None
+    total = remedies.get("total_pence") if isinstance(remedies, dict) else None
+    details = [link.other_outcome.capitalize()] if link.other_outcome else []
+    if isinstance(total, int) and total > 0:
+        details.append(f"£{total / 100:,.0f}" if total % 100 == 0 else f"£{total / 100:,.2f}")
+    reference = link.other_reference or link.other_title
+    return f"{reference} ({', '.join(details)})" if details else reference
 
 
 def _items(work: _Work) -> list[_Item]:

@@ -49,6 +49,7 @@ class StoredLink:
     other_reference: str | None
     other_outcome: str | None
     other_extra: Mapping[str, Any]
+    other_site_name: str | None = None
 
 
 def documents(engine: Engine, ids: Collection[int]) -> list[LinkDocument]:
@@ -125,7 +126,7 @@ def links_of(engine: Engine, ids: Collection[int]) -> dict[int, list[StoredLink]
         for chunk in _chunks(sorted(ids)):
             rows = connection.execute(
                 select(_LINKS, _DOCS.c.id.label("other_id"), _DOCS.c.title, _DOCS.c.url,
-                       _DOCS.c.reference, _DOCS.c.outcome, _DOCS.c.extra)
+                       _DOCS.c.reference, _DOCS.c.outcome, _DOCS.c.extra, _DOCS.c.site_name)
                 .join(
                     _DOCS,
                     ((_LINKS.c.story_id.in_(chunk)) & (_DOCS.c.id == _LINKS.c.decision_id))
@@ -137,6 +138,7 @@ def links_of(engine: Engine, ids: Collection[int]) -> dict[int, list[StoredLink]
                 link = StoredLink(
                     row.story_id, row.decision_id, row.score, tuple(row.reasons or ()),
                     row.title, row.url, row.reference, row.outcome, row.extra or {},
+                    row.site_name,
                 )
                 owner = row.story_id if row.other_id == row.decision_id else row.decision_id
                 out.setdefault(owner, []).append(link)
