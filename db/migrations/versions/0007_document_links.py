@@ -1,7 +1,7 @@
 """document links: news stories and the decisions they report
 
 Revision ID: 0007_document_links
-Revises: 0004_browse_and_signatures
+Revises: 0006_match_sets
 Create Date: 2026-12-01 16:50:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0007_document_links'
-down_revision: str | None = '0004_browse_and_signatures'
+down_revision: str | None = '0006_match_sets'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
