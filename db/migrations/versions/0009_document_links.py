@@ -1,7 +1,7 @@
 """document links: news stories and the decisions they report
 
-Revision ID: 0007_document_links
-Revises: 0006_match_sets
+Revision ID: 0009_document_links
+Revises: 0008_crawl_checkpoints
 Create Date: 2026-12-01 16:50:00
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoSt
 from alembic import op
 
 
-revision: str = '0007_document_links'
-down_revision: str | None = '0006_match_sets'
+revision: str = '0009_document_links'
+down_revision: str | None = '0008_crawl_checkpoints'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
