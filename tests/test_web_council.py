@@ -184,3 +184,30 @@ def test_manage_page_says_why_a_digest_was_quiet_and_the_feed_starts_with_the_pr
         for e in feed.iter("{http://www.w3.org/2005/Atom}entry")
     ]
     assert titles == ["Decision 25 000 101"]
+
+
+def test_subscribe_form_says_which_papers_cover_the_council(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tests.test_web_support import make_harness
+
+    harness = make_harness(database_url, tmp_path)
+    with harness.client:
+        page = harness.client.get("/subscribe", params={"council": "Cumberland Council"})
+    harness.runtime.close()
+    text = " ".join(page_text(page.text).split())
+    assert "Local papers that cover this council" in text
+    assert "News & Star (not read by this service yet)" in text
+    assert "BBC News Cumbria (not read by this service yet)" in text
+    assert "Eastern Daily Press" not in text
+    # An abolished council: its successors' papers.
+    (tmp_path / "followed").mkdir()
+    following = make_harness(
+        database_url, tmp_path / "followed",
+        toml="[sources.news]\nfollow_subscribed_councils = true\n",
+    )
+    with following.client as client:
+        followed = client.get("/subscribe", params={"council": "Allerdale Borough Council"})
+    following.runtime.close()
+    text = " ".join(page_text(followed.text).split())
+    assert "News & Star" in text and "not read by this service yet" not in text

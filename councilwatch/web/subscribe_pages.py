@@ -40,7 +40,11 @@ def council_choices(context: WebContext) -> list[str]:
 
 
 def form_page(
-    request: Request, form: AlertForm, status_code: int = 200, preview: Preview | None = None
+    request: Request,
+    form: AlertForm,
+    status_code: int = 200,
+    preview: Preview | None = None,
+    papers: list[dict[str, object]] | None = None,
 ) -> Response:
     context = web(request)
     return context.render(
@@ -54,7 +58,31 @@ def form_page(
         outcomes=OUTCOMES,
         frequencies=FREQUENCY_LABELS,
         preview=preview,
+        papers=papers or [],
     )
+
+
+def covering_papers(context: WebContext, fields: AlertFields) -> list[dict[str, object]]:
+    """The catalogue's papers covering the alert's councils, and whether this service reads
+    them (a configured feed, or every followed council's papers when the operator says so)."""
+    from councilwatch.news_catalogue import covering, load
+
+    register = context.register
+    wanted = {c for c in fields.councils if c in register}
+    for county in fields.counties:
+        if county in register:
+            wanted |= {county} | register.in_county(county)
+    if not wanted:
+        return []
+    news = context.runtime.settings.sources.news
+    configured = {feed.url for feed in news.feeds} | {feed.name for feed in news.feeds}
+    papers = []
+    for publisher in covering(load(context.runtime.settings), register, sorted(wanted)):
+        read = news.follow_subscribed_councils or bool(
+            {publisher.name, *publisher.feeds} & configured
+        )
+        papers.append({"name": publisher.publisher, "homepage": publisher.homepage, "read": read})
+    return papers
 
 
 def alert_preview(context: WebContext, fields: AlertFields) -> Preview:
@@ -71,7 +99,11 @@ def subscribe_form(request: Request) -> Response:
     form, fields = read_alert_form(values, web(request).register)
     if fields is None:
         return form_page(request, form, status_code=400)
-    return form_page(request, form, preview=alert_preview(web(request), fields))
+    context = web(request)
+    return form_page(
+        request, form, preview=alert_preview(context, fields),
+        papers=covering_papers(context, fields),
+    )
 
 
 def client_key(request: Request) -> str:
@@ -88,7 +120,10 @@ async def subscribe_submit(request: Request) -> Response:
         form, fields = read_alert_form(values, context.register)
         if fields is None:
             return form_page(request, form, status_code=400)
-        return form_page(request, form, preview=alert_preview(context, fields))
+        return form_page(
+            request, form, preview=alert_preview(context, fields),
+            papers=covering_papers(context, fields),
+        )
     client = client_key(request)
     if not context.client_limiter.hit(f"client:{client}"):
         return too_many(request, context.client_limiter.retry_after(f"client:{client}"))
