@@ -31,6 +31,7 @@ class AlertQuiet:
 
         return [
             f"last digest sent to you: {when(self.last_digest_sent_at)}",
+            f"last digest with an item from this alert: {when(self.last_item_sent_at)}",
             f"items in the last {QUIET_DAYS} days: "
             + (f"{self.caught.total} stored that it matches, " if self.caught else "")
             + f"{self.matched} matched as they arrived",

@@ -11,15 +11,18 @@ from sqlalchemy import Engine, func, select
 from db.engine import read_connection
 from db.matches import recent_sets_of
 from db.tables import OUTBOX as _OUTBOX
+from db.tables import SENT_ITEMS as _LEDGER
 
 # How many of the newest match sets are read for an alert's recent matches.
 RECENT_SETS = 5_000
+# SQLite limits bound parameters per statement.
+_CHUNK = 500
 
 
 @dataclass(frozen=True)
 class AlertActivity:
     last_digest_sent_at: datetime | None  # the subscriber's last digest, whatever it held
-    last_item_sent_at: dict[int, datetime]  # per alert: unknown since matches are sets (empty)
+    last_item_sent_at: dict[int, datetime]  # per alert: the last sent digest carrying its item
     matched_since: dict[int, int]  # per alert: matches recorded since the given time
 
 
@@ -38,12 +41,27 @@ def alert_activity(
                 _OUTBOX.c.status == "sent",
             )
         ).scalar()
-    matched = {
-        alert_id: sum(
-            1
-            for row in recent_sets_of(engine, alert_id, limit=RECENT_SETS, scan=RECENT_SETS)
-            if _aware(row.matched_at, since) >= since
-        )
-        for alert_id in alert_ids
-    }
-    return AlertActivity(last_sent, {}, matched)
+    matched: dict[int, int] = {}
+    last_item: dict[int, datetime] = {}
+    for alert_id in alert_ids:
+        rows = recent_sets_of(engine, alert_id, limit=RECENT_SETS, scan=RECENT_SETS)
+        matched[alert_id] = sum(1 for row in rows if _aware(row.matched_at, since) >= since)
+        # The alert's documents that reached this subscriber: the ledger says in which message.
+        documents = sorted({row.document_id for row in rows})
+        newest: datetime | None = None
+        with read_connection(engine) as connection:
+            for start in range(0, len(documents), _CHUNK):
+                found = connection.execute(
+                    select(func.max(_OUTBOX.c.sent_at))
+                    .select_from(_LEDGER.join(_OUTBOX, _OUTBOX.c.id == _LEDGER.c.outbox_id))
+                    .where(
+                        _LEDGER.c.subscriber_id == subscriber_id,
+                        _LEDGER.c.document_id.in_(documents[start : start + _CHUNK]),
+                        _OUTBOX.c.status == "sent",
+                    )
+                ).scalar()
+                if found is not None and (newest is None or found > newest):
+                    newest = found
+        if newest is not None:
+            last_item[alert_id] = newest
+    return AlertActivity(last_sent, last_item, matched)

@@ -288,9 +288,10 @@ def test_council_record_and_why_a_digest_was_quiet(cli: Cli, runtime: Runtime) -
     lines = result.out.splitlines()
     assert lines[0] == "q@example.org (active)"
     assert "last digest sent to you: never" in lines[2]
+    assert "last digest with an item from this alert: never" in lines[3]
     assert (
         "items in the last 30 days: 2 stored that it matches, 0 matched as they arrived"
-        in (lines[3])
+        in (lines[4])
     )
     assert one_line_error(cli("subscriptions", "show", "nobody@example.org")) == (
         "error: no subscriber with the address nobody@example.org"

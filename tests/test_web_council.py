@@ -169,7 +169,7 @@ def test_manage_page_says_why_a_digest_was_quiet_and_the_feed_starts_with_the_pr
     manage = confirm(web, web.client, "mrs.b@example.org")
     page = web.client.get(manage)
     text = " ".join(page_text(page.text).split())
-    assert "Last digest sent to you: none yet." in text
+    assert "Last digest sent to you: none yet; with an item from this alert: none yet." in text
     assert "In the last 30 days: 1 stored item matches this alert; 0 arrived while it was on." in (
         text
     )
