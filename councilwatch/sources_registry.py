@@ -18,12 +18,27 @@ if TYPE_CHECKING:
     from councilwatch.config import Settings
     from councilwatch.runs import RunOutcome
     from councilwatch.runtime import Runtime
+    from scraper.fetcher import Fetcher
+    from scraper.sources.base import CheckReport
 
 NEWS = "news"
 # (runtime, since, until, progress bar, only these feeds) -> one outcome per recorded run
 Runner = Callable[
     ["Runtime", "date | None", "date | None", bool, "list[str] | None"], "list[RunOutcome]"
 ]
+
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What `sources check` is asked beyond the source: news reads the catalogue too."""
+
+    catalogue: bool = False
+    council: str | None = None
+
+
+# (runtime, fetcher, options) -> what the live site gave; nothing is stored
+Checker = Callable[["Runtime", "Fetcher", CheckOptions], "CheckReport"]
 
 
 @dataclass(frozen=True)
@@ -161,3 +176,34 @@ def _news(
         raise CouncilwatchError("--since and --until are not for news feeds")
     outcomes: list[RunOutcome] = fetch_news(runtime, only)
     return outcomes
+
+
+def checks() -> dict[str, Checker]:
+    """The sources `councilwatch sources check` knows: each registered source that has a
+    ``check``, then news (its feeds are configured, not registered)."""
+    found: dict[str, Checker] = {}
+    for info in registry.infos():
+        if callable(getattr(registry.load(info.name), "check", None)):
+            found[info.name] = _registered_check(info.name, info.config_key)
+    found[NEWS] = _news_check
+    return found
+
+
+def _registered_check(name: str, config_key: str) -> Checker:
+    def check(runtime: Runtime, fetcher: Fetcher, options: CheckOptions) -> CheckReport:
+        from councilwatch.source_run import local_today
+        from scraper.sources.base import Checkable
+
+        if options.catalogue or options.council is not None:
+            raise CouncilwatchError("--catalogue and --council are for `sources check news`")
+        source: Checkable = registry.load(name)  # type: ignore[assignment]
+        config = runtime.settings.sources.of(config_key)
+        return source.check(fetcher, config, today=local_today(runtime))
+
+    return check
+
+
+def _news_check(runtime: Runtime, fetcher: Fetcher, options: CheckOptions) -> CheckReport:
+    from councilwatch.news_check import check_news
+
+    return check_news(runtime, fetcher, catalogue=options.catalogue, council=options.council)

@@ -116,5 +116,5 @@ def test_the_page_shell_and_unknown_sources_fail_in_one_line(
     result = check(capsys, config, "bbc-norfolk")
     assert (result.code, result.err) == (
         1,
-        "error: no check for source 'bbc-norfolk' (checks: lgsco)\n",
+        "error: no check for source 'bbc-norfolk' (checks: lgsco, housing-ombudsman, news)\n",
     )

@@ -70,66 +70,59 @@ def sources(
 @sources_app.command("check")
 def check(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="The source to check (lgsco).")],
+    source: Annotated[
+        str, typer.Argument(help="The source to check (lgsco, housing-ombudsman, news).")
+    ],
+    catalogue: Annotated[
+        bool, typer.Option("--catalogue", help="news: check the publisher catalogue too.")
+    ] = False,
+    council: Annotated[
+        str | None,
+        typer.Option("--council", help="news: check only the catalogue papers covering it."),
+    ] = None,
 ) -> None:
-    """Fetch one listing page and one decision page from the configured site and print what
-    was parsed, field by field, with the requests made and their timings. Exits non-zero
-    when anything a digest needs is missing. Nothing is stored.
+    """Fetch a page of each kind from the configured site (news: every configured feed) and
+    print what was parsed, field by field, with the requests made and their timings. Exits
+    non-zero when anything a digest needs is missing, or a configured feed fails. Nothing is
+    stored.
 
-    Example: councilwatch sources check lgsco
+    Example: councilwatch sources check housing-ombudsman
+    Example: councilwatch sources check news --catalogue --council "Norfolk County Council"
     """
     import time
 
     from councilwatch.fetching import client_options
-    from councilwatch.source_run import local_today
+    from councilwatch.sources_registry import CheckOptions, checks
     from scraper.fetch import PoliteClient
-    from scraper.sources.lgsco.check import check_site, decision_fields
 
-    if source != "lgsco":
-        raise CouncilwatchError(f"no check for source {source!r} (checks: lgsco)")
+    known = checks()
+    checker = known.get(source)
+    if checker is None:
+        raise CouncilwatchError(f"no check for source {source!r} (checks: {', '.join(known)})")
     rt = runtime(ctx)
-    config = rt.settings.sources.lgsco
+    options = CheckOptions(catalogue=catalogue, council=council)
     started = time.perf_counter()
     with PoliteClient(client_options(rt.settings.http), clock=rt.fetch_clock) as client:
-        report = check_site(
-            client, base_url=config.base_url, today=local_today(rt), window_days=config.window_days
-        )
+        report = checker(rt, client, options)
         requests = sum(host.requests for host in client.stats.values())
-    typer.echo(f"lgsco: checking {config.base_url}")
+    typer.echo(f"{source}: checking {report.base_url}")
+    width = max([9, *(len(step.what) + 1 for step in report.steps)])
     for step in report.steps:
         state = "FAILED" if step.error else "ok"
-        typer.echo(f"{step.what:9}{state:7}{step.seconds * 1000:8.0f} ms  {step.url}")
-    listing = report.listing
-    if listing is not None:
-        typer.echo(
-            f"listing: {listing.total} results in all, page {listing.page or '?'}, "
-            f"{len(listing.entries)} results with a link and a reference"
-        )
-        for problem in listing.problems:
-            typer.echo(f"  missing hint: {problem}")
-        if listing.entries:
-            entry = listing.entries[0]
-            typer.echo("first result:")
-            for name, value in (
-                ("reference", entry.reference),
-                ("organisation", entry.organisation),
-                ("url", entry.url),
-                ("type", entry.document_type or "-"),
-                ("outcome", entry.outcome_text or "-"),
-                ("subcategory", entry.subcategory or "-"),
-                ("decision date", entry.decision_date.isoformat() if entry.decision_date else "-"),
-                ("summary", entry.summary or "-"),
-            ):
-                typer.echo(f"  {name + ':':15}{value}")
-    if report.decision is not None:
-        typer.echo("decision page:")
-        for name, value, needed in decision_fields(report.decision):
-            flag = "  MISSING" if needed and not value else ""
-            typer.echo(f"  {name + ':':15}{value or '-'}{flag}")
+        typer.echo(f"{step.what:{width}}{state:7}{step.seconds * 1000:8.0f} ms  {step.url}")
+        if step.error:
+            typer.echo(f"{'':{width}}  {step.error}")
+    for section in report.sections:
+        typer.echo(section.heading)
+        for hint in section.hints:
+            typer.echo(f"  missing hint: {hint}")
+        for found in section.fields:
+            flag = "  MISSING" if found.needed and not found.value else ""
+            typer.echo(f"  {found.name + ':':15}{found.value or '-'}{flag}")
     typer.echo(f"requests: {requests} (robots.txt included), {time.perf_counter() - started:.2f} s")
     if not report.ok:
-        raise CouncilwatchError(f"lgsco check failed: {'; '.join(report.missing)}")
-    typer.echo("ok: every field a digest needs was found")
+        raise CouncilwatchError(f"{source} check failed: {'; '.join(report.missing)}")
+    typer.echo(f"ok: {report.passed}")
 
 
 def health_line(

@@ -8,6 +8,7 @@ them; the composition root iterates that list and has no per-source branches.
 
     crawl(fetcher, memory, window, config) -> Crawl   # iterate: lists of Item, newest first
     parse(content, url, today=...) -> JSON-able        # what a saved page holds
+    check(fetcher, config, today=...) -> CheckReport    # optional: a live page of each kind
 
 The consumer stores each batch before it asks for the next one, so a crawler may checkpoint
 "page N done" right after its ``yield``: a run killed between batches loses one page at most.
@@ -211,6 +212,55 @@ class SourceInfo:
     backfills: bool = True
     # The oldest documents the site publishes: a backfill never asks for anything earlier.
     earliest: date | None = None
+
+
+@dataclass(frozen=True)
+class CheckStep:
+    """One request a check made: what it was for, how long it took, why it failed."""
+
+    what: str  # "listing", "archive", "decision", ...
+    url: str
+    seconds: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckField:
+    """One parsed field as printed; ``needed`` when a digest cannot do without it."""
+
+    name: str
+    value: str
+    needed: bool = False
+
+
+@dataclass
+class CheckSection:
+    """A heading ("first result:", "decision page:"), its hints and its fields."""
+
+    heading: str
+    fields: list[CheckField] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)  # what the page lacks but a digest can spare
+
+
+@dataclass
+class CheckReport:
+    """What ``Source.check`` found on the live site; nothing of it is stored."""
+
+    base_url: str
+    steps: list[CheckStep] = field(default_factory=list)
+    sections: list[CheckSection] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # what a digest needs and did not get
+    passed: str = "every field a digest needs was found"  # what an ok check says
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing
+
+
+class Checkable(Protocol):
+    """A source with ``check``: one page of each kind from the configured site, parsed."""
+
+    def check(self, fetcher: Fetcher, config: Any, *, today: date) -> CheckReport: ...
 
 
 class Source(Protocol):

@@ -7,7 +7,7 @@ from typing import Any
 
 from cwerrors import ParseError
 from scraper.fetcher import Fetcher
-from scraper.sources.base import CrawlWindow, Quarantine, SourceMemory
+from scraper.sources.base import CheckReport, CrawlWindow, Quarantine, SourceMemory
 from scraper.sources.housing_ombudsman.archive import parse_archive
 from scraper.sources.housing_ombudsman.config import INFO
 from scraper.sources.housing_ombudsman.crawl import HousingOmbudsmanCrawl
@@ -45,6 +45,12 @@ class HousingOmbudsman:
         if listing.entries:
             return {"kind": "archive", "result": listing.to_json()}
         raise ParseError(f"{url}: neither a Housing Ombudsman decision nor an archive page")
+
+    def check(self, fetcher: Fetcher, config: Any, *, today: date) -> CheckReport:
+        """Archive page 1 and the decision page of its first entry."""
+        from scraper.sources.housing_ombudsman.check import check_site
+
+        return check_site(fetcher, base_url=config.base_url, today=today)
 
 
 SOURCE = HousingOmbudsman()

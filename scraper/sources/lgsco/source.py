@@ -11,6 +11,7 @@ from cwerrors import ParseError
 from scraper.fetcher import Fetcher
 from scraper.sources.base import (
     FINGERPRINT_KEY,
+    CheckReport,
     CrawlWindow,
     Item,
     Progress,
@@ -176,6 +177,14 @@ class Lgsco:
         if kind == "listing":
             return {"kind": kind, "result": parse_listing(content, url, today=today).to_json()}
         raise ParseError(f"{url}: neither an LGSCO decision nor a search listing page")
+
+    def check(self, fetcher: Fetcher, config: Any, *, today: date) -> CheckReport:
+        """The first listing page of the incremental window and its first decision."""
+        from scraper.sources.lgsco.check import check_site
+
+        return check_site(
+            fetcher, base_url=config.base_url, today=today, window_days=config.window_days
+        )
 
 
 SOURCE = Lgsco()
