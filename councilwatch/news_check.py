@@ -31,7 +31,8 @@ def check_news(
         configured.hints.append("no feed configured ([[sources.news.feeds]])")
     for feed in feeds:
         found = _record(report, check_feed(fetcher, feed.name, feed.url, feed.kind))
-        configured.fields.append(CheckField(feed.name, found.result, True))
+        value = found.result if found.ok else f"FAILED: {found.error}"
+        configured.fields.append(CheckField(feed.name, value, True))
         if not found.ok:
             report.missing.append(f"feed {feed.name}: {found.error}")
     if catalogue or council is not None:
