@@ -136,3 +136,15 @@ def test_the_catalogue_says_which_papers_covering_a_council_would_now_verify(
     assert web.count("/island/") == 0
     assert (tmp_path / "publishers.toml").read_bytes() == saved  # nothing written
     assert BUILT_IN.read_bytes() == built_in
+
+
+def test_no_configured_feed_is_said_plainly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/never-created.db"\n')
+    result = check(capsys, config)
+    assert result.code == 0, result.err
+    last = result.out.splitlines()[-1]
+    assert last == "ok: no feed is configured ([[sources.news.feeds]]), so none failed"
+    assert "requests: 0 " in result.out
