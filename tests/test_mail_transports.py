@@ -291,6 +291,26 @@ def test_file_transport_writes_one_complete_eml(tmp_path: Path) -> None:
     assert parsed.get_content_type() == "multipart/alternative"
 
 
+def test_a_message_being_written_is_never_visible_as_an_eml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader polling the folder for *.eml (a mail tool, our own tests) must not pick up the
+    temporary file while it is written: it once ended in .eml, and a test read it empty."""
+    import os
+
+    seen: list[list[str]] = []
+    real_replace = os.replace
+
+    def replace(src: str, dst: Path) -> None:
+        seen.append(sorted(p.name for p in tmp_path.glob("*.eml")))  # just before the rename
+        real_replace(src, dst)
+
+    monkeypatch.setattr("alerts.mail.transports.os.replace", replace)
+    FileTransport(tmp_path, clock=lambda: WHEN).send(digest_message("k1"))
+    assert seen == [[]]
+    assert len(list(tmp_path.glob("*.eml"))) == 1
+
+
 def test_file_transport_names_differ_by_message_id(tmp_path: Path) -> None:
     transport = FileTransport(tmp_path, clock=lambda: WHEN)
     transport.send(digest_message("k1"))

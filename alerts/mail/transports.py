@@ -98,7 +98,7 @@ class FileTransport:
         try:
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(
-                dir=self.outbox_dir, prefix=".tmp-", suffix=".eml", delete=False
+                dir=self.outbox_dir, prefix=".tmp-", suffix=".part", delete=False
             ) as handle:
                 tmp_name = handle.name
                 handle.write(data)
