@@ -29,10 +29,9 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine
 
 from alerts.councils import Register
 from alerts.digest import (
@@ -66,28 +65,24 @@ from councilwatch.mailer import links, mail_domain, serialise
 from councilwatch.pipeline import encode_snippet, stored_match_document
 from councilwatch.runtime import Runtime
 from cwerrors import CouncilwatchError
-from db import outbox
-from db.engine import read_connection, write_transaction
+from db.digest_data import (
+    alert_marks,
+    digest_documents,
+    digest_subscriber_ids,
+    digest_window,
+    live_alerts,
+    queue_digest,
+    settle,
+    subscribers_by_id,
+)
 from db.health_state import unhealthy_since
 from db.jobs import claim_slot
 from db.links import StoredLink, links_of
-from db.matches import (
-    MatchSetRow,
-    advance,
-    digest_floor,
-    document_councils,
-    last_set,
-    match_sets,
-    progress,
-)
+from db.matches import MatchSetRow, document_councils
 from db.models import Document
 from db.models_delivery import Alert, Subscriber
 from db.outbox import OutgoingMessage
 from db.subscriptions import FREQUENCIES
-from db.tables import ALERTS as _ALERTS
-from db.tables import DOCUMENTS as _DOCS
-from db.tables import SENT_ITEMS as _LEDGER
-from db.tables import SUBSCRIBERS as _SUBS
 
 if TYPE_CHECKING:
     from councilwatch.health import SourceStatus
@@ -178,7 +173,7 @@ def run_digests(
             report.dropped += dropped
             if built is None:
                 if dropped and not dry_run:
-                    _settle_only(engine, list(work.alerts), window.through)
+                    settle(engine, list(work.alerts), window.through)
                 continue
             report.items += built.items
             report.catch_up += built.catch_up
@@ -190,7 +185,7 @@ def run_digests(
                 report.already_queued += 1
     if not dry_run:
         # Alerts with nothing pending move up too, so the next run reads only newer sets.
-        _settle_only(engine, sorted(considered), window.through)
+        settle(engine, sorted(considered), window.through)
     if report.queued or report.digests or report.dropped:
         log.info("digests %s", report.line())
     return report
@@ -209,15 +204,12 @@ class _Window:
 
     @classmethod
     def load(cls, engine: Engine, frequency: str) -> _Window:
-        with read_connection(engine) as connection:
-            through = last_set(connection)
-            floor = digest_floor(connection, frequency)
-            sets = match_sets(connection, after=floor, through=through)
+        read = digest_window(engine, frequency)
         by_alert: dict[int, list[MatchSetRow]] = defaultdict(list)
-        for found in sets:
+        for found in read.sets:
             for alert_id in found.alert_ids:
                 by_alert[alert_id].append(found)
-        return cls(through, by_alert)
+        return cls(read.through, by_alert)
 
 
 class _Match:
@@ -338,31 +330,11 @@ def _subscriber_batches(engine: Engine, frequency: str) -> Iterator[list[Subscri
     Batches are fixed ranges of ids (so workers sharing a run agree on them), read one at a
     time: 100,000 subscribers are never all in memory.
     """
-    eligible = (
-        select(_SUBS.c.id)
-        .where(
-            _SUBS.c.status == "active",
-            _SUBS.c.id.in_(
-                select(_ALERTS.c.subscriber_id).where(
-                    _ALERTS.c.frequency == frequency,
-                    _ALERTS.c.deleted_at.is_(None),
-                    _ALERTS.c.paused.is_(False),
-                )
-            ),
-        )
-        .order_by(_SUBS.c.id)
-    )
-    with read_connection(engine) as connection:
-        ids = list(connection.execute(eligible).scalars())
     ranges: dict[int, list[int]] = {}
-    for subscriber_id in ids:
+    for subscriber_id in digest_subscriber_ids(engine, frequency):
         ranges.setdefault(subscriber_id // SUBSCRIBER_BATCH, []).append(subscriber_id)
     for members in ranges.values():
-        with read_connection(engine) as connection:
-            rows = connection.execute(
-                select(_SUBS).where(_SUBS.c.id.in_(members)).order_by(_SUBS.c.id)
-            )
-            yield [Subscriber.model_validate(dict(r._mapping)) for r in rows]
+        yield subscribers_by_id(engine, members)
 
 
 def _load(
@@ -374,9 +346,8 @@ def _load(
 ) -> tuple[list[_Work], set[int]]:
     """The batch's work, and the ids of every alert of ``frequency`` it covers."""
     ids = [s.id or 0 for s in subscribers]
-    frequency_alerts = _alerts(engine, ids, frequency)
-    with read_connection(engine) as connection:
-        marks = progress(connection, list(frequency_alerts))
+    frequency_alerts = live_alerts(engine, ids, frequency)
+    marks = alert_marks(engine, frequency_alerts)
     by_subscriber: dict[int, list[_Match]] = defaultdict(list)
     for alert_id, alert in frequency_alerts.items():
         settled = marks.get(alert_id, 0)
@@ -388,21 +359,8 @@ def _load(
     doc_ids = sorted({m.document_id for ms in by_subscriber.values() for m in ms})
     if not doc_ids:
         return [], set(frequency_alerts)
-    with read_connection(engine) as connection:
-        documents = _documents(connection, _DOCS.c.id.in_(doc_ids))
-        keys = sorted({d.cluster_key or "" for d in documents.values() if _clustered(d)})
-        members: dict[str, list[Document]] = defaultdict(list)
-        if keys:
-            for doc in _documents(connection, _DOCS.c.cluster_key.in_(keys)).values():
-                members[doc.cluster_key or ""].append(doc)
-        all_ids = sorted(set(doc_ids) | {d.id or 0 for ms in members.values() for d in ms})
-        sent: dict[int, set[int]] = defaultdict(set)
-        for row in connection.execute(
-            select(_LEDGER.c.subscriber_id, _LEDGER.c.document_id).where(
-                _LEDGER.c.subscriber_id.in_(ids), _LEDGER.c.document_id.in_(all_ids)
-            )
-        ):
-            sent[row.subscriber_id].add(row.document_id)
+    read = digest_documents(engine, doc_ids, ids, clustered=_clustered)
+    documents, members, sent = read.documents, read.cluster_members, read.sent
     tags = document_councils(engine, doc_ids)
     deriver.use(documents, tags)
     linked = links_of(engine, doc_ids)
@@ -413,7 +371,7 @@ def _load(
             matches=matches,
             documents=documents,
             cluster_members=members,
-            sent=sent[subscriber.id or 0],
+            sent=sent.get(subscriber.id or 0, set()),
             tags=tags,
             links=linked,
         )
@@ -421,25 +379,6 @@ def _load(
         if (matches := by_subscriber.get(subscriber.id or 0))
     ]
     return works, set(frequency_alerts)
-
-
-def _alerts(engine: Engine, subscriber_ids: list[int], frequency: str) -> dict[int, Alert]:
-    with read_connection(engine) as connection:
-        rows = connection.execute(
-            select(_ALERTS).where(
-                _ALERTS.c.subscriber_id.in_(subscriber_ids),
-                _ALERTS.c.frequency == frequency,
-                _ALERTS.c.deleted_at.is_(None),
-                _ALERTS.c.paused.is_(False),
-            )
-        )
-        alerts = [Alert.model_validate(dict(r._mapping)) for r in rows]
-    return {a.id or 0: a for a in alerts}
-
-
-def _documents(connection: Connection, condition: Any) -> dict[int, Document]:
-    rows = connection.execute(select(_DOCS).where(condition).order_by(_DOCS.c.id))
-    return {row.id: Document.model_validate(dict(row._mapping)) for row in rows}
 
 
 def _clustered(doc: Document) -> bool:
@@ -809,46 +748,25 @@ def source_health(
 
 
 def _queue(engine: Engine, built: BuiltDigest, through: int, now: datetime) -> bool:
-    """Outbox row, ledger rows and digested matches in one transaction; False when the same
-    documents were queued before (nothing new is written but the matches are settled)."""
-    with write_transaction(engine) as connection:
-        outbox_id = outbox.enqueue(
-            connection,
-            OutgoingMessage(
-                idempotency_key=built.idempotency_key,
-                message_id=str(built.message["Message-ID"]),
-                kind="digest",
-                to_address=built.to_address,
-                subject=built.subject,
-                message=built.as_text(),
-                subscriber_id=built.subscriber_id,
-            ),
-            now=now,
-        )
-        if outbox_id is not None:
-            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-            connection.execute(
-                dialect.insert(_LEDGER).on_conflict_do_nothing(
-                    index_elements=["subscriber_id", "document_id"]
-                ),
-                [
-                    {
-                        "subscriber_id": built.subscriber_id,
-                        "document_id": doc_id,
-                        "outbox_id": outbox_id,
-                        "queued_at": now,
-                    }
-                    for doc_id in built.document_ids
-                ],
-            )
-        advance(connection, built.alert_ids, through)
-    return outbox_id is not None
-
-
-def _settle_only(engine: Engine, alert_ids: Sequence[int], through: int) -> None:
-    if alert_ids:
-        with write_transaction(engine) as connection:
-            advance(connection, alert_ids, through)
+    """Queue ``built`` (outbox, ledger, settled matches: one transaction); False when the same
+    documents were queued before."""
+    message = OutgoingMessage(
+        idempotency_key=built.idempotency_key,
+        message_id=str(built.message["Message-ID"]),
+        kind="digest",
+        to_address=built.to_address,
+        subject=built.subject,
+        message=built.as_text(),
+        subscriber_id=built.subscriber_id,
+    )
+    return queue_digest(
+        engine,
+        message,
+        document_ids=built.document_ids,
+        alert_ids=built.alert_ids,
+        through=through,
+        now=now,
+    )
 
 
 __all__ = [
