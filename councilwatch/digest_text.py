@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.digest import Link, Segment
-from db.models import Document
+from db.digest_data import ShownDocument
 
 LONDON = ZoneInfo("Europe/London")
 _HIGHLIGHT = re.compile(r"\[([^\[\]]+)\]")  # the pipeline's "[term]" snippet markup
@@ -25,7 +25,7 @@ def local_date(moment: datetime) -> date:
     return aware(moment).astimezone(LONDON).date()
 
 
-def titles(documents: Iterable[Document]) -> tuple[Link, ...]:
+def titles(documents: Iterable[ShownDocument]) -> tuple[Link, ...]:
     """Each publication once, earliest copy first."""
     seen: dict[str, Link] = {}
     for doc in documents:
@@ -34,7 +34,7 @@ def titles(documents: Iterable[Document]) -> tuple[Link, ...]:
     return tuple(seen.values())
 
 
-def outcome_label(doc: Document) -> str:
+def outcome_label(doc: ShownDocument) -> str:
     text = (doc.outcome_text or "").strip()
     if text and len(text) <= 80:
         return text
@@ -129,7 +129,7 @@ def _without_title(body: str, title: str) -> str:
 
 
 def story_excerpt(
-    doc: Document, names: Iterable[str], terms: Iterable[str], limit: int
+    doc: ShownDocument, names: Iterable[str], terms: Iterable[str], limit: int
 ) -> tuple[Segment, ...]:
     """One clean excerpt of a story: the first sentence with a matched term, else the first
     that names the council, else the first; never the feed summary, headline and body run

@@ -49,7 +49,7 @@ from alerts.digest import (
 from alerts.documents import AlertSpec, Match
 from alerts.explain import Explainer
 from alerts.mail.message import Mail, build_message, make_message_id
-from councilwatch.alert_index import alert_spec
+from councilwatch.alert_index import StoredAlert, alert_spec
 from councilwatch.digest_text import (
     aware,
     local_date,
@@ -66,6 +66,7 @@ from councilwatch.pipeline import encode_snippet, stored_match_document
 from councilwatch.runtime import Runtime
 from cwerrors import CouncilwatchError
 from db.digest_data import (
+    ShownDocument,
     alert_marks,
     digest_documents,
     digest_subscriber_ids,
@@ -79,8 +80,7 @@ from db.health_state import unhealthy_since
 from db.jobs import claim_slot
 from db.links import StoredLink, links_of
 from db.matches import MatchSetRow, document_councils
-from db.models import Document
-from db.models_delivery import Alert, Subscriber
+from db.models_delivery import Subscriber
 from db.outbox import OutgoingMessage
 from db.subscriptions import FREQUENCIES
 
@@ -217,7 +217,7 @@ class _Match:
 
     __slots__ = ("_alert", "_deriver", "alert_id", "backfill", "document_id", "set_id")
 
-    def __init__(self, found: MatchSetRow, alert: Alert, deriver: _Deriver) -> None:
+    def __init__(self, found: MatchSetRow, alert: StoredAlert, deriver: _Deriver) -> None:
         self.set_id = found.id
         self.alert_id = alert.id or 0
         self.document_id = found.document_id
@@ -248,17 +248,17 @@ class _Deriver:
 
     def __init__(self, register: Register) -> None:
         self.register = register
-        self.documents: dict[int, tuple[Document, list[str]]] = {}
+        self.documents: dict[int, tuple[ShownDocument, list[str]]] = {}
         self._specs: dict[int, AlertSpec | None] = {}
         self._explainers: OrderedDict[int, Explainer] = OrderedDict()
         self._matches: dict[tuple[int, int], Match | None] = {}
 
-    def use(self, documents: Mapping[int, Document], tags: Mapping[int, list[str]]) -> None:
+    def use(self, documents: Mapping[int, ShownDocument], tags: Mapping[int, list[str]]) -> None:
         """The documents of the next batch of subscribers."""
         self.documents = {doc_id: (doc, tags.get(doc_id, [])) for doc_id, doc in documents.items()}
         self._matches = {}
 
-    def spec(self, alert: Alert) -> AlertSpec | None:
+    def spec(self, alert: StoredAlert) -> AlertSpec | None:
         alert_id = alert.id or 0
         if alert_id not in self._specs:
             try:
@@ -267,28 +267,28 @@ class _Deriver:
                 self._specs[alert_id] = None
         return self._specs[alert_id]
 
-    def councils(self, alert: Alert, document_id: int) -> tuple[str, ...]:
+    def councils(self, alert: StoredAlert, document_id: int) -> tuple[str, ...]:
         spec = self.spec(alert)
         if spec is None or not spec.councils:
             return ()
         named = frozenset(self.documents[document_id][1])
         return tuple(named) if len(named) == 1 else tuple(sorted(spec.councils & named))
 
-    def explained(self, alert: Alert, document_id: int) -> tuple[list[str], str]:
+    def explained(self, alert: StoredAlert, document_id: int) -> tuple[list[str], str]:
         return self.terms(alert, document_id), self.snippet(alert, document_id)
 
-    def terms(self, alert: Alert, document_id: int) -> list[str]:
+    def terms(self, alert: StoredAlert, document_id: int) -> list[str]:
         match = self._match(alert, document_id)
         return list(match.terms) if match is not None else []
 
-    def snippet(self, alert: Alert, document_id: int) -> str:
+    def snippet(self, alert: StoredAlert, document_id: int) -> str:
         """The snippet as stored spans (JSON); cut only for the matches a digest shows."""
         match = self._match(alert, document_id)
         if match is None:
             return encode_snippet(self._explainer(document_id).spans(()))
         return encode_snippet(match.snippet_spans)
 
-    def _match(self, alert: Alert, document_id: int) -> Match | None:
+    def _match(self, alert: StoredAlert, document_id: int) -> Match | None:
         key = (alert.id or 0, document_id)
         if key not in self._matches:
             spec = self.spec(alert)
@@ -313,10 +313,10 @@ class _Work:
     """One subscriber's pending matches and everything needed to describe them."""
 
     subscriber: Subscriber
-    alerts: dict[int, Alert]
+    alerts: dict[int, StoredAlert]
     matches: list[_Match]
-    documents: dict[int, Document]
-    cluster_members: dict[str, list[Document]]
+    documents: Mapping[int, ShownDocument]
+    cluster_members: Mapping[str, Sequence[ShownDocument]]
     sent: set[int]  # documents already in this subscriber's ledger
     tags: dict[int, list[str]]  # councils each document names, most confident first
     # stories and the decisions they report (db/links.py), by document id, both ways
@@ -381,7 +381,7 @@ def _load(
     return works, set(frequency_alerts)
 
 
-def _clustered(doc: Document) -> bool:
+def _clustered(doc: ShownDocument) -> bool:
     # Decisions are their own item; syndicated news copies share a cluster key.
     return doc.kind != "decision" and bool(doc.cluster_key)
 
@@ -394,7 +394,7 @@ class _Item:
     """One digest entry: a decision, or a story with every stored copy of it."""
 
     key: str
-    documents: list[Document]  # every member; the matched ones are in ``matches``
+    documents: list[ShownDocument]  # every member; the matched ones are in ``matches``
     matches: list[_Match]
 
     def is_catch_up(self, window_start: datetime, confirmed: datetime | None) -> bool:
@@ -663,11 +663,11 @@ def _noun(kinds: set[str]) -> str:
     return "document"
 
 
-def _story_time(doc: Document) -> datetime:
+def _story_time(doc: ShownDocument) -> datetime:
     return aware(doc.published_at or doc.first_seen_at)
 
 
-def _story_order(doc: Document) -> tuple[datetime, int]:
+def _story_order(doc: ShownDocument) -> tuple[datetime, int]:
     return (_story_time(doc), doc.id or 0)
 
 
@@ -698,7 +698,7 @@ class Explained:
 
 
 def explain_matches(
-    engine: Engine, register: Register, alert: Alert, documents: Sequence[Document]
+    engine: Engine, register: Register, alert: StoredAlert, documents: Sequence[ShownDocument]
 ) -> dict[int, Explained]:
     """How ``alert`` matched each of ``documents`` (the feed shows the snippet of those
     without a summary)."""

@@ -19,9 +19,9 @@ from councilwatch.alert_index import AlertIndex
 from councilwatch.news_linking import link_documents
 from councilwatch.search import refresh_keys
 from db.alert_log import ActiveAlert
+from db.digest_data import ShownDocument
 from db.ingest import DocumentRecord, UpsertResult, upsert_documents
 from db.matches import CouncilTag, NewMatchSet, add_match_sets, set_document_councils
-from db.models import Document
 
 log = logging.getLogger("councilwatch.pipeline")
 
@@ -142,7 +142,7 @@ def _created_before(alert: ActiveAlert, now: datetime) -> bool:
     return created <= now
 
 
-def stored_match_document(doc: Document, councils: Iterable[str]) -> MatchDocument:
+def stored_match_document(doc: ShownDocument, councils: Iterable[str]) -> MatchDocument:
     """A stored document as the matcher saw it when it was new (same title, text, fields)."""
     return MatchDocument(
         id=doc.id or 0,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
@@ -36,7 +37,7 @@ class ActiveAlert:
     sources: tuple[str, ...]
 
 
-_COLUMNS = (
+ALERT_COLUMNS = (
     _ALERTS.c.id,
     _ALERTS.c.subscriber_id,
     _ALERTS.c.name,
@@ -76,7 +77,7 @@ def active_alerts(
     SQLAlchemy Core rows, not ORM objects: 100,000 alerts load in about a second.
     """
     stmt = (
-        select(*_COLUMNS)
+        select(*ALERT_COLUMNS)
         .join(_SUBS, _SUBS.c.id == _ALERTS.c.subscriber_id)
         .where(
             _SUBS.c.status == "active",
@@ -91,20 +92,22 @@ def active_alerts(
     with read_connection(engine) as connection:
         for chunk in chunks:
             query = stmt if chunk is None else stmt.where(_ALERTS.c.subscriber_id.in_(chunk))
-            for row in connection.execute(query):
-                found.append(
-                    ActiveAlert(
-                        id=row.id,
-                        subscriber_id=row.subscriber_id,
-                        name=row.name,
-                        created_at=row.created_at,
-                        query=row.query,
-                        councils=tuple(row.councils),
-                        counties=tuple(row.counties),
-                        kinds=tuple(row.kinds),
-                        outcomes=tuple(row.outcomes),
-                        categories=tuple(row.categories),
-                        sources=tuple(row.sources),
-                    )
-                )
+            found.extend(active_alert(row) for row in connection.execute(query))
     return found
+
+
+def active_alert(row: Any) -> ActiveAlert:
+    """An alert from a Core row of ``ALERT_COLUMNS``."""
+    return ActiveAlert(
+        id=row.id,
+        subscriber_id=row.subscriber_id,
+        name=row.name,
+        created_at=row.created_at,
+        query=row.query,
+        councils=tuple(row.councils),
+        counties=tuple(row.counties),
+        kinds=tuple(row.kinds),
+        outcomes=tuple(row.outcomes),
+        categories=tuple(row.categories),
+        sources=tuple(row.sources),
+    )
