@@ -51,6 +51,7 @@ HERE = Path(__file__).resolve().parents[1]
 BASELINE_REV = "2ef2454"  # main when issue #17's pipeline work began
 STORE_VERSION = 1  # bump when the generated store changes
 WORK = HERE / "var" / "bench-pipeline"
+SECRET_KEY = "bench-secret-0123456789-0123456789-abcdef"  # the config wants 32+ bytes
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SIZES = {
     # documents in the store, alerts, subscribers, new documents per cycle
@@ -205,7 +206,7 @@ def _runtime(url: str, tmp: Path, sink_port: int = 25, now: datetime = T_CYCLE) 
         f'[councils]\nregister_file = "{tmp / "councils.json"}"\n'
         '[web]\nbase_url = "https://councilwatch.example"\n'
     )
-    settings = load_settings(config, env={"COUNCILWATCH_SECRET_KEY": "bench-secret-0123456789"})
+    settings = load_settings(config, env={"COUNCILWATCH_SECRET_KEY": SECRET_KEY})
     runtime = Runtime(settings)
     runtime.now = lambda: now
     return runtime

@@ -117,7 +117,7 @@ class Service:
     """A `councilwatch run` subprocess whose stderr lines are watched for markers."""
 
     def __init__(self, config: Path, workdir: Path) -> None:
-        env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "bench-secret-key"}
+        env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "bench-secret-key-0123456789-abcdef"}
         env.pop("COUNCILWATCH_DATABASE_URL", None)
         cli = [sys.executable, "-m", "councilwatch.cli", "--config", str(config)]
         subprocess.run([*cli, "db", "upgrade"], check=True, env=env, capture_output=True)
