@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from scraper.dates import MONTHS
 from scraper.sources.housing_ombudsman.models import Finding
 
 # Case ids are nine digits, the first four the year the case was opened (202312345).
@@ -12,26 +13,6 @@ CASE_ID = re.compile(r"(?<!\d)(20[12]\d{6})(?!\d)")
 # The decision URL ends in the landlord's slug and the case id: /decisions/clarion-202312345/
 URL_CASE_ID = re.compile(r"/decisions/(?:[a-z0-9-]+-)?(20[12]\d{6})/?$")
 
-_MONTHS = {
-    name[:3]: number
-    for number, name in enumerate(
-        (
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ),
-        start=1,
-    )
-}
 # "18 May 2026", "18May 2026" (the site's table runs them together), "18th May, 2026",
 # "18-May-2026"; then "18/05/2026" and "2026-05-18".
 _DAY_MONTH_YEAR = re.compile(
@@ -44,7 +25,7 @@ _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 def parse_date(text: str) -> date | None:
     """The first date in ``text``, or None."""
     for written in _DAY_MONTH_YEAR.finditer(text):
-        month = _MONTHS.get(written.group(2)[:3].lower())
+        month = MONTHS.get(written.group(2)[:3].lower())
         if month is not None:
             return _date(int(written.group(3)), month, int(written.group(1)))
     numeric = _NUMERIC.search(text)

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from cwerrors import ParseError
+from scraper.dates import MONTHS
 from scraper.sources.lgsco.models import Outcome
 
 # "23 018 529", "23-018-529", "23018529", "17 002 402b"; before about 2009 "06/B/16774".
@@ -20,24 +21,6 @@ TITLE_LINE = re.compile(
     rf"(?:{_MODERN}|{_OLD}))*)\)$"
 )
 
-_MONTH_NAMES = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-# Full names and three-letter forms, plus the "Sept" some pages print.
-_MONTHS = {
-    name: number for number, full in enumerate(_MONTH_NAMES, start=1) for name in (full, full[:3])
-} | {"sept": 9}
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?[\s-]+([A-Za-z]{3,9})\.?[\s-]+(\d{4})\b")
 _NUMERIC_DMY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
@@ -101,7 +84,7 @@ def parse_date(text: str) -> date | None:
     match = _DAY_MONTH_YEAR.search(text)
     if match:
         day, month_name, year = match.groups()
-        month = _MONTHS.get(month_name.lower())
+        month = MONTHS.get(month_name.lower())
         if month is None:
             raise ValueError(f"unknown month {month_name!r} in {text!r}")
         return date(int(year), month, int(day))
@@ -226,7 +209,7 @@ def find_outcome(text: str) -> tuple[int, int] | None:
 def _date_of(match: re.Match[str]) -> date:
     """The date a _DATE_* match spells; ValueError when it is not a real date."""
     if match.group("d"):
-        month = _MONTHS.get(match.group("m").lower())
+        month = MONTHS.get(match.group("m").lower())
         if month is None:
             raise ValueError(f"unknown month {match.group('m')!r}")
         return date(int(match.group("y")), month, int(match.group("d")))
