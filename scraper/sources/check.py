@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from cwerrors import FetchError, ParseError
 from scraper.fetcher import Fetcher
-from scraper.sources.base import CheckReport, CheckStep
+from scraper.sources.base import CheckField, CheckReport, CheckSection, CheckStep
 
 T = TypeVar("T")
 
@@ -33,3 +33,22 @@ def run_step(
         return None
     report.steps.append(CheckStep(what, url, timer() - started))
     return parsed
+
+
+def check_decision(
+    report: CheckReport,
+    url: str,
+    client: Fetcher,
+    parse: Callable[[bytes, str], T],
+    fields: Callable[[T], list[CheckField]],
+    timer: Callable[[], float] = time.perf_counter,
+) -> T | None:
+    """The decision-page step every source's check ends with: fetch and parse ``url``, list
+    its fields, and name each field a digest needs that the page lacks."""
+    decision = run_step(report, "decision", url, client, parse, timer)
+    if decision is None:
+        return None
+    found = fields(decision)
+    report.sections.append(CheckSection("decision page:", found))
+    report.missing += [f"decision: no {f.name}" for f in found if f.needed and not f.value]
+    return decision

@@ -13,7 +13,7 @@ from datetime import date
 
 from scraper.fetcher import Fetcher
 from scraper.sources.base import CheckField, CheckReport, CheckSection
-from scraper.sources.check import run_step
+from scraper.sources.check import check_decision, run_step
 from scraper.sources.housing_ombudsman.archive import archive_url, parse_archive
 from scraper.sources.housing_ombudsman.decision import parse_decision
 from scraper.sources.housing_ombudsman.models import ArchivePage, HoDecision
@@ -79,17 +79,12 @@ def check_site(
             ],
         )
     )
-    decision = run_step(
+    check_decision(
         report,
-        "decision",
         entry.url,
         client,
         lambda content, got: parse_decision(content, got, today=today),
+        decision_fields,
         timer,
     )
-    if not isinstance(decision, HoDecision):
-        return report
-    fields = decision_fields(decision)
-    report.sections.append(CheckSection("decision page:", fields))
-    report.missing += [f"decision: no {f.name}" for f in fields if f.needed and not f.value]
     return report

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from scraper.fetcher import Fetcher
 from scraper.sources.base import CheckField, CheckReport, CheckSection
-from scraper.sources.check import run_step
+from scraper.sources.check import check_decision, run_step
 from scraper.sources.lgsco.decision import parse_decision
 from scraper.sources.lgsco.listing import parse_listing
 from scraper.sources.lgsco.models import Decision, Listing, ListingEntry, Outcome
@@ -98,19 +98,16 @@ def check_site(
         return report
     entry = listing.entries[0]
     report.sections.append(CheckSection("first result:", entry_fields(entry)))
-    decision = run_step(
+    decision = check_decision(
         report,
-        "decision",
         entry.url,
         client,
         lambda c, got: parse_decision(c, got, today=today),
+        decision_fields,
         timer,
     )
     if not isinstance(decision, Decision):
         return report
-    fields = decision_fields(decision)
-    report.sections.append(CheckSection("decision page:", fields))
-    report.missing += [f"decision: no {f.name}" for f in fields if f.needed and not f.value]
     if decision.outcome is Outcome.OTHER and decision.outcome_text:
         report.missing.append(f"decision: outcome {decision.outcome_text!r} is not one we know")
     return report
