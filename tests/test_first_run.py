@@ -7,13 +7,12 @@ from datetime import timedelta
 
 from councilwatch.runtime import Runtime
 from councilwatch.service import JobRunner, job_specs
-from db.subscriptions import AlertFields, subscribe
 from tests import rawmail
 from tests.digestkit import Clock, part
 from tests.lgsco_site import SimulatedLgsco
 from tests.news_sites import NewsSites
 from tests.smtpd import SmtpTestServer
-from tests.test_service_story import NORFOLK, mails_to, world
+from tests.test_service_story import NORFOLK, follow_norfolk, mails_to, world
 
 __all__ = ["world"]  # the fixture, used by name
 
@@ -24,14 +23,7 @@ def test_sources_seeding_in_turn_give_one_catch_up_email_and_no_false_tick(
     runtime, clock, lgsco, _ = world
     engine = runtime.migrated_engine()
     specs = {spec.name: spec for spec in job_specs(runtime.settings)}
-    subscribe(
-        engine,
-        email="parent@example.org",
-        new_token="t-parent",
-        alert=AlertFields(name="Norfolk", councils=["norfolk"], frequency="immediate"),
-        confirmed=True,
-        now=clock(),
-    )
+    follow_norfolk(engine, "parent@example.org", clock())
     runner = JobRunner(runtime, "worker-1")
     # LGSCO seeds first; the immediate digest fires before the news feeds have ever run.
     runner(specs["fetch:lgsco"])
@@ -68,14 +60,7 @@ def test_a_source_that_never_fetched_successfully_has_no_tick(
     runtime, clock, _, news = world
     engine = runtime.migrated_engine()
     specs = {spec.name: spec for spec in job_specs(runtime.settings)}
-    subscribe(
-        engine,
-        email="clerk@example.org",
-        new_token="t-clerk",
-        alert=AlertFields(name="Norfolk", councils=["norfolk"], frequency="immediate"),
-        confirmed=True,
-        now=clock(),
-    )
+    follow_norfolk(engine, "clerk@example.org", clock())
     for name in ("edp24", "norfolklive"):  # every feed answers 503 on its first run
         news.web.route(news.feeds[name].path, status=503, body="down for maintenance")
     runner = JobRunner(runtime, "worker-1")

@@ -12,6 +12,7 @@ from pathlib import Path
 from time import sleep
 
 import pytest
+from sqlalchemy import Engine
 
 from councilwatch.runtime import Runtime
 from councilwatch.service import JobRunner, JobSpec, job_specs
@@ -64,6 +65,18 @@ def run_cycle(runtime: Runtime, clock: Clock, specs: dict[str, JobSpec]) -> None
     clock.advance(hours=3, minutes=1)
 
 
+def follow_norfolk(engine: Engine, email: str, now: datetime) -> None:
+    """A confirmed subscriber of Norfolk County Council, mailed as things happen."""
+    subscribe(
+        engine,
+        email=email,
+        new_token=f"t-{email}",
+        alert=AlertFields(name="Norfolk", councils=["norfolk"], frequency="immediate"),
+        confirmed=True,
+        now=now,
+    )
+
+
 def mails_to(server: SmtpTestServer, address: str) -> list[EmailMessage]:
     return [m for m in server.messages if m["To"] == address]
 
@@ -74,14 +87,7 @@ def test_a_subscriber_gets_exactly_the_expected_digests(
     runtime, clock, lgsco, news = world
     engine = runtime.migrated_engine()
     specs = {spec.name: spec for spec in job_specs(runtime.settings)}
-    subscribe(
-        engine,
-        email="parent@example.org",
-        new_token="t-parent",
-        alert=AlertFields(name="Norfolk", councils=["norfolk"], frequency="immediate"),
-        confirmed=True,
-        now=clock(),
-    )
+    follow_norfolk(engine, "parent@example.org", clock())
 
     # Cycle 1: the first runs seed the store (120 days of decisions, the feeds' current
     # stories). Nothing is sent item by item: one catch-up line for the council instead.
@@ -228,14 +234,7 @@ def test_two_workers_firing_the_same_jobs_send_each_digest_once(
     runtime, clock, lgsco, _ = world
     engine = runtime.migrated_engine()
     specs = {spec.name: spec for spec in job_specs(runtime.settings)}
-    subscribe(
-        engine,
-        email="clerk@example.org",
-        new_token="t-clerk",
-        alert=AlertFields(name="Norfolk", councils=["norfolk"], frequency="immediate"),
-        confirmed=True,
-        now=clock(),
-    )
+    follow_norfolk(engine, "clerk@example.org", clock())
     run_cycle(runtime, clock, specs)  # seeding, one catch-up mail
     today = clock().date()
     lgsco.add(today - timedelta(days=3), published=today, organisation=NORFOLK)
