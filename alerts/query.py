@@ -184,15 +184,14 @@ def stem_all(words: Iterable[str]) -> list[str]:
         return list(map(_STEMS.__getitem__, words))  # the common case: all seen before
     except KeyError:
         pass
-    if len(_STEMS) > _STEM_CACHE_SIZE - len(words):
+    # Only the words not seen before are stemmed (found by a set difference, in C).
+    missing = set(words).difference(_STEMS)
+    if len(_STEMS) > _STEM_CACHE_SIZE - len(missing):
         _STEMS.clear()
-    out = []
-    for word in words:
-        found = _STEMS.get(word)
-        if found is None:
-            found = _STEMS[word] = stem(word)
-        out.append(found)
-    return out
+        missing = set(words)
+    for word in missing:
+        _STEMS[word] = stem(word)
+    return list(map(_STEMS.__getitem__, words))
 
 
 def _positions(items: list[str]) -> dict[str, list[int]]:

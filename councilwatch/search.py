@@ -19,7 +19,19 @@ from sqlalchemy import Engine
 
 from alerts.documents import SnippetSpans
 from alerts.explain import snippet_spans
-from alerts.query import And, Atom, DocTokens, Node, Not, Or, Query, Term, parse_query
+from alerts.query import (
+    And,
+    Atom,
+    DocTokens,
+    Node,
+    Not,
+    Or,
+    Query,
+    Term,
+    parse_query,
+    stem_all,
+)
+from alerts.stem import stem
 from db.models import Document
 from db.search import (
     MAX_KEY_LEN,
@@ -51,13 +63,24 @@ def document_tokens(title: str, summary: str, body: str) -> DocTokens:
 
 
 def document_keys(tokens: DocTokens) -> list[str]:
-    return ["w:" + w for w in tokens.word_set] + ["s:" + s for s in tokens.stem_set]
+    """``w:<word>`` for every word, ``s:<stem>`` for every stem that is not its own word.
+
+    A word that is its own stem ("school") stands for that stem as well, so a stem query
+    looks up ``s:<stem>`` OR ``w:<stem>`` when the stem is its own stem (:func:`_atom_key`).
+    Most words are their own stem: every key left out is one (key, document) pair fewer
+    for the full-text index to write, which is where ingest spends its time.
+    """
+    words = list(tokens.word_set)
+    changed = {s for w, s in zip(words, stem_all(words), strict=True) if s != w}
+    return ["w:" + w for w in words] + ["s:" + s for s in changed]
 
 
 def refresh_keys(engine: Engine) -> int:
     """Cut the keys of every document stored or changed since they were last cut."""
-    done = 0
-    while batch := documents_without_keys(engine, limit=KEY_BATCH):
+    done = last = 0
+    # Each batch is looked for after the last one: no walk over what was just keyed.
+    while batch := documents_without_keys(engine, limit=KEY_BATCH, after=last):
+        last = batch[-1].id
         store_document_keys(
             engine,
             [
@@ -76,16 +99,23 @@ def refresh_keys(engine: Engine) -> int:
 # --- the query as a key filter ---------------------------------------------------------------
 
 
-def _atom_key(atom: Atom) -> tuple[Key, bool]:
-    if atom.mode == "stem":
-        key = Key("s:" + atom.norm)
-    elif atom.mode == "exact":
-        key = Key("w:" + atom.text)
-    else:
-        key = Key("w:" + atom.text, prefix=True)
+def _cut_key(key: Key) -> tuple[Key, bool]:
     if len(key.value) > MAX_KEY_LEN:  # stored keys are cut to this length
         return Key(key.value[:MAX_KEY_LEN], prefix=True), False
     return key, True
+
+
+def _atom_key(atom: Atom) -> tuple[TermFilter, bool]:
+    if atom.mode == "stem":
+        stem_key, exact = _cut_key(Key("s:" + atom.norm))
+        if stem(atom.norm) != atom.norm:
+            return stem_key, exact
+        # The word that is its own stem carries the stem without an s: key (document_keys).
+        word_key, _ = _cut_key(Key("w:" + atom.norm))
+        return AnyOf((stem_key, word_key)), exact
+    if atom.mode == "exact":
+        return _cut_key(Key("w:" + atom.text))
+    return _cut_key(Key("w:" + atom.text, prefix=True))
 
 
 def term_filter(node: Node) -> tuple[TermFilter | None, bool]:

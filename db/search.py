@@ -122,12 +122,16 @@ class DocumentKeys:
     keys: Sequence[str]
 
 
-def documents_without_keys(engine: Engine, *, limit: int = 500) -> list[TermSource]:
-    """Documents whose keys were never cut, or were cut from other content (oldest id first)."""
+def documents_without_keys(engine: Engine, *, limit: int = 500, after: int = 0) -> list[TermSource]:
+    """Documents whose keys were never cut, or were cut from other content (oldest id first),
+    with ids above ``after`` (a caller walking the store batch by batch passes the last id)."""
     stale: Any = (
         select(_DOCS.c.id)
         .outerjoin(_TERMS, _TERMS.c.document_id == _DOCS.c.id)
-        .where(or_(_TERMS.c.document_id.is_(None), _TERMS.c.content_hash != _DOCS.c.content_hash))
+        .where(
+            _DOCS.c.id > after,
+            or_(_TERMS.c.document_id.is_(None), _TERMS.c.content_hash != _DOCS.c.content_hash),
+        )
         .order_by(_DOCS.c.id)
         .limit(limit)
     )
@@ -137,10 +141,10 @@ def documents_without_keys(engine: Engine, *, limit: int = 500) -> list[TermSour
         stale = text(
             "SELECT documents.id FROM documents LEFT JOIN document_terms "
             "INDEXED BY ix_document_terms_hash ON document_terms.document_id = documents.id "
-            "WHERE document_terms.document_id IS NULL "
-            "OR document_terms.content_hash != documents.content_hash "
+            "WHERE documents.id > :after AND (document_terms.document_id IS NULL "
+            "OR document_terms.content_hash != documents.content_hash) "
             "ORDER BY documents.id LIMIT :limit"
-        ).bindparams(limit=limit)
+        ).bindparams(limit=limit, after=after)
     with read_connection(engine) as connection:
         ids = [row.id for row in connection.execute(stale)]
         if not ids:
@@ -153,16 +157,19 @@ def documents_without_keys(engine: Engine, *, limit: int = 500) -> list[TermSour
     return [TermSource(r.id, r.content_hash, r.title, r.summary, r.body) for r in rows]
 
 
+def _joined(keys: Sequence[str]) -> str:
+    """The keys between spaces, each once, none empty or longer than MAX_KEY_LEN."""
+    if all(keys) and max(map(len, keys), default=0) <= MAX_KEY_LEN and len(set(keys)) == len(keys):
+        return " ".join(keys)  # the usual case, checked and joined in C
+    return " ".join(dict.fromkeys(k[:MAX_KEY_LEN] for k in keys if k))
+
+
 def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> int:
     """Replace these documents' keys (the full-text index follows by trigger or generation)."""
     if not documents:
         return 0
     rows = [
-        {
-            "document_id": d.id,
-            "content_hash": d.content_hash,
-            "keys": " ".join(dict.fromkeys(k[:MAX_KEY_LEN] for k in d.keys if k)),
-        }
+        {"document_id": d.id, "content_hash": d.content_hash, "keys": _joined(d.keys)}
         for d in documents
     ]
     with write_transaction(engine) as connection:
