@@ -1,19 +1,25 @@
-"""Ingest benchmark: bulk upsert of decisions with ~5 KB bodies, search index included, on
-SQLite and PostgreSQL, beside the Core ``executemany`` floor, in the same run.
+"""Ingest benchmark: the service's storage path for new decisions (upsert, then the search
+keys cut and indexed) on SQLite and PostgreSQL, beside the plain ``executemany`` floor, in the
+same run.
 
-    .venv/bin/python bench/ingest.py            # 100,000 documents
-    .venv/bin/python bench/ingest.py --quick    # 10,000
+    .venv/bin/python bench/ingest.py --only sqlite             # 100,000 documents, 1 round
+    .venv/bin/python bench/ingest.py --quick --rounds 3        # 10,000, medians of 3
 
 Bodies are realistic in vocabulary: words drawn Zipf-distributed (s = 1) from ~100,000
 invented words of English-like lengths, so the full-text index sees tens of thousands of
 distinct terms, as it does with real decisions (a 34-word vocabulary, what this bench used to
-use, keeps the index tiny and flatters it; it is run too, for comparison).
+use, keeps the index tiny and flatters it; ``--small-vocabulary`` runs it too).
 
-Per store and vocabulary: pass 1 upserts N new documents (the service's path:
-``db.ingest.upsert_documents``), pass 2 the same N again (all unchanged). The floor is one
-plain Core ``INSERT ... executemany`` of the same rows into the same migrated table (triggers
-and generated search column included) in one transaction per 500: the least any ingest of
-these rows can do. Goals: SQLite 100,000 realistic documents < 30 s wall, PostgreSQL < 90 s.
+Methods, each on its own fresh store, interleaved round by round (medians over rounds):
+- ``service``: what ``councilwatch.pipeline.process`` does to store a fetch run's documents,
+  1,000 at a time: ``db.ingest.upsert_documents`` then ``councilwatch.search.refresh_keys``
+  (searchable at once); then the same documents again (all unchanged).
+- ``service, every stem keyed``: the same, with the keys cut as before (an ``s:`` key for every
+  stem, also where it is the word itself): the baseline of the key change, same run.
+- ``floor``: one plain Core ``INSERT ... executemany`` of the finished document rows and of the
+  finished key rows (cut before the clock starts) into the same migrated schema (FTS triggers
+  and generated tsvector included), one transaction per 500: the least any ingest can do.
+Goals: SQLite 100,000 realistic documents < 30 s wall, PostgreSQL < 90 s.
 """
 
 from __future__ import annotations
@@ -21,24 +27,32 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import insert
 
+import councilwatch.search as search_module
+from alerts.query import DocTokens
 from bench.common import default_postgres, postgres_schema, print_table
+from councilwatch.search import document_keys, document_tokens, refresh_keys
 from db import migrate
 from db.engine import make_engine, write_transaction
 from db.ingest import BATCH_SIZE, DocumentRecord, upsert_documents
-from db.tables import DOCUMENTS
+from db.tables import DOCUMENT_TERMS, DOCUMENTS
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 BODY_CHARS = 5000
+RUN_SIZE = 1000  # documents a fetch run stores at once (pipeline.process)
 SMALL_VOCABULARY = [
     "council", "complaint", "ombudsman", "care", "plan", "review", "delay", "payment",
     "apology", "housing", "school", "transport", "assessment", "social", "worker", "family",
@@ -94,12 +108,73 @@ def synthetic(n: int, vocabulary: list[str], seed: int = 7) -> list[DocumentReco
     return records
 
 
-def floor(engine: Engine, records: list[DocumentRecord]) -> float:
-    """Plain executemany of the finished rows: no look-up, no hashing, no RETURNING."""
-    rows = []
-    for record in records:
+def _every_stem_keys(tokens: DocTokens) -> list[str]:
+    return ["w:" + w for w in tokens.word_set] + ["s:" + s for s in tokens.stem_set]
+
+
+@contextmanager
+def keys_cut_by(cut: Callable[[DocTokens], list[str]] | None) -> Iterator[None]:
+    """refresh_keys with another key cutter (the baseline), restored afterwards."""
+    if cut is None:
+        yield
+        return
+    saved = search_module.document_keys
+    search_module.document_keys = cut  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        search_module.document_keys = saved
+
+
+@dataclass
+class Clock:
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall += time.perf_counter() - start
+            self.cpu += time.process_time() - cpu
+
+
+def service(
+    url: str, records: list[DocumentRecord], cut: Callable[[DocTokens], list[str]] | None
+) -> dict[str, Clock]:
+    """Store ``records`` as a fetch run does, RUN_SIZE at a time; then again, unchanged."""
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    clocks = {name: Clock() for name in ("total", "upsert", "keys", "again")}
+    with keys_cut_by(cut):
+        for offset in range(0, len(records), RUN_SIZE):
+            chunk = records[offset : offset + RUN_SIZE]
+            with clocks["total"].running():
+                with clocks["upsert"].running():
+                    result = upsert_documents(engine, chunk, now=NOW)
+                with clocks["keys"].running():
+                    keyed = refresh_keys(engine)
+            assert len(result.inserted) == len(chunk) == keyed
+        with clocks["again"].running():
+            again = upsert_documents(engine, records, now=NOW)
+            assert refresh_keys(engine) == 0
+        assert again.unchanged == len(records)
+    engine.dispose()
+    return clocks
+
+
+def floor(url: str, records: list[DocumentRecord]) -> dict[str, Clock]:
+    """Plain executemany of the finished rows: no look-up, no hashing, no RETURNING, keys cut
+    before the clock starts."""
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    rows, key_rows = [], []
+    for doc_id, record in enumerate(records, 1):
         row = record.row()
         row.update(
+            id=doc_id,
             content_hash="0" * 64,
             first_seen_at=NOW,
             updated_at=NOW,
@@ -107,41 +182,62 @@ def floor(engine: Engine, records: list[DocumentRecord]) -> float:
             backfill=False,
         )
         rows.append(row)
-    start = time.perf_counter()
-    for offset in range(0, len(rows), BATCH_SIZE):
-        with write_transaction(engine) as connection:
-            connection.execute(insert(DOCUMENTS), rows[offset : offset + BATCH_SIZE])
-    return time.perf_counter() - start
+        keys = document_keys(document_tokens(record.title, record.summary, record.body))
+        key_rows.append({"document_id": doc_id, "content_hash": "0" * 64, "keys": " ".join(keys)})
+    clock = Clock()
+    with clock.running():
+        for offset in range(0, len(rows), BATCH_SIZE):
+            with write_transaction(engine) as connection:
+                connection.execute(insert(DOCUMENTS), rows[offset : offset + BATCH_SIZE])
+                connection.execute(insert(DOCUMENT_TERMS), key_rows[offset : offset + BATCH_SIZE])
+    engine.dispose()
+    return {"total": clock}
 
 
 def run(
-    name: str, url: str, floor_url: str, label: str, records: list[DocumentRecord]
+    db: str,
+    new_url: Callable[[], AbstractContextManager[str | None]],
+    label: str,
+    records: list[DocumentRecord],
+    rounds: int,
+    before: bool,
 ) -> list[list[object]]:
-    """The upsert on ``url``, the floor on ``floor_url``: two fresh stores, so neither inherits
-    the other's index."""
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    start, cpu = time.perf_counter(), time.process_time()
-    first = upsert_documents(engine, records, now=NOW)
-    first_s, first_cpu = time.perf_counter() - start, time.process_time() - cpu
-    start = time.perf_counter()
-    second = upsert_documents(engine, records, now=NOW)
-    second_s = time.perf_counter() - start
-    assert len(first.inserted) == len(records) and second.unchanged == len(records)
-    engine.dispose()
-    engine = make_engine(floor_url)
-    migrate.upgrade(engine)
-    floor_s = floor(engine, records)
-    engine.dispose()
+    methods: dict[str, Callable[[str], dict[str, Clock]]] = {
+        "service": lambda url: service(url, records, None),
+        "service, every stem keyed": lambda url: service(url, records, _every_stem_keys),
+        "floor: Core executemany": lambda url: floor(url, records),
+    }
+    if not before:
+        del methods["service, every stem keyed"]
+    seen: dict[str, list[dict[str, Clock]]] = {name: [] for name in methods}
+    names = list(methods)
+    for number in range(rounds):
+        for name in names if number % 2 == 0 else reversed(names):
+            with new_url() as url:
+                if url is None:
+                    return []
+                seen[name].append(methods[name](url))
+
+    def med(name: str, part: str, what: str) -> float:
+        return statistics.median(getattr(c[part], what) for c in seen[name])
+
     n = len(records)
-    return [
-        [name, label, "upsert, all new", f"{first_s:.1f}", f"{first_cpu:.1f}",
-         f"{n / first_s:,.0f}", f"{first_s / floor_s:.2f}"],
-        [name, label, "upsert, all unchanged", f"{second_s:.1f}", "", f"{n / second_s:,.0f}",
-         f"{second_s / floor_s:.2f}"],
-        [name, label, "floor: Core executemany", f"{floor_s:.1f}", "", f"{n / floor_s:,.0f}",
-         "1.00"],
-    ]  # fmt: skip
+    floor_wall = med("floor: Core executemany", "total", "wall")
+    out: list[list[object]] = []
+    for name in names:
+        wall, cpu = med(name, "total", "wall"), med(name, "total", "cpu")
+        split = ""
+        if name.startswith("service"):
+            split = (
+                f"upsert {med(name, 'upsert', 'wall'):.1f}/{med(name, 'upsert', 'cpu'):.1f}, "
+                f"keys {med(name, 'keys', 'wall'):.1f}/{med(name, 'keys', 'cpu'):.1f}, "
+                f"again {med(name, 'again', 'wall'):.1f}/{med(name, 'again', 'cpu'):.1f}"
+            )
+        out.append(
+            [db, label, name, f"{wall:.1f}", f"{cpu:.1f}", f"{n / wall:,.0f}",
+             f"{wall / floor_wall:.2f}", split]
+        )  # fmt: skip
+    return out
 
 
 def main() -> None:
@@ -149,25 +245,41 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--postgres", default=default_postgres())
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="one store only")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (medians)")
+    parser.add_argument("--small-vocabulary", action="store_true", help="also the 34 words")
+    parser.add_argument(
+        "--no-before", action="store_true", help="skip the every-stem-keyed baseline"
+    )
     args = parser.parse_args()
     n = 10_000 if args.quick else 100_000
-    vocabularies = {
-        "realistic": synthetic(n, realistic_vocabulary()),
-        "34 words": synthetic(n, SMALL_VOCABULARY),
-    }
+    vocabularies = {"realistic": synthetic(n, realistic_vocabulary())}
+    if args.small_vocabulary:
+        vocabularies["34 words"] = synthetic(n, SMALL_VOCABULARY)
     rows: list[list[object]] = []
     for label, records in vocabularies.items():
         if args.only != "postgres":
             with tempfile.TemporaryDirectory() as tmp:
-                urls = (f"sqlite:///{tmp}/bench.db", f"sqlite:///{tmp}/floor.db")
-                rows += run("sqlite", *urls, label, records)
+
+                @contextmanager
+                def sqlite_url(
+                    tmp: str = tmp, counter: Iterator[int] = itertools.count()
+                ) -> Iterator[str | None]:
+                    yield f"sqlite:///{tmp}/bench{next(counter)}.db"
+
+                rows += run("sqlite", sqlite_url, label, records, args.rounds, not args.no_before)
         if args.only != "sqlite":
-            with postgres_schema(args.postgres) as pg, postgres_schema(args.postgres) as floor_pg:
-                if pg is not None and floor_pg is not None:
-                    rows += run("postgres", pg, floor_pg, label, records)
+            rows += run(
+                "postgres",
+                lambda: postgres_schema(args.postgres),
+                label,
+                records,
+                args.rounds,
+                not args.no_before,
+            )
     print_table(
-        f"ingest: {n:,} decisions with 5 KB bodies (full-text index kept by the database)",
-        ["db", "vocabulary", "pass", "seconds", "CPU s", "docs/s", "vs floor"],
+        f"ingest: {n:,} decisions with 5 KB bodies, searchable when stored; medians of "
+        f"{args.rounds} round(s); split = wall/CPU s",
+        ["db", "vocabulary", "method", "wall s", "CPU s", "docs/s", "vs floor", "split"],
         rows,
     )
     print("goals (realistic vocabulary, 100,000): SQLite < 30 s wall, PostgreSQL < 90 s wall")

@@ -12,7 +12,9 @@ When the filter is a superset, every candidate is confirmed with the matcher's o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine
@@ -52,6 +54,11 @@ from db.search import (
 # given as "at least" (a phrase of common words in a very large store).
 CONFIRM_LIMIT = 5000
 KEY_BATCH = 500
+# Each document word's keys, cut once per process: "w:<word>", and "s:<stem>" or "" when the
+# word is its own stem. Cleared when full (a store's vocabulary is ~100,000 words).
+KEY_CACHE_SIZE = 1 << 18
+_WORD_KEYS: dict[str, str] = {}
+_STEM_KEYS: dict[str, str] = {}
 
 
 # --- keys ------------------------------------------------------------------------------------
@@ -70,9 +77,27 @@ def document_keys(tokens: DocTokens) -> list[str]:
     Most words are their own stem: every key left out is one (key, document) pair fewer
     for the full-text index to write, which is where ingest spends its time.
     """
-    words = list(tokens.word_set)
-    changed = {s for w, s in zip(words, stem_all(words), strict=True) if s != w}
-    return ["w:" + w for w in words] + ["s:" + s for s in changed]
+    words = tokens.word_set
+    if not words:
+        return []
+    missing: AbstractSet[str] = words.difference(_WORD_KEYS)
+    if missing:
+        if len(_WORD_KEYS) > KEY_CACHE_SIZE - len(missing):
+            _WORD_KEYS.clear()
+            _STEM_KEYS.clear()
+            missing = set(words)
+        for word, found in zip(missing, stem_all(missing), strict=True):
+            _WORD_KEYS[word] = "w:" + word
+            _STEM_KEYS[word] = "s:" + found if found != word else ""
+    # Looked up in C (itemgetter over all the words at once), not word by word.
+    lookup = itemgetter(*words)
+    if len(words) == 1:
+        word_keys: tuple[str, ...] = (lookup(_WORD_KEYS),)
+        stem_keys = {lookup(_STEM_KEYS)}
+    else:
+        word_keys, stem_keys = lookup(_WORD_KEYS), set(lookup(_STEM_KEYS))
+    stem_keys.discard("")
+    return [*word_keys, *stem_keys]
 
 
 def refresh_keys(engine: Engine) -> int:
