@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     String,
+    bindparam,
     cast,
     delete,
     func,
@@ -165,7 +166,8 @@ def _joined(keys: Sequence[str]) -> str:
 
 
 def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> int:
-    """Replace these documents' keys (the full-text index follows by trigger or generation)."""
+    """Replace these documents' keys (the full-text index follows: fed here on SQLite, a
+    generated column on PostgreSQL)."""
     if not documents:
         return 0
     rows = [
@@ -174,9 +176,26 @@ def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> in
     ]
     with write_transaction(engine) as connection:
         ids = [d.id for d in documents]
+        sqlite = is_sqlite(connection)
+        if sqlite:  # the old keys leave the index while they are still stored
+            connection.execute(_FTS_DELETE, {"ids": ids})
         connection.execute(delete(_TERMS).where(_TERMS.c.document_id.in_(ids)))
         connection.execute(insert(_TERMS), rows)
+        if sqlite:
+            connection.execute(_FTS_INSERT, {"ids": ids})
     return len(rows)
+
+
+# SQLite's index over document_terms.keys (external content) is fed here, one statement per
+# batch: a trigger per row (0007; dropped by 0010) cost 13% more CPU on the ingest bench.
+_FTS_DELETE = text(
+    "INSERT INTO document_terms_fts(document_terms_fts, rowid, keys) "
+    "SELECT 'delete', document_id, keys FROM document_terms WHERE document_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_FTS_INSERT = text(
+    "INSERT INTO document_terms_fts(rowid, keys) "
+    "SELECT document_id, keys FROM document_terms WHERE document_id IN :ids ORDER BY document_id"
+).bindparams(bindparam("ids", expanding=True))
 
 
 # --- which documents -------------------------------------------------------------------------

@@ -9,9 +9,10 @@ stem query looks up both keys. Stores keyed before this (every stem stored) stay
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, insert, text
 
 from alerts.query import parse_query
 from alerts.stem import stem
@@ -22,9 +23,11 @@ from councilwatch.search import (
     search,
     term_filter,
 )
+from db import migrate
 from db.engine import make_engine
 from db.ingest import upsert_documents
 from db.search import AnyOf, DocumentKeys, Key, documents_without_keys, store_document_keys
+from db.tables import DOCUMENT_TERMS
 from tests.dbfixtures import fresh_database_url
 from tests.test_search_language import NOW, QUERIES, _expected, _records
 
@@ -94,3 +97,98 @@ def test_documents_without_keys_after_an_id(old_keyed: Engine) -> None:
     )
     assert refresh_keys(old_keyed) == len(_records())
     assert documents_without_keys(old_keyed) == []
+
+
+# --- the SQLite index is fed one statement per batch, not by a trigger per row ---------------
+
+
+def _sqlite_store(tmp_path: object, revision: str = "head") -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path}/keys.db")
+    migrate.upgrade(engine, revision)
+    return engine
+
+
+def _key_triggers(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                    "AND tbl_name = 'document_terms' ORDER BY name"
+                )
+            ).scalars()
+        )
+
+
+def _index_is_consistent(engine: Engine) -> None:
+    # FTS5 compares its index with the stored keys and raises if any differ.
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO document_terms_fts(document_terms_fts, rank) "
+                "VALUES ('integrity-check', 1)"
+            )
+        )
+
+
+def _answers(engine: Engine) -> dict[str, set[str]]:
+    return {q: {f.document.url for f in search(engine, q, limit=100).found} for q in QUERIES}
+
+
+def test_sqlite_index_follows_keys_stored_changed_and_recut(tmp_path: object) -> None:
+    engine = _sqlite_store(tmp_path)
+    assert _key_triggers(engine) == []  # fed by store_document_keys, one statement a batch
+    upsert_documents(engine, _records(), now=NOW)
+    assert refresh_keys(engine) == len(_records())
+    _index_is_consistent(engine)
+    [record] = [r for r in _records() if r.source_key == "doc-6"]
+    upsert_documents(engine, [replace(record, body="Now about library opening hours.")], now=NOW)
+    assert refresh_keys(engine) == 1
+    _index_is_consistent(engine)
+    assert {f.document.url for f in search(engine, "library").found} == {record.url}
+    assert record.url not in {f.document.url for f in search(engine, "popular").found}
+    upsert_documents(engine, [record], now=NOW)
+    assert refresh_keys(engine) == 1
+    _index_is_consistent(engine)
+    assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+    engine.dispose()
+
+
+def _store_keys_as_before_0010(engine: Engine) -> None:
+    """What store_document_keys did before 0010: plain writes, the triggers index them."""
+    stale = documents_without_keys(engine, limit=1000)
+    ids = [d.id for d in stale]
+    with engine.begin() as connection:
+        connection.execute(delete(DOCUMENT_TERMS).where(DOCUMENT_TERMS.c.document_id.in_(ids)))
+        connection.execute(
+            insert(DOCUMENT_TERMS),
+            [
+                {
+                    "document_id": d.id,
+                    "content_hash": d.content_hash,
+                    "keys": " ".join(document_keys(document_tokens(d.title, d.summary, d.body))),
+                }
+                for d in stale
+            ],
+        )
+
+
+def test_migration_0010_keeps_the_index_and_its_answers(tmp_path: object) -> None:
+    engine = _sqlite_store(tmp_path, "0009_document_links")
+    assert len(_key_triggers(engine)) == 3  # 0007's triggers
+    upsert_documents(engine, _records(), now=NOW)
+    _store_keys_as_before_0010(engine)
+    _index_is_consistent(engine)
+    migrate.upgrade(engine)
+    assert _key_triggers(engine) == []
+    _index_is_consistent(engine)
+    assert documents_without_keys(engine) == []  # nothing to re-cut
+    assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+    # Down again: the triggers are back and keep the index as they did.
+    migrate.downgrade(engine, "0009_document_links")
+    assert len(_key_triggers(engine)) == 3
+    [record] = [r for r in _records() if r.source_key == "doc-6"]
+    upsert_documents(engine, [replace(record, body="Now about library opening hours.")], now=NOW)
+    _store_keys_as_before_0010(engine)
+    _index_is_consistent(engine)
+    engine.dispose()
