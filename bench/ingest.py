@@ -4,6 +4,7 @@ same run.
 
     .venv/bin/python bench/ingest.py --only sqlite             # 100,000 documents, 1 round
     .venv/bin/python bench/ingest.py --quick --rounds 3        # 10,000, medians of 3
+    .venv/bin/python bench/ingest.py --quick --baseline-rev main   # and main's code, same run
 
 Bodies are realistic in vocabulary: words drawn Zipf-distributed (s = 1) from ~100,000
 invented words of English-like lengths, so the full-text index sees tens of thousands of
@@ -16,18 +17,25 @@ Methods, each on its own fresh store, interleaved round by round (medians over r
   (searchable at once); then the same documents again (all unchanged).
 - ``service, every stem keyed``: the same, with the keys cut as before (an ``s:`` key for every
   stem, also where it is the word itself): the baseline of the key change, same run.
+- ``service at REV`` (``--baseline-rev``): the same loop on that revision's code (its tree
+  unpacked with ``git archive``, run in its own interpreter, the same records).
 - ``floor``: one plain Core ``INSERT ... executemany`` of the finished document rows and of the
-  finished key rows (cut before the clock starts) into the same migrated schema (FTS triggers
-  and generated tsvector included), one transaction per 500: the least any ingest can do.
+  finished key rows (cut before the clock starts) into the same migrated schema, SQLite's key
+  index fed by one INSERT ... SELECT per batch (PostgreSQL's tsvector is generated), one
+  transaction per 500: the least any ingest of these rows can do.
 Goals: SQLite 100,000 realistic documents < 30 s wall, PostgreSQL < 90 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
+import json
+import pickle
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,14 +47,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 import councilwatch.search as search_module
 from alerts.query import DocTokens
 from bench.common import default_postgres, postgres_schema, print_table
 from councilwatch.search import document_keys, document_tokens, refresh_keys
 from db import migrate
-from db.engine import make_engine, write_transaction
+from db.engine import is_sqlite, make_engine, write_transaction
 from db.ingest import BATCH_SIZE, DocumentRecord, upsert_documents
 from db.tables import DOCUMENT_TERMS, DOCUMENTS
 
@@ -165,6 +173,57 @@ def service(
     return clocks
 
 
+# The service loop of another revision, run in its own interpreter on that revision's tree.
+_BASELINE = """
+import json, pickle, sys, time
+sys.path.insert(0, sys.argv[1])
+from councilwatch.search import refresh_keys
+from db import migrate
+from db.engine import make_engine
+from db.ingest import DocumentRecord, upsert_documents
+records = [DocumentRecord(**r) for r in pickle.load(open(sys.argv[3], "rb"))]
+now, size = pickle.load(open(sys.argv[4], "rb"))
+engine = make_engine(sys.argv[2])
+migrate.upgrade(engine)
+clocks = {name: [0.0, 0.0] for name in ("total", "upsert", "keys", "again")}
+def timed(name, fn):
+    start, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    clocks[name][0] += time.perf_counter() - start
+    clocks[name][1] += time.process_time() - cpu
+    return out
+for offset in range(0, len(records), size):
+    chunk = records[offset : offset + size]
+    start, cpu = time.perf_counter(), time.process_time()
+    timed("upsert", lambda: upsert_documents(engine, chunk, now=now))
+    timed("keys", lambda: refresh_keys(engine))
+    clocks["total"][0] += time.perf_counter() - start
+    clocks["total"][1] += time.process_time() - cpu
+timed("again", lambda: (upsert_documents(engine, records, now=now), refresh_keys(engine)))
+print(json.dumps(clocks))
+"""
+
+
+def baseline(url: str, records: list[DocumentRecord], rev: str) -> dict[str, Clock]:
+    """The same service loop at revision ``rev`` (``git archive``), on its own fresh store."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tree:
+        archive = subprocess.run(
+            ["git", "archive", rev], cwd=root, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+        payload, settings = Path(tree) / "records.pickle", Path(tree) / "settings.pickle"
+        payload.write_bytes(pickle.dumps([dataclasses.asdict(r) for r in records]))
+        settings.write_bytes(pickle.dumps((NOW, RUN_SIZE)))
+        out = subprocess.run(
+            [sys.executable, "-c", _BASELINE, tree, url, str(payload), str(settings)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    return {name: Clock(wall, cpu) for name, (wall, cpu) in json.loads(out).items()}
+
+
 def floor(url: str, records: list[DocumentRecord]) -> dict[str, Clock]:
     """Plain executemany of the finished rows: no look-up, no hashing, no RETURNING, keys cut
     before the clock starts."""
@@ -189,7 +248,16 @@ def floor(url: str, records: list[DocumentRecord]) -> dict[str, Clock]:
         for offset in range(0, len(rows), BATCH_SIZE):
             with write_transaction(engine) as connection:
                 connection.execute(insert(DOCUMENTS), rows[offset : offset + BATCH_SIZE])
-                connection.execute(insert(DOCUMENT_TERMS), key_rows[offset : offset + BATCH_SIZE])
+                batch = key_rows[offset : offset + BATCH_SIZE]
+                connection.execute(insert(DOCUMENT_TERMS), batch)
+                if is_sqlite(connection):  # the index, as store_document_keys feeds it
+                    connection.execute(
+                        text(
+                            "INSERT INTO document_terms_fts(rowid, keys) SELECT document_id, "
+                            "keys FROM document_terms WHERE document_id BETWEEN :a AND :b"
+                        ),
+                        {"a": batch[0]["document_id"], "b": batch[-1]["document_id"]},
+                    )
     engine.dispose()
     return {"total": clock}
 
@@ -201,6 +269,7 @@ def run(
     records: list[DocumentRecord],
     rounds: int,
     before: bool,
+    baseline_rev: str | None,
 ) -> list[list[object]]:
     methods: dict[str, Callable[[str], dict[str, Clock]]] = {
         "service": lambda url: service(url, records, None),
@@ -209,6 +278,8 @@ def run(
     }
     if not before:
         del methods["service, every stem keyed"]
+    if baseline_rev:
+        methods[f"service at {baseline_rev}"] = lambda url: baseline(url, records, baseline_rev)
     seen: dict[str, list[dict[str, Clock]]] = {name: [] for name in methods}
     names = list(methods)
     for number in range(rounds):
@@ -227,7 +298,7 @@ def run(
     for name in names:
         wall, cpu = med(name, "total", "wall"), med(name, "total", "cpu")
         split = ""
-        if name.startswith("service"):
+        if name.startswith("service"):  # the baseline's too
             split = (
                 f"upsert {med(name, 'upsert', 'wall'):.1f}/{med(name, 'upsert', 'cpu'):.1f}, "
                 f"keys {med(name, 'keys', 'wall'):.1f}/{med(name, 'keys', 'cpu'):.1f}, "
@@ -245,13 +316,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--postgres", default=default_postgres())
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="one store only")
+    parser.add_argument("--documents", type=int, help="this many (a smoke test)")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (medians)")
     parser.add_argument("--small-vocabulary", action="store_true", help="also the 34 words")
     parser.add_argument(
         "--no-before", action="store_true", help="skip the every-stem-keyed baseline"
     )
+    parser.add_argument(
+        "--baseline-rev", help="also the service loop at this git revision (e.g. main)"
+    )
     args = parser.parse_args()
-    n = 10_000 if args.quick else 100_000
+    n = args.documents or (10_000 if args.quick else 100_000)
     vocabularies = {"realistic": synthetic(n, realistic_vocabulary())}
     if args.small_vocabulary:
         vocabularies["34 words"] = synthetic(n, SMALL_VOCABULARY)
@@ -266,7 +341,15 @@ def main() -> None:
                 ) -> Iterator[str | None]:
                     yield f"sqlite:///{tmp}/bench{next(counter)}.db"
 
-                rows += run("sqlite", sqlite_url, label, records, args.rounds, not args.no_before)
+                rows += run(
+                    "sqlite",
+                    sqlite_url,
+                    label,
+                    records,
+                    args.rounds,
+                    not args.no_before,
+                    args.baseline_rev,
+                )
         if args.only != "sqlite":
             rows += run(
                 "postgres",
@@ -275,6 +358,7 @@ def main() -> None:
                 records,
                 args.rounds,
                 not args.no_before,
+                args.baseline_rev,
             )
     print_table(
         f"ingest: {n:,} decisions with 5 KB bodies, searchable when stored; medians of "
