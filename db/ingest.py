@@ -142,8 +142,10 @@ def upsert_documents(
         if start and start % ANALYZE_EVERY == 0 and engine.dialect.name == "postgresql":
             # Without fresh statistics during a bulk load, PostgreSQL's planner stops using
             # the (source, source_key) index for the look-up and each chunk scans the table.
+            # Only the look-up's columns: all of them read every body (TOAST), 1.3-2.0 s
+            # against 0.24-0.32 s on 50,000 documents (h17pg's measurement).
             with engine.begin() as connection:
-                connection.execute(text("ANALYZE documents"))
+                connection.execute(text("ANALYZE documents (source, source_key)"))
     return result
 
 

@@ -1,8 +1,10 @@
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine, func, select
+import pytest
+from sqlalchemy import Engine, event, func, select
 
+from db import ingest
 from db.ingest import DocumentRecord, upsert_documents
 from db.models import Document, DocumentRevision
 
@@ -92,3 +94,27 @@ def test_batches_larger_than_one_chunk(engine: Engine) -> None:
     records = [decision(n % 1000, source_key=f"k{n}") for n in range(1234)]
     assert len(upsert_documents(engine, records, now=NOW).inserted) == 1234
     assert upsert_documents(engine, records, now=NOW).unchanged == 1234
+
+
+def test_bulk_ingest_refreshes_only_the_look_up_columns_statistics(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL: ANALYZE of every column read every 5 KB body (TOAST) for statistics only the
+    # (source, source_key) look-up needs: 1.3-2.0 s against 0.24-0.32 s on 50,000 documents.
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
+    monkeypatch.setattr(ingest, "ANALYZE_EVERY", 4)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.upper().startswith("ANALYZE"):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        upsert_documents(engine, [decision(n) for n in range(10)], now=NOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    if engine.dialect.name == "postgresql":
+        assert statements == ["ANALYZE documents (source, source_key)"] * 2
+    else:
+        assert statements == []
