@@ -59,7 +59,7 @@ from bench.common import (  # noqa: E402
     postgres_schema,
     print_table,
 )
-from councilwatch.news_run import cluster_news, rebuild_clusters  # noqa: E402
+from councilwatch.clustering import cluster_news, rebuild_clusters  # noqa: E402
 from db import migrate  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.ingest import DocumentRecord, upsert_documents  # noqa: E402

@@ -29,12 +29,9 @@ from cwerrors import ConfigError
 from cwerrors.numbers import ascii_int
 from scraper.sources import registry
 from scraper.sources.base import SourceSettings
-from scraper.sources.lgsco.config import LgscoConfig
 
 ENV_PREFIX = "COUNCILWATCH_"
 DEFAULT_CONFIG_NAME = "config.toml"
-# Built-in sources: a feed may not take one of their names (`fetch --source NAME` picks it).
-BUILT_IN_SOURCES = ("lgsco", "news")
 # HMAC-SHA256 keys shorter than its block of 32 bytes are guessable; refuse them at start.
 MIN_SECRET_BYTES = 32
 
@@ -102,58 +99,19 @@ class HttpConfig(_Section):
     unhealthy_after_failed_runs: int = Field(3, ge=1)
 
 
-FeedKind = Literal["rss", "google-news", "sitemap", "site"]
-
-
-class FeedConfig(_Section):
-    name: str = Field(min_length=1)
-    url: str
-    publisher: str | None = None
-    area: str | None = None
-    kind: FeedKind = "rss"
-
-    _check_url = field_validator("url")(_check_http_url)
-
-
-class NewsConfig(_Section):
-    enabled: bool = True
-    schedule: str = "interval:30m"
-    cluster_window_days: int = Field(14, ge=1)
-    article_retry_limit: int = Field(3, ge=0)
-    expect_new_within_days: int = Field(3, ge=1)
-    feeds: tuple[FeedConfig, ...] = ()
-    # The operator's additions to the built-in publisher catalogue (`councilwatch feeds import`).
-    catalogue_file: Path = Path("var/publishers.toml")
-    # Read the catalogue's publishers for every council a confirmed subscriber follows.
-    follow_subscribed_councils: bool = False
-
-    @field_validator("feeds")
-    @classmethod
-    def _unique_names(cls, feeds: tuple[FeedConfig, ...]) -> tuple[FeedConfig, ...]:
-        seen: set[str] = set()
-        for feed in feeds:
-            if feed.name in BUILT_IN_SOURCES:
-                raise ValueError(
-                    f"feed name {feed.name!r} is a built-in source; give the feed another name"
-                )
-            if feed.name in seen:
-                raise ValueError(f"two feeds are named {feed.name!r}; feed names must be unique")
-            seen.add(feed.name)
-        return feeds
-
-
 class _Sources(_Section):
-    """[sources.*]: news, and one section per registered source (added below from
-    ``scraper.sources.registry``, so a new source brings its own settings)."""
-
-    lgsco: LgscoConfig = LgscoConfig()
-    news: NewsConfig = NewsConfig()
+    """[sources.*]: one section per registered source, added below from
+    ``scraper.sources.registry`` (each source brings its own settings model)."""
 
     def of(self, config_key: str) -> SourceSettings:
         """A registered source's section by its config key."""
         found = getattr(self, config_key)
         assert isinstance(found, SourceSettings)
         return found
+
+    if TYPE_CHECKING:  # a section per registered source, typed by the source's own model
+
+        def __getattr__(self, config_key: str) -> Any: ...
 
 
 if TYPE_CHECKING:
@@ -162,11 +120,7 @@ else:
     SourcesConfig = create_model(
         "SourcesConfig",
         __base__=_Sources,
-        **{
-            info.config_key: (info.config_model, info.config_model())
-            for info in registry.infos()
-            if info.config_key not in _Sources.model_fields
-        },
+        **{info.config_key: (info.config_model, info.config_model()) for info in registry.infos()},
     )
 
 

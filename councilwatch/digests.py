@@ -28,7 +28,7 @@ import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -64,6 +64,7 @@ from councilwatch.digest_text import (
 from councilwatch.mailer import links, mail_domain, serialise
 from councilwatch.pipeline import encode_snippet, stored_match_document
 from councilwatch.runtime import Runtime
+from councilwatch.sources_registry import catch_up_starts
 from cwerrors import CouncilwatchError
 from db.digest_data import (
     ShownDocument,
@@ -426,11 +427,8 @@ class _Builder:
         # has fetched into has no matches to hold).
         ran = [status.last_run_at is not None for status in current]
         self.hold_catch_up = any(ran) and not all(ran)
-        sources = self.settings.sources
-        self.window_start = {
-            "decision": now - timedelta(days=sources.lgsco.window_days),
-            "news": now - timedelta(days=sources.news.cluster_window_days),
-        }
+        # by source: each says how old is catch-up (councilwatch.sources_registry)
+        self.window_start = catch_up_starts(self.settings, now)
         self.deriver = _Deriver(self.register)
 
     def build(self, work: _Work) -> tuple[BuiltDigest | None, int]:
@@ -490,8 +488,8 @@ class _Builder:
         return built, dropped
 
     def _window(self, item: _Item) -> datetime:
-        kind = item.documents[0].kind
-        return self.window_start.get(kind, self.window_start["news"])
+        source = item.documents[0].source
+        return self.window_start.get(source, min(self.window_start.values(), default=self.now))
 
     def council_name(self, council_id: str) -> str:
         if not council_id:

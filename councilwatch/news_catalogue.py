@@ -6,10 +6,9 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from councilwatch.config import FeedConfig
 from cwerrors import ConfigError
-from db.following import followed_councils
 from scraper.news.catalogue import Catalogue, Publisher, load_catalogue, parse_csv, to_toml
+from scraper.sources.news.config import FeedConfig
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -57,32 +56,9 @@ def save_import(
 
 
 def followed_feeds(settings: Settings, engine: Engine, register: Register) -> list[FeedConfig]:
-    """With ``follow_subscribed_councils``, a feed for each catalogue publisher covering a
-    council a confirmed subscriber follows (its known feeds, else its homepage as a "site"),
-    leaving out addresses the configuration already reads. Computed at each run, so a paper
-    stops being read when its last follower goes."""
-    news = settings.sources.news
-    if not news.follow_subscribed_councils:
-        return []
-    councils, counties = followed_councils(engine)
-    wanted = set(councils)
-    for county in counties:
-        if county in register:
-            wanted |= {county} | register.in_county(county)
-    known = [c for c in wanted if c in register]
-    if not known:
-        return []
-    configured_urls = {feed.url for feed in news.feeds}
-    configured_names = {feed.name for feed in news.feeds}
-    feeds: list[FeedConfig] = []
-    for publisher in covering(load(settings), register, known):
-        urls = list(publisher.feeds) or [publisher.homepage]
-        kind = "rss" if publisher.feeds else "site"
-        for position, url in enumerate(urls):
-            name = publisher.name if position == 0 else f"{publisher.name}-{position + 1}"
-            if url in configured_urls or name in configured_names:
-                continue
-            feeds.append(
-                FeedConfig(name=name, url=url, kind=kind, publisher=publisher.publisher)
-            )
-    return feeds
+    """The feeds a news fetch adds for the councils confirmed subscribers follow (see
+    :func:`scraper.sources.news.source.followed_feeds`)."""
+    from councilwatch.sources_registry import RegisterCouncils
+    from scraper.sources.news.source import followed_feeds as feeds_for
+
+    return feeds_for(settings.sources.news, RegisterCouncils.of(engine, register))

@@ -1,7 +1,12 @@
-"""One fetch run of any registered source: its crawl wired to storage, the pipeline, run
+"""The fetch runs of any registered source: its crawl wired to storage, the pipeline, run
 recording and a progress bar. Every source of ``scraper.sources.registry`` runs through here.
 
-    fetch_source(runtime, name, since=None, until=None, progress=False) -> RunOutcome
+    fetch_runs(runtime, name, since=None, until=None, progress=False, only=None)
+        -> list[RunOutcome]   # one per run: one, or one per feed of a source with ``runs``
+    fetch_source(runtime, name, ...) -> RunOutcome   # a source that makes one run
+
+After a run's batches are stored come its crawl's revisions (stored items it learnt more of)
+and the post-store steps its SourceInfo asks for (``clusters``: story clustering).
 
 Without ``since`` it is the source's incremental run; with it, a resumable backfill. Neither
 decides what subscribers see as catch-up: until a source's first run succeeds its documents are
@@ -13,19 +18,33 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import date
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
+
+from councilwatch.clustering import cluster_news
 from councilwatch.pipeline import process
 from councilwatch.runs import RunCounts, RunOutcome, record_run
 from councilwatch.runtime import Runtime
+from councilwatch.sources_registry import RegisterCouncils, expanding, run_specs
 from cwerrors import CouncilwatchError
 from db.crawl_state import CrawlState
 from db.ingest import DocumentRecord
-from db.runs import has_succeeded
+from db.news import news_records, partial_records, recent_news_titles
+from db.runs import has_succeeded, last_success_stats
+from scraper.fetch import PoliteClient
 from scraper.sources import registry
-from scraper.sources.base import Crawl, CrawlWindow, Item, Progress
+from scraper.sources.base import (
+    Crawl,
+    CrawlWindow,
+    Item,
+    Progress,
+    Revising,
+    RunSpec,
+)
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
@@ -71,25 +90,57 @@ def fetch_source(
     until: date | None = None,
     progress: bool = False,
 ) -> RunOutcome:
-    """One recorded run of source ``name``: incremental, or a backfill ``since``..``until``."""
+    """The one recorded run of a source that makes one (see :func:`fetch_runs`)."""
+    [outcome] = fetch_runs(runtime, name, since=since, until=until, progress=progress)
+    return outcome
+
+
+def fetch_runs(
+    runtime: Runtime,
+    name: str,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    progress: bool = False,
+    only: list[str] | None = None,
+) -> list[RunOutcome]:
+    """The recorded runs of a fetch of source ``name``: incremental, or a backfill
+    ``since``..``until``; one run, or one per :class:`RunSpec` of a source with ``runs`` (all,
+    or those named ``only``)."""
     source = registry.load(name)
+    info = source.info
+    if (since is not None or until is not None) and not info.backfills:
+        what = f"{info.label} {info.run_noun}s" if expanding(source) else f"--source {name}"
+        raise CouncilwatchError(f"--since and --until are not for {what}")
     if until is not None and since is None:
         raise CouncilwatchError("--until needs --since: only a backfill takes a date range")
-    if since is not None and not source.info.backfills:
-        raise CouncilwatchError(f"--since and --until are not for --source {name}")
     today = local_today(runtime)
     if since is not None and since > (until or today):
         raise CouncilwatchError(f"--since {since} is after {until or today}")
-    window = CrawlWindow(today=today, since=since, until=until)
+    window = CrawlWindow(today=today, since=since, until=until, now=runtime.now)
+    specs = run_specs(runtime.settings, name, councils=RegisterCouncils(runtime), only=only)
+    if not specs:
+        log.warning("%s: no %s to run (none configured or followed)", name, info.run_noun)
+    outcomes = []
+    with runtime.client() as client:
+        for spec in specs:
 
-    def work(counts: RunCounts) -> None:
-        _run(runtime, name, counts, window=window, progress=progress)
+            def work(counts: RunCounts, spec: RunSpec = spec) -> None:
+                _run(runtime, name, spec, client, counts, window=window, progress=progress)
 
-    return record_run(runtime, name, window.mode, work)
+            outcomes.append(record_run(runtime, spec.name, window.mode, work))
+    return outcomes
 
 
 def _run(
-    runtime: Runtime, name: str, counts: RunCounts, *, window: CrawlWindow, progress: bool
+    runtime: Runtime,
+    name: str,
+    spec: RunSpec,
+    client: PoliteClient,
+    counts: RunCounts,
+    *,
+    window: CrawlWindow,
+    progress: bool,
 ) -> None:
     source = registry.load(name)
     engine = runtime.migrated_engine()
@@ -99,43 +150,107 @@ def _run(
     # decided before a subscriber confirmed is catch-up. Afterwards, a document no run has seen
     # before was published since the last run, whichever command finds it (a backfill too):
     # what is old is catch-up by its age (councilwatch.digests), not by the command.
-    seeding = not has_succeeded(engine, name)
+    seeding = not has_succeeded(engine, spec.name)
     kept = runtime.quarantine()
+    requests_before = _requests(client)
+    changed: dict[int, str] = {}  # document id -> source_key, new or changed content
+    after: dict[str, Any] = {}
 
     def keep(url: str, content: bytes, error: str) -> str | None:
         path = kept.keep(name, url, content, error)
         return None if path is None else str(path)
 
-    with runtime.client() as client:
-        memory = CrawlState(engine, name, runtime.now)
-        crawl: Crawl = source.crawl(client, memory, window, config, quarantine=keep)
-        view = _ProgressView(name) if progress else None
-        try:
+    def store(items: list[Item], *, counted: bool = True) -> None:
+        records = [document_record(name, item) for item in items]
+        report = process(
+            engine,
+            records,
+            register=runtime.register,
+            now=runtime.now(),
+            backfill=seeding and counted,
+            alert_index=runtime.alert_index,
+        )
+        if not counted:  # a revision of what earlier runs stored is not this run's work
+            return
+        counts.inserted += len(report.upsert.inserted)
+        counts.updated += len(report.upsert.updated)
+        counts.unchanged += report.upsert.unchanged
+        touched = set(report.upsert.inserted) | set(report.upsert.updated)
+        for record in records:
+            doc_id = report.upsert.ids.get(record.key)
+            if doc_id is not None and doc_id in touched:
+                changed[doc_id] = record.source_key
+
+    memory = StoreMemory(engine, name, spec.name, runtime.now)
+    crawl: Crawl = source.crawl(client, memory, window, config, quarantine=keep, target=spec.target)
+    view = _ProgressView(spec.name) if progress else None
+    try:
+        if view is not None:
+            view.start()
+        for batch in crawl:
+            store(batch)
             if view is not None:
-                view.start()
-            for batch in crawl:
-                report = process(
-                    engine,
-                    [document_record(name, item) for item in batch],
-                    register=runtime.register,
-                    now=runtime.now(),
-                    backfill=seeding,
-                    alert_index=runtime.alert_index,
-                )
-                counts.inserted += len(report.upsert.inserted)
-                counts.updated += len(report.upsert.updated)
-                counts.unchanged += report.upsert.unchanged
-                if view is not None:
-                    view.update(crawl.progress)
-                runtime.check_stopping()  # after storing the batch: nothing fetched is lost
-        finally:
-            if view is not None:
-                view.stop()
-            # Kept up to date as the crawl goes, so a failed run records what it did.
-            counts.requests = sum(host.requests for host in client.stats.values())
-            counts.failures = crawl.progress.failures
-            counts.quarantined = list(crawl.quarantined)
-            counts.stats = {**crawl.stats(), "seeding": not window.backfill and seeding}
+                view.update(crawl.progress)
+            runtime.check_stopping()  # after storing the batch: nothing fetched is lost
+        revise = getattr(crawl, "revisions", None)
+        if callable(revise):
+            revising: Revising = crawl  # type: ignore[assignment]
+            revisions = revising.revisions()
+            if revisions:
+                store(revisions, counted=False)
+        if source.info.clusters and changed:
+            # post-store step: the new and changed stories join the stored ones' clusters
+            days = timedelta(days=config.cluster_window_days)  # type: ignore[attr-defined]
+            after["clusters_written"] = cluster_news(
+                engine, changed, since=runtime.now() - days, window=days
+            )
+    finally:
+        if view is not None:
+            view.stop()
+        # Kept up to date as the crawl goes, so a failed run records what it did.
+        counts.requests = _requests(client) - requests_before
+        counts.failures = crawl.progress.failures
+        counts.quarantined = list(crawl.quarantined)
+        counts.stats = {**crawl.stats(), **after, "seeding": not window.backfill and seeding}
+
+
+def _requests(client: PoliteClient) -> int:
+    return sum(host.requests for host in client.stats.values())
+
+
+class StoreMemory(CrawlState):
+    """The database as a source's memory (:class:`scraper.sources.base.ItemMemory`): its
+    stored documents and checkpoints (``db.crawl_state``), the stored items in full, and the
+    stats of run ``run``'s last success."""
+
+    def __init__(
+        self, engine: Engine, source: str, run: str, clock: Callable[[], datetime]
+    ) -> None:
+        super().__init__(engine, source, clock)
+        self._engine = engine
+        self._name = source
+        self._run_name = run
+
+    def stored_items(self, keys: Collection[str]) -> dict[str, Item]:
+        found = news_records(self._engine, keys, source=self._name)
+        return {key: _item(record) for key, record in found.items()}
+
+    def partial_items(self) -> list[Item]:
+        return [_item(record) for record in partial_records(self._engine, source=self._name)]
+
+    def titles_since(self, since: datetime) -> list[tuple[str, str]]:
+        return recent_news_titles(self._engine, since=since, source=self._name)
+
+    def last_run_stats(self) -> dict[str, Any]:
+        return last_success_stats(self._engine, self._run_name)
+
+
+def _item(record: DocumentRecord) -> Item:
+    values = {name: getattr(record, name) for name in ITEM_FIELDS}
+    return Item(key=record.source_key, **values)
+
+
+ITEM_FIELDS = tuple(name for name in Item.__dataclass_fields__ if name != "key")
 
 
 class _ProgressView:

@@ -1,49 +1,43 @@
 """The sources the configuration defines, as one list the CLI, the service, health and digests
-share. Crawled sources come from ``scraper.sources.registry`` and run through
-:func:`councilwatch.source_run.fetch_source`; news feeds (one run per feed, then clustering)
-run through :mod:`councilwatch.news_run`. Nothing outside this module tells sources apart.
+share. Every source comes from ``scraper.sources.registry`` and runs through
+:func:`councilwatch.source_run.fetch_source`; a source that expands into several runs (news:
+one per feed) lists each of them. Nothing here tells one source from another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from cwerrors import CouncilwatchError
 from scraper.sources import registry
+from scraper.sources.base import CheckOptions, Councils, Expanding, RunSpec
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from alerts.councils import Register
     from councilwatch.config import Settings
     from councilwatch.runs import RunOutcome
     from councilwatch.runtime import Runtime
     from scraper.fetcher import Fetcher
     from scraper.sources.base import CheckReport
 
-NEWS = "news"
-# (runtime, since, until, progress bar, only these feeds) -> one outcome per recorded run
+__all__ = ["CheckOptions", "ConfiguredSource", "FetchJob", "checks", "configured_sources"]
+
+# (runtime, since, until, progress bar, only these runs) -> one outcome per recorded run
 Runner = Callable[
     ["Runtime", "date | None", "date | None", bool, "list[str] | None"], "list[RunOutcome]"
 ]
-
-
-
-@dataclass(frozen=True)
-class CheckOptions:
-    """What `sources check` is asked beyond the source: news reads the catalogue too."""
-
-    catalogue: bool = False
-    council: str | None = None
-
-
 # (runtime, fetcher, options) -> what the live site gave; nothing is stored
 Checker = Callable[["Runtime", "Fetcher", CheckOptions], "CheckReport"]
 
 
 @dataclass(frozen=True)
 class ConfiguredSource:
-    name: str
+    name: str  # a recorded run's name: the source's, or one of its feeds'
     kind: str  # a registered source's name, or a feed kind ("rss", "google-news", "sitemap")
     label: str  # how digests name it ("LGSCO", "Housing Ombudsman", a feed's name)
     noun: str  # "decision" or "story"
@@ -72,37 +66,25 @@ class FetchJob:
 
 
 def configured_sources(settings: Settings) -> list[ConfiguredSource]:
+    """Every recorded run's source, in registry order (a multi-run source: its configured
+    runs; the ones it adds at fetch time, such as followed councils' papers, are not listed)."""
     found = []
     for info in registry.infos():
         config = settings.sources.of(info.config_key)
-        found.append(
-            ConfiguredSource(
-                name=info.name,
-                kind=info.name,
-                label=info.label,
-                noun="decision" if info.document_kind == "decision" else "story",
-                url=config.base_url,
-                enabled=config.enabled,
-                schedule=config.schedule,
-                expect_new_within_days=config.expect_new_within_days,
-                lock=f"fetch:{info.name}",
+        for spec in run_specs(settings, info.name):
+            found.append(
+                ConfiguredSource(
+                    name=spec.name,
+                    kind=spec.kind,
+                    label=spec.label or info.label,
+                    noun="decision" if info.document_kind == "decision" else "story",
+                    url=spec.url,
+                    enabled=config.enabled,
+                    schedule=config.schedule,
+                    expect_new_within_days=config.expect_new_within_days,
+                    lock=f"fetch:{info.name}",
+                )
             )
-        )
-    news = settings.sources.news
-    found += [
-        ConfiguredSource(
-            feed.name,
-            feed.kind,
-            feed.name,
-            "story",
-            feed.url,
-            news.enabled,
-            news.schedule,
-            news.expect_new_within_days,
-            f"fetch:{NEWS}",
-        )
-        for feed in news.feeds
-    ]
     return found
 
 
@@ -110,45 +92,119 @@ def fetch_jobs(settings: Settings) -> list[FetchJob]:
     jobs = []
     for info in registry.infos():
         config = settings.sources.of(info.config_key)
+        wanted = getattr(registry.load(info.name), "wanted", None)
         jobs.append(
             FetchJob(
                 info.name,
                 info.config_key,
                 config.schedule,
-                config.enabled,
-                _registered(info.name),
+                config.enabled and (wanted is None or bool(wanted(config))),
+                _runner(info.name),
                 label=info.label,
                 earliest=info.earliest,
             )
         )
-    news = settings.sources.news
-    jobs.append(
-        FetchJob(
-            NEWS,
-            NEWS,
-            news.schedule,
-            # followed councils bring feeds of their own at each run
-            news.enabled and (bool(news.feeds) or news.follow_subscribed_councils),
-            _news,
-            "news",
-        )
-    )
     return jobs
 
 
 def resolve(settings: Settings, name: str) -> tuple[FetchJob, list[str] | None]:
-    """The job that fetches ``--source name``, and the feeds to run when it is one feed."""
+    """The job that fetches ``--source name``, and the runs to make when it is one of a
+    source's runs (a feed's name)."""
     jobs = {job.name: job for job in fetch_jobs(settings)}
     if name in jobs:
         return jobs[name], None
-    feeds = [feed.name for feed in settings.sources.news.feeds]
-    if name in feeds:
-        return jobs[NEWS], [name]
-    known = ", ".join([*jobs, *feeds])
+    runs = {source.name: source.lock for source in configured_sources(settings)}
+    for job in jobs.values():
+        if runs.get(name) == job.lock:
+            return job, [name]
+    known = ", ".join(dict.fromkeys([*jobs, *runs]))
     raise CouncilwatchError(f"unknown source {name!r} (configured: {known})")
 
 
-def _registered(name: str) -> Runner:
+def catch_up_starts(settings: Settings, now: datetime) -> dict[str, datetime]:
+    """Where each source's catch-up begins, by source name: a document dated before it is
+    catch-up in a digest (the source's ``catch_up_days``)."""
+    return {
+        info.name: now - timedelta(days=settings.sources.of(info.config_key).catch_up_days)
+        for info in registry.infos()
+    }
+
+
+def expanding(source: object) -> bool:
+    return callable(getattr(source, "runs", None))
+
+
+def configured_runs(settings: Settings, name: str) -> list[RunSpec]:
+    """The runs source ``name``'s configuration lists (not those it adds when fetching)."""
+    return run_specs(settings, name)
+
+
+def run_specs(
+    settings: Settings,
+    name: str,
+    *,
+    councils: Councils | None = None,
+    only: list[str] | None = None,
+) -> list[RunSpec]:
+    """The runs a fetch of ``name`` makes (with ``councils`` None, the configured ones only)."""
+    source = registry.load(name)
+    info = source.info
+    config = settings.sources.of(info.config_key)
+    if not expanding(source):
+        return [RunSpec(name, name, config.base_url, info.label)]
+    multi: Expanding = source  # type: ignore[assignment]
+    specs = multi.runs(config, councils)
+    if only is not None:
+        by_name = {spec.name: spec for spec in specs}
+        unknown = [wanted for wanted in only if wanted not in by_name]
+        if unknown:
+            known = ", ".join(by_name) or "none"
+            noun = info.run_noun
+            raise CouncilwatchError(
+                f"unknown {info.label} {noun} {', '.join(map(repr, unknown))} "
+                f"(configured {noun}s: {known})"
+            )
+        specs = [by_name[wanted] for wanted in dict.fromkeys(only)]
+    return specs
+
+
+class RegisterCouncils:
+    """The register and the councils confirmed subscribers follow, as sources see them."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._engine = runtime.migrated_engine
+        self._register = lambda: runtime.register
+
+    @classmethod
+    def of(cls, engine: Engine, register: Register) -> RegisterCouncils:
+        found = cls.__new__(cls)
+        found._engine = lambda: engine
+        found._register = lambda: register
+        return found
+
+    def followed(self) -> frozenset[str]:
+        from db.following import followed_councils
+
+        register = self._register()
+        councils, counties = followed_councils(self._engine())
+        wanted = set(councils)
+        for county in counties:
+            if county in register:
+                wanted |= {county} | register.in_county(county)
+        return frozenset(council for council in wanted if council in register)
+
+    def lookup(self, name: str) -> tuple[str, str]:
+        found = self._register().lookup(name)
+        return found.id, found.name
+
+    def expand(self, ids: Collection[str]) -> set[str]:
+        return set(self._register().expand(ids, county_wide=False))
+
+    def in_county(self, county: str) -> set[str]:
+        return set(self._register().in_county(county))
+
+
+def _runner(name: str) -> Runner:
     def run(
         runtime: Runtime,
         since: date | None,
@@ -156,54 +212,47 @@ def _registered(name: str) -> Runner:
         progress: bool,
         only: list[str] | None,
     ) -> list[RunOutcome]:
-        from councilwatch.source_run import fetch_source
+        from councilwatch.source_run import fetch_runs
 
-        return [fetch_source(runtime, name, since=since, until=until, progress=progress)]
+        return fetch_runs(runtime, name, since=since, until=until, progress=progress, only=only)
 
     return run
 
 
-def _news(
-    runtime: Runtime,
-    since: date | None,
-    until: date | None,
-    progress: bool,
-    only: list[str] | None,
-) -> list[RunOutcome]:
-    from councilwatch.news_run import fetch_news
-
-    if since is not None or until is not None:
-        raise CouncilwatchError("--since and --until are not for news feeds")
-    outcomes: list[RunOutcome] = fetch_news(runtime, only)
-    return outcomes
-
-
 def checks() -> dict[str, Checker]:
-    """The sources `councilwatch sources check` knows: each registered source that has a
-    ``check``, then news (its feeds are configured, not registered)."""
-    found: dict[str, Checker] = {}
-    for info in registry.infos():
-        if callable(getattr(registry.load(info.name), "check", None)):
-            found[info.name] = _registered_check(info.name, info.config_key)
-    found[NEWS] = _news_check
-    return found
+    """The sources `councilwatch sources check` knows: each registered source with a check."""
+    return {
+        info.name: _check(info.name, info.config_key)
+        for info in registry.infos()
+        if callable(getattr(registry.load(info.name), "check", None))
+    }
 
 
-def _registered_check(name: str, config_key: str) -> Checker:
+def _check(name: str, config_key: str) -> Checker:
     def check(runtime: Runtime, fetcher: Fetcher, options: CheckOptions) -> CheckReport:
         from councilwatch.source_run import local_today
         from scraper.sources.base import Checkable
 
-        if options.catalogue or options.council is not None:
-            raise CouncilwatchError("--catalogue and --council are for `sources check news`")
+        info = registry.info(name)
+        asked = [flag for flag, on in _asked(options) if on]
+        if info is not None and any(flag not in info.check_options for flag in asked):
+            takers = [i.name for i in registry.infos() if set(asked) <= set(i.check_options)]
+            raise CouncilwatchError(
+                " and ".join(f"--{flag}" for flag, _ in _asked(options))
+                + f" are for `sources check {' / '.join(takers) or '?'}`"
+            )
         source: Checkable = registry.load(name)  # type: ignore[assignment]
         config = runtime.settings.sources.of(config_key)
-        return source.check(fetcher, config, today=local_today(runtime))
+        return source.check(
+            fetcher,
+            config,
+            today=local_today(runtime),
+            options=options,
+            councils=RegisterCouncils(runtime),
+        )
 
     return check
 
 
-def _news_check(runtime: Runtime, fetcher: Fetcher, options: CheckOptions) -> CheckReport:
-    from councilwatch.news_check import check_news
-
-    return check_news(runtime, fetcher, catalogue=options.catalogue, council=options.council)
+def _asked(options: CheckOptions) -> list[tuple[str, bool]]:
+    return [("catalogue", options.catalogue), ("council", options.council is not None)]

@@ -120,9 +120,11 @@ def partial_news(engine: Engine, *, feed: str, retry_limit: int) -> list[StoredN
     return [s for s in stored if feed in s.feeds and s.retries < retry_limit]
 
 
-def news_records(engine: Engine, urls: Collection[str]) -> dict[str, DocumentRecord]:
-    """Stored stories as the records that would store them again (to add to their ``extra``
-    through the ordinary upsert, so the change is a revision like any other)."""
+def news_records(
+    engine: Engine, urls: Collection[str], *, source: str = NEWS_SOURCE
+) -> dict[str, DocumentRecord]:
+    """Stored stories (of ``source``) as the records that would store them again (to add to
+    their ``extra`` through the ordinary upsert, so the change is a revision like any other)."""
     wanted = list(dict.fromkeys(urls))
     columns = [_DOCS.c[name] for name in ("source_key", "url", *CONTENT_FIELDS)]
     found: dict[str, DocumentRecord] = {}
@@ -130,17 +132,33 @@ def news_records(engine: Engine, urls: Collection[str]) -> dict[str, DocumentRec
         for start in range(0, len(wanted), _CHUNK):
             rows = connection.execute(
                 select(*columns).where(
-                    _DOCS.c.source == NEWS_SOURCE,
+                    _DOCS.c.source == source,
                     _DOCS.c.source_key.in_(wanted[start : start + _CHUNK]),
                 )
             )
             for row in rows:
-                values = row._asdict()
-                values["published_at"] = _aware(values["published_at"])
-                values["partial"] = bool(values["partial"])
-                values["extra"] = dict(values["extra"] or {})
-                found[row.source_key] = DocumentRecord(source=NEWS_SOURCE, **values)
+                found[row.source_key] = _record(source, row)
     return found
+
+
+def partial_records(engine: Engine, *, source: str = NEWS_SOURCE) -> list[DocumentRecord]:
+    """The stored documents of ``source`` whose page could not be had, oldest first."""
+    columns = [_DOCS.c[name] for name in ("source_key", "url", *CONTENT_FIELDS)]
+    with read_connection(engine) as connection:
+        rows = connection.execute(
+            select(*columns)
+            .where(_DOCS.c.source == source, _DOCS.c.partial.is_(True))
+            .order_by(_DOCS.c.id)
+        )
+        return [_record(source, row) for row in rows]
+
+
+def _record(source: str, row: Any) -> DocumentRecord:
+    values = row._asdict()
+    values["published_at"] = _aware(values["published_at"])
+    values["partial"] = bool(values["partial"])
+    values["extra"] = dict(values["extra"] or {})
+    return DocumentRecord(source=source, **values)
 
 
 def _since_clause(since: datetime) -> Any:
@@ -176,12 +194,14 @@ def recent_news_texts(engine: Engine, *, since: datetime) -> list[NewsText]:
     ]
 
 
-def recent_news_titles(engine: Engine, *, since: datetime) -> list[tuple[str, str]]:
+def recent_news_titles(
+    engine: Engine, *, since: datetime, source: str = NEWS_SOURCE
+) -> list[tuple[str, str]]:
     """(source_key, title) of stories published (or first seen) since ``since``."""
     with read_connection(engine) as connection:
         rows = connection.execute(
             select(_DOCS.c.source_key, _DOCS.c.title)
-            .where(_DOCS.c.source == NEWS_SOURCE, _since_clause(since))
+            .where(_DOCS.c.source == source, _since_clause(since))
             .order_by(_DOCS.c.id)
         ).all()
     return [(row.source_key, row.title) for row in rows]

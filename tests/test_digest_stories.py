@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from councilwatch import mailer
+from councilwatch.clustering import cluster_news
 from councilwatch.digests import run_digests
-from councilwatch.news_run import cluster_news
 from db.ingest import DocumentRecord
 from tests import rawmail
 from tests.digestkit import T1, T2, Setup, add_alert, ingest, make_setup, part

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
-from councilwatch.news_run import cluster_news, rebuild_clusters
+from councilwatch.clustering import cluster_news, rebuild_clusters
 from db.engine import make_engine
 from db.ingest import DocumentRecord, upsert_documents
 from db.tables import DOCUMENTS as DOCS

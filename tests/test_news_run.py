@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from councilwatch.news_run import fetch_news
+from councilwatch.source_run import fetch_runs
 from cwerrors import CouncilwatchError
 from db.engine import make_engine
 from db.tables import DOCUMENT_REVISIONS as REVS
@@ -339,7 +339,7 @@ def test_unknown_feed_name_is_one_line_naming_the_configured_feeds(
 ) -> None:
     result = fetch(capsys, config_for("wyre", "moved"), "nosuch")
     assert result.code != 0
-    known = ", ".join([*registry.names(), "news", "wyre", "moved"])
+    known = ", ".join([*registry.names(), "wyre", "moved"])
     assert result.err.strip() == f"error: unknown source 'nosuch' (configured: {known})"
 
 
@@ -391,7 +391,7 @@ def test_fetch_news_names_the_configured_feeds_when_asked_for_an_unknown_one(
     runtime = make_runtime(database_url, tmp_path, toml=sites.config_toml("wyre", "moved"))
     try:
         with pytest.raises(CouncilwatchError) as caught:
-            fetch_news(runtime, ["wyre", "nosuch"])
+            fetch_runs(runtime, "news", only=["wyre", "nosuch"])
         assert str(caught.value) == "unknown news feed 'nosuch' (configured feeds: wyre, moved)"
         assert runs(runtime.engine) == []  # nothing ran
     finally:

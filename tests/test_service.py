@@ -84,7 +84,8 @@ def test_jobs_come_from_config(tmp_path: Path) -> None:
     runtime = make_runtime("sqlite:///unused.db", tmp_path)
     names = [spec.name for spec in job_specs(runtime.settings)]
     assert names == [
-        *(f"fetch:{name}" for name in registry.names()),
+        # news has no feed configured here, so no job
+        *(f"fetch:{name}" for name in registry.names() if name != "news"),
         "digest:immediate",
         "digest:daily",
         "digest:weekly",

@@ -20,13 +20,14 @@ A permanent redirect of the feed is reported (``report.moved_to``) so the operat
 the configuration; a 410 ends the crawl with :class:`FeedGone`.
 
 The crawler reads what is stored through :class:`ArticleMemory` and writes only through the
-sink, so it is tested with dicts and wired to the database in ``councilwatch.news_run``.
+sink (or hands batches out from :meth:`NewsCrawler.stories`), so it is tested with dicts and
+wired to the database through ``scraper.sources.news`` and the one source runner.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -248,7 +249,7 @@ class NewsCrawler:
         client: Fetcher,
         *,
         memory: ArticleMemory,
-        sink: Sink,
+        sink: Sink = lambda batch: None,
         now: Callable[[], datetime],
         retry_limit: int = 3,
         batch_size: int = BATCH_SIZE,
@@ -263,6 +264,13 @@ class NewsCrawler:
 
     def crawl(self, source: FeedSource) -> FeedReport:
         """Read one feed and store what is new in it; raises FeedGone on a 410."""
+        for batch in self.stories(source):
+            self._sink(batch)
+        return self.report
+
+    def stories(self, source: FeedSource) -> Iterator[list[Story]]:
+        """Read one feed: what is new in it, in batches (each counted in the report once the
+        consumer asks for the next); raises FeedGone on a 410."""
         self.report = FeedReport(feed=source.name, kind=source.kind)
         now = self._now()
         try:
@@ -281,9 +289,8 @@ class NewsCrawler:
             if story is not None:
                 batch.append(story)
             if len(batch) >= self._batch_size:
-                self._flush(batch)
-        self._flush(batch)
-        return self.report
+                yield from self._flush(batch)
+        yield from self._flush(batch)
 
     # -- reading the feed --------------------------------------------------------------------
 
@@ -469,10 +476,10 @@ class NewsCrawler:
         except (FetchError, ParseError) as exc:
             return None, str(exc)
 
-    def _flush(self, batch: list[Story]) -> None:
+    def _flush(self, batch: list[Story]) -> Iterator[list[Story]]:
         if not batch:
             return
-        self._sink(list(batch))
+        yield list(batch)
         self.report.stored += len(batch)
         self.report.partial += sum(1 for story in batch if story.partial)
         batch.clear()

@@ -6,9 +6,18 @@ the kind of documents it gives, its config model, a ``crawl`` that yields batche
 parse`), its outcome vocabulary and its health expectation. ``scraper.sources.registry`` lists
 them; the composition root iterates that list and has no per-source branches.
 
-    crawl(fetcher, memory, window, config) -> Crawl   # iterate: lists of Item, newest first
+    crawl(fetcher, memory, window, config, target=...) -> Crawl  # iterate: lists of Item
     parse(content, url, today=...) -> JSON-able        # what a saved page holds
-    check(fetcher, config, today=...) -> CheckReport    # optional: a live page of each kind
+    check(fetcher, config, today=..., ...) -> CheckReport  # optional: a live page of each kind
+    runs(config, councils) -> list[RunSpec]            # optional: one fetch, several runs
+    crawl(...).revisions() -> list[Item]               # optional: stored items to update
+
+A fetch of a source is one recorded run, unless the source has ``runs``: news expands into one
+run per feed (configured feeds, then the papers covering councils subscribers follow), each
+crawled with its :class:`RunSpec` as ``target`` and recorded under the spec's name. After a
+run's batches are stored the runner stores its crawl's ``revisions`` (what the run learnt about
+items stored before, not counted as its own) and runs the post-store steps its
+:class:`SourceInfo` asks for (``clusters``: the stories are clustered with the stored ones).
 
 The consumer stores each batch before it asks for the next one, so a crawler may checkpoint
 "page N done" right after its ``yield``: a run killed between batches loses one page at most.
@@ -20,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -91,6 +100,27 @@ class SourceMemory(Protocol):
     def save_checkpoint(self, name: str, value: dict[str, Any]) -> None: ...
 
 
+class ItemMemory(SourceMemory, Protocol):
+    """Memory for a source that revises what it stored (news: a story's feeds, a partial
+    story's retries): the stored items in full, within the source (all its runs)."""
+
+    def stored_items(self, keys: Collection[str]) -> Mapping[str, Item]:
+        """The stored items among ``keys`` as the items that would store them again."""
+        ...
+
+    def partial_items(self) -> list[Item]:
+        """The stored items whose page could not be had (``partial``), oldest first."""
+        ...
+
+    def titles_since(self, since: datetime) -> list[tuple[str, str]]:
+        """(key, title) of the items published (else first seen) since ``since``."""
+        ...
+
+    def last_run_stats(self) -> dict[str, Any]:
+        """The stats of this run's last successful run ({} when none)."""
+        ...
+
+
 class DictMemory:
     """A :class:`SourceMemory` in dicts, for tests and one-shot runs; ``store`` is a sink."""
 
@@ -126,6 +156,22 @@ class DictMemory:
     def save_checkpoint(self, name: str, value: dict[str, Any]) -> None:
         self.checkpoints[name] = dict(value)
 
+    def stored_items(self, keys: Collection[str]) -> Mapping[str, Item]:
+        return {key: self.items[key] for key in keys if key in self.items}
+
+    def partial_items(self) -> list[Item]:
+        return [item for item in self.items.values() if item.partial]
+
+    def titles_since(self, since: datetime) -> list[tuple[str, str]]:
+        return [
+            (item.key, item.title)
+            for item in self.items.values()
+            if item.published_at is None or item.published_at >= since
+        ]
+
+    def last_run_stats(self) -> dict[str, Any]:
+        return dict(self.checkpoints.get("last_run_stats", {}))
+
 
 @dataclass(frozen=True)
 class CrawlWindow:
@@ -134,6 +180,8 @@ class CrawlWindow:
     today: date
     since: date | None = None
     until: date | None = None
+    # The runtime's clock, for sources that date what they store (a story's "published").
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), compare=False)
 
     @property
     def backfill(self) -> bool:
@@ -163,6 +211,58 @@ class SourceSettings(BaseModel):
     # No new document for this many days makes the source look unhealthy.
     expect_new_within_days: int = Field(7, ge=1)
 
+    @property
+    def catch_up_days(self) -> int:
+        """A document dated more than this many days before a digest is catch-up (sent once,
+        marked as such), not news. A source's model overrides it from its own keys."""
+        return DEFAULT_CATCH_UP_DAYS
+
+
+# What a source without a window of its own counts as recent.
+DEFAULT_CATCH_UP_DAYS = 120
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One recorded run a fetch of a source makes: ``name`` is its fetch_runs.source (and its
+    row in `councilwatch sources` and health); ``target`` is handed to ``crawl``."""
+
+    name: str
+    kind: str  # what `councilwatch sources` shows: the source's name, or a feed's kind
+    url: str
+    label: str = ""  # how digests name it; "" for the source's label
+    target: Any = None
+
+
+class Councils(Protocol):
+    """The council register and what subscribers follow, for a source whose runs or checks
+    depend on them (news reads the papers covering followed councils)."""
+
+    def followed(self) -> frozenset[str]:
+        """Every council id a confirmed subscriber follows, county members included."""
+        ...
+
+    def lookup(self, name: str) -> tuple[str, str]:
+        """(id, name) of the council called ``name`` (cwerrors.CouncilwatchError if none)."""
+        ...
+
+    def expand(self, ids: Collection[str]) -> set[str]:
+        """``ids`` with their successors."""
+        ...
+
+    def in_county(self, county: str) -> set[str]:
+        """The councils inside county ``county``."""
+        ...
+
+
+class Expanding(Protocol):
+    """A source whose fetch is several recorded runs (news: one per feed)."""
+
+    def runs(self, config: Any, councils: Councils | None) -> list[RunSpec]:
+        """The runs a fetch makes, in order; ``councils`` None: the configured ones only (what
+        `councilwatch sources` and health list)."""
+        ...
+
 
 @dataclass
 class Progress:
@@ -177,6 +277,14 @@ class Progress:
 
 # Keeps a page that failed to parse: (url, raw bytes, error) -> where it was kept, or None.
 Quarantine = Callable[[str, bytes, str], "str | None"]
+
+
+class Revising(Protocol):
+    """A crawl that learns more about items stored before (another feed lists them)."""
+
+    def revisions(self) -> list[Item]:
+        """Stored items to store again, changed; called once the crawl's batches are stored."""
+        ...
 
 
 class Crawl(Protocol):
@@ -212,6 +320,13 @@ class SourceInfo:
     backfills: bool = True
     # The oldest documents the site publishes: a backfill never asks for anything earlier.
     earliest: date | None = None
+    # Post-store step: after each run its new and changed stories are clustered with the
+    # stored ones of the last ``config.cluster_window_days`` (documents.cluster_key).
+    clusters: bool = False
+    # Options of `sources check` beyond the source ("catalogue", "council").
+    check_options: tuple[str, ...] = ()
+    # What one of its runs is, for a source that expands into several ("feed").
+    run_noun: str = "run"
 
 
 @dataclass(frozen=True)
@@ -257,10 +372,26 @@ class CheckReport:
         return not self.missing
 
 
+@dataclass(frozen=True)
+class CheckOptions:
+    """What `sources check` is asked beyond the source (see ``SourceInfo.check_options``)."""
+
+    catalogue: bool = False
+    council: str | None = None
+
+
 class Checkable(Protocol):
     """A source with ``check``: one page of each kind from the configured site, parsed."""
 
-    def check(self, fetcher: Fetcher, config: Any, *, today: date) -> CheckReport: ...
+    def check(
+        self,
+        fetcher: Fetcher,
+        config: Any,
+        *,
+        today: date,
+        options: CheckOptions = ...,
+        councils: Councils | None = None,
+    ) -> CheckReport: ...
 
 
 class Source(Protocol):
@@ -276,6 +407,7 @@ class Source(Protocol):
         config: Any,
         *,
         quarantine: Quarantine | None = None,
+        target: Any = None,
     ) -> Crawl: ...
 
     def parse(self, content: bytes, url: str, *, today: date) -> Any:

@@ -17,6 +17,7 @@ from scraper.sources.base import Source, SourceInfo
 PACKAGES: tuple[str, ...] = (
     "scraper.sources.lgsco",
     "scraper.sources.housing_ombudsman",
+    "scraper.sources.news",
 )
 
 

@@ -7,7 +7,14 @@ from typing import Any
 
 from cwerrors import ParseError
 from scraper.fetcher import Fetcher
-from scraper.sources.base import CheckReport, CrawlWindow, Quarantine, SourceMemory
+from scraper.sources.base import (
+    CheckOptions,
+    CheckReport,
+    Councils,
+    CrawlWindow,
+    Quarantine,
+    SourceMemory,
+)
 from scraper.sources.housing_ombudsman.archive import parse_archive
 from scraper.sources.housing_ombudsman.config import INFO
 from scraper.sources.housing_ombudsman.crawl import HousingOmbudsmanCrawl
@@ -26,6 +33,7 @@ class HousingOmbudsman:
         config: Any,
         *,
         quarantine: Quarantine | None = None,
+        target: Any = None,
     ) -> HousingOmbudsmanCrawl:
         return HousingOmbudsmanCrawl(
             fetcher,
@@ -46,7 +54,15 @@ class HousingOmbudsman:
             return {"kind": "archive", "result": listing.to_json()}
         raise ParseError(f"{url}: neither a Housing Ombudsman decision nor an archive page")
 
-    def check(self, fetcher: Fetcher, config: Any, *, today: date) -> CheckReport:
+    def check(
+        self,
+        fetcher: Fetcher,
+        config: Any,
+        *,
+        today: date,
+        options: CheckOptions = CheckOptions(),
+        councils: Councils | None = None,
+    ) -> CheckReport:
         """Archive page 1 and the decision page of its first entry."""
         from scraper.sources.housing_ombudsman.check import check_site
 

@@ -18,6 +18,11 @@ class LgscoConfig(SourceSettings):
 
     _check_base = field_validator("base_url")(check_http_url)
 
+    @property
+    def catch_up_days(self) -> int:
+        # what an incremental run rescans: older than that is catch-up
+        return self.window_days
+
 
 INFO = SourceInfo(
     name="lgsco",

@@ -11,7 +11,9 @@ from cwerrors import ParseError
 from scraper.fetcher import Fetcher
 from scraper.sources.base import (
     FINGERPRINT_KEY,
+    CheckOptions,
     CheckReport,
+    Councils,
     CrawlWindow,
     Item,
     Progress,
@@ -166,6 +168,7 @@ class Lgsco:
         config: Any,
         *,
         quarantine: Quarantine | None = None,
+        target: Any = None,
     ) -> LgscoCrawl:
         return LgscoCrawl(fetcher, memory, window, config, quarantine)
 
@@ -178,7 +181,15 @@ class Lgsco:
             return {"kind": kind, "result": parse_listing(content, url, today=today).to_json()}
         raise ParseError(f"{url}: neither an LGSCO decision nor a search listing page")
 
-    def check(self, fetcher: Fetcher, config: Any, *, today: date) -> CheckReport:
+    def check(
+        self,
+        fetcher: Fetcher,
+        config: Any,
+        *,
+        today: date,
+        options: CheckOptions = CheckOptions(),
+        councils: Councils | None = None,
+    ) -> CheckReport:
         """The first listing page of the incremental window and its first decision."""
         from scraper.sources.lgsco.check import check_site
 

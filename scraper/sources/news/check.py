@@ -7,21 +7,24 @@ would now verify (the built-in data file is not written). Nothing is stored.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from scraper.fetcher import Fetcher
+from scraper.news.catalogue import Publisher, load_catalogue
 from scraper.news.check import FeedCheck, check_feed
-from scraper.sources.base import CheckField, CheckReport, CheckSection, CheckStep
-
-if TYPE_CHECKING:
-    from councilwatch.runtime import Runtime
-    from scraper.news.catalogue import Publisher
+from scraper.sources.base import (
+    CheckField,
+    CheckOptions,
+    CheckReport,
+    CheckSection,
+    CheckStep,
+    Councils,
+)
+from scraper.sources.news.config import NewsConfig
 
 
 def check_news(
-    runtime: Runtime, fetcher: Fetcher, *, catalogue: bool, council: str | None
+    fetcher: Fetcher, config: NewsConfig, options: CheckOptions, councils: Councils | None
 ) -> CheckReport:
-    feeds = runtime.settings.sources.news.feeds
+    feeds = config.feeds
     report = CheckReport(
         base_url=f"{len(feeds)} configured feeds", passed="every configured feed gave items"
     )
@@ -35,23 +38,27 @@ def check_news(
         configured.fields.append(CheckField(feed.name, value, True))
         if not found.ok:
             report.missing.append(f"feed {feed.name}: {found.error}")
-    if catalogue or council is not None:
-        report.sections.append(_catalogue(runtime, fetcher, council, report))
+    if options.catalogue or options.council is not None:
+        report.sections.append(_catalogue(fetcher, config, options.council, councils, report))
     return report
 
 
 def _catalogue(
-    runtime: Runtime, fetcher: Fetcher, council: str | None, report: CheckReport
+    fetcher: Fetcher,
+    config: NewsConfig,
+    council: str | None,
+    councils: Councils | None,
+    report: CheckReport,
 ) -> CheckSection:
-    from councilwatch.news_catalogue import covering, load
+    from scraper.sources.news.source import covering
 
-    publishers: tuple[Publisher, ...] = load(runtime.settings).publishers
+    catalogue = load_catalogue(config.catalogue_file)
+    publishers: tuple[Publisher, ...] = catalogue.publishers
     heading = "catalogue:"
-    if council is not None:
-        register = runtime.register
-        found = register.lookup(council)
-        publishers = tuple(covering(load(runtime.settings), register, [found.id]))
-        heading = f"catalogue, papers covering {found.name}:"
+    if council is not None and councils is not None:
+        found_id, found_name = councils.lookup(council)
+        publishers = tuple(covering(catalogue, councils, [found_id]))
+        heading = f"catalogue, papers covering {found_name}:"
     section = CheckSection(heading)
     if not publishers:
         section.hints.append("no publisher in the catalogue covers that council")
