@@ -21,6 +21,15 @@ PACKAGES: tuple[str, ...] = (
 )
 
 
+def extend(package: str) -> None:
+    """Register one more source package before the registry is read (a deployment's own
+    source, or a test's toy one), exactly as a line in ``PACKAGES`` would."""
+    global PACKAGES
+    if package not in PACKAGES:
+        PACKAGES = (*PACKAGES, package)
+        infos.cache_clear()
+
+
 @cache
 def infos() -> tuple[SourceInfo, ...]:
     found = []
