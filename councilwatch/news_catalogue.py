@@ -57,8 +57,8 @@ def save_import(
 
 def followed_feeds(settings: Settings, engine: Engine, register: Register) -> list[FeedConfig]:
     """The feeds a news fetch adds for the councils confirmed subscribers follow (see
-    :func:`scraper.sources.news.source.followed_feeds`)."""
+    :func:`scraper.sources.news.runs.followed_feeds`)."""
     from councilwatch.sources_registry import RegisterCouncils
-    from scraper.sources.news.source import followed_feeds as feeds_for
+    from scraper.sources.news.runs import followed_feeds as feeds_for
 
     return feeds_for(settings.sources.news, RegisterCouncils.of(engine, register))

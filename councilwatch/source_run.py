@@ -29,7 +29,7 @@ from councilwatch.clustering import cluster_news
 from councilwatch.pipeline import process
 from councilwatch.runs import RunCounts, RunOutcome, record_run
 from councilwatch.runtime import Runtime
-from councilwatch.sources_registry import RegisterCouncils, expanding, run_specs
+from councilwatch.sources_registry import RegisterCouncils, run_specs
 from cwerrors import CouncilwatchError
 from db.crawl_state import CrawlState
 from db.ingest import DocumentRecord
@@ -110,7 +110,7 @@ def fetch_runs(
     source = registry.load(name)
     info = source.info
     if (since is not None or until is not None) and not info.backfills:
-        what = f"{info.label} {info.run_noun}s" if expanding(source) else f"--source {name}"
+        what = f"{info.label} {info.run_noun}s" if info.runs else f"--source {name}"
         raise CouncilwatchError(f"--since and --until are not for {what}")
     if until is not None and since is None:
         raise CouncilwatchError("--until needs --since: only a backfill takes a date range")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from cwerrors import CouncilwatchError
 from scraper.sources import registry
-from scraper.sources.base import CheckOptions, Councils, Expanding, RunSpec
+from scraper.sources.base import CheckOptions, Councils, RunSpec
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -92,7 +92,7 @@ def fetch_jobs(settings: Settings) -> list[FetchJob]:
     jobs = []
     for info in registry.infos():
         config = settings.sources.of(info.config_key)
-        wanted = getattr(registry.load(info.name), "wanted", None)
+        wanted = info.wanted
         jobs.append(
             FetchJob(
                 info.name,
@@ -130,15 +130,6 @@ def catch_up_starts(settings: Settings, now: datetime) -> dict[str, datetime]:
     }
 
 
-def expanding(source: object) -> bool:
-    return callable(getattr(source, "runs", None))
-
-
-def configured_runs(settings: Settings, name: str) -> list[RunSpec]:
-    """The runs source ``name``'s configuration lists (not those it adds when fetching)."""
-    return run_specs(settings, name)
-
-
 def run_specs(
     settings: Settings,
     name: str,
@@ -147,13 +138,12 @@ def run_specs(
     only: list[str] | None = None,
 ) -> list[RunSpec]:
     """The runs a fetch of ``name`` makes (with ``councils`` None, the configured ones only)."""
-    source = registry.load(name)
-    info = source.info
+    info = registry.info(name)
+    assert info is not None, f"no registered source {name!r}"
     config = settings.sources.of(info.config_key)
-    if not expanding(source):
+    if info.runs is None:
         return [RunSpec(name, name, config.base_url, info.label)]
-    multi: Expanding = source  # type: ignore[assignment]
-    specs = multi.runs(config, councils)
+    specs = info.runs(config, councils)
     if only is not None:
         by_name = {spec.name: spec for spec in specs}
         unknown = [wanted for wanted in only if wanted not in by_name]

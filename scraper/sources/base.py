@@ -9,10 +9,10 @@ them; the composition root iterates that list and has no per-source branches.
     crawl(fetcher, memory, window, config, target=...) -> Crawl  # iterate: lists of Item
     parse(content, url, today=...) -> JSON-able        # what a saved page holds
     check(fetcher, config, today=..., ...) -> CheckReport  # optional: a live page of each kind
-    runs(config, councils) -> list[RunSpec]            # optional: one fetch, several runs
+    SourceInfo.runs(config, councils) -> list[RunSpec]  # optional: one fetch, several runs
     crawl(...).revisions() -> list[Item]               # optional: stored items to update
 
-A fetch of a source is one recorded run, unless the source has ``runs``: news expands into one
+A fetch of a source is one recorded run, unless its info has ``runs``: news expands into one
 run per feed (configured feeds, then the papers covering councils subscribers follow), each
 crawled with its :class:`RunSpec` as ``target`` and recorded under the spec's name. After a
 run's batches are stored the runner stores its crawl's ``revisions`` (what the run learnt about
@@ -255,15 +255,6 @@ class Councils(Protocol):
         ...
 
 
-class Expanding(Protocol):
-    """A source whose fetch is several recorded runs (news: one per feed)."""
-
-    def runs(self, config: Any, councils: Councils | None) -> list[RunSpec]:
-        """The runs a fetch makes, in order; ``councils`` None: the configured ones only (what
-        `councilwatch sources` and health list)."""
-        ...
-
-
 @dataclass
 class Progress:
     """How far a crawl is, for the progress bar and the per-page log line."""
@@ -327,6 +318,14 @@ class SourceInfo:
     check_options: tuple[str, ...] = ()
     # What one of its runs is, for a source that expands into several ("feed").
     run_noun: str = "run"
+    # More names for `councilwatch parse <name>` ("article" for news).
+    parse_aliases: tuple[str, ...] = ()
+    # A source whose fetch is several recorded runs (news: one per feed): runs(config,
+    # councils) -> the runs, in order; ``councils`` None gives the configured ones only (what
+    # `councilwatch sources` and health list). Light, like the rest of SourceInfo.
+    runs: Callable[[Any, Councils | None], list[RunSpec]] | None = None
+    # Whether a fetch may have anything to run (the service schedules it only then).
+    wanted: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -392,6 +391,15 @@ class Checkable(Protocol):
         options: CheckOptions = ...,
         councils: Councils | None = None,
     ) -> CheckReport: ...
+
+
+class Showable(Protocol):
+    """A source with ``show``: what `councilwatch parse <source> FILE [--json]` prints (without
+    it, ``parse``'s JSON)."""
+
+    def show(self, content: bytes, url: str, *, today: date, as_json: bool, origin: str) -> str:
+        """``origin`` names the page in errors (the file)."""
+        ...
 
 
 class Source(Protocol):

@@ -197,5 +197,11 @@ class Lgsco:
             fetcher, base_url=config.base_url, today=today, window_days=config.window_days
         )
 
+    def show(self, content: bytes, url: str, *, today: date, as_json: bool, origin: str) -> str:
+        """What `councilwatch parse lgsco` prints."""
+        from scraper.sources.lgsco.show import show
+
+        return show(content, url, today=today, as_json=as_json, origin=origin)
+
 
 SOURCE = Lgsco()

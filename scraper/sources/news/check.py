@@ -50,7 +50,7 @@ def _catalogue(
     councils: Councils | None,
     report: CheckReport,
 ) -> CheckSection:
-    from scraper.sources.news.source import covering
+    from scraper.sources.news.runs import covering
 
     catalogue = load_catalogue(config.catalogue_file)
     publishers: tuple[Publisher, ...] = catalogue.publishers

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from scraper.sources.base import SourceInfo, SourceSettings, check_http_url
+from scraper.sources.news.runs import runs, wanted
 
 FeedKind = Literal["rss", "google-news", "sitemap", "site"]
 
@@ -71,4 +72,7 @@ INFO = SourceInfo(
     clusters=True,
     check_options=("catalogue", "council"),
     run_noun="feed",
+    runs=runs,
+    wanted=wanted,
+    parse_aliases=("article",),
 )
