@@ -572,6 +572,7 @@ class _Builder:
                 summary=shorten(doc.summary, SUMMARY_CHARS),
                 matched_alerts=tuple(names),
                 ombudsman=source_label(doc.source),
+                outcome_kind=doc.outcome or "",
                 coverage=tuple(coverage.values()),
             )
         reported = next((link for link in links if link.story_id == doc.id), None)

@@ -6,8 +6,7 @@ write when saving ("<!-- saved from url=(0042)https://... -->"), so a page descr
 input. A registered source without examples fails; a page without an expected file gets one
 written, and the test fails until a person has reviewed and committed it.
 
-Every source of ``scraper.sources.registry`` is covered by its own ``parse``; news articles,
-which are not a registered source, by the article extractor.
+Every source of ``scraper.sources.registry`` is covered by its own ``parse``.
 """
 
 from __future__ import annotations
@@ -21,17 +20,12 @@ from typing import Any
 
 import pytest
 
-from scraper.news import extract_article
 from scraper.sources import registry
 
 SOURCES_DIR = Path(__file__).resolve().parent / "sources"
 # Parses run at a frozen "today", so the not-in-the-future check is deterministic.
 TODAY = date(2026, 11, 30)
 _SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->")
-
-
-def parse_news(content: bytes, url: str) -> Any:
-    return extract_article(content, url).to_json()
 
 
 def _registered(name: str) -> Callable[[bytes, str], Any]:
@@ -42,8 +36,7 @@ def _registered(name: str) -> Callable[[bytes, str], Any]:
 
 
 PARSERS: dict[str, Callable[[bytes, str], Any]] = {
-    **{name: _registered(name) for name in registry.names()},
-    "news": parse_news,
+    name: _registered(name) for name in registry.names()
 }
 
 

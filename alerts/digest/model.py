@@ -47,6 +47,8 @@ class DecisionItem:
     matched_alerts: tuple[str, ...] = ()
     coverage: tuple[Link, ...] = ()  # news stories that reported this decision
     ombudsman: str = ""  # which ombudsman decided it ("Housing Ombudsman"), shown when set
+    # the outcome in the subscribers' vocabulary ("upheld"), what the pill's colour follows
+    outcome_kind: str = ""
     kind: Literal["decision"] = field(default="decision", init=False)
 
     @property
