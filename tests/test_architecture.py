@@ -69,10 +69,13 @@ def test_reading_the_config_imports_no_parser() -> None:
     import subprocess
     import sys
 
+    from scraper.sources import registry
+
+    # a package's ``source`` module is the one that imports its parsers
+    parsers = [f"{package}.source" for package in registry.PACKAGES]
     code = (
         "import sys, councilwatch.config\n"
-        "loaded = [m for m in ('lxml', 'scraper.sources.lgsco.decision',"
-        " 'scraper.sources.housing_ombudsman.decision') if m in sys.modules]\n"
+        f"loaded = [m for m in {['lxml', 'trafilatura', *parsers]!r} if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )
     done = subprocess.run(

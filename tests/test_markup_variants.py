@@ -17,11 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scraper.sources import registry
 from scraper.text import parse_html, visible_lines
 from tests.markup_variants import RENDERINGS, count_groups, rerender, variants
 from tests.test_source_examples import PARSERS, SOURCES_DIR, saved_from
 
-VARIED = ("lgsco", "housing-ombudsman")
+# every decision source's pages (news articles go through the extractor, not field tables)
+VARIED = tuple(info.name for info in registry.infos() if info.document_kind == "decision")
 PAGES = sorted(page for source in VARIED for page in (SOURCES_DIR / source).glob("*.html"))
 NAMED_VARIANTS = len(RENDERINGS) + 1
 MIXED_EXAMPLES = 8

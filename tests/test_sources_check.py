@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scraper.sources import registry
 from tests.cli import Result, run_cli
 from tests.lgsco_site import LISTING_PATH, SimulatedLgsco
 from tests.testweb import LocalWeb
@@ -116,5 +117,5 @@ def test_the_page_shell_and_unknown_sources_fail_in_one_line(
     result = check(capsys, config, "bbc-norfolk")
     assert (result.code, result.err) == (
         1,
-        "error: no check for source 'bbc-norfolk' (checks: lgsco, housing-ombudsman, news)\n",
+        f"error: no check for source 'bbc-norfolk' (checks: {', '.join(registry.names())})\n",
     )

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from councilwatch.commands.common import parse_date, runtime
+from scraper.sources import registry
 
 
 def fetch(
@@ -15,7 +16,8 @@ def fetch(
         str,
         typer.Option(
             "--source",
-            help="lgsco, housing-ombudsman, news (every feed), or one configured feed's name.",
+            help=f"{', '.join(registry.names())} (a source with feeds: every feed), or one "
+            "configured feed's name.",
         ),
     ],
     since: Annotated[
@@ -29,8 +31,8 @@ def fetch(
     """Fetch a source now and record the run; exit code 1 when a run failed.
 
     Without --since a source runs incrementally (LGSCO over its rolling window of decision
-    dates, the Housing Ombudsman down its archive to the first page it has stored); with
-    --since it backfills, and a killed backfill run again continues where it stopped.
+    dates, an archive down to the first page it has stored); with --since it backfills, and
+    a killed backfill run again continues where it stopped.
 
     Example: councilwatch fetch --source lgsco --since 2014-01-01
     """

@@ -9,6 +9,7 @@ import typer
 
 from councilwatch.commands.common import echo_json, runtime, when
 from cwerrors import CouncilwatchError
+from scraper.sources import registry
 
 sources_app = typer.Typer(
     help="Configured sources, their last run and health.",
@@ -71,7 +72,7 @@ def sources(
 def check(
     ctx: typer.Context,
     source: Annotated[
-        str, typer.Argument(help="The source to check (lgsco, housing-ombudsman, news).")
+        str, typer.Argument(help=f"The source to check ({', '.join(registry.names())}).")
     ],
     catalogue: Annotated[
         bool, typer.Option("--catalogue", help="news: check the publisher catalogue too.")
