@@ -322,3 +322,30 @@ def _report(d: SimHoDecision) -> str:
         f"<h2>Determination (decision)</h2>{determination}"
         + (f"<h2>Orders and recommendations</h2><h3>Orders</h3>{orders}" if orders else "")
     )
+
+
+class HousingOmbudsmanDemo:
+    """The simulated Housing Ombudsman in `make demo`, beside the LGSCO under its own prefix:
+    one decision a round on the council as landlord."""
+
+    PREFIX = "/housing-ombudsman"
+
+    def __init__(self, web: LocalWeb, today: date) -> None:
+        self.web = web
+        self.site = SimulatedHousingOmbudsman(
+            web, today=today, count=60, prefix=self.PREFIX
+        ).install()
+
+    def config(self) -> str:
+        return (
+            f'[sources.housing_ombudsman]\nbase_url = "{self.web.url(self.PREFIX)}"\n'
+            'schedule = "interval:5m"\n'
+        )
+
+    def publish(self, council: str, today: date, mentions: list[str]) -> list[str]:
+        self.site.today = today
+        return [decision.case_id for decision in self.site.publish(1, landlord=council)]
+
+
+def demo_site(web: LocalWeb, today: date) -> HousingOmbudsmanDemo:
+    return HousingOmbudsmanDemo(web, today)

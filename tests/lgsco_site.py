@@ -354,3 +354,22 @@ def _redesigned_page(d: SimDecision) -> str:
         f"<section><p>{escape(d.summary)}</p></section>"
     )
     return _page("Decision", main)
+
+
+class LgscoDemo:
+    """The simulated LGSCO in `make demo` (tests/demo_world.py): one new decision a round."""
+
+    def __init__(self, web: LocalWeb, today: date) -> None:
+        self.web = web
+        self.site = SimulatedLgsco(web, today=today, count=150, days=120).install()
+
+    def config(self) -> str:
+        return f'[sources.lgsco]\nbase_url = "{self.web.url("")}"\nschedule = "interval:5m"\n'
+
+    def publish(self, council: str, today: date, mentions: list[str]) -> list[str]:
+        decision = self.site.add(today - timedelta(days=21), published=today, organisation=council)
+        return [decision.reference]
+
+
+def demo_site(web: LocalWeb, today: date) -> LgscoDemo:
+    return LgscoDemo(web, today)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -93,18 +92,17 @@ def test_an_unwritable_data_directory_is_one_line(tmp_path: Path) -> None:
 def test_make_demo_keeps_its_key_across_restarts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.demo_world import write_config
-    from tests.news_sites import NewsSites
+    from tests.demo_world import demo_sites, write_config
     from tests.testweb import LocalWeb
 
     monkeypatch.chdir(tmp_path)  # the demo keeps everything under ./var/demo
     web = LocalWeb().start()
     try:
-        news = NewsSites(web, now=datetime.now(UTC)).install()
-        config = write_config(web, news)
+        sites = demo_sites(web)
+        config = write_config(sites)
         first = signing_key(load_settings(config, env={}))
         secret_key._cache.clear()  # a new process
-        second = signing_key(load_settings(write_config(web, news), env={}))  # a restart
+        second = signing_key(load_settings(write_config(sites), env={}))  # a restart
     finally:
         web.stop()
     assert first == second
