@@ -19,6 +19,12 @@ class HousingOmbudsmanConfig(SourceSettings):
 
     _check_base = field_validator("base_url")(check_http_url)
 
+    @property
+    def catch_up_days(self) -> int:
+        # decisions are published some months after they are decided, like the LGSCO's; the
+        # archive has no window of its own to follow
+        return 120
+
 
 INFO = SourceInfo(
     name="housing-ombudsman",
