@@ -488,8 +488,8 @@ class _Builder:
         return built, dropped
 
     def _window(self, item: _Item) -> datetime:
-        source = item.documents[0].source
-        return self.window_start.get(source, min(self.window_start.values(), default=self.now))
+        doc = item.documents[0]
+        return self.window_start.get(doc.source) or self.window_start.get(doc.kind, self.now)
 
     def council_name(self, council_id: str) -> str:
         if not council_id:

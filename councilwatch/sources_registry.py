@@ -122,12 +122,16 @@ def resolve(settings: Settings, name: str) -> tuple[FetchJob, list[str] | None]:
 
 
 def catch_up_starts(settings: Settings, now: datetime) -> dict[str, datetime]:
-    """Where each source's catch-up begins, by source name: a document dated before it is
-    catch-up in a digest (the source's ``catch_up_days``)."""
-    return {
-        info.name: now - timedelta(days=settings.sources.of(info.config_key).catch_up_days)
-        for info in registry.infos()
-    }
+    """Where catch-up begins, by source name: a document dated before it is catch-up in a
+    digest (the source's ``catch_up_days``). Each document kind ("decision", "news") is a key
+    too, with its first registered source's start, for documents of a source no longer
+    registered."""
+    starts: dict[str, datetime] = {}
+    for info in registry.infos():
+        start = now - timedelta(days=settings.sources.of(info.config_key).catch_up_days)
+        starts[info.name] = start
+        starts.setdefault(info.document_kind, start)
+    return starts
 
 
 def run_specs(
