@@ -1,5 +1,6 @@
-"""Queries for news runs: stored stories by canonical URL, partial ones due for a retry, the
-recent texts and titles that clustering and Google News matching read, and cluster keys.
+"""Queries for news runs: stored stories by canonical URL as records, partial ones (due for a
+retry), the recent texts and titles that clustering and Google News matching read, and cluster
+keys. The record queries take any ``source`` (the runner's memory of a source's items).
 
 News documents are ``source = "news"`` rows whose ``source_key`` is the canonical URL. What a
 feed run knows of a story beyond the columns lives in ``extra`` (feeds, retries, ...); it is
@@ -26,28 +27,6 @@ _CHUNK = 500
 
 
 @dataclass(frozen=True)
-class StoredNews:
-    id: int
-    source_key: str
-    title: str
-    summary: str
-    published_at: datetime | None
-    author: str | None
-    partial: bool
-    extra: Mapping[str, Any]
-
-    @property
-    def feeds(self) -> tuple[str, ...]:
-        feeds = self.extra.get("feeds")
-        return tuple(str(f) for f in feeds) if isinstance(feeds, list) else ()
-
-    @property
-    def retries(self) -> int:
-        retries = self.extra.get("retries")
-        return retries if isinstance(retries, int) else 0
-
-
-@dataclass(frozen=True)
 class NewsText:
     """What clustering reads of one stored story."""
 
@@ -63,61 +42,6 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
-
-
-_STORED_COLUMNS = (
-    _DOCS.c.id,
-    _DOCS.c.source_key,
-    _DOCS.c.title,
-    _DOCS.c.summary,
-    _DOCS.c.published_at,
-    _DOCS.c.author,
-    _DOCS.c.partial,
-    _DOCS.c.extra,
-)
-
-
-def _stored(row: Any) -> StoredNews:
-    return StoredNews(
-        id=row.id,
-        source_key=row.source_key,
-        title=row.title,
-        summary=row.summary,
-        published_at=_aware(row.published_at),
-        author=row.author,
-        partial=bool(row.partial),
-        extra=dict(row.extra or {}),
-    )
-
-
-def stored_news(engine: Engine, urls: Collection[str]) -> dict[str, StoredNews]:
-    """The stored stories among ``urls`` (canonical URLs), by URL."""
-    wanted = list(dict.fromkeys(urls))
-    found: dict[str, StoredNews] = {}
-    with read_connection(engine) as connection:
-        for start in range(0, len(wanted), _CHUNK):
-            rows = connection.execute(
-                select(*_STORED_COLUMNS).where(
-                    _DOCS.c.source == NEWS_SOURCE,
-                    _DOCS.c.source_key.in_(wanted[start : start + _CHUNK]),
-                )
-            )
-            for row in rows:
-                found[row.source_key] = _stored(row)
-    return found
-
-
-def partial_news(engine: Engine, *, feed: str, retry_limit: int) -> list[StoredNews]:
-    """Partial stories found through ``feed`` that have been retried fewer than
-    ``retry_limit`` times, oldest first."""
-    with read_connection(engine) as connection:
-        rows = connection.execute(
-            select(*_STORED_COLUMNS)
-            .where(_DOCS.c.source == NEWS_SOURCE, _DOCS.c.partial.is_(True))
-            .order_by(_DOCS.c.id)
-        )
-        stored = [_stored(row) for row in rows]
-    return [s for s in stored if feed in s.feeds and s.retries < retry_limit]
 
 
 def news_records(
