@@ -49,14 +49,8 @@ def discover(
                 "site_name": found.site_name,
                 "feeds": [c.url for c in found.feeds],
                 "tried": [
-                    {
-                        "url": c.url,
-                        "found_by": c.found_by,
-                        "ok": c.ok,
-                        "reason": c.reason,
-                        "kind": c.kind,
-                        "title": c.title,
-                    }
+                    {"url": c.url, "found_by": c.found_by, "ok": c.ok, "reason": c.reason,
+                     "kind": c.kind, "title": c.title}
                     for c in found.tried
                 ],
             }
@@ -207,10 +201,8 @@ def import_csv(
     except OSError as error:
         raise CouncilwatchError(f"cannot read {file}: {error.strerror or error}") from None
     added, replaced, target = save_import(rt.settings, rt.register, content, origin=file.name)
-    typer.echo(
-        f"imported {added + replaced} publishers ({added} new, {replaced} replacing "
-        f"entries of the same name) into {target}"
-    )
+    typer.echo(f"imported {added + replaced} publishers ({added} new, {replaced} replacing "
+               f"entries of the same name) into {target}")
 
 
 def register(app: typer.Typer) -> None:
