@@ -343,6 +343,16 @@ def test_unknown_feed_name_is_one_line_naming_the_configured_feeds(
     assert result.err.strip() == f"error: unknown source 'nosuch' (configured: {known})"
 
 
+@pytest.mark.parametrize("source", ["news", "wyre"])
+@pytest.mark.parametrize("dates", [("--since", "2026-01-01"), ("--until", "2026-01-01")])
+def test_since_and_until_are_refused_for_news_in_one_line(
+    config_for: Any, capsys: pytest.CaptureFixture[str], source: str, dates: tuple[str, str]
+) -> None:
+    config = config_for("wyre")
+    result = run_cli(capsys, "--config", str(config), "fetch", "--source", source, *dates)
+    assert (result.code, result.err) == (1, "error: --since and --until are not for news feeds\n")
+
+
 @pytest.mark.parametrize(
     "name", ["newsquest_article", "reach_article_amp", "cp1252_article", "consent_wall"]
 )
