@@ -3,7 +3,7 @@
 registry, and the CLI then fetches it, parses its saved pages, lists it with its health and
 sends its decisions in a digest, with no other change anywhere.
 
-Each command runs in a child process that registers the toy first, because the registry is
+The commands run in one child process that registers the toy first, because the registry is
 read once, at start-up (the configuration's ``[sources.*]`` sections come from it)."""
 
 from __future__ import annotations
@@ -24,24 +24,35 @@ from tests.testweb import LocalWeb
 from tests.toy_source.site import ToySite
 
 ROOT = Path(__file__).resolve().parents[1]
-STARTUP = (
-    "import sys\n"
-    "from scraper.sources import registry\n"
-    "registry.extend('tests.toy_source')\n"
-    "from councilwatch.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
+# Runs each command (a list of CLI arguments, or a URL to GET) in turn, as `councilwatch`
+# would, and prints one JSON line per command: exit code, stdout, stderr.
+CHILD = """
+import contextlib, io, json, sys, urllib.request
+from scraper.sources import registry
+registry.extend("tests.toy_source")
+from councilwatch.cli import main
+for step in json.loads(sys.argv[1]):
+    if isinstance(step, str):
+        urllib.request.urlopen(step).read()
+        continue
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(step)
+    print(json.dumps([code, out.getvalue(), err.getvalue()]))
+"""
 
 
-def cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", STARTUP, "--config", str(config), *args],
+def run(steps: list[list[str] | str]) -> list[tuple[int, str, str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(steps)],
         capture_output=True,
         text=True,
         cwd=ROOT,
         env={"COUNCILWATCH_SECRET_KEY": SECRET, "PATH": "/usr/bin:/bin"},
-        timeout=120,
+        timeout=300,
     )
+    assert done.returncode == 0, done.stderr
+    return [tuple(json.loads(line)) for line in done.stdout.splitlines()]
 
 
 @pytest.fixture
@@ -49,7 +60,9 @@ def site(testweb: LocalWeb) -> ToySite:
     return ToySite(testweb).install()
 
 
-def test_a_toy_source_is_fetched_parsed_listed_and_digested(site: ToySite, tmp_path: Path) -> None:
+def test_a_toy_source_is_fetched_parsed_listed_and_digested(
+    site: ToySite, tmp_path: Path
+) -> None:
     today = datetime.now(UTC).date()
     site.publish("T-1", "Norfolk County Council", "A toy decision", decided=today)
     config = tmp_path / "toy.toml"
@@ -62,30 +75,29 @@ def test_a_toy_source_is_fetched_parsed_listed_and_digested(site: ToySite, tmp_p
         + disable_sources()
         + f'[sources.toy]\nbase_url = "{site.base_url}"\n'
     )
-    assert cli(config, "db", "upgrade").returncode == 0
-    subscribed = cli(
-        config,
-        "subscribe",
-        "toy@example.org",
-        "--council",
-        "Norfolk County Council",
-        "--frequency",
-        "immediate",
-        "--confirmed",
-    )
-    assert subscribed.returncode == 0, subscribed.stderr
+    page = tmp_path / "saved.json"
+    page.write_text(json.dumps([{**site.entries[0], "case": "T-9"}]))
+    cli = ["--config", str(config)]
+    since = str(today - timedelta(days=9))
+    steps: list[list[str] | str] = [
+        [*cli, "db", "upgrade"],
+        [*cli, "subscribe", "toy@example.org", "--council", "Norfolk County Council",
+         "--frequency", "immediate", "--confirmed"],
+        [*cli, "fetch", "--source", "toy"],  # the seeding run: history, not news
+        [*cli, "digest", "send", "--frequency", "immediate"],
+        site.publish_url("T-2", "Norfolk County Council", "Bricks on the stairs", decided=today),
+        [*cli, "fetch", "--source", "toy"],
+        [*cli, "digest", "send", "--frequency", "immediate"],
+        [*cli, "sources", "--json"],
+        [*cli, "parse", "toy", str(page)],
+        [*cli, "fetch", "--source", "toy", "--since", since],
+    ]  # fmt: skip
+    upgrade, subscribed, first, _, second, sent, listed, parsed, refused = run(steps)
+    for code, _, err in (upgrade, subscribed, first, second, sent, listed, parsed):
+        assert code == 0, err
+    assert "toy: ok, 2 requests, 1 new" in first[1]  # robots.txt, then the listing
+    assert "toy: ok" in second[1] and "1 new" in second[1]
 
-    first = cli(config, "fetch", "--source", "toy")  # the seeding run: history, not news
-    assert first.returncode == 0, first.stderr
-    assert "toy: ok, 2 requests, 1 new" in first.stdout  # robots.txt, then the listing
-    assert cli(config, "digest", "send", "--frequency", "immediate").returncode == 0
-
-    site.publish("T-2", "Norfolk County Council", "Toy bricks left on the stairs", decided=today)
-    second = cli(config, "fetch", "--source", "toy")
-    assert second.returncode == 0, second.stderr
-    assert "1 new" in second.stdout
-    sent = cli(config, "digest", "send", "--frequency", "immediate")
-    assert sent.returncode == 0, sent.stderr
     messages = [
         email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         for path in sorted((tmp_path / "outbox").glob("*.eml"))
@@ -94,22 +106,11 @@ def test_a_toy_source_is_fetched_parsed_listed_and_digested(site: ToySite, tmp_p
     assert len(digests) == 1 and digests[0]["To"] == "toy@example.org"
     assert "TOY OMBUDSMAN DECISION" in _plain(digests[0])
 
-    listed = cli(config, "sources", "--json")
-    assert listed.returncode == 0, listed.stderr
-    [toy] = [row for row in json.loads(listed.stdout) if row["name"] == "toy"]
+    [toy] = [row for row in json.loads(listed[1]) if row["name"] == "toy"]
     assert toy["healthy"] is True and toy["url"] == site.base_url
-
-    page = tmp_path / "saved.json"
-    page.write_text(json.dumps(site.entries))
-    parsed = cli(config, "parse", "toy", str(page))
-    assert parsed.returncode == 0, parsed.stderr
-    assert [entry["case"] for entry in json.loads(parsed.stdout)["result"]] == ["T-2", "T-1"]
-
-    old = cli(config, "fetch", "--source", "toy", "--since", str(today - timedelta(days=9)))
-    assert (old.returncode, old.stderr.strip()) == (
-        1,
-        "error: --since and --until are not for --source toy",
-    )
+    assert [entry["case"] for entry in json.loads(parsed[1])["result"]] == ["T-9"]
+    assert refused[0] == 1
+    assert refused[2] == "error: --since and --until are not for --source toy\n"
 
 
 def _plain(message: EmailMessage) -> str:
