@@ -34,7 +34,6 @@ from alerts.query import (
     stem_all,
 )
 from alerts.stem import stem
-from db.models import Document
 from db.search import (
     MAX_KEY_LEN,
     AllOf,
@@ -42,6 +41,7 @@ from db.search import (
     DocumentKeys,
     Key,
     Scope,
+    StoredDocument,
     TermFilter,
     count_documents,
     documents_without_keys,
@@ -189,7 +189,7 @@ def term_filter(node: Node) -> tuple[TermFilter | None, bool]:
 
 @dataclass(frozen=True)
 class Found:
-    document: Document
+    document: StoredDocument
     spans: SnippetSpans
 
     @property
@@ -212,7 +212,7 @@ class Results:
     found: list[Found]
 
 
-def source_label(doc: Document) -> str:
+def source_label(doc: StoredDocument) -> str:
     """Who published a document: the publisher or feed for news, else the source's id."""
     if doc.kind == "news":
         extra = doc.extra if isinstance(doc.extra, dict) else {}
@@ -223,13 +223,13 @@ def source_label(doc: Document) -> str:
     return doc.source
 
 
-def _found(doc: Document, query: Query | None, tokens: DocTokens | None = None) -> Found:
+def _found(doc: StoredDocument, query: Query | None, tokens: DocTokens | None = None) -> Found:
     tokens = tokens or document_tokens(doc.title, doc.summary, doc.body)
     terms = query.matched_terms(tokens) if query is not None else ()
     return Found(doc, snippet_spans(tokens, terms))
 
 
-def _confirmed(doc: Document, query: Query) -> DocTokens | None:
+def _confirmed(doc: StoredDocument, query: Query) -> DocTokens | None:
     tokens = document_tokens(doc.title, doc.summary, doc.body)
     return tokens if query.root.matches(tokens) else None
 
@@ -295,7 +295,7 @@ def as_json(found: Found) -> dict[str, Any]:
     }
 
 
-def day_of(doc: Document) -> str | None:
+def day_of(doc: StoredDocument) -> str | None:
     if doc.decided_on is not None:
         return doc.decided_on.isoformat()
     moment = doc.published_at or doc.first_seen_at

@@ -11,11 +11,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from db.document_tables import DOCUMENT_COUNCILS as _TAGS
+from db.document_tables import DOCUMENTS as _DOCS
 from db.engine import read_connection
-from db.models import Document
-from db.search import Scope, find_documents
-from db.tables import DOCUMENT_COUNCILS as _TAGS
-from db.tables import DOCUMENTS as _DOCS
+from db.search import Scope, StoredDocument, find_documents
 
 # Outcomes that are the result of an investigation: the upheld rate is upheld among these
 # (a complaint closed after initial enquiries was never investigated).
@@ -46,8 +45,8 @@ class CouncilRecord:
     payments: int  # decisions ordering a payment
     total_pence: int
     categories: list[tuple[str, int]]
-    latest_decisions: list[Document] = field(default_factory=list)
-    latest_news: list[Document] = field(default_factory=list)
+    latest_decisions: list[StoredDocument] = field(default_factory=list)
+    latest_news: list[StoredDocument] = field(default_factory=list)
 
     @property
     def investigated(self) -> int:

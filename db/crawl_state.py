@@ -22,8 +22,8 @@ from sqlalchemy import JSON, Column, DateTime, Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 
+from db.document_tables import DOCUMENTS as _DOCS
 from db.engine import read_connection, write_transaction
-from db.models import Document
 
 FINGERPRINT_KEY = "listing_fingerprint"
 _LOOKUP_CHUNK = 500
@@ -43,7 +43,6 @@ class CrawlCheckpoint(SQLModel, table=True):
 
 
 _CHECKPOINTS = CrawlCheckpoint.__table__  # type: ignore[attr-defined]
-_DOCS = Document.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

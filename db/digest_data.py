@@ -22,6 +22,7 @@ from db.matches import MatchSetRow, advance, digest_floor, last_set, match_sets,
 from db.models import Document
 from db.models_delivery import Subscriber
 from db.outbox import OutgoingMessage
+from db.search import StoredDocument
 from db.tables import ALERTS as _ALERTS
 from db.tables import DOCUMENTS as _DOCS
 from db.tables import SENT_ITEMS as _LEDGER
@@ -155,8 +156,9 @@ class DigestDocument:
     extra: dict[str, Any]
 
 
-# A document as digests, feeds and the matcher's explainer read it.
-ShownDocument = Document | DigestDocument
+# A document as digests, feeds and the matcher's explainer read it (a feed's search hits
+# are StoredDocuments).
+ShownDocument = Document | DigestDocument | StoredDocument
 
 _SHOWN = tuple(_DOCS.c[f.name] for f in fields(DigestDocument))
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from db.document_tables import DOCUMENTS as _DOCS
 from db.links import StoredLink, links_of
-from db.tables import DOCUMENTS as _DOCS
 
 # "links": the decision a story reports, or the stories reporting a decision (db/links.py),
 # as [{"url", "reference", "score", "reasons"}]; CSV carries it as JSON like "extra".

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
 
+from db.document_tables import DOCUMENT_COUNCILS as _COUNCILS
+from db.document_tables import DOCUMENT_LINKS as _LINKS
+from db.document_tables import DOCUMENTS as _DOCS
 from db.engine import read_connection, write_transaction
-from db.tables import DOCUMENT_COUNCILS as _COUNCILS
-from db.tables import DOCUMENT_LINKS as _LINKS
-from db.tables import DOCUMENTS as _DOCS
 
 # Complainants are named in a decision's summary and first paragraphs; reading whole 50 KB
 # statements for every candidate buys nothing.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -13,9 +13,16 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     Text,
-    UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
+
+from db.document_tables import (
+    DOCUMENT_COUNCILS,
+    DOCUMENT_LINKS,
+    DOCUMENTS,
+    copy_into,
+)
+from db.document_tables import dated as dated  # where db/ingest.py finds it
 
 
 def _utc(column_name: str | None = None, *, nullable: bool = True, index: bool = False) -> Any:
@@ -25,66 +32,44 @@ def _utc(column_name: str | None = None, *, nullable: bool = True, index: bool =
     )
 
 
-def dated(decided_on: date | None, published_at: datetime | None, fallback: datetime) -> datetime:
-    """A document's ``dated_at``: decided on (midnight UTC), else published, else ``fallback``
-    (when it was first seen)."""
-    if decided_on is not None:
-        return datetime.combine(decided_on, time.min, UTC)
-    return published_at if published_at is not None else fallback
-
-
-def _dated_default(context: Any) -> datetime:
-    # an INSERT that does not name dated_at (the ORM, tests) gets it from the row's own dates
-    values = context.get_current_parameters()
-    return dated(values.get("decided_on"), values.get("published_at"), values["first_seen_at"])
+# Documents, their councils and links are defined once, in Core (db/document_tables.py, what
+# the read path imports); these classes map onto copies of those tables in SQLModel.metadata.
+_DOCS = copy_into(DOCUMENTS, SQLModel.metadata)
+_TAGS = copy_into(DOCUMENT_COUNCILS, SQLModel.metadata)
+_LINKS = copy_into(DOCUMENT_LINKS, SQLModel.metadata)
 
 
 class Document(SQLModel, table=True):
     """A decision or a news article: one row per (source, source_key)."""
 
-    __tablename__ = "documents"
-    __table_args__ = (
-        UniqueConstraint("source", "source_key", name="uq_documents_source_key"),
-        Index("ix_documents_kind_first_seen", "kind", "first_seen_at"),
-        # /documents pages by (dated_at, id) in either direction: keyset pagination
-        Index("ix_documents_dated", "dated_at", "id"),
-        Index("ix_documents_kind_dated", "kind", "dated_at", "id"),
-    )
+    __table__ = _DOCS
 
-    id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)
-    source: str = Field(max_length=64)
-    source_key: str = Field(max_length=512)
-    url: str = Field(max_length=2048)
-    title: str = Field(default="", sa_column=Column(Text, nullable=False))
-    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
-    body: str = Field(default="", sa_column=Column(Text, nullable=False))
-    published_at: datetime | None = _utc()
-    decided_on: date | None = Field(default=None, index=True)
-    first_seen_at: datetime = _utc(nullable=False)
-    updated_at: datetime = _utc(nullable=False)
-    # The date people know a document by: decided on (midnight UTC), else published, else
-    # first seen. Browsing orders by it: a backfill stores the oldest decisions last.
-    dated_at: datetime = Field(
-        default=None,
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=_dated_default),
-    )
-    content_hash: str = Field(max_length=64)
-    backfill: bool = Field(default=False)
-    partial: bool = Field(default=False)
-    # Decision fields, null for news.
-    reference: str | None = Field(default=None, max_length=32, index=True)
-    organisation: str | None = Field(default=None, max_length=512)
-    category: str | None = Field(default=None, max_length=128)
-    subcategory: str | None = Field(default=None, max_length=128)
-    outcome: str | None = Field(default=None, max_length=64)
-    outcome_text: str | None = Field(default=None, max_length=512)
-    # News fields, null for decisions.
-    author: str | None = Field(default=None, max_length=512)
-    site_name: str | None = Field(default=None, max_length=256)
-    cluster_key: str | None = Field(default=None, max_length=512, index=True)
-    # Everything else a parser extracts (remedies, sections, references, pdf link, ...).
-    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    id: int | None = Field(default=None, sa_column=_DOCS.c.id)
+    kind: str = Field(max_length=16, sa_column=_DOCS.c.kind)
+    source: str = Field(max_length=64, sa_column=_DOCS.c.source)
+    source_key: str = Field(max_length=512, sa_column=_DOCS.c.source_key)
+    url: str = Field(max_length=2048, sa_column=_DOCS.c.url)
+    title: str = Field(default="", sa_column=_DOCS.c.title)
+    summary: str = Field(default="", sa_column=_DOCS.c.summary)
+    body: str = Field(default="", sa_column=_DOCS.c.body)
+    published_at: datetime | None = Field(default=None, sa_column=_DOCS.c.published_at)
+    decided_on: date | None = Field(default=None, sa_column=_DOCS.c.decided_on)
+    first_seen_at: datetime = Field(default=None, sa_column=_DOCS.c.first_seen_at)
+    updated_at: datetime = Field(default=None, sa_column=_DOCS.c.updated_at)
+    dated_at: datetime = Field(default=None, sa_column=_DOCS.c.dated_at)
+    content_hash: str = Field(max_length=64, sa_column=_DOCS.c.content_hash)
+    backfill: bool = Field(default=False, sa_column=_DOCS.c.backfill)
+    partial: bool = Field(default=False, sa_column=_DOCS.c.partial)
+    reference: str | None = Field(default=None, max_length=32, sa_column=_DOCS.c.reference)
+    organisation: str | None = Field(default=None, max_length=512, sa_column=_DOCS.c.organisation)
+    category: str | None = Field(default=None, max_length=128, sa_column=_DOCS.c.category)
+    subcategory: str | None = Field(default=None, max_length=128, sa_column=_DOCS.c.subcategory)
+    outcome: str | None = Field(default=None, max_length=64, sa_column=_DOCS.c.outcome)
+    outcome_text: str | None = Field(default=None, max_length=512, sa_column=_DOCS.c.outcome_text)
+    author: str | None = Field(default=None, max_length=512, sa_column=_DOCS.c.author)
+    site_name: str | None = Field(default=None, max_length=256, sa_column=_DOCS.c.site_name)
+    cluster_key: str | None = Field(default=None, max_length=512, sa_column=_DOCS.c.cluster_key)
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=_DOCS.c.extra)
 
 
 class DocumentCategory(SQLModel, table=True):
@@ -115,12 +100,12 @@ class DocumentRevision(SQLModel, table=True):
 class DocumentCouncil(SQLModel, table=True):
     """A council a document mentions (ids from the alerts register)."""
 
-    __tablename__ = "document_councils"
+    __table__ = _TAGS
 
-    document_id: int = Field(foreign_key="documents.id", primary_key=True)
-    council_id: str = Field(max_length=64, primary_key=True, index=True)
-    matched_text: str = Field(default="", max_length=512)
-    confidence: float = Field(default=1.0)
+    document_id: int = Field(sa_column=_TAGS.c.document_id)
+    council_id: str = Field(max_length=64, sa_column=_TAGS.c.council_id)
+    matched_text: str = Field(default="", max_length=512, sa_column=_TAGS.c.matched_text)
+    confidence: float = Field(default=1.0, sa_column=_TAGS.c.confidence)
 
 
 class FetchState(SQLModel, table=True):
@@ -185,10 +170,10 @@ class NewsBand(SQLModel, table=True):
 class DocumentLink(SQLModel, table=True):
     """A news story judged to report a decision (alerts.news_links), with score and reasons."""
 
-    __tablename__ = "document_links"
+    __table__ = _LINKS
 
-    story_id: int = Field(foreign_key="documents.id", primary_key=True)
-    decision_id: int = Field(foreign_key="documents.id", primary_key=True, index=True)
-    score: float = Field(default=0.0)
-    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    linked_at: datetime = _utc(nullable=False)
+    story_id: int = Field(sa_column=_LINKS.c.story_id)
+    decision_id: int = Field(sa_column=_LINKS.c.decision_id)
+    score: float = Field(default=0.0, sa_column=_LINKS.c.score)
+    reasons: list[str] = Field(default_factory=list, sa_column=_LINKS.c.reasons)
+    linked_at: datetime = Field(default=None, sa_column=_LINKS.c.linked_at)

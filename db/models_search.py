@@ -3,8 +3,12 @@ them, so a search and an alert read the same tokens on every database."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
+
+from db.document_tables import DOCUMENT_TERMS, copy_into
+
+# Defined once, in Core (db/document_tables.py: the search reads it without SQLModel).
+_TERMS = copy_into(DOCUMENT_TERMS, SQLModel.metadata)
 
 
 class DocumentTerms(SQLModel, table=True):
@@ -15,10 +19,8 @@ class DocumentTerms(SQLModel, table=True):
     triggers, PostgreSQL a generated tsvector with a GIN index (migration 0004).
     """
 
-    __tablename__ = "document_terms"
-    # Finding stale keys compares hashes index to index, never reading the keys' pages.
-    __table_args__ = (Index("ix_document_terms_hash", "document_id", "content_hash"),)
+    __table__ = _TERMS
 
-    document_id: int = Field(foreign_key="documents.id", primary_key=True)
-    content_hash: str = Field(max_length=64)
-    keys: str = Field(default="", sa_column=Column(Text, nullable=False))
+    document_id: int = Field(sa_column=_TERMS.c.document_id)
+    content_hash: str = Field(max_length=64, sa_column=_TERMS.c.content_hash)
+    keys: str = Field(default="", sa_column=_TERMS.c["keys"])

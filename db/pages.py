@@ -13,6 +13,7 @@ from db.engine import read_connection
 from db.matches import pending_matches, recent_sets_of
 from db.models import Document
 from db.models_delivery import Alert
+from db.search import StoredDocument
 from db.tables import ALERTS as _ALERTS
 from db.tables import DOCUMENT_COUNCILS as _TAGS
 from db.tables import DOCUMENTS as _DOCS
@@ -87,7 +88,7 @@ def cluster(engine: Engine, document: Document, *, limit: int = 20) -> list[Docu
 
 @dataclass(frozen=True)
 class FeedEntry:
-    document: Document
+    document: Document | StoredDocument  # a search hit is a StoredDocument (db.search)
     matched_at: datetime
     snippet: str
 

@@ -30,18 +30,53 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 
+# Core tables, not db.tables: a search needs neither SQLModel nor the model classes.
+from db.document_tables import DOCUMENT_COUNCILS as _TAGS
+from db.document_tables import DOCUMENT_TERMS as _TERMS
+from db.document_tables import DOCUMENTS as _DOCS
 from db.engine import is_sqlite, read_connection, write_transaction
-from db.models import Document
-from db.tables import DOCUMENT_COUNCILS as _TAGS
-from db.tables import DOCUMENT_TERMS as _TERMS
-from db.tables import DOCUMENTS as _DOCS
 
 # Keys longer than this are cut to it (a tsvector lexeme must stay under 2 KB); a query key
 # as long is then looked up as a prefix and confirmed by the caller.
 MAX_KEY_LEN = 100
+
+
+# --- what a search returns ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A stored document as a search returns it: every column of ``documents``, as read (no
+    model validation: the row is already typed by the columns)."""
+
+    id: int
+    kind: str
+    source: str
+    source_key: str
+    url: str
+    title: str
+    summary: str
+    body: str
+    published_at: datetime | None
+    decided_on: date | None
+    first_seen_at: datetime
+    updated_at: datetime
+    dated_at: datetime
+    content_hash: str
+    backfill: bool
+    partial: bool
+    reference: str | None
+    organisation: str | None
+    category: str | None
+    subcategory: str | None
+    outcome: str | None
+    outcome_text: str | None
+    author: str | None
+    site_name: str | None
+    cluster_key: str | None
+    extra: dict[str, Any]
 
 
 # --- what a document must carry --------------------------------------------------------------
@@ -254,6 +289,8 @@ def _where(
                 )
             )
         else:
+            from sqlalchemy.dialects.postgresql import TSQUERY  # not imported for SQLite
+
             tsquery = cast(literal(to_tsquery(terms)), TSQUERY)
             out.append(
                 _DOCS.c.id.in_(
@@ -305,7 +342,7 @@ def find_documents(
     *,
     limit: int = 20,
     offset: int = 0,
-) -> list[Document]:
+) -> list[StoredDocument]:
     """Documents carrying ``terms`` within ``scope``, newest first (by their own date, then id)."""
     with read_connection(engine) as connection:
         _prefer_key_index(connection, terms)
@@ -316,12 +353,12 @@ def find_documents(
             .offset(offset)
             .limit(limit)
         ).all()
-    return [Document.model_validate(dict(row._mapping)) for row in rows]
+    return [StoredDocument(**row._mapping) for row in rows]
 
 
 def iter_documents(
     engine: Engine, terms: TermFilter | None, scope: Scope = Scope(), *, batch: int = 200
-) -> Iterator[Document]:
+) -> Iterator[StoredDocument]:
     """Every document :func:`find_documents` would list, in its order, a batch at a time."""
     offset = 0
     while True:
@@ -354,6 +391,7 @@ __all__ = [
     "DocumentKeys",
     "Key",
     "Scope",
+    "StoredDocument",
     "TermFilter",
     "TermSource",
     "count_documents",

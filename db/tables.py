@@ -1,15 +1,19 @@
 """Every table, in one place: imported so that SQLModel.metadata knows them all, and named
-for the modules that write SQLAlchemy Core against them."""
+for the modules that write SQLAlchemy Core against them.
+
+The documents' own tables are written in Core (db/document_tables.py) and the same objects
+are named here; code that only reads documents imports that module instead of this one, so
+it needs neither SQLModel nor the model classes.
+"""
 
 from sqlalchemy import Table
 from sqlmodel import SQLModel
 
+import db.models_search  # noqa: F401 (DocumentTerms: its table is DOCUMENT_TERMS)
 from db.crawl_state import CrawlCheckpoint
+from db.document_tables import DOCUMENT_COUNCILS, DOCUMENT_LINKS, DOCUMENT_TERMS, DOCUMENTS
 from db.models import (
-    Document,
     DocumentCategory,
-    DocumentCouncil,
-    DocumentLink,
     DocumentRevision,
     FetchRun,
     FetchState,
@@ -25,7 +29,6 @@ from db.models_delivery import (
     SentItem,
     Subscriber,
 )
-from db.models_search import DocumentTerms
 from db.models_service import JobRun, SourceState
 
 
@@ -35,12 +38,8 @@ def table(model: type[SQLModel]) -> Table:
     return found
 
 
-DOCUMENTS = table(Document)
 DOCUMENT_REVISIONS = table(DocumentRevision)
-DOCUMENT_COUNCILS = table(DocumentCouncil)
 DOCUMENT_CATEGORIES = table(DocumentCategory)
-DOCUMENT_TERMS = table(DocumentTerms)
-DOCUMENT_LINKS = table(DocumentLink)
 FETCH_STATE = table(FetchState)
 FETCH_RUNS = table(FetchRun)
 SUBSCRIBERS = table(Subscriber)
@@ -55,3 +54,10 @@ SOURCE_STATE = table(SourceState)
 CRAWL_CHECKPOINTS = table(CrawlCheckpoint)
 NEWS_SIGNATURES = table(NewsSignature)
 NEWS_BANDS = table(NewsBand)
+
+__all__ = [
+    "ALERTS", "ALERT_CHANGES", "ALERT_PROGRESS", "CRAWL_CHECKPOINTS", "DOCUMENTS",
+    "DOCUMENT_CATEGORIES", "DOCUMENT_COUNCILS", "DOCUMENT_LINKS", "DOCUMENT_REVISIONS",
+    "DOCUMENT_TERMS", "FETCH_RUNS", "FETCH_STATE", "JOB_RUNS", "MATCH_SETS", "NEWS_BANDS",
+    "NEWS_SIGNATURES", "OUTBOX", "SENT_ITEMS", "SOURCE_STATE", "SUBSCRIBERS", "table",
+]  # fmt: skip
