@@ -1,15 +1,17 @@
 """The `councilwatch` command line.
 
 Library errors become one-line CLI errors here, and only here. Commands live in
-``councilwatch/commands/``, one module per area, each adding itself to the root app.
-Heavy imports happen inside commands so that `councilwatch --help` starts fast.
+``councilwatch/commands/``, one module per area, each adding itself to the root app. The root
+group imports a command's module only when that command runs (``councilwatch search`` imports
+``commands/documents.py`` and nothing of the fetcher's, the service's or the web's), and heavy
+imports happen inside commands, so that a command starts fast.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import typer.core
@@ -17,21 +19,12 @@ import typer.main
 
 # typer 0.29 bundles its own click (typer._click): its exceptions are what the app raises.
 from typer._click import exceptions as click_errors
+from typer._click.core import Command as ClickCommand
+from typer._click.core import Context as ClickContext
 
 from councilwatch import __version__
+from councilwatch.commands import COMMANDS, MODULES, register, register_all
 from cwerrors import CouncilwatchError
-
-app = typer.Typer(
-    name="councilwatch",
-    help=(
-        "Alerts when a council is named in an ombudsman decision or in local news.\n\n"
-        "Example: councilwatch --config config.toml sources"
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
 
 
 def _version(value: bool) -> None:
@@ -40,7 +33,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     config: Annotated[
@@ -77,13 +69,83 @@ def root(
     ctx.call_on_close(runtime.close)
 
 
-def _register_commands() -> None:
-    from councilwatch.commands import register_all
+class _CommandGroup(typer.core.TyperGroup):
+    """The root group: a command's module is registered when that command is asked for.
 
-    register_all(app)
+    Listing (help) and an unknown name (typer suggests near names) register every module, in
+    the order of ``COMMANDS``, which is the order one app with every module registered has.
+    """
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self._loaded: set[str] = set()
+
+    def _load(self, modules: tuple[str, ...]) -> None:
+        for module in modules:
+            if module in self._loaded:
+                continue
+            part = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+            register(part, module)
+            for name, command in typer.main.get_group(part).commands.items():
+                assert isinstance(command, typer.core.TyperCommand | typer.core.TyperGroup)
+                _tidy_help(command)
+                self.commands[name] = command
+            self._loaded.add(module)
+
+    def _load_all(self) -> None:
+        self._load(MODULES)
+        order = [name for name in COMMANDS if name in self.commands]
+        self.commands = {
+            name: self.commands[name]
+            for name in order + [n for n in self.commands if n not in COMMANDS]
+        }
+
+    def get_command(self, ctx: ClickContext, cmd_name: str) -> ClickCommand | None:
+        if cmd_name not in self.commands:
+            module = COMMANDS.get(cmd_name)
+            if module is None:
+                self._load_all()
+            else:
+                self._load((module,))
+        return self.commands.get(cmd_name)
+
+    def list_commands(self, ctx: ClickContext) -> list[str]:
+        self._load_all()
+        return super().list_commands(ctx)
 
 
-_register_commands()
+def _new_app(**extra: Any) -> typer.Typer:
+    made = typer.Typer(
+        name="councilwatch",
+        help=(
+            "Alerts when a council is named in an ombudsman decision or in local news.\n\n"
+            "Example: councilwatch --config config.toml sources"
+        ),
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        **extra,
+    )
+    made.callback()(root)
+    return made
+
+
+# What `main` runs: commands are registered as they are asked for.
+_lazy_app = _new_app(cls=_CommandGroup)
+_whole_app: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: every command registered up front in one typer app, for tests and tools that
+    walk the whole tree (``typer.main.get_command(app).commands``)."""
+    global _whole_app
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _whole_app is None:
+        _whole_app = _new_app()
+        register_all(_whole_app)
+    return _whole_app
 
 
 def _tidy_help(command: typer.core.TyperCommand | typer.core.TyperGroup) -> None:
@@ -122,7 +184,7 @@ def _tidy_help(command: typer.core.TyperCommand | typer.core.TyperGroup) -> None
 
 
 def _command() -> typer.core.TyperGroup:
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(_lazy_app)
     assert isinstance(command, typer.core.TyperGroup)
     _tidy_help(command)
     return command

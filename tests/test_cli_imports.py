@@ -1,7 +1,8 @@
 """Start-up cost of the commands people run by hand: `search`, `status` and `export` load only
 what they need. Each runs in a fresh interpreter on a migrated store, then reports which
 heavy packages ended up imported (the fetcher's, the scheduler's, the web server's, the mail
-renderer's, Alembic's), so a top-level import added anywhere on their path fails here."""
+renderer's, Alembic's, and for reading documents SQLModel and the model classes), and which
+command modules, so a top-level import added anywhere on their path fails here."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
+import typer.main
 
+from councilwatch import commands
+from councilwatch.cli import _command
 from db import migrate
 from db.engine import make_engine
 
@@ -25,6 +30,11 @@ NEVER = (
 )  # fmt: skip
 # `status` prints the next run of every job, which is the scheduler's trigger arithmetic
 ONLY_STATUS = ("apscheduler.triggers",)
+# Reading documents needs SQLAlchemy Core and db/document_tables.py, not the ORM: SQLModel,
+# pydantic models of every table and the mapper cost a few hundred milliseconds of start-up.
+ORM = ("sqlmodel", "sqlalchemy.orm", "db.models", "db.models_delivery", "db.tables")
+# PostgreSQL's dialect is imported only by a PostgreSQL engine.
+POSTGRES = ("sqlalchemy.dialects.postgresql", "psycopg")
 
 PROBE = """
 import json, sys
@@ -61,18 +71,52 @@ def loaded(modules: set[str], packages: tuple[str, ...]) -> list[str]:
     return [p for p in packages if any(m == p or m.startswith(p + ".") for m in modules)]
 
 
+def command_modules(modules: set[str]) -> set[str]:
+    prefix = "councilwatch.commands."
+    return {m.removeprefix(prefix) for m in modules if m.startswith(prefix)} - {"common"}
+
+
 @pytest.mark.parametrize(
-    ("args", "allowed"),
+    ("args", "allowed", "own"),
     [
-        (("search", "school transport"), ()),
-        (("export", "--kind", "decision"), ()),
-        (("status",), ONLY_STATUS),
+        (("search", "school transport"), (), {"documents"}),
+        (("export", "--kind", "decision"), (), {"documents"}),
+        # status prints each source's health the way `sources` does (its health_line); it
+        # still reads the outbox through db/outbox.py, which imports the ORM and both dialects
+        (("status",), (*ONLY_STATUS, *ORM, *POSTGRES), {"status", "sources"}),
     ],
 )
 def test_command_imports_only_what_it_needs(
-    config: Path, args: tuple[str, ...], allowed: tuple[str, ...]
+    config: Path, args: tuple[str, ...], allowed: tuple[str, ...], own: set[str]
 ) -> None:
     modules = imported(config, *args)
     assert "sqlalchemy" in modules  # the probe saw a real run, not an early exit
-    forbidden = tuple(p for p in (*NEVER, *ONLY_STATUS) if p not in allowed)
+    forbidden = tuple(p for p in (*NEVER, *ONLY_STATUS, *ORM, *POSTGRES) if p not in allowed)
     assert loaded(modules, forbidden) == []
+    assert command_modules(modules) == own  # not every command's module
+
+
+def _whole_app() -> typer.Typer:
+    app = typer.Typer()
+    commands.register_all(app)
+    return app
+
+
+def test_the_command_table_names_every_command_of_every_module_in_help_order() -> None:
+    registered = {}
+    for module in commands.MODULES:
+        part = typer.Typer()
+        commands.register(part, module)
+        registered.update(dict.fromkeys(typer.main.get_group(part).commands, module))
+    assert registered == commands.COMMANDS
+    assert list(commands.COMMANDS) == list(typer.main.get_group(_whole_app()).commands)
+
+
+def test_the_root_group_lists_every_command_as_the_whole_app_does() -> None:
+    root = _command()
+    whole = typer.main.get_group(_whole_app())
+    with typer.Context(root) as ctx:
+        assert root.list_commands(ctx) == list(whole.commands)
+        for name, command in whole.commands.items():
+            found = root.get_command(ctx, name)
+            assert found is not None and found.help == command.help, name
