@@ -47,6 +47,7 @@ from db.search import (
     documents_without_keys,
     find_documents,
     iter_documents,
+    keys_may_be_stale,
     store_document_keys,
 )
 
@@ -102,6 +103,8 @@ def document_keys(tokens: DocTokens) -> list[str]:
 
 def refresh_keys(engine: Engine) -> int:
     """Cut the keys of every document stored or changed since they were last cut."""
+    if not keys_may_be_stale(engine):
+        return 0
     done = last = 0
     # Each batch is looked for after the last one: no walk over what was just keyed.
     while batch := documents_without_keys(engine, limit=KEY_BATCH, after=last):

@@ -13,6 +13,7 @@ from db.search import (
     count_documents,
     documents_without_keys,
     find_documents,
+    keys_may_be_stale,
     store_document_keys,
     to_fts5,
     to_tsquery,
@@ -125,6 +126,23 @@ def test_changed_documents_need_new_keys(stored: Engine) -> None:
     _cut_keys(stored)
     assert not urls(stored, Key("s:payment"))
     assert urls(stored, Key("w:charging")) == {"https://x/2"}
+
+
+def test_stale_keys_are_noticed_by_the_cheap_check(stored: Engine) -> None:
+    assert not keys_may_be_stale(stored)
+    changed = DocumentRecord(
+        kind="decision", source="lgsco", source_key="25 000 002", url="https://x/2",
+        body="Now about adult social care charging.",
+    )  # fmt: skip
+    upsert_documents(stored, [changed], now=NOW)
+    assert keys_may_be_stale(stored)  # changed content, same number of documents
+    _cut_keys(stored)
+    assert not keys_may_be_stale(stored)  # a revision whose keys were cut again
+    new = DocumentRecord(kind="news", source="news", source_key="n/9", url="https://n/9")
+    upsert_documents(stored, [new], now=NOW)
+    assert keys_may_be_stale(stored)
+    _cut_keys(stored)
+    assert not keys_may_be_stale(stored)
 
 
 def test_translations_quote_every_key() -> None:
