@@ -258,10 +258,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--baseline-rev", default="main")
     parser.add_argument("--postgres", metavar="URL", help="also time PostgreSQL at this URL")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--build-only", action="store_true")
     args = parser.parse_args()
     n = 10_000 if args.quick else 100_000
-    stores = {"sqlite": sqlite_store(n)}
+    stores = {} if args.no_sqlite else {"sqlite": sqlite_store(n)}
     if args.postgres:
         stores["postgres"] = postgres_store(args.postgres, n)
     if args.build_only:
