@@ -99,6 +99,8 @@ def corpus(n: int, seed: int = 17) -> Iterator[DocumentRecord]:
 
 
 def build_store(url: str, n: int) -> None:
+    from sqlalchemy import text
+
     from councilwatch.search import refresh_keys
     from db import migrate
     from db.engine import make_engine
@@ -113,6 +115,10 @@ def build_store(url: str, n: int) -> None:
         print(f"  stored {offset + 5000:,} ({time.perf_counter() - t0:.0f} s)", flush=True)
     refresh_keys(engine)
     print(f"  keys cut ({time.perf_counter() - t0:.0f} s)", flush=True)
+    # planner statistics, as a store in service has them (PostgreSQL's autovacuum may not
+    # have run yet: without them it looked keys up per document, 5 s for one count)
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
     engine.dispose()
 
 
