@@ -103,8 +103,6 @@ def document_keys(tokens: DocTokens) -> list[str]:
 
 def refresh_keys(engine: Engine) -> int:
     """Cut the keys of every document stored or changed since they were last cut."""
-    if not keys_may_be_stale(engine):
-        return 0
     done = last = 0
     # Each batch is looked for after the last one: no walk over what was just keyed.
     while batch := documents_without_keys(engine, limit=KEY_BATCH, after=last):
@@ -247,7 +245,9 @@ def find(
     refresh: bool = True,
 ) -> Results:
     """The documents ``query`` matches within ``scope``, newest first, and how many there are."""
-    if refresh:
+    # A search asks the cheap question first (counts, revised documents) instead of
+    # walking every document's hash: db.search.keys_may_be_stale.
+    if refresh and keys_may_be_stale(engine):
         refresh_keys(engine)
     terms, exact = term_filter(query.root) if query is not None else (None, True)
     if exact:
