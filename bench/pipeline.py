@@ -352,6 +352,9 @@ def run_cycle(url: str, size: str, sink_port: int, digests: int | None, role: st
             _digest_stages(stages, runtime, engine, digests, digests_module, share="bench-run")
             print(json.dumps({"stages": stages.rows}))
             return
+        if role == "digests-only":
+            print(json.dumps(_digests_only(runtime, digests, digests_module)))
+            return
         upgrade(runtime.engine)  # the code under test may add tables to the cached store
         engine = runtime.migrated_engine()
         register = runtime.register
@@ -407,11 +410,40 @@ def run_cycle(url: str, size: str, sink_port: int, digests: int | None, role: st
         )
         out["matches"] = matches
         runtime.now = lambda: T_DIGEST
+        _snapshot(engine)
         if role == "cycle":
             _digest_stages(stages, runtime, engine, digests, digests_module)
         out["stages"] = stages.rows
         out["subscribers"] = n_subs
+        out["outbox_sha256"] = stages.extra.get("outbox_sha256", "")
     print(json.dumps(out))
+
+
+def _snapshot(engine: Any) -> None:
+    """With CW_BENCH_SNAPSHOT set (``--snapshot``), keep the SQLite store as the cycle left it,
+    so ``--from-snapshot`` can time digest runs on it again without the cycle."""
+    target = os.environ.get("CW_BENCH_SNAPSHOT")
+    if not target or engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copyfile(engine.url.database, target)
+
+
+def _digests_only(runtime: Any, limit: int | None, digests_module: Any) -> dict[str, Any]:
+    """The digest stages alone, on a store saved by ``--snapshot`` (the cycle already run)."""
+    from db.migrate import upgrade
+
+    runtime.now = lambda: T_DIGEST
+    upgrade(runtime.engine)
+    engine = runtime.migrated_engine()
+    stages = Stages()
+    _digest_stages(stages, runtime, engine, limit, digests_module)
+    return {
+        "code": str(Path(digests_module.__file__).resolve().parents[1]),
+        "stages": stages.rows,
+        "outbox_sha256": stages.extra.get("outbox_sha256", ""),
+    }
 
 
 def _digest_stages(
@@ -439,13 +471,66 @@ def _digest_stages(
         digests_module._subscriber_batches = limited
     with stages.stage("daily digests: build, render, queue", engine) as row:
         shared = {"share": share, "worker": f"bench-{os.getpid()}"} if share else {}
-        report = run_digests(runtime, "daily", **shared)
+        report = _profiled("build", run_digests, runtime, "daily", **shared)
         row["note"] = report.line()
         row["digests"] = report.queued
     with stages.stage("daily digests: send to the SMTP sink", engine) as row:
-        sent = send_outbox(runtime)
+        sent = _profiled("send", send_outbox, runtime)
         row["note"] = sent.line()
         row["digests"] = sent.sent
+    stages.extra["outbox_sha256"] = _outbox_fingerprint(engine)  # type: ignore[assignment]
+
+
+def _profiled(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args)``, under cProfile when --profile DIR was given (stats in DIR/<label>.prof;
+    read them with ``python -m pstats``); tracemalloc's top allocations with --trace-memory."""
+    where = os.environ.get("CW_BENCH_PROFILE")
+    if os.environ.get("CW_BENCH_TRACEMALLOC"):
+        import tracemalloc
+
+        tracemalloc.start(8)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            snapshot = tracemalloc.take_snapshot()
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            out = sys.stderr
+            print(f"tracemalloc {label}: peak {peak / 1e6:.0f} MB traced; live at end:", file=out)
+            for stat in snapshot.statistics("traceback")[:8]:
+                print(f"  {stat.size / 1e6:.1f} MB in {stat.count:,} blocks", file=out)
+                for line in stat.traceback.format()[-6:]:
+                    print("    " + line, file=out)
+    if not where:
+        return fn(*args, **kwargs)
+    import cProfile
+
+    profile = cProfile.Profile()
+    try:
+        return profile.runcall(fn, *args, **kwargs)
+    finally:
+        Path(where).mkdir(parents=True, exist_ok=True)
+        profile.dump_stats(str(Path(where) / f"{label}.prof"))
+
+
+def _outbox_fingerprint(engine: Any) -> str:
+    """One hash of every queued message (key and bytes, Date and Message-ID included: the
+    bench's clock is fixed and Message-IDs follow the key), so two code paths that queue the
+    same digests print the same value."""
+    import hashlib
+
+    from sqlalchemy import text
+
+    digest = hashlib.sha256()
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT idempotency_key, message FROM outbox ORDER BY idempotency_key")
+        )
+        for key, message in rows:
+            body = message if isinstance(message, bytes) else message.encode("utf-8")
+            digest.update(f"{key}\n{len(body)}\n".encode())
+            digest.update(body)
+    return digest.hexdigest()
 
 
 # -- orchestration -----------------------------------------------------------------------------
@@ -604,6 +689,16 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="digest workers on PostgreSQL")
     parser.add_argument("--baseline-rev", default=BASELINE_REV)
     parser.add_argument("--no-baseline", action="store_true", help="only the code under test")
+    parser.add_argument("--profile", help="cProfile the digest stages into this directory")
+    parser.add_argument(
+        "--trace-memory", action="store_true", help="tracemalloc's top allocations of digests"
+    )
+    parser.add_argument(
+        "--snapshot", help="SQLite: save the store as the cycle left it (for --from-snapshot)"
+    )
+    parser.add_argument(
+        "--from-snapshot", help="SQLite: only the digest stages, on copies of this saved store"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--size", default="full", help=argparse.SUPPRESS)
@@ -612,11 +707,13 @@ def main() -> int:
     if args.child == "build":
         build_store(args.url, args.size)
         return 0
-    if args.child in ("cycle", "match-only", "digest-worker"):
+    if args.child in ("cycle", "match-only", "digest-worker", "digests-only"):
         run_cycle(args.url, args.size, args.sink_port, args.digests, args.child)
         return 0
 
     sys.path.insert(0, str(HERE))
+    if args.trace_memory:
+        os.environ["CW_BENCH_TRACEMALLOC"] = "1"
     size = "quick" if args.quick else "full"
     n_docs, n_alerts, n_subs, n_new = SIZES[size]
     baseline = _baseline_tree(args.baseline_rev)
@@ -630,7 +727,18 @@ def main() -> int:
         for db in args.db.split(","):
             copy = prepare_store(db, size, baseline)
             for label, code in codes:
+                if args.from_snapshot:
+                    _digests_from_snapshot(Path(args.from_snapshot), label, code, sink, args)
+                    continue
                 url = copy(f"{size}-{label}")
+                if args.snapshot:  # each code path's own: DIR/<label>.db
+                    os.environ["CW_BENCH_SNAPSHOT"] = str(
+                        Path(args.snapshot).resolve() / f"{size}-{label}.db"
+                    )
+                    Path(args.snapshot).mkdir(parents=True, exist_ok=True)
+                if args.profile:  # the child reads it: DIR/<db>-<label>/{build,send}.prof
+                    where = Path(args.profile).resolve() / f"{db}-{label}"
+                    os.environ["CW_BENCH_PROFILE"] = str(where)
                 extra = ["--digests", str(args.digests)] if args.digests else []
                 # Today's code has no way to share a run: its baseline runs one worker.
                 workers = args.workers if db == "postgres" and label == "current" else 1
@@ -650,6 +758,23 @@ def main() -> int:
         sink.stop()
     print(f"\nSMTP sink accepted {sink.count:,} messages ({sink.bytes / 1e6:.1f} MB)")
     return 0
+
+
+def _digests_from_snapshot(
+    snapshot: Path, label: str, code: Path, sink: Sink, args: argparse.Namespace
+) -> None:
+    """Time the digest stages of ``code`` on a copy of a saved post-cycle store."""
+    target = WORK / f"run-snapshot-{label}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(snapshot, target)
+    size = "quick" if args.quick else "full"
+    extra = ["--digests", str(args.digests)] if args.digests else []
+    base = ["--child", "digests-only", "--url", f"sqlite:///{target}", "--size", size]
+    result = _child(code, *base, "--sink-port", str(sink.port), *extra)
+    built = next((r.get("digests") for r in result["stages"] if r.get("digests")), 0)
+    scale = 100_000 / built if args.digests and built else 1.0
+    _print("sqlite", f"{label}, digests only on {snapshot.name}", result, scale)
 
 
 def _parallel_digests(
@@ -700,6 +825,8 @@ def _print(db: str, label: str, result: dict[str, Any], scale: float) -> None:
         ["stage", "wall s", "CPU s", "rows added", "peak RSS MB", "note"],
         rows,
     )
+    if result.get("outbox_sha256"):
+        print(f"outbox contents sha256: {result['outbox_sha256']}")
 
 
 if __name__ == "__main__":

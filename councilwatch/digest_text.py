@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -128,18 +129,36 @@ def _without_title(body: str, title: str) -> str:
     return body
 
 
+@dataclass(frozen=True, slots=True)
+class StorySentences:
+    """A story's sentences (body less the headline, else the summary), as written and
+    case-folded: what ``story_excerpt`` chooses from, worked out once per document."""
+
+    sentences: list[str]
+    folded: list[str]
+
+
+def story_sentences(doc: ShownDocument) -> StorySentences:
+    body = _without_title(doc.body or "", doc.title or "")
+    sentences = _sentences(body) or _sentences(doc.summary or "")
+    return StorySentences(sentences, [s.casefold() for s in sentences])
+
+
 def story_excerpt(
-    doc: ShownDocument, names: Iterable[str], terms: Iterable[str], limit: int
+    doc: ShownDocument | StorySentences,
+    names: Iterable[str],
+    terms: Iterable[str],
+    limit: int,
 ) -> tuple[Segment, ...]:
     """One clean excerpt of a story: the first sentence with a matched term, else the first
     that names the council, else the first; never the feed summary, headline and body run
-    together. Matched terms are highlighted wherever they occur in it."""
+    together. Matched terms are highlighted wherever they occur in it. ``doc`` may be its
+    ``story_sentences`` already (a digest run shares them between subscribers)."""
     wanted = [t for t in dict.fromkeys(t.strip() for t in terms) if t]
-    body = _without_title(doc.body or "", doc.title or "")
-    sentences = _sentences(body) or _sentences(doc.summary or "")
+    split = doc if isinstance(doc, StorySentences) else story_sentences(doc)
+    sentences, folded = split.sentences, split.folded
     if not sentences:
         return ()
-    folded = [s.casefold() for s in sentences]
     chosen = None
     for needles in ([t.casefold() for t in wanted], [n.casefold() for n in names if n]):
         pairs = zip(sentences, folded, strict=True)

@@ -29,7 +29,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine
 
@@ -51,14 +51,15 @@ from alerts.explain import Explainer
 from alerts.mail.message import Mail, build_message, make_message_id
 from councilwatch.alert_index import StoredAlert, alert_spec
 from councilwatch.digest_text import (
+    StorySentences,
     aware,
     local_date,
     outcome_label,
-    parse_snippet,
     remedy_lines,
     shorten,
     source_label,
     story_excerpt,
+    story_sentences,
     titles,
 )
 from councilwatch.mailer import links, mail_domain, serialise
@@ -67,13 +68,15 @@ from councilwatch.runtime import Runtime
 from councilwatch.sources_registry import catch_up_starts
 from cwerrors import CouncilwatchError
 from db.digest_data import (
+    DigestSubscriber,
+    QueuedDigest,
     ShownDocument,
     alert_marks,
     digest_documents,
     digest_subscriber_ids,
     digest_window,
     live_alerts,
-    queue_digest,
+    queue_digests,
     settle,
     subscribers_by_id,
 )
@@ -81,7 +84,6 @@ from db.health_state import unhealthy_since
 from db.jobs import claim_slot
 from db.links import StoredLink, links_of
 from db.matches import MatchSetRow, document_councils
-from db.models_delivery import Subscriber
 from db.outbox import OutgoingMessage
 from db.subscriptions import FREQUENCIES
 
@@ -169,21 +171,26 @@ def run_digests(
                 continue
         works, alert_ids = _load(engine, batch, frequency, window, builder.deriver)
         considered |= alert_ids
+        ready: list[BuiltDigest] = []
+        settled: set[int] = set()  # alerts whose matches this batch settles
         for work in works:
             built, dropped = builder.build(work)
             report.dropped += dropped
             if built is None:
-                if dropped and not dry_run:
-                    settle(engine, list(work.alerts), window.through)
+                if dropped:
+                    settled.update(work.alerts)
                 continue
             report.items += built.items
             report.catch_up += built.catch_up
             if dry_run:
                 report.digests.append(built)
-            elif _queue(engine, built, window.through, now):
-                report.queued += 1
             else:
-                report.already_queued += 1
+                ready.append(built)
+                settled.update(built.alert_ids)
+        if not dry_run and (ready or settled):
+            queued = _queue(engine, ready, sorted(settled), window.through, now)
+            report.queued += queued
+            report.already_queued += len(ready) - queued
     if not dry_run:
         # Alerts with nothing pending move up too, so the next run reads only newer sets.
         settle(engine, sorted(considered), window.through)
@@ -239,6 +246,11 @@ class _Match:
     def snippet(self) -> str:
         return self._deriver.snippet(self._alert, self.document_id)
 
+    @property
+    def highlighted(self) -> list[str]:
+        """The snippet's highlighted texts (what ``parse_snippet(snippet)`` marks)."""
+        return self._deriver.highlighted(self._alert, self.document_id)
+
 
 class _Deriver:
     """Works out a match's councils, terms and snippet from the stored document and alert, as
@@ -289,6 +301,13 @@ class _Deriver:
             return encode_snippet(self._explainer(document_id).spans(()))
         return encode_snippet(match.snippet_spans)
 
+    def highlighted(self, alert: StoredAlert, document_id: int) -> list[str]:
+        """The highlighted texts of the snippet, without encoding it as JSON to parse back."""
+        match = self._match(alert, document_id)
+        if match is None:
+            return []
+        return [str(text) for text, highlighted in match.snippet_spans if highlighted]
+
     def _match(self, alert: StoredAlert, document_id: int) -> Match | None:
         key = (alert.id or 0, document_id)
         if key not in self._matches:
@@ -313,7 +332,7 @@ class _Deriver:
 class _Work:
     """One subscriber's pending matches and everything needed to describe them."""
 
-    subscriber: Subscriber
+    subscriber: DigestSubscriber
     alerts: dict[int, StoredAlert]
     matches: list[_Match]
     documents: Mapping[int, ShownDocument]
@@ -324,7 +343,7 @@ class _Work:
     links: dict[int, list[StoredLink]] = field(default_factory=dict)
 
 
-def _subscriber_batches(engine: Engine, frequency: str) -> Iterator[list[Subscriber]]:
+def _subscriber_batches(engine: Engine, frequency: str) -> Iterator[list[DigestSubscriber]]:
     """Confirmed subscribers with a live alert of ``frequency``; unconfirmed, unsubscribed
     and bouncing addresses never get a digest.
 
@@ -340,7 +359,7 @@ def _subscriber_batches(engine: Engine, frequency: str) -> Iterator[list[Subscri
 
 def _load(
     engine: Engine,
-    subscribers: list[Subscriber],
+    subscribers: list[DigestSubscriber],
     frequency: str,
     window: _Window,
     deriver: _Deriver,
@@ -430,6 +449,7 @@ class _Builder:
         # by source: each says how old is catch-up (councilwatch.sources_registry)
         self.window_start = catch_up_starts(self.settings, now)
         self.deriver = _Deriver(self.register)
+        self.excerpts = _Excerpts()
 
     def build(self, work: _Work) -> tuple[BuiltDigest | None, int]:
         """The digest for ``work`` (None when nothing is left) and the matches dropped."""
@@ -580,7 +600,7 @@ class _Builder:
             headline=doc.title or doc.url,
             titles=titles(item.documents),
             earliest_date=min(local_date(_story_time(d)) for d in item.documents),
-            snippet=_snippet(item, self.council_name(_council_of(item, work.tags))),
+            snippet=self.excerpts.snippet(item, self.council_name(_council_of(item, work.tags))),
             matched_alerts=tuple(names),
             decision_reference=_reported(reported) if reported else "",
         )
@@ -670,20 +690,59 @@ def _story_order(doc: ShownDocument) -> tuple[datetime, int]:
     return (_story_time(doc), doc.id or 0)
 
 
-def _snippet(item: _Item, council: str) -> tuple[Segment, ...]:
-    # The terms a keyword match found (the pipeline's highlighted spans) pick the sentence and
-    # are marked in it; a council-only match shows the sentence naming the council.
-    terms = [
-        segment.text
-        for m in item.matches
-        if m.terms and m.snippet  # terms first: a snippet is cut only when it is read
-        for segment in parse_snippet(m.snippet)
-        if segment.highlighted
-    ]
-    matched = next(
-        (d for d in item.documents if d.id in {m.document_id for m in item.matches}), None
-    )
-    return story_excerpt(matched or item.documents[0], [council], terms, SNIPPET_CHARS)
+class _Excerpts:
+    """Story excerpts for a run: each story's sentences split once, and each excerpt (story,
+    council, terms) cut once, however many subscribers' digests show it. Both bounded."""
+
+    SPLIT = 1024  # stories whose sentences are kept (a day's stories, mostly)
+    CUT = 8192
+
+    def __init__(self) -> None:
+        self._split: OrderedDict[int, StorySentences] = OrderedDict()
+        self._cut: OrderedDict[tuple[int, str, tuple[str, ...]], tuple[Segment, ...]] = (
+            OrderedDict()
+        )
+
+    def snippet(self, item: _Item, council: str) -> tuple[Segment, ...]:
+        # The terms a keyword match found (the pipeline's highlighted spans) pick the sentence
+        # and are marked in it; a council-only match shows the sentence naming the council.
+        terms = tuple(
+            text
+            for m in item.matches
+            if m.terms  # terms first: a snippet is cut only when it is read
+            for text in m.highlighted
+        )
+        matched = next(
+            (d for d in item.documents if d.id in {m.document_id for m in item.matches}), None
+        )
+        doc = matched or item.documents[0]
+        key = (doc.id or 0, council, terms)
+        found = _lru_get(self._cut, key)
+        if found is None:
+            split = _lru_get(self._split, key[0])
+            if split is None:
+                split = _lru_put(self._split, key[0], story_sentences(doc), self.SPLIT)
+            found = story_excerpt(split, [council], terms, SNIPPET_CHARS)
+            _lru_put(self._cut, key, found, self.CUT)
+        return found
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _lru_get(cache: OrderedDict[_K, _V], key: _K) -> _V | None:
+    found = cache.get(key)
+    if found is not None:
+        cache.move_to_end(key)
+    return found
+
+
+def _lru_put(cache: OrderedDict[_K, _V], key: _K, value: _V, limit: int) -> _V:
+    cache[key] = value
+    if len(cache) > limit:
+        cache.popitem(last=False)
+    return value
 
 
 @dataclass(frozen=True)
@@ -746,26 +805,27 @@ def source_health(
 # -- queueing ------------------------------------------------------------------------------------
 
 
-def _queue(engine: Engine, built: BuiltDigest, through: int, now: datetime) -> bool:
-    """Queue ``built`` (outbox, ledger, settled matches: one transaction); False when the same
-    documents were queued before."""
-    message = OutgoingMessage(
-        idempotency_key=built.idempotency_key,
-        message_id=str(built.message["Message-ID"]),
-        kind="digest",
-        to_address=built.to_address,
-        subject=built.subject,
-        message=built.as_text(),
-        subscriber_id=built.subscriber_id,
-    )
-    return queue_digest(
-        engine,
-        message,
-        document_ids=built.document_ids,
-        alert_ids=built.alert_ids,
-        through=through,
-        now=now,
-    )
+def _queue(
+    engine: Engine, batch: Sequence[BuiltDigest], alert_ids: list[int], through: int, now: datetime
+) -> int:
+    """Queue a batch's digests (outbox, ledger, settled matches: one transaction); returns
+    how many were new (the others' documents were queued before, under the same key)."""
+    digests = [
+        QueuedDigest(
+            OutgoingMessage(
+                idempotency_key=built.idempotency_key,
+                message_id=str(built.message["Message-ID"]),
+                kind="digest",
+                to_address=built.to_address,
+                subject=built.subject,
+                message=built.as_text(),
+                subscriber_id=built.subscriber_id,
+            ),
+            built.document_ids,
+        )
+        for built in batch
+    ]
+    return len(queue_digests(engine, digests, alert_ids=alert_ids, through=through, now=now))
 
 
 __all__ = [

@@ -33,8 +33,8 @@ from cwerrors import (
 )
 from cwerrors.numbers import MAX_ID, ascii_int
 from db import outbox
-from db.bounces import count_bounce, reset_bounces
-from db.models_delivery import OutboxMessage, Subscriber
+from db.bounces import count_bounce
+from db.models_delivery import Subscriber
 from db.outbox import OutgoingMessage
 
 log = logging.getLogger("councilwatch.mailer")
@@ -51,7 +51,16 @@ def secret(settings: Settings) -> bytes:
     return signing_key(settings)
 
 
-def link_token(settings: Settings, purpose: str, subscriber: Subscriber) -> str:
+class Addressee(Protocol):
+    """A subscriber as links are signed for it: the ORM row or a digest's Core row."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def token(self) -> str: ...
+
+
+def link_token(settings: Settings, purpose: str, subscriber: Addressee) -> str:
     return sign(secret(settings), purpose, f"{subscriber.id}.{subscriber.token}")
 
 
@@ -73,7 +82,7 @@ class Links:
     unsubscribe_mailto: str | None
 
 
-def links(settings: Settings, subscriber: Subscriber) -> Links:
+def links(settings: Settings, subscriber: Addressee) -> Links:
     base = settings.web.base_url.rstrip("/")
     return Links(
         confirm=f"{base}/confirm/{link_token(settings, 'confirm', subscriber)}",
@@ -324,11 +333,11 @@ def _send_one(
     runtime: Runtime,
     engine: Engine,
     transport: Transport,
-    row: OutboxMessage,
+    row: outbox.ClaimedMessage,
     worker: str,
     report: SendReport,
 ) -> None:
-    row_id = row.id or 0
+    row_id = row.id
     try:
         transport.send(deserialise(row.message))
     except TransientDeliveryError as exc:
@@ -351,7 +360,7 @@ def _send_one(
         if row.subscriber_id is not None:
             count_bounce(engine, row.subscriber_id, str(exc), limit=BOUNCE_LIMIT)
     else:
-        outbox.mark_sent(engine, row_id, worker=worker, now=runtime.now())
+        outbox.mark_sent(
+            engine, row_id, worker=worker, now=runtime.now(), delivered_to=row.subscriber_id
+        )
         report.sent += 1
-        if row.subscriber_id is not None:
-            reset_bounces(engine, row.subscriber_id)

@@ -3,7 +3,7 @@ active subscriber whose mail failed ``limit`` times in a row is marked bouncing.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, bindparam, update
 
 from db.engine import write_transaction
 from db.tables import SUBSCRIBERS as _SUBS
@@ -27,10 +27,14 @@ def count_bounce(engine: Engine, subscriber_id: int, error: str, *, limit: int) 
         )
 
 
-def reset_bounces(engine: Engine, subscriber_id: int) -> None:
-    with write_transaction(engine) as connection:
-        connection.execute(
-            update(_SUBS)
-            .where(_SUBS.c.id == subscriber_id, _SUBS.c.failures > 0)
-            .values(failures=0)
-        )
+_RESET = (
+    update(_SUBS)
+    .where(_SUBS.c.id == bindparam("subscriber_id"), _SUBS.c.failures > 0)
+    .values(failures=0)
+)
+
+
+def reset_failures(connection: Connection, subscriber_id: int) -> None:
+    """A delivery to this subscriber worked: its run of failures is over (in the caller's
+    transaction)."""
+    connection.execute(_RESET, {"subscriber_id": subscriber_id})

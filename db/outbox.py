@@ -13,12 +13,13 @@ most clients show it once).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from db.bounces import reset_failures
 from db.engine import read_connection, write_transaction
 from db.models_delivery import OutboxMessage
 from db.tables import OUTBOX as _OUTBOX
@@ -60,9 +61,60 @@ def enqueue(connection: Connection, outgoing: OutgoingMessage, *, now: datetime)
     return int(row.id) if row is not None else None
 
 
+def enqueue_many(
+    connection: Connection, messages: Sequence[OutgoingMessage], *, now: datetime
+) -> dict[str, int]:
+    """Add messages inside the caller's transaction, in a few multi-row statements: the
+    outbox id of each key queued now (keys queued before are absent)."""
+    if not messages:
+        return {}
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(_OUTBOX)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(_OUTBOX.c.id, _OUTBOX.c.idempotency_key)
+    )
+    rows = [
+        {
+            "idempotency_key": m.idempotency_key,
+            "message_id": m.message_id,
+            "kind": m.kind,
+            "subscriber_id": m.subscriber_id,
+            "to_address": m.to_address,
+            "subject": m.subject[:500],
+            "message": m.message,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for m in messages
+    ]
+    return {row.idempotency_key: int(row.id) for row in connection.execute(stmt, rows)}
+
+
 def enqueue_one(engine: Engine, outgoing: OutgoingMessage, *, now: datetime) -> int | None:
     with write_transaction(engine) as connection:
         return enqueue(connection, outgoing, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """A claimed row as a sender reads it: plain values from a Core row (an ORM object per
+    message was a visible share of sending)."""
+
+    id: int
+    idempotency_key: str
+    message_id: str
+    kind: str
+    subscriber_id: int | None
+    to_address: str
+    message: str
+    attempts: int
+    last_error: str | None
+
+
+_CLAIMED = tuple(_OUTBOX.c[f.name] for f in fields(ClaimedMessage))
 
 
 def claim(
@@ -73,7 +125,7 @@ def claim(
     lease_seconds: float,
     limit: int = 50,
     only: Sequence[int] | None = None,
-) -> list[OutboxMessage]:
+) -> list[ClaimedMessage]:
     """Claim up to ``limit`` due rows (of ``only`` these ids, if given) for ``worker`` until
     the lease runs out."""
     due = (
@@ -99,25 +151,40 @@ def claim(
                 lease_until=now + timedelta(seconds=lease_seconds),
                 attempts=_OUTBOX.c.attempts + 1,
             )
-            .returning(*_OUTBOX.c)
+            .returning(*_CLAIMED)
         )
         rows = connection.execute(stmt).all()
-    claimed = [OutboxMessage.model_validate(dict(row._mapping)) for row in rows]
-    return sorted(claimed, key=lambda m: m.id or 0)
+    return sorted((ClaimedMessage(*row) for row in rows), key=lambda m: m.id)
 
 
-def mark_sent(engine: Engine, outbox_id: int, *, worker: str, now: datetime) -> bool:
-    """Mark a claimed row sent; False when the lease was lost to another sender."""
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id == bindparam("outbox_id"),
+        _OUTBOX.c.claimed_by == bindparam("worker"),
+        _OUTBOX.c.status == "pending",
+    )
+    .values(status="sent", sent_at=bindparam("now"), lease_until=None, last_error=None)
+)
+
+
+def mark_sent(
+    engine: Engine,
+    outbox_id: int,
+    *,
+    worker: str,
+    now: datetime,
+    delivered_to: int | None = None,
+) -> bool:
+    """Mark a claimed row sent; False when the lease was lost to another sender. With
+    ``delivered_to`` (a subscriber id) its failure count is reset in the same transaction:
+    a delivery means the address works (one commit per message, not two)."""
     with write_transaction(engine) as connection:
         result = connection.execute(
-            update(_OUTBOX)
-            .where(
-                _OUTBOX.c.id == outbox_id,
-                _OUTBOX.c.claimed_by == worker,
-                _OUTBOX.c.status == "pending",
-            )
-            .values(status="sent", sent_at=now, lease_until=None, last_error=None)
+            _MARK_SENT, {"outbox_id": outbox_id, "worker": worker, "now": now}
         )
+        if delivered_to is not None:
+            reset_failures(connection, delivered_to)
         return result.rowcount == 1
 
 
