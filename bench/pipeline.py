@@ -495,12 +495,12 @@ def _profiled(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> 
             snapshot = tracemalloc.take_snapshot()
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-            out = sys.stderr
-            print(f"tracemalloc {label}: peak {peak / 1e6:.0f} MB traced; live at end:", file=out)
+            # Lines starting with two spaces are echoed by the parent.
+            print(f"  tracemalloc {label}: peak {peak / 1e6:.0f} MB traced; live at the end:")
             for stat in snapshot.statistics("traceback")[:8]:
-                print(f"  {stat.size / 1e6:.1f} MB in {stat.count:,} blocks", file=out)
+                print(f"  {stat.size / 1e6:.1f} MB in {stat.count:,} blocks")
                 for line in stat.traceback.format()[-6:]:
-                    print("    " + line, file=out)
+                    print("    " + line)
     if not where:
         return fn(*args, **kwargs)
     import cProfile
@@ -727,6 +727,9 @@ def main() -> int:
         for db in args.db.split(","):
             copy = prepare_store(db, size, baseline)
             for label, code in codes:
+                if args.profile:  # the child reads it: DIR/<db>-<label>/{build,send}.prof
+                    where = Path(args.profile).resolve() / f"{db}-{label}"
+                    os.environ["CW_BENCH_PROFILE"] = str(where)
                 if args.from_snapshot:
                     _digests_from_snapshot(Path(args.from_snapshot), label, code, sink, args)
                     continue
@@ -736,9 +739,6 @@ def main() -> int:
                         Path(args.snapshot).resolve() / f"{size}-{label}.db"
                     )
                     Path(args.snapshot).mkdir(parents=True, exist_ok=True)
-                if args.profile:  # the child reads it: DIR/<db>-<label>/{build,send}.prof
-                    where = Path(args.profile).resolve() / f"{db}-{label}"
-                    os.environ["CW_BENCH_PROFILE"] = str(where)
                 extra = ["--digests", str(args.digests)] if args.digests else []
                 # Today's code has no way to share a run: its baseline runs one worker.
                 workers = args.workers if db == "postgres" and label == "current" else 1

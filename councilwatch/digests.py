@@ -94,6 +94,7 @@ log = logging.getLogger("councilwatch.digests")
 
 
 SUBSCRIBER_BATCH = 200  # subscribers loaded per round: bounded memory for large lists
+QUEUE_EVERY = 50  # digests queued per write transaction (with their ledger rows and marks)
 SUMMARY_CHARS = 420  # a decision summary is a paragraph, not the whole decision
 SNIPPET_CHARS = 240
 NO_COUNCIL = "Other organisations"  # keyword alerts can match documents naming no council
@@ -184,13 +185,14 @@ def run_digests(
             report.catch_up += built.catch_up
             if dry_run:
                 report.digests.append(built)
-            else:
-                ready.append(built)
-                settled.update(built.alert_ids)
+                continue
+            ready.append(built)
+            settled.update(built.alert_ids)
+            if len(ready) >= QUEUE_EVERY:  # bounded: a batch's emails are megabytes
+                _queue(engine, ready, settled, window.through, now, report)
+                ready, settled = [], set()
         if not dry_run and (ready or settled):
-            queued = _queue(engine, ready, sorted(settled), window.through, now)
-            report.queued += queued
-            report.already_queued += len(ready) - queued
+            _queue(engine, ready, settled, window.through, now, report)
     if not dry_run:
         # Alerts with nothing pending move up too, so the next run reads only newer sets.
         settle(engine, sorted(considered), window.through)
@@ -234,6 +236,10 @@ class _Match:
         self._deriver = deriver
 
     @property
+    def alert(self) -> StoredAlert:
+        return self._alert
+
+    @property
     def councils(self) -> tuple[str, ...]:
         """The alert's councils the document names (empty: the alert names no council)."""
         return self._deriver.councils(self._alert, self.document_id)
@@ -255,21 +261,59 @@ class _Match:
 class _Deriver:
     """Works out a match's councils, terms and snippet from the stored document and alert, as
     the matcher did when it recorded the match (alerts/explain.py), sharing the work between
-    the subscribers of a run: specs per alert, tokens per document (a bounded cache)."""
+    the subscribers of a run: specs per alert (for its batch: an alert has one subscriber),
+    tokens per story (the first ``TOKENISED`` kept for the run).
 
-    TOKENISED = 512  # documents whose tokens are kept: a run's stories, mostly
+    A batch's story matches are explained up front, story by story (``use``), keeping only
+    their terms and highlighted texts: each story is tokenised at most once a batch however
+    many of the batch's digests show it, and no batch holds every story's tokens at once. The
+    run cache keeps the first stories it meets rather than the most recent: every batch
+    walks all of the day's stories, and an LRU smaller than that walk misses every time.
+    """
+
+    TOKENISED = 512  # stories whose tokens are kept for the run (~0.4 MB each)
 
     def __init__(self, register: Register) -> None:
         self.register = register
         self.documents: dict[int, tuple[ShownDocument, list[str]]] = {}
         self._specs: dict[int, AlertSpec | None] = {}
-        self._explainers: OrderedDict[int, Explainer] = OrderedDict()
+        self._explainers: dict[int, Explainer] = {}
         self._matches: dict[tuple[int, int], Match | None] = {}
+        # (alert id, story id) -> the query's terms found and the snippet's highlighted texts
+        self._explained: dict[tuple[int, int], tuple[list[str], list[str]]] = {}
 
-    def use(self, documents: Mapping[int, ShownDocument], tags: Mapping[int, list[str]]) -> None:
-        """The documents of the next batch of subscribers."""
+    def use(
+        self,
+        documents: Mapping[int, ShownDocument],
+        tags: Mapping[int, list[str]],
+        matches: Iterable[_Match] = (),
+    ) -> None:
+        """The documents of the next batch of subscribers, and their pending ``matches``."""
         self.documents = {doc_id: (doc, tags.get(doc_id, [])) for doc_id, doc in documents.items()}
         self._matches = {}
+        self._specs = {}
+        self._explained = {}
+        self._explain_stories(matches)
+
+    def _explain_stories(self, matches: Iterable[_Match]) -> None:
+        by_story: dict[int, dict[int, StoredAlert]] = defaultdict(dict)
+        for m in matches:
+            shown = self.documents.get(m.document_id)
+            if shown is None or shown[0].kind == "decision":  # decisions show no snippet
+                continue
+            spec = self.spec(m.alert)
+            if spec is not None and spec.query is not None:
+                by_story[m.document_id][m.alert_id] = m.alert
+        for doc_id in sorted(by_story):
+            explainer = self._explainer(doc_id)
+            for alert_id, alert in by_story[doc_id].items():
+                spec = self.spec(alert)
+                assert spec is not None
+                match = explainer.match(spec)
+                terms = list(match.terms)
+                # no terms found, nothing highlighted (a query matched by its NOTs alone)
+                marked = [str(t) for t, hit in match.snippet_spans if hit] if terms else []
+                self._explained[(alert_id, doc_id)] = (terms, marked)
 
     def spec(self, alert: StoredAlert) -> AlertSpec | None:
         alert_id = alert.id or 0
@@ -291,6 +335,9 @@ class _Deriver:
         return self.terms(alert, document_id), self.snippet(alert, document_id)
 
     def terms(self, alert: StoredAlert, document_id: int) -> list[str]:
+        done = self._explained.get((alert.id or 0, document_id))
+        if done is not None:
+            return list(done[0])
         match = self._match(alert, document_id)
         return list(match.terms) if match is not None else []
 
@@ -303,6 +350,9 @@ class _Deriver:
 
     def highlighted(self, alert: StoredAlert, document_id: int) -> list[str]:
         """The highlighted texts of the snippet, without encoding it as JSON to parse back."""
+        done = self._explained.get((alert.id or 0, document_id))
+        if done is not None:
+            return list(done[1])
         match = self._match(alert, document_id)
         if match is None:
             return []
@@ -320,11 +370,8 @@ class _Deriver:
         if explainer is None:
             doc, named = self.documents[document_id]
             explainer = Explainer(stored_match_document(doc, named))
-            self._explainers[document_id] = explainer
-            if len(self._explainers) > self.TOKENISED:
-                self._explainers.popitem(last=False)
-        else:
-            self._explainers.move_to_end(document_id)
+            if len(self._explainers) < self.TOKENISED:
+                self._explainers[document_id] = explainer
         return explainer
 
 
@@ -382,7 +429,7 @@ def _load(
     read = digest_documents(engine, doc_ids, ids, clustered=_clustered)
     documents, members, sent = read.documents, read.cluster_members, read.sent
     tags = document_councils(engine, doc_ids)
-    deriver.use(documents, tags)
+    deriver.use(documents, tags, (m for ms in by_subscriber.values() for m in ms))
     linked = links_of(engine, doc_ids)
     works = [
         _Work(
@@ -806,10 +853,15 @@ def source_health(
 
 
 def _queue(
-    engine: Engine, batch: Sequence[BuiltDigest], alert_ids: list[int], through: int, now: datetime
-) -> int:
-    """Queue a batch's digests (outbox, ledger, settled matches: one transaction); returns
-    how many were new (the others' documents were queued before, under the same key)."""
+    engine: Engine,
+    batch: Sequence[BuiltDigest],
+    alert_ids: set[int],
+    through: int,
+    now: datetime,
+    report: DigestRunReport,
+) -> None:
+    """Queue digests and settle ``alert_ids`` (outbox, ledger, marks: one transaction),
+    counting those queued before (same documents, same key) apart."""
     digests = [
         QueuedDigest(
             OutgoingMessage(
@@ -825,7 +877,9 @@ def _queue(
         )
         for built in batch
     ]
-    return len(queue_digests(engine, digests, alert_ids=alert_ids, through=through, now=now))
+    queued = queue_digests(engine, digests, alert_ids=sorted(alert_ids), through=through, now=now)
+    report.queued += len(queued)
+    report.already_queued += len(batch) - len(queued)
 
 
 __all__ = [

@@ -1,0 +1,200 @@
+"""A digest run at scale: emails queued a group per transaction (all of a group or none of it),
+story snippets explained once per batch, and the same bytes however the work is cached."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+
+from alerts.explain import Explainer
+from councilwatch import digests
+from councilwatch.digests import run_digests
+from councilwatch.mailer import send_outbox
+from db import digest_data
+from db.bounces import count_bounce
+from db.digest_data import QueuedDigest, queue_digests
+from db.matches import pending_matches
+from db.outbox import OutgoingMessage
+from db.tables import OUTBOX, SENT_ITEMS, SUBSCRIBERS
+from tests.digestkit import T1, T2, Setup, add_alert, decision, ingest, make_setup, story
+from tests.smtpd import SmtpTestServer, smtp_certificate, smtp_server
+
+__all__ = ["smtp_certificate", "smtp_server"]
+
+
+@pytest.fixture
+def setup(
+    database_url: str,
+    tmp_path: Path,
+    smtp_server: SmtpTestServer,
+    smtp_certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Setup]:
+    yield from make_setup(database_url, tmp_path, smtp_server, smtp_certificate, monkeypatch)
+
+
+def count(setup: Setup, table: Any) -> int:
+    with setup.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def norfolk_fans(setup: Setup, n: int) -> None:
+    for k in range(n):
+        add_alert(setup.engine, f"fan{k}@example.org", "Norfolk", councils=["norfolk"])
+    setup.clock.current = T1
+    ingest(setup, [decision("26 310 001"), decision("26 310 002")])
+    setup.clock.current = T2
+
+
+def test_a_run_queues_a_group_of_digests_per_statement(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    norfolk_fans(setup, 12)
+    monkeypatch.setattr(digests, "QUEUE_EVERY", 5)
+    inserts: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            inserts.append(statement)
+
+    event.listen(setup.engine, "before_cursor_execute", seen)
+    try:
+        assert run_digests(setup.runtime, "daily").queued == 12
+    finally:
+        event.remove(setup.engine, "before_cursor_execute", seen)
+    assert len(inserts) == 3  # 5 + 5 + 2, not one statement (and transaction) per digest
+    assert count(setup, OUTBOX) == 12
+    assert count(setup, SENT_ITEMS) == 24
+    assert pending_matches(setup.engine) == []
+
+
+def test_a_failed_group_leaves_none_of_itself_and_the_rerun_finishes(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    norfolk_fans(setup, 12)
+    monkeypatch.setattr(digests, "QUEUE_EVERY", 5)
+    advance = digest_data.advance
+    calls = 0
+
+    def failing_second(*args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("the disk filled up")
+        advance(*args, **kwargs)
+
+    monkeypatch.setattr(digest_data, "advance", failing_second)
+    with pytest.raises(RuntimeError):
+        run_digests(setup.runtime, "daily")
+    # The first group is queued whole; of the second nothing: no email, no ledger row, and
+    # its matches still wait.
+    assert count(setup, OUTBOX) == 5
+    assert count(setup, SENT_ITEMS) == 10
+    assert len(pending_matches(setup.engine)) == 14
+    monkeypatch.setattr(digest_data, "advance", advance)
+    assert run_digests(setup.runtime, "daily").queued == 7
+    assert count(setup, OUTBOX) == 12
+    assert pending_matches(setup.engine) == []
+
+
+def _outgoing(key: str, subscriber_id: int) -> OutgoingMessage:
+    return OutgoingMessage(
+        idempotency_key=key,
+        message_id=f"<{key}@councilwatch.example>",
+        kind="digest",
+        to_address=f"fan{subscriber_id}@example.org",
+        subject="Digest",
+        message="Subject: Digest\r\n\r\nbody\r\n",
+        subscriber_id=subscriber_id,
+    )
+
+
+def test_queue_digests_writes_only_what_was_not_queued_before(setup: Setup) -> None:
+    norfolk_fans(setup, 3)
+    with setup.engine.connect() as connection:
+        a, b, c = connection.execute(select(SUBSCRIBERS.c.id).order_by(SUBSCRIBERS.c.id)).scalars()
+    with setup.engine.connect() as connection:
+        docs = list(connection.execute(select(func.min(SENT_ITEMS.c.document_id))).scalars())
+    assert docs == [None]  # nothing sent yet
+    first = [QueuedDigest(_outgoing("k-a", a), [1]), QueuedDigest(_outgoing("k-b", b), [1, 2])]
+    assert queue_digests(setup.engine, first, alert_ids=[], through=0, now=T2) == {"k-a", "k-b"}
+    again = [QueuedDigest(_outgoing("k-b", b), [1, 2]), QueuedDigest(_outgoing("k-c", c), [2])]
+    assert queue_digests(setup.engine, again, alert_ids=[], through=0, now=T2) == {"k-c"}
+    assert count(setup, OUTBOX) == 3
+    with setup.engine.connect() as connection:
+        ledger = connection.execute(
+            select(SENT_ITEMS.c.subscriber_id, SENT_ITEMS.c.document_id, OUTBOX.c.idempotency_key)
+            .join(OUTBOX, OUTBOX.c.id == SENT_ITEMS.c.outbox_id)
+            .order_by(SENT_ITEMS.c.subscriber_id, SENT_ITEMS.c.document_id)
+        ).all()
+    assert [tuple(row) for row in ledger] == [
+        (a, 1, "k-a"),
+        (b, 1, "k-b"),
+        (b, 2, "k-b"),
+        (c, 2, "k-c"),
+    ]
+
+
+def _story_fans(setup: Setup, n: int) -> None:
+    for k in range(n):
+        add_alert(setup.engine, f"reader{k}@example.org", f"Respite {k}", query="respite")
+    setup.clock.current = T1
+    body = (
+        "Families in Norfolk waited months for respite care. The council said it was sorry. "
+        "A carer said respite breaks had stopped altogether."
+    )
+    ingest(
+        setup,
+        [
+            story("s1", "Eastern Daily Press", "Respite care waits grow", body),
+            story("s2", "Lynn News", "Carers wait for respite", body + " More follows."),
+        ],
+    )
+    setup.clock.current = T2
+
+
+def _dry_texts(setup: Setup) -> list[str]:
+    report = run_digests(setup.runtime, "daily", dry_run=True)
+    return [built.as_text() for built in report.digests]
+
+
+def test_a_story_is_tokenised_once_per_batch_and_shows_the_same_snippet(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _story_fans(setup, 6)
+    cached = _dry_texts(setup)
+    assert len(cached) == 6 and all("*respite*" in text.replace("=\r\n", "") for text in cached)
+    made: list[int] = []
+
+    class Counting(Explainer):
+        __slots__ = ()
+
+        def __init__(self, doc: Any) -> None:
+            made.append(doc.id)
+            super().__init__(doc)
+
+    monkeypatch.setattr(digests, "Explainer", Counting)
+    monkeypatch.setattr(digests._Deriver, "TOKENISED", 0)  # nothing kept between batches
+    assert _dry_texts(setup) == cached  # the same bytes, cached or not
+    # Six digests show each story: each is tokenised once for the batch, not once per digest.
+    assert sorted(made) == sorted(set(made)) and len(made) == 2
+
+
+def test_a_delivery_resets_the_failure_count(setup: Setup) -> None:
+    norfolk_fans(setup, 1)
+    with setup.engine.connect() as connection:
+        subscriber = connection.execute(select(SUBSCRIBERS.c.id)).scalar_one()
+    count_bounce(setup.engine, subscriber, "550 mailbox full", limit=3)
+    assert run_digests(setup.runtime, "daily").queued == 1
+    setup.clock.current = T2 + timedelta(minutes=1)
+    assert send_outbox(setup.runtime).sent == 1
+    with setup.engine.connect() as connection:
+        failures = connection.execute(
+            select(SUBSCRIBERS.c.failures).where(SUBSCRIBERS.c.id == subscriber)
+        ).scalar_one()
+    assert failures == 0
