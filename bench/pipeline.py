@@ -734,7 +734,7 @@ def main() -> int:
                     _digests_from_snapshot(Path(args.from_snapshot), label, code, sink, args)
                     continue
                 url = copy(f"{size}-{label}")
-                if args.snapshot:  # each code path's own: DIR/<label>.db
+                if args.snapshot and label == "current":  # DIR/<size>-current.db
                     os.environ["CW_BENCH_SNAPSHOT"] = str(
                         Path(args.snapshot).resolve() / f"{size}-{label}.db"
                     )

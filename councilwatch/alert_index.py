@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from sqlalchemy import Engine
 
@@ -32,6 +32,17 @@ StoredAlert = ActiveAlert | Alert
 log = logging.getLogger("councilwatch.alerts")
 
 
+# Equal sets shared between specs: CPython makes a new 216-byte object for every frozenset,
+# even an empty one, and most of an alert's five sets are empty or repeat another alert's
+# (about 1 KB an alert, 100 MB of a 100,000-alert index). Bounded by the distinct sets seen.
+_SHARED_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _shared(values: Iterable[str]) -> frozenset[str]:
+    found = frozenset(values)
+    return _SHARED_SETS.setdefault(found, found)
+
+
 def alert_spec(alert: StoredAlert, register: Register) -> AlertSpec:
     """The matcher's view of a stored alert: councils expanded now, so successors and
     councils added to a county later are followed."""
@@ -40,7 +51,7 @@ def alert_spec(alert: StoredAlert, register: Register) -> AlertSpec:
         councils |= register.expand(alert.counties, county_wide=True)
     return AlertSpec(
         id=alert.id or 0,
-        councils=frozenset(councils),
+        councils=_shared(councils),
         query=valid_alert_query(
             alert.query,
             councils=alert.councils,
@@ -48,10 +59,10 @@ def alert_spec(alert: StoredAlert, register: Register) -> AlertSpec:
             outcomes=alert.outcomes,
             categories=alert.categories,
         ),
-        kinds=frozenset(alert.kinds),
-        outcomes=frozenset(alert.outcomes),
-        categories=frozenset(alert.categories),
-        sources=frozenset(alert.sources),
+        kinds=_shared(alert.kinds),
+        outcomes=_shared(alert.outcomes),
+        categories=_shared(alert.categories),
+        sources=_shared(alert.sources),
     )
 
 
@@ -81,9 +92,9 @@ class AlertIndex:
         self._matcher = Matcher()
         self._register = register
         self._version: int | None = None  # the last change id applied; None: load everything
+        # alert id -> the version last seen, filed or refused (a fingerprint per alert as
+        # well was 100 bytes an alert)
         self._alerts: dict[int, ActiveAlert] = {}
-        # alert id -> fingerprint last seen (filed, or refused with a warning)
-        self._seen: dict[int, tuple[object, ...]] = {}
         self._by_subscriber: dict[int, set[int]] = {}
 
     def match(
@@ -124,15 +135,14 @@ class AlertIndex:
             for subscriber_id in subscribers:
                 for alert_id in self._by_subscriber.pop(subscriber_id, set()) - fresh.keys():
                     self._matcher.remove(alert_id)
-                    self._seen.pop(alert_id, None)
                     self._alerts.pop(alert_id, None)
         for alert_id, alert in fresh.items():
+            # The version last seen (filed, or refused with a warning): unchanged, nothing to do.
+            before = self._alerts.get(alert_id)
             self._alerts[alert_id] = alert
             self._by_subscriber.setdefault(alert.subscriber_id, set()).add(alert_id)
-            fingerprint = _fingerprint(alert)
-            if self._seen.get(alert_id) == fingerprint:
+            if before is not None and _fingerprint(before) == _fingerprint(alert):
                 continue
-            self._seen[alert_id] = fingerprint
             try:
                 spec = alert_spec(alert, register)
             except CouncilwatchError as exc:  # a council removed from the register, a bad query

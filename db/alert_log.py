@@ -7,6 +7,7 @@ reader remembers the last id it has seen and asks only for subscribers changed s
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -96,6 +97,12 @@ def active_alerts(
     return found
 
 
+def _names(values: list[str]) -> tuple[str, ...]:
+    # Council ids, kinds, outcomes: a few hundred distinct words repeated across 100,000
+    # alerts; each decoded from JSON is a new string unless interned.
+    return tuple(map(sys.intern, values)) if values else ()
+
+
 def active_alert(row: Any) -> ActiveAlert:
     """An alert from a Core row of ``ALERT_COLUMNS``."""
     return ActiveAlert(
@@ -104,10 +111,10 @@ def active_alert(row: Any) -> ActiveAlert:
         name=row.name,
         created_at=row.created_at,
         query=row.query,
-        councils=tuple(row.councils),
-        counties=tuple(row.counties),
-        kinds=tuple(row.kinds),
-        outcomes=tuple(row.outcomes),
-        categories=tuple(row.categories),
-        sources=tuple(row.sources),
+        councils=_names(row.councils),
+        counties=_names(row.counties),
+        kinds=_names(row.kinds),
+        outcomes=_names(row.outcomes),
+        categories=_names(row.categories),
+        sources=_names(row.sources),
     )

@@ -224,3 +224,34 @@ def test_following_changes_gives_the_matches_of_a_fresh_index(engine: Engine) ->
         else:
             update_alert(engine, rng.choice(alerts).id or 0, councils=[rng.choice(councils)])
         assert matched(index, engine, *docs) == matched(AlertIndex(), engine, *docs), step
+
+
+def test_specs_share_equal_sets_and_alerts_share_names() -> None:
+    # 100,000 alerts each holding five frozensets (216 bytes even when empty) and their own
+    # copies of council ids were a quarter of the index's memory.
+    from councilwatch.alert_index import alert_spec
+    from db.alert_log import ActiveAlert, active_alert
+
+    def row(n: int) -> object:
+        class Row:
+            id = n
+            subscriber_id = n
+            name = f"a{n}"
+            created_at = NOW
+            query = None
+            councils = ["".join(["nor", "folk"])]  # a string made at run time, as JSON gives
+            counties: list[str] = []
+            kinds = ["decision"]
+            outcomes: list[str] = []
+            categories: list[str] = []
+            sources: list[str] = []
+
+        return Row()
+
+    first, second = (active_alert(row(n)) for n in (1, 2))
+    assert isinstance(first, ActiveAlert)
+    assert first.councils[0] is second.councils[0]
+    a, b = alert_spec(first, REGISTER), alert_spec(second, REGISTER)
+    for name in ("councils", "kinds", "outcomes", "categories", "sources"):
+        assert getattr(a, name) is getattr(b, name), name
+    assert a.outcomes is a.categories  # both empty: one object
