@@ -3,6 +3,7 @@
 import random
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Engine
@@ -233,20 +234,19 @@ def test_specs_share_equal_sets_and_alerts_share_names() -> None:
     from db.alert_log import ActiveAlert, active_alert
 
     def row(n: int) -> object:
-        class Row:
-            id = n
-            subscriber_id = n
-            name = f"a{n}"
-            created_at = NOW
-            query = None
-            councils = ["".join(["nor", "folk"])]  # a string made at run time, as JSON gives
-            counties: list[str] = []
-            kinds = ["decision"]
-            outcomes: list[str] = []
-            categories: list[str] = []
-            sources: list[str] = []
-
-        return Row()
+        return SimpleNamespace(
+            id=n,
+            subscriber_id=n,
+            name=f"a{n}",
+            created_at=NOW,
+            query=None,
+            councils=["".join(["nor", "folk"])],  # a string made at run time, as JSON gives
+            counties=[],
+            kinds=["decision"],
+            outcomes=[],
+            categories=[],
+            sources=[],
+        )
 
     first, second = (active_alert(row(n)) for n in (1, 2))
     assert isinstance(first, ActiveAlert)
