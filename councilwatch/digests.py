@@ -12,8 +12,10 @@ appeared on the listing since the last run, however long ago it was decided. Cat
 back until every enabled source has run once, so the first run gives one catch-up email, not
 one per source.
 
-The rendered email is queued, the ledger rows written and the matches marked digested in one
-write transaction, so a crash leaves either all of it or none of it.
+The rendered emails are queued, their ledger rows written and their matches marked digested
+in one write transaction per group of up to ``QUEUE_EVERY`` digests (a transaction per digest
+was a third of a run on SQLite), so a crash leaves all of a group or none of it; the rerun
+builds the rest.
 
 Never the same item twice: a document already in the subscriber's ledger (sent by another
 alert, another frequency, or as another title's copy of the same story) is dropped, and its
