@@ -689,6 +689,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="digest workers on PostgreSQL")
     parser.add_argument("--baseline-rev", default=BASELINE_REV)
     parser.add_argument("--no-baseline", action="store_true", help="only the code under test")
+    parser.add_argument(
+        "--only-baseline", action="store_true", help="only the baseline (beside a --no-baseline)"
+    )
     parser.add_argument("--profile", help="cProfile the digest stages into this directory")
     parser.add_argument(
         "--trace-memory", action="store_true", help="tracemalloc's top allocations of digests"
@@ -718,6 +721,8 @@ def main() -> int:
     n_docs, n_alerts, n_subs, n_new = SIZES[size]
     baseline = _baseline_tree(args.baseline_rev)
     codes = [("current", HERE)] if args.no_baseline else [("baseline", baseline), ("current", HERE)]
+    if args.only_baseline:
+        codes = [("baseline", baseline)]
     sink = Sink()
     print(
         f"store: {n_docs:,} documents, {n_alerts:,} alerts held by {n_subs:,} subscribers; "
