@@ -28,7 +28,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -52,6 +53,7 @@ from alerts.documents import AlertSpec, Match
 from alerts.explain import Explainer
 from alerts.mail.message import Mail, build_message, make_message_id
 from councilwatch.alert_index import StoredAlert, alert_spec
+from councilwatch.digest_share import Share, shared_batches
 from councilwatch.digest_text import (
     StorySentences,
     aware,
@@ -83,7 +85,6 @@ from db.digest_data import (
     subscribers_by_id,
 )
 from db.health_state import unhealthy_since
-from db.jobs import claim_slot
 from db.links import StoredLink, links_of
 from db.matches import MatchSetRow, document_councils
 from db.outbox import OutgoingMessage
@@ -147,13 +148,15 @@ def run_digests(
     dry_run: bool = False,
     share: str | None = None,
     worker: str = "",
+    joins: bool = False,
 ) -> DigestRunReport:
     """Build and queue this frequency's digests; with ``dry_run`` build them and change nothing.
 
     The caller holds the "digest" lock (the service job and `councilwatch digest send` do),
     unless several workers share one run: then each passes the same ``share`` name (the
-    run's slot) and claims batches of subscribers (fixed id ranges) one at a time, so each
-    batch, and each digest, is built by one of them.
+    run's slot) and claims batches of subscribers (fixed id ranges) as leases, one at a time,
+    so each batch, and each digest, is built by one of them (councilwatch/digest_share.py);
+    a worker that ``joins`` (it did not win the slot) waits for the winner to open the run.
     """
     if frequency not in FREQUENCIES:
         raise CouncilwatchError(
@@ -165,36 +168,37 @@ def run_digests(
     builder = _Builder(runtime, now)
     window = _Window.load(engine, frequency)
     considered: set[int] = set()
-    for batch in _subscriber_batches(engine, frequency):
-        if share is not None and not dry_run:
-            first = (batch[0].id or 0) // SUBSCRIBER_BATCH
-            if not claim_slot(
-                engine, f"digest:{frequency}:batch", f"{share}:{first}", worker=worker, now=now
-            ):
-                continue
-        works, alert_ids = _load(engine, batch, frequency, window, builder.deriver)
-        considered |= alert_ids
-        ready: list[BuiltDigest] = []
-        settled: set[int] = set()  # alerts whose matches this batch settles
-        for work in works:
-            built, dropped = builder.build(work)
-            report.dropped += dropped
-            if built is None:
-                if dropped:
-                    settled.update(work.alerts)
-                continue
-            report.items += built.items
-            report.catch_up += built.catch_up
-            if dry_run:
-                report.digests.append(built)
-                continue
-            ready.append(built)
-            settled.update(built.alert_ids)
-            if len(ready) >= QUEUE_EVERY:  # bounded: a batch's emails are megabytes
+    if share is not None and not dry_run:
+        batches = _shared_batches(runtime, engine, frequency, Share(share, worker, not joins))
+    else:
+        batches = _subscriber_batches(engine, frequency)
+    # Closed on the way out: a run failing mid-batch stops renewing that batch's lease at
+    # once (another worker takes it over), even while something keeps the exception.
+    with closing(batches):
+        for batch in batches:
+            works, alert_ids = _load(engine, batch, frequency, window, builder.deriver)
+            considered |= alert_ids
+            ready: list[BuiltDigest] = []
+            settled: set[int] = set()  # alerts whose matches this batch settles
+            for work in works:
+                built, dropped = builder.build(work)
+                report.dropped += dropped
+                if built is None:
+                    if dropped:
+                        settled.update(work.alerts)
+                    continue
+                report.items += built.items
+                report.catch_up += built.catch_up
+                if dry_run:
+                    report.digests.append(built)
+                    continue
+                ready.append(built)
+                settled.update(built.alert_ids)
+                if len(ready) >= QUEUE_EVERY:  # bounded: a batch's emails are megabytes
+                    _queue(engine, ready, settled, window.through, now, report)
+                    ready, settled = [], set()
+            if not dry_run and (ready or settled):
                 _queue(engine, ready, settled, window.through, now, report)
-                ready, settled = [], set()
-        if not dry_run and (ready or settled):
-            _queue(engine, ready, settled, window.through, now, report)
     if not dry_run:
         # Alerts with nothing pending move up too, so the next run reads only newer sets.
         settle(engine, sorted(considered), window.through)
@@ -392,17 +396,31 @@ class _Work:
     links: dict[int, list[StoredLink]] = field(default_factory=dict)
 
 
-def _subscriber_batches(engine: Engine, frequency: str) -> Iterator[list[DigestSubscriber]]:
+def _subscriber_batches(engine: Engine, frequency: str) -> Generator[list[DigestSubscriber]]:
     """Confirmed subscribers with a live alert of ``frequency``; unconfirmed, unsubscribed
     and bouncing addresses never get a digest.
 
     Batches are fixed ranges of ids (so workers sharing a run agree on them), read one at a
     time: 100,000 subscribers are never all in memory.
     """
+    for members in _subscriber_ranges(engine, frequency).values():
+        yield subscribers_by_id(engine, members)
+
+
+def _subscriber_ranges(engine: Engine, frequency: str) -> dict[int, list[int]]:
+    """The ids of the subscribers due a digest, by batch (id // SUBSCRIBER_BATCH)."""
     ranges: dict[int, list[int]] = {}
     for subscriber_id in digest_subscriber_ids(engine, frequency):
         ranges.setdefault(subscriber_id // SUBSCRIBER_BATCH, []).append(subscriber_id)
-    for members in ranges.values():
+    return ranges
+
+
+def _shared_batches(
+    runtime: Runtime, engine: Engine, frequency: str, share: Share
+) -> Generator[list[DigestSubscriber]]:
+    """The batches this worker claims in a shared run (loaded only once claimed)."""
+    ranges = _subscriber_ranges(engine, frequency)
+    for members in shared_batches(runtime, engine, frequency, share, ranges):
         yield subscribers_by_id(engine, members)
 
 

@@ -3,8 +3,10 @@
 Every process keeps its own in-memory job store (a shared job store runs slots twice) and
 adds the jobs from config at start-up. A job first claims its slot in the database; the
 process whose INSERT wins does the work, under a named lock that `councilwatch fetch` and
-`councilwatch digest send` take too. With SQLite (one host) a second service process refuses
-to start; with PostgreSQL any number may run.
+`councilwatch digest send` take too. A digest slot is shared: the processes that lose the
+claim join the winner's run and split its subscriber batches (councilwatch/digest_share.py).
+With SQLite (one host) a second service process refuses to start; with PostgreSQL any number
+may run.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from councilwatch.config import Settings
 from councilwatch.runtime import Runtime
 from councilwatch.schedule import Schedule, daily, interval, parse_schedule, weekly
 from councilwatch.sources_registry import FetchJob, fetch_jobs
 from cwerrors import StorageError
+
+if TYPE_CHECKING:  # at run time it is imported by the job that uses it (start-up cost)
+    from councilwatch.digest_share import Share
 
 log = logging.getLogger("councilwatch.service")
 
@@ -37,6 +42,9 @@ class JobSpec:
     lock: str | None
     grace: timedelta  # a firing this late still runs (APScheduler's default is 1 s)
     on_start: bool = False  # also run once as the service starts
+    # Work the slot's losers join (each worker passed its Share) rather than leave to the
+    # winner; ``run`` is then unused.
+    shared: Callable[[Runtime, Share], object] | None = None
 
 
 def _fetcher(job: FetchJob) -> Callable[[Runtime], object]:
@@ -46,16 +54,29 @@ def _fetcher(job: FetchJob) -> Callable[[Runtime], object]:
     return run
 
 
-def _digests(frequency: str) -> Callable[[Runtime], object]:
-    def run(runtime: Runtime) -> object:
+def _digests(frequency: str) -> Callable[[Runtime, Share], object]:
+    def run(runtime: Runtime, share: Share) -> object:
         from councilwatch.digests import run_digests
         from councilwatch.mailer import send_outbox
 
-        queued = run_digests(runtime, frequency)
-        send_outbox(runtime)
+        queued = run_digests(
+            runtime, frequency, share=share.name, worker=share.worker, joins=not share.opens
+        )
+        send_outbox(runtime, worker=share.worker)
         return queued
 
     return run
+
+
+def _unshared(runtime: Runtime) -> object:
+    raise AssertionError("a shared job runs through JobSpec.shared")
+
+
+def digest_job(frequency: str, schedule: Schedule, grace: timedelta) -> JobSpec:
+    """The job building and sending ``frequency`` digests; every worker firing a slot shares it."""
+    return JobSpec(
+        f"digest:{frequency}", schedule, _unshared, "digest", grace, shared=_digests(frequency)
+    )
 
 
 def _send_outbox(runtime: Runtime) -> object:
@@ -97,26 +118,10 @@ def job_specs(settings: Settings) -> list[JobSpec]:
         )
     every = digest.immediate_every_minutes * 60
     specs += [
-        JobSpec(
-            "digest:immediate",
-            interval(every, zone, jitter=False),
-            _digests("immediate"),
-            "digest",
-            timedelta(seconds=every),
-        ),
-        JobSpec(
-            "digest:daily",
-            daily(digest.daily_time, zone),
-            _digests("daily"),
-            "digest",
-            timedelta(hours=12),
-        ),
-        JobSpec(
-            "digest:weekly",
-            weekly(digest.weekly_day, digest.weekly_time, zone),
-            _digests("weekly"),
-            "digest",
-            timedelta(days=3),
+        digest_job("immediate", interval(every, zone, jitter=False), timedelta(seconds=every)),
+        digest_job("daily", daily(digest.daily_time, zone), timedelta(hours=12)),
+        digest_job(
+            "weekly", weekly(digest.weekly_day, digest.weekly_time, zone), timedelta(days=3)
         ),
         JobSpec(
             "outbox:send",
@@ -140,6 +145,7 @@ class JobRunner:
         self._idle = threading.Condition()
 
     def __call__(self, spec: JobSpec) -> None:
+        from councilwatch.digest_share import Share
         from councilwatch.runs import run_lock
         from db.jobs import LockBusy, claim_slot, finish_slot
 
@@ -147,18 +153,28 @@ class JobRunner:
         engine = runtime.migrated_engine()
         now = runtime.now()
         slot = spec.schedule.slot(now)
-        if not claim_slot(engine, spec.name, slot, worker=self.worker, now=now):
+        won = claim_slot(engine, spec.name, slot, worker=self.worker, now=now)
+        if not won and spec.shared is None:
             log.debug("%s %s: claimed by another worker", spec.name, slot)
             return
         with self._idle:
             self.running += 1
         started = time.perf_counter()
-        log.info("job %s (%s) started", spec.name, slot, extra={"job": spec.name, "slot": slot})
+        verb = "started" if won else "joined (the slot's winner shares it)"
+        log.info("job %s (%s) %s", spec.name, slot, verb, extra={"job": spec.name, "slot": slot})
         ok, outcome = False, ""
         try:
-            lock = run_lock(runtime, spec.lock) if spec.lock else contextlib.nullcontext()
-            with lock:
-                result = spec.run(runtime)
+            if not won:
+                # The winner holds the lock for the whole run; a joiner works under it.
+                assert spec.shared is not None
+                result = spec.shared(runtime, Share(slot, self.worker, opens=False))
+            else:
+                lock = run_lock(runtime, spec.lock) if spec.lock else contextlib.nullcontext()
+                with lock:
+                    if spec.shared is not None:
+                        result = spec.shared(runtime, Share(slot, self.worker))
+                    else:
+                        result = spec.run(runtime)
             ok, outcome = True, _describe(result)
         except LockBusy as exc:
             outcome = f"skipped: {exc}"
@@ -166,7 +182,8 @@ class JobRunner:
             log.exception("job %s (%s) failed", spec.name, slot)
             outcome = f"failed: {type(exc).__name__}: {exc}"
         finally:
-            finish_slot(engine, spec.name, slot, ok=ok, now=runtime.now())
+            if won:  # the slot is the winner's to close
+                finish_slot(engine, spec.name, slot, ok=ok, now=runtime.now())
             seconds = time.perf_counter() - started
             log.info(
                 "job %s (%s) finished in %.1fs: %s",

@@ -1,8 +1,10 @@
-"""Exactly-once job slots, and locks that keep two runs of one thing apart.
+"""Exactly-once job slots, leases on shared work, and locks that keep two runs apart.
 
 Any number of service processes may fire the same job at the same time: the first INSERT of
-(job, slot) wins and only that process works. Locks cover what slots cannot: a CLI fetch while
-the service fetches the same source.
+(job, slot) wins and only that process works. Work several processes share (a digest run's
+subscriber batches) is claimed as leases: a slot whose holder stops renewing it before
+finishing (it died) may be taken over. Locks cover what slots cannot: a CLI fetch while the
+service fetches the same source.
 """
 
 from __future__ import annotations
@@ -10,17 +12,17 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cwerrors import StorageError
-from db.engine import write_transaction
+from db.engine import read_connection, write_transaction
 from db.tables import JOB_RUNS as _JOBS
 
 
@@ -44,6 +46,58 @@ def finish_slot(engine: Engine, job: str, slot: str, *, ok: bool, now: datetime)
             .where(_JOBS.c.job == job, _JOBS.c.slot == slot)
             .values(finished_at=now, ok=ok)
         )
+
+
+def claim_lease(
+    engine: Engine, job: str, slot: str, *, worker: str, now: datetime, lease: timedelta
+) -> bool:
+    """True when ``worker`` now holds (job, slot): nobody had claimed it, or its holder left it
+    unfinished and has not renewed it for ``lease`` (it died or hung): a takeover. The
+    lease's ``claimed_at`` is the last renewal (renew_leases)."""
+    if claim_slot(engine, job, slot, worker=worker, now=now):
+        return True
+    with write_transaction(engine) as connection:
+        taken = connection.execute(
+            update(_JOBS)
+            .where(
+                _JOBS.c.job == job,
+                _JOBS.c.slot == slot,
+                _JOBS.c.finished_at.is_(None),
+                _JOBS.c.claimed_at < now - lease,
+            )
+            .values(worker=worker, claimed_at=now)
+        )
+        return taken.rowcount == 1
+
+
+def renew_leases(engine: Engine, job: str, *, worker: str, prefix: str, now: datetime) -> int:
+    """Renew every unfinished lease ``worker`` holds on ``job`` slots starting ``prefix``."""
+    with write_transaction(engine) as connection:
+        renewed = connection.execute(
+            update(_JOBS)
+            .where(
+                _JOBS.c.job == job,
+                _JOBS.c.worker == worker,
+                _JOBS.c.finished_at.is_(None),
+                _JOBS.c.slot.startswith(prefix, autoescape=True),
+            )
+            .values(claimed_at=now)
+        )
+        return int(renewed.rowcount)
+
+
+def slots_finished(engine: Engine, job: str, slots: Sequence[str]) -> dict[str, bool]:
+    """For each of ``slots`` claimed so far: whether its holder finished it."""
+    found: dict[str, bool] = {}
+    with read_connection(engine) as connection:
+        for start in range(0, len(slots), 500):
+            rows = connection.execute(
+                select(_JOBS.c.slot, _JOBS.c.finished_at).where(
+                    _JOBS.c.job == job, _JOBS.c.slot.in_(slots[start : start + 500])
+                )
+            ).all()
+            found.update((str(row.slot), row.finished_at is not None) for row in rows)
+    return found
 
 
 class LockBusy(StorageError):
