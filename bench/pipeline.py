@@ -349,7 +349,7 @@ def run_cycle(url: str, size: str, sink_port: int, digests: int | None, role: st
             runtime.now = lambda: T_DIGEST
             stages = Stages()
             engine = runtime.migrated_engine()
-            _digest_stages(stages, runtime, engine, digests, digests_module, share="bench-run")
+            _service_digest_worker(stages, runtime, engine, digests, digests_module)
             print(json.dumps({"stages": stages.rows}))
             return
         if role == "digests-only":
@@ -470,7 +470,7 @@ def _digest_stages(
 
         digests_module._subscriber_batches = limited
     with stages.stage("daily digests: build, render, queue", engine) as row:
-        shared = {"share": share, "worker": f"bench-{os.getpid()}"} if share else {}
+        shared: dict[str, Any] = {"share": share, "worker": f"bench-{os.getpid()}"} if share else {}
         report = _profiled("build", run_digests, runtime, "daily", **shared)
         row["note"] = report.line()
         row["digests"] = report.queued
@@ -531,6 +531,63 @@ def _outbox_fingerprint(engine: Any) -> str:
             digest.update(f"{key}\n{len(body)}\n".encode())
             digest.update(body)
     return digest.hexdigest()
+
+
+def _service_digest_worker(
+    stages: Stages, runtime: Any, engine: Any, limit: int | None, digests_module: Any
+) -> None:
+    """One of ``--workers`` processes: the service's own digest job (JobRunner, slot claim,
+    lock, shared run, outbox) firing slot "bench-run"; the first to claim it opens the run,
+    the others join. Build and send are timed apart by wrapping the functions the job calls."""
+    import councilwatch.mailer as mailer
+    from councilwatch.schedule import Schedule, interval
+    from councilwatch.service import JobRunner, digest_job
+
+    if limit is not None:  # a slice: the batches holding the first ``limit`` subscribers
+        ranges = digests_module._subscriber_ranges
+
+        def sliced(*args: Any, **kwargs: Any) -> dict[int, list[int]]:
+            kept: dict[int, list[int]] = {}
+            for first, ids in ranges(*args, **kwargs).items():
+                if sum(map(len, kept.values())) >= limit:
+                    break
+                kept[first] = ids
+            return kept
+
+        digests_module._subscriber_ranges = sliced
+    results: dict[str, Any] = {}
+
+    def timed(owner: Any, attribute: str, label: str) -> None:
+        original = getattr(owner, attribute)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.process_time()
+            results[label] = original(*args, **kwargs)
+            results[label + " s"] = (time.perf_counter() - wall, time.process_time() - cpu)
+            return results[label]
+
+        setattr(owner, attribute, wrapper)
+
+    timed(digests_module, "run_digests", "build")
+    timed(mailer, "send_outbox", "send")
+    every_worker_fires_one_slot = Schedule(
+        interval(86400, "UTC", jitter=False).trigger, lambda _: "bench-run", "bench"
+    )
+    spec = digest_job("daily", every_worker_fires_one_slot, timedelta(hours=12))
+    worker = f"bench-{os.getpid()}"
+    with stages.stage("service digest job (claim or join, build, queue, send)", engine) as row:
+        JobRunner(runtime, worker)(spec)
+        report = results.get("build")
+        row["note"] = report.line() if report is not None else "no run"
+    for label in ("build", "send"):
+        wall, cpu = results.get(label + " s", (0.0, 0.0))
+        done = results.get(label)
+        count = getattr(done, "queued" if label == "build" else "sent", 0)
+        name = "build, render, queue" if label == "build" else "send to the SMTP sink"
+        stages.rows.append(
+            {"stage": f"  of which {name}", "wall": wall, "cpu": cpu, "sub": True,
+             "digests": count, "note": done.line() if done is not None else ""}
+        )  # fmt: skip
 
 
 # -- orchestration -----------------------------------------------------------------------------
@@ -807,18 +864,15 @@ def _parallel_digests(
     outputs = [p.communicate()[0] for p in procs]
     wall = time.perf_counter() - started
     rows: list[dict[str, Any]] = []
+    built = 0
     for k, text in enumerate(outputs):
         for row in json.loads(text.strip().splitlines()[-1])["stages"]:
-            rows.append({**row, "stage": f"worker {k + 1}: " + row["stage"].split(": ", 1)[1]})
-    rows.append(
-        {
-            "stage": f"{workers} digest workers together (wall)",
-            "wall": wall,
-            "cpu": 0.0,
-            "sub": True,
-        }
-    )
-    return rows
+            stage = row["stage"].strip()
+            rows.append({**row, "stage": f"worker {k + 1}: {stage}"})
+            built += row.get("digests", 0) if "queue" in stage and row.get("sub") else 0
+    # First, so the slice's scale (main) is the digests all workers built together.
+    together = {"stage": f"{workers} workers together (wall)", "wall": wall, "cpu": 0.0}
+    return [{**together, "sub": True, "digests": built}, *rows]
 
 
 def _print(db: str, label: str, result: dict[str, Any], scale: float) -> None:

@@ -1,13 +1,13 @@
 """Several service processes sharing one digest run: subscriber batches held as leases.
 
-The process that wins a digest slot takes the "digest" lock (so `councilwatch digest send`
-and runs of the other frequencies keep out, as with one process) and opens the run; every
-other process that fired the same slot joins it. Each claims batches (fixed ranges of
-subscriber ids, so all agree on them) one at a time: the first claim of a batch wins, and
-each batch, and so each digest, is built by one worker. A worker renews its leases from a
-heartbeat thread while it works; a batch whose holder died (no renewal for LEASE) is taken
-over by a worker still in the run. Every worker stays until every batch is finished, so the
-winner holds the lock until the whole run is done.
+The process that wins a digest slot takes the "digest" lock (so `councilwatch digest send` and
+runs of the other frequencies keep out, as with one process) and opens the run; every other
+process that fired the same slot joins it. Each claims batches (fixed ranges of subscriber ids,
+so all agree on them) one at a time: the first claim of a batch wins, and each batch, and so
+each digest, is built by one worker. A worker renews its leases from a heartbeat thread while
+it works; a batch whose holder died (no renewal for `digest.lease_seconds`, the outbox's lease
+too) is taken over by a worker still in the run. Every worker stays until every batch is
+finished, so the winner holds the lock until the whole run is done.
 
 What one batch queued is never queued again: a digest's queueing transaction advances its
 alerts' marks (and its outbox key is unique), so a batch taken over after a crash builds only
@@ -32,7 +32,7 @@ from db.jobs import claim_lease, claim_slot, finish_slot, renew_leases, slots_fi
 
 log = logging.getLogger("councilwatch.digests")
 
-LEASE = timedelta(seconds=120)  # a batch not renewed for this long is taken over
+LEASE: timedelta | None = None  # tests shorten it; else digest.lease_seconds (the outbox's)
 POLL_SECONDS = 0.5  # how often a worker waiting on others' batches looks again
 
 
@@ -49,6 +49,10 @@ def _wall() -> datetime:
     return datetime.now(UTC)
 
 
+def _lease(runtime: Runtime) -> timedelta:
+    return LEASE or timedelta(seconds=runtime.settings.digest.lease_seconds)
+
+
 def batch_job(frequency: str) -> str:
     return f"digest:{frequency}:batch"
 
@@ -60,7 +64,7 @@ def _opened(runtime: Runtime, engine: Engine, frequency: str, share: Share) -> b
     if share.opens:
         claim_slot(engine, job, marker, worker=share.worker, now=_wall())
         return True
-    deadline = _wall() + LEASE
+    deadline = _wall() + _lease(runtime)
     while not runtime.stopping.is_set() and _wall() < deadline:
         if slots_finished(engine, job, [marker]):
             return True
@@ -71,15 +75,15 @@ def _opened(runtime: Runtime, engine: Engine, frequency: str, share: Share) -> b
 
 
 class _Heartbeat:
-    """Renews this worker's unfinished leases of the run every LEASE / 4 until stopped."""
+    """Renews this worker's unfinished leases of the run every lease / 4 until stopped."""
 
-    def __init__(self, engine: Engine, job: str, share: Share) -> None:
-        self._engine, self._job, self._share = engine, job, share
+    def __init__(self, engine: Engine, job: str, share: Share, lease: timedelta) -> None:
+        self._engine, self._job, self._share, self._lease = engine, job, share, lease
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="digest-lease", daemon=True)
 
     def _beat(self) -> None:
-        every = LEASE.total_seconds() / 4
+        every = self._lease.total_seconds() / 4
         while not self._stop.wait(every):
             try:
                 renew_leases(
@@ -121,13 +125,13 @@ def shared_batches(
         return
     job = batch_job(frequency)
     left = {f"{share.name}:{first}": ids for first, ids in ranges.items()}
-    took = 0
-    with _Heartbeat(engine, job, share):
+    took, lease = 0, _lease(runtime)
+    with _Heartbeat(engine, job, share, lease):
         while left:
             for key, ids in list(left.items()):
                 if runtime.stopping.is_set():
                     return
-                if claim_lease(engine, job, key, worker=share.worker, now=_wall(), lease=LEASE):
+                if claim_lease(engine, job, key, worker=share.worker, now=_wall(), lease=lease):
                     took += 1
                     yield ids
                     finish_slot(engine, job, key, ok=True, now=_wall())
