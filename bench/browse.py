@@ -180,6 +180,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20,000 documents, fewer rounds")
     parser.add_argument("--postgres", default=default_postgres())
     parser.add_argument("--documents", type=int, help="store size (default 200,000)")
+    parser.add_argument("--only", choices=("sqlite", "postgres"), help="one store only")
     args = parser.parse_args()
     global DEEP
     n, rounds = (args.documents or 20_000, 5) if args.quick else (args.documents or 200_000, 11)
@@ -187,9 +188,10 @@ def main() -> None:
     records = corpus(n)
     rows: list[list[object]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        rows += run("sqlite", f"sqlite:///{tmp}/browse.db", records, rounds, Path(tmp))
+        if args.only != "postgres":
+            rows += run("sqlite", f"sqlite:///{tmp}/browse.db", records, rounds, Path(tmp))
         with postgres_schema(args.postgres) as pg_url:
-            if pg_url is not None:
+            if pg_url is not None and args.only != "sqlite":
                 (Path(tmp) / "pg").mkdir()
                 rows += run("postgres", pg_url, records, rounds, Path(tmp) / "pg")
     print_table(

@@ -64,9 +64,31 @@ class BrowseFilters:
     date_to: date | None = None  # inclusive
 
 
+@dataclass(frozen=True, slots=True)
+class ListedDocument:
+    """What a listing shows of a document (and its cursor): not its body, which for a
+    decision is 6-14 KB that PostgreSQL keeps out of line (TOAST) and would read, and send,
+    for every row of every page; built without validation (the rows are our own)."""
+
+    id: int
+    kind: str
+    source: str
+    title: str | None
+    summary: str | None
+    outcome: str | None
+    category: str | None
+    decided_on: date | None
+    published_at: datetime | None
+    site_name: str | None
+    dated_at: datetime
+
+
+_LISTED = [_DOCS.c[name] for name in ListedDocument.__slots__]
+
+
 @dataclass(frozen=True)
 class BrowsePage:
-    documents: list[Document]
+    documents: list[ListedDocument]
     earlier: Cursor | None  # the cursor of the page before this one in the order, if any
     later: Cursor | None  # the cursor of the page after this one, if any
 
@@ -111,7 +133,7 @@ def browse(
     # walking backwards (towards the start of the order) reverses the scan, then the rows
     backwards = before is not None and after is None
     descending = newest != backwards
-    stmt = _where(select(_DOCS), filters)
+    stmt = _where(select(*_LISTED), filters)
     edge = before if backwards else after
     if edge is not None:
         bound = tuple_(edge.dated_at, edge.id)
@@ -122,7 +144,7 @@ def browse(
         stmt = stmt.order_by(_DOCS.c.dated_at, _DOCS.c.id)
     with read_connection(engine) as connection:
         rows = connection.execute(stmt.limit(per_page + 1)).all()
-    docs = [Document.model_validate(dict(row._mapping)) for row in rows[:per_page]]
+    docs = [ListedDocument(*row) for row in rows[:per_page]]
     more = len(rows) > per_page
     if backwards:
         docs.reverse()
@@ -135,9 +157,8 @@ def browse(
     )
 
 
-def _cursor(doc: Document) -> Cursor:
+def _cursor(doc: ListedDocument) -> Cursor:
     moment = doc.dated_at if doc.dated_at.tzinfo else doc.dated_at.replace(tzinfo=UTC)
-    assert doc.id is not None
     return Cursor(moment, doc.id)
 
 
