@@ -59,17 +59,19 @@ def batch_job(frequency: str) -> str:
 
 def _opened(runtime: Runtime, engine: Engine, frequency: str, share: Share) -> bool:
     """Open the run (the winner) or wait until it is open (a joiner): False when the winner
-    closed its slot without opening it (it could not take the lock) or never did (it died)."""
+    closed its slot (the run is over, or it could not take the lock) or never opened it (it
+    died first). The marker is a finished row: unfinished rows are batches in progress."""
     job, marker = batch_job(frequency), f"{share.name}:open"
     if share.opens:
-        claim_slot(engine, job, marker, worker=share.worker, now=_wall())
+        if claim_slot(engine, job, marker, worker=share.worker, now=_wall()):
+            finish_slot(engine, job, marker, ok=True, now=_wall())
         return True
     deadline = _wall() + _lease(runtime)
     while not runtime.stopping.is_set() and _wall() < deadline:
-        if slots_finished(engine, job, [marker]):
-            return True
         if slots_finished(engine, f"digest:{frequency}", [share.name]).get(share.name):
             return False
+        if slots_finished(engine, job, [marker]):
+            return True
         runtime.stopping.wait(POLL_SECONDS)
     return False
 
