@@ -86,17 +86,19 @@ def test_a_worker_dying_mid_batch_loses_no_digest_and_sends_none_twice(
     setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(digests, "SUBSCRIBER_BATCH", 2)
+    monkeypatch.setattr(digests, "QUEUE_EVERY", 1)  # each digest its own transaction: a death
+    # can fall between two digests of one batch
     monkeypatch.setattr(digest_share, "LEASE", timedelta(seconds=1))
     monkeypatch.setattr(digest_share, "POLL_SECONDS", 0.05)
     emails = subscribers_with_news(setup, 8)  # ids 1-8: batches [1] [2 3] [4 5] [6 7] [8]
     real_queue = digests._queue
     queued_by_the_dead: list[int] = []
 
-    def queue(*args: Any, **kwargs: Any) -> bool:
-        if threading.current_thread().name == "dies":
+    def queue(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "dies" and args[1]:
             if len(queued_by_the_dead) == 2:  # the second digest of batch [2 3]
                 raise RuntimeError("worker killed")
-            queued_by_the_dead.append(args[1].subscriber_id)
+            queued_by_the_dead.extend(built.subscriber_id for built in args[1])
         return real_queue(*args, **kwargs)
 
     monkeypatch.setattr(digests, "_queue", queue)
