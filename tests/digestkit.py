@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, select, update
 
 from alerts.mail.message import Mail
 from councilwatch.pipeline import PipelineReport, process
@@ -100,6 +100,12 @@ def make_setup(
     )
     yield Setup(runtime, clock, server)
     runtime.close()
+
+
+def count(setup: Setup, table: Any) -> int:
+    """Rows in ``table`` (a Core table or model class) of the setup's database."""
+    with setup.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 def add_alert(

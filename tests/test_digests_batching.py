@@ -21,7 +21,7 @@ from db.digest_data import QueuedDigest, queue_digests
 from db.matches import pending_matches
 from db.outbox import OutgoingMessage
 from db.tables import OUTBOX, SENT_ITEMS, SUBSCRIBERS
-from tests.digestkit import T1, T2, Setup, add_alert, decision, ingest, make_setup, story
+from tests.digestkit import T1, T2, Setup, add_alert, count, decision, ingest, make_setup, story
 from tests.smtpd import SmtpTestServer, smtp_certificate, smtp_server
 
 __all__ = ["smtp_certificate", "smtp_server"]
@@ -36,11 +36,6 @@ def setup(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Setup]:
     yield from make_setup(database_url, tmp_path, smtp_server, smtp_certificate, monkeypatch)
-
-
-def count(setup: Setup, table: Any) -> int:
-    with setup.engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 def norfolk_fans(setup: Setup, n: int) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from councilwatch import digests
 from councilwatch.digests import run_digests
@@ -18,7 +18,7 @@ from db.ingest import upsert_documents
 from db.matches import pending_matches
 from db.subscriptions import update_alert
 from db.tables import ALERT_PROGRESS, MATCH_SETS
-from tests.digestkit import T1, T2, Setup, add_alert, decision, ingest, make_setup
+from tests.digestkit import T1, T2, Setup, add_alert, count, decision, ingest, make_setup
 from tests.smtpd import SmtpTestServer, smtp_certificate, smtp_server
 
 __all__ = ["smtp_certificate", "smtp_server"]
@@ -33,11 +33,6 @@ def setup(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Setup]:
     yield from make_setup(database_url, tmp_path, smtp_server, smtp_certificate, monkeypatch)
-
-
-def count(setup: Setup, table: object) -> int:
-    with setup.engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
 def alert_of(setup: Setup, subscriber: int) -> int:
