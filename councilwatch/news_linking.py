@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from alerts.councils import Register
 from alerts.news_links import (
     MAX_LAG_DAYS,
+    OMBUDSMAN_WORDS,
     DecisionFacts,
     StoryFacts,
     best_link,
@@ -39,7 +40,11 @@ def link_documents(
             stories[doc.id] = doc
         elif doc.kind == "decision" and doc.day is not None:
             near = stories_near(
-                engine, _expand(register, doc.councils), first=doc.day, last=doc.day + lag
+                engine,
+                _expand(register, doc.councils),
+                first=doc.day,
+                last=doc.day + lag,
+                containing=OMBUDSMAN_WORDS,  # only those can report it (mentions_ombudsman)
             )
             stories.update((story.id, story) for story in near)
     facts: list[StoryFacts] = []

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, or_, select
 
 from db.document_tables import DOCUMENT_COUNCILS as _COUNCILS
 from db.document_tables import DOCUMENT_LINKS as _LINKS
@@ -71,27 +71,47 @@ def decisions_near(
             & _DOCS.c.id.in_(tagged)
             & (_DOCS.c.decided_on >= first)
             & (_DOCS.c.decided_on <= last)
+            # the same days as dated_at (a decision's is its decided_on, at midnight UTC), so
+            # the (kind, dated_at) index finds them: by kind alone it walked every decision
+            & (_DOCS.c.dated_at >= _midnight(first))
+            & (_DOCS.c.dated_at <= _midnight(last))
         ],
     )
 
 
 def stories_near(
-    engine: Engine, councils: Collection[str], *, first: date, last: date
+    engine: Engine,
+    councils: Collection[str],
+    *,
+    first: date,
+    last: date,
+    containing: Sequence[str] = (),
 ) -> list[LinkDocument]:
-    """News about any of ``councils`` published between ``first`` and ``last``."""
+    """News about any of ``councils`` published between ``first`` and ``last``; with
+    ``containing``, only stories whose title, summary or body holds one of those words (any
+    case). The caller's own test of the text decides; this only spares reading the rest: a
+    decision has hundreds of stories about its councils in the window, few name an ombudsman."""
     if not councils:
         return []
     tagged = select(_COUNCILS.c.document_id).where(_COUNCILS.c.council_id.in_(sorted(councils)))
-    day = func.coalesce(_DOCS.c.published_at, _DOCS.c.first_seen_at)
-    return _load(
-        engine,
-        [
-            (_DOCS.c.kind == "news")
-            & _DOCS.c.id.in_(tagged)
-            & (day >= datetime(first.year, first.month, first.day, tzinfo=UTC))
-            & (day < datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1))
-        ],
+    # A story's dated_at is its publication, else when it was first seen (db.document_tables.
+    # dated): ranged on it, the (kind, dated_at) index finds the window, where by kind alone
+    # every stored story was walked for each new decision.
+    condition = (
+        (_DOCS.c.kind == "news")
+        & _DOCS.c.id.in_(tagged)
+        & (_DOCS.c.dated_at >= _midnight(first))
+        & (_DOCS.c.dated_at < _midnight(last) + timedelta(days=1))
     )
+    if containing:
+        condition &= or_(
+            *(
+                column.ilike(f"%{word}%")
+                for word in containing
+                for column in (_DOCS.c.title, _DOCS.c.summary, _DOCS.c.body)
+            )
+        )
+    return _load(engine, [condition])
 
 
 def replace_links(
@@ -189,6 +209,10 @@ def _load(engine: Engine, conditions: Iterable[Any]) -> list[LinkDocument]:
                     extra=row.extra or {},
                 )
     return list(found.values())
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _chunks(values: Sequence[int]) -> Iterable[list[int]]:

@@ -124,3 +124,32 @@ def test_document_pages_show_the_link_both_ways(database_url: str, tmp_path: Pat
         assert f'href="/documents/{ids[STORY.source_key]}">{STORY.title}</a>' in decision_html
         unrelated = page_text(web.client.get(f"/documents/{ids[UNRELATED.source_key]}").text)
         assert "Reports decision" not in unrelated and "Reported by" not in unrelated
+
+
+def test_a_decision_brings_back_a_story_naming_the_ombudsman_only_in_its_summary(
+    engine: Engine,
+) -> None:
+    # The store keeps back stories that name no ombudsman before their text is read
+    # (db.links.stories_near): the title, summary and body all count, in any case.
+    story = DocumentRecord(
+        kind="news", source="news", source_key="https://paper.example/cumbria-summary",
+        url="https://paper.example/cumbria-summary", published_at=STORY.published_at,
+        title="Council ordered to pay father after child protection failings",
+        summary="A ruling by the LGSCO on Cumberland Council",
+        body="Cumberland Council must pay Mr T £600 and £150 to each daughter after a child "
+        "protection enquiry drifted for months.",
+        site_name="Paper",
+    )
+    process(engine, [story, UNRELATED], register=REGISTER, now=NOW)
+    assert _links(engine) == {}
+    process(engine, [CUMBRIA_DECISION], register=REGISTER, now=NOW)
+    assert _links(engine)[CUMBRIA_DECISION.url] == [story.url]
+
+
+def test_every_ombudsman_name_holds_one_of_the_words_the_store_filters_by() -> None:
+    from alerts.news_links import _OMBUDSMAN, OMBUDSMAN_WORDS
+
+    names = _OMBUDSMAN.pattern.split("(?:", 1)[1].rsplit(")", 1)[0].split("|")
+    assert len(names) >= 5
+    for name in names:
+        assert any(word in name.lower() for word in OMBUDSMAN_WORDS), name
