@@ -13,8 +13,9 @@ Jurisdiction, Landlord, Landlord type, Occupancy, Date) and the decision in the
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from scraper.lazy import lazy_exports
 
 # Names load on first use (PEP 562), so reading a source's config (``.config``, imported at
 # start-up by the registry) does not import its parsers and lxml.
@@ -63,10 +64,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
