@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, bindparam, update
 
+from db.delivery_tables import SUBSCRIBERS as _SUBS
 from db.engine import write_transaction
-from db.tables import SUBSCRIBERS as _SUBS
 
 
 def count_bounce(engine: Engine, subscriber_id: int, error: str, *, limit: int) -> None:

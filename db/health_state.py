@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from db import outbox
 from db.engine import read_connection, write_transaction
 from db.outbox import OutgoingMessage
-from db.tables import SOURCE_STATE as _STATE
+from db.run_tables import SOURCE_STATE as _STATE
 
 
 def known_health(engine: Engine) -> dict[str, bool]:

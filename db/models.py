@@ -23,6 +23,7 @@ from db.document_tables import (
     copy_into,
 )
 from db.document_tables import dated as dated  # where db/ingest.py finds it
+from db.run_tables import FETCH_RUNS
 
 
 def _utc(column_name: str | None = None, *, nullable: bool = True, index: bool = False) -> Any:
@@ -32,11 +33,13 @@ def _utc(column_name: str | None = None, *, nullable: bool = True, index: bool =
     )
 
 
-# Documents, their councils and links are defined once, in Core (db/document_tables.py, what
-# the read path imports); these classes map onto copies of those tables in SQLModel.metadata.
+# Documents, their councils and links (db/document_tables.py), and the sources' runs
+# (db/run_tables.py) are defined once, in Core: what the read path and `status` import. These
+# classes map onto copies of those tables in SQLModel.metadata.
 _DOCS = copy_into(DOCUMENTS, SQLModel.metadata)
 _TAGS = copy_into(DOCUMENT_COUNCILS, SQLModel.metadata)
 _LINKS = copy_into(DOCUMENT_LINKS, SQLModel.metadata)
+_RUNS = copy_into(FETCH_RUNS, SQLModel.metadata)
 
 
 class Document(SQLModel, table=True):
@@ -125,22 +128,22 @@ class FetchState(SQLModel, table=True):
 class FetchRun(SQLModel, table=True):
     """One run of one source: what it did and how it ended."""
 
-    __tablename__ = "fetch_runs"
-    __table_args__ = (Index("ix_fetch_runs_source_started", "source", "started_at"),)
+    # Defined once, in Core (db/run_tables.py: `status` and health read it without SQLModel).
+    __table__ = _RUNS
 
-    id: int | None = Field(default=None, primary_key=True)
-    source: str = Field(max_length=64)
-    mode: str = Field(default="incremental", max_length=32)
-    started_at: datetime = _utc(nullable=False)
-    finished_at: datetime | None = _utc()
-    ok: bool | None = None
-    requests: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failures: int = 0
-    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    id: int | None = Field(default=None, sa_column=_RUNS.c.id)
+    source: str = Field(max_length=64, sa_column=_RUNS.c.source)
+    mode: str = Field(default="incremental", max_length=32, sa_column=_RUNS.c.mode)
+    started_at: datetime = Field(default=None, sa_column=_RUNS.c.started_at)
+    finished_at: datetime | None = Field(default=None, sa_column=_RUNS.c.finished_at)
+    ok: bool | None = Field(default=None, sa_column=_RUNS.c.ok)
+    requests: int = Field(default=0, sa_column=_RUNS.c.requests)
+    inserted: int = Field(default=0, sa_column=_RUNS.c.inserted)
+    updated: int = Field(default=0, sa_column=_RUNS.c.updated)
+    unchanged: int = Field(default=0, sa_column=_RUNS.c.unchanged)
+    failures: int = Field(default=0, sa_column=_RUNS.c.failures)
+    error: str | None = Field(default=None, sa_column=_RUNS.c.error)
+    stats: dict[str, Any] = Field(default_factory=dict, sa_column=_RUNS.c.stats)
 
 
 class NewsSignature(SQLModel, table=True):

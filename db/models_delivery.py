@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from db.delivery_tables import OUTBOX, SUBSCRIBERS
+from db.document_tables import copy_into
 
 
 def _when(*, nullable: bool = True, index: bool = False) -> Any:
@@ -15,21 +18,27 @@ def _when(*, nullable: bool = True, index: bool = False) -> Any:
     )
 
 
+_SUBS = copy_into(SUBSCRIBERS, SQLModel.metadata)
+_OUTBOX = copy_into(OUTBOX, SQLModel.metadata)
+
+
 class Subscriber(SQLModel, table=True):
     """An email address. Nothing but the confirmation is sent until confirmed_at is set."""
 
-    __tablename__ = "subscribers"
+    # Defined once, in Core (db/delivery_tables.py: `status` and the outbox's writers use it
+    # without SQLModel); this class maps onto a copy in SQLModel.metadata.
+    __table__ = _SUBS
 
-    id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=320, unique=True)
+    id: int | None = Field(default=None, sa_column=_SUBS.c.id)
+    email: str = Field(max_length=320, sa_column=_SUBS.c.email)
     # A random secret; link tokens in emails are HMACs over it, so rotating it revokes links.
-    token: str = Field(max_length=64, unique=True)
-    status: str = Field(default="pending", max_length=16)  # pending active unsubscribed bouncing
-    created_at: datetime = _when(nullable=False)
-    confirmed_at: datetime | None = _when()
-    unsubscribed_at: datetime | None = _when()
-    failures: int = 0
-    last_failure: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    token: str = Field(max_length=64, sa_column=_SUBS.c.token)
+    status: str = Field(default="pending", max_length=16, sa_column=_SUBS.c.status)
+    created_at: datetime = Field(default=None, sa_column=_SUBS.c.created_at)
+    confirmed_at: datetime | None = Field(default=None, sa_column=_SUBS.c.confirmed_at)
+    unsubscribed_at: datetime | None = Field(default=None, sa_column=_SUBS.c.unsubscribed_at)
+    failures: int = Field(default=0, sa_column=_SUBS.c.failures)
+    last_failure: str | None = Field(default=None, sa_column=_SUBS.c.last_failure)
 
 
 class Alert(SQLModel, table=True):
@@ -97,25 +106,25 @@ class SentItem(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """One email to send, rendered in full, claimed by a sender with a lease."""
 
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    # Defined once, in Core (db/delivery_tables.py); this class maps onto a copy.
+    __table__ = _OUTBOX
 
-    id: int | None = Field(default=None, primary_key=True)
-    idempotency_key: str = Field(max_length=200, unique=True)
-    message_id: str = Field(max_length=300)
-    kind: str = Field(max_length=16)  # digest confirm operator
-    subscriber_id: int | None = Field(default=None, foreign_key="subscribers.id", index=True)
-    to_address: str = Field(max_length=320)
-    subject: str = Field(max_length=500)
-    message: str = Field(sa_column=Column(Text, nullable=False))  # RFC 5322 text
-    status: str = Field(default="pending", max_length=16)  # pending sent failed
-    attempts: int = 0
-    created_at: datetime = _when(nullable=False)
-    next_attempt_at: datetime = _when(nullable=False)
-    lease_until: datetime | None = _when()
-    claimed_by: str | None = Field(default=None, max_length=100)
-    sent_at: datetime | None = _when()
-    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    id: int | None = Field(default=None, sa_column=_OUTBOX.c.id)
+    idempotency_key: str = Field(max_length=200, sa_column=_OUTBOX.c.idempotency_key)
+    message_id: str = Field(max_length=300, sa_column=_OUTBOX.c.message_id)
+    kind: str = Field(max_length=16, sa_column=_OUTBOX.c.kind)  # digest confirm operator
+    subscriber_id: int | None = Field(default=None, sa_column=_OUTBOX.c.subscriber_id)
+    to_address: str = Field(max_length=320, sa_column=_OUTBOX.c.to_address)
+    subject: str = Field(max_length=500, sa_column=_OUTBOX.c.subject)
+    message: str = Field(sa_column=_OUTBOX.c.message)  # RFC 5322 text
+    status: str = Field(default="pending", max_length=16, sa_column=_OUTBOX.c.status)
+    attempts: int = Field(default=0, sa_column=_OUTBOX.c.attempts)
+    created_at: datetime = Field(default=None, sa_column=_OUTBOX.c.created_at)
+    next_attempt_at: datetime = Field(default=None, sa_column=_OUTBOX.c.next_attempt_at)
+    lease_until: datetime | None = Field(default=None, sa_column=_OUTBOX.c.lease_until)
+    claimed_by: str | None = Field(default=None, max_length=100, sa_column=_OUTBOX.c.claimed_by)
+    sent_at: datetime | None = Field(default=None, sa_column=_OUTBOX.c.sent_at)
+    last_error: str | None = Field(default=None, sa_column=_OUTBOX.c.last_error)
 
 
 class AlertChange(SQLModel, table=True):

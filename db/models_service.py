@@ -8,6 +8,9 @@ from typing import Any
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
+from db.document_tables import copy_into
+from db.run_tables import SOURCE_STATE
+
 
 def _when(*, nullable: bool = True) -> Any:
     return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
@@ -26,12 +29,17 @@ class JobRun(SQLModel, table=True):
     ok: bool | None = None
 
 
+# Defined once, in Core (db/run_tables.py: `status` and the health check use it without
+# SQLModel); SourceState maps onto a copy in SQLModel.metadata.
+_STATE = copy_into(SOURCE_STATE, SQLModel.metadata)
+
+
 class SourceState(SQLModel, table=True):
     """Last known health of a source, so the operator hears of a change once."""
 
-    __tablename__ = "source_state"
+    __table__ = _STATE
 
-    source: str = Field(primary_key=True, max_length=100)
-    healthy: bool = True
-    changed_at: datetime = _when(nullable=False)
-    reason: str | None = Field(default=None, max_length=1000)
+    source: str = Field(max_length=100, sa_column=_STATE.c.source)
+    healthy: bool = Field(default=True, sa_column=_STATE.c.healthy)
+    changed_at: datetime = Field(default=None, sa_column=_STATE.c.changed_at)
+    reason: str | None = Field(default=None, max_length=1000, sa_column=_STATE.c.reason)

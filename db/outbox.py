@@ -15,14 +15,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from db.bounces import reset_failures
+from db.delivery_tables import OUTBOX as _OUTBOX
 from db.engine import read_connection, write_transaction
-from db.models_delivery import OutboxMessage
-from db.tables import OUTBOX as _OUTBOX
+
+if TYPE_CHECKING:  # imported by pending(): `status` reads the outbox without SQLModel
+    from db.models_delivery import OutboxMessage
+
+
+def _dialect(connection: Connection) -> ModuleType:
+    """The connection's dialect module, for its INSERT ... ON CONFLICT: imported when a message
+    is queued, so that reading the outbox (`status`) loads neither dialect's extras."""
+    name = "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
+    return import_module(f"sqlalchemy.dialects.{name}")
 
 
 @dataclass(frozen=True)
@@ -38,7 +49,7 @@ class OutgoingMessage:
 
 def enqueue(connection: Connection, outgoing: OutgoingMessage, *, now: datetime) -> int | None:
     """Add a message inside the caller's transaction; None when the key was queued before."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    dialect = _dialect(connection)
     stmt = (
         dialect.insert(_OUTBOX)
         .values(
@@ -68,7 +79,7 @@ def enqueue_many(
     outbox id of each key queued now (keys queued before are absent)."""
     if not messages:
         return {}
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    dialect = _dialect(connection)
     stmt = (
         dialect.insert(_OUTBOX)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
@@ -231,6 +242,8 @@ def depth(engine: Engine) -> dict[str, int]:
 
 
 def pending(engine: Engine, *, limit: int = 100) -> list[OutboxMessage]:
+    from db.models_delivery import OutboxMessage
+
     with read_connection(engine) as connection:
         rows = connection.execute(
             select(_OUTBOX).where(_OUTBOX.c.status != "sent").order_by(_OUTBOX.c.id).limit(limit)

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from cwerrors import ShutdownRequested
+from db.document_tables import DOCUMENTS as _DOCS
 from db.engine import read_connection, write_transaction
-from db.tables import DOCUMENTS as _DOCS
-from db.tables import FETCH_RUNS as _RUNS
+from db.run_tables import FETCH_RUNS as _RUNS
 
 
 def start_run(engine: Engine, source: str, mode: str, *, now: datetime) -> int:

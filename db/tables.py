@@ -1,9 +1,10 @@
 """Every table, in one place: imported so that SQLModel.metadata knows them all, and named
 for the modules that write SQLAlchemy Core against them.
 
-The documents' own tables are written in Core (db/document_tables.py) and the same objects
-are named here; code that only reads documents imports that module instead of this one, so
-it needs neither SQLModel nor the model classes.
+The documents' own tables (db/document_tables.py), the subscribers and the outbox
+(db/delivery_tables.py), the sources' runs and health state (db/run_tables.py) are written in
+Core and the same objects are named here; code on the paths of `search`, `export` and `status`
+imports those modules instead of this one, so it needs neither SQLModel nor the model classes.
 """
 
 from sqlalchemy import Table
@@ -11,11 +12,11 @@ from sqlmodel import SQLModel
 
 import db.models_search  # noqa: F401 (DocumentTerms: its table is DOCUMENT_TERMS)
 from db.crawl_state import CrawlCheckpoint
+from db.delivery_tables import OUTBOX, SUBSCRIBERS
 from db.document_tables import DOCUMENT_COUNCILS, DOCUMENT_LINKS, DOCUMENT_TERMS, DOCUMENTS
 from db.models import (
     DocumentCategory,
     DocumentRevision,
-    FetchRun,
     FetchState,
     NewsBand,
     NewsSignature,
@@ -25,11 +26,10 @@ from db.models_delivery import (
     AlertChange,
     AlertProgress,
     MatchSet,
-    OutboxMessage,
     SentItem,
-    Subscriber,
 )
-from db.models_service import JobRun, SourceState
+from db.models_service import JobRun
+from db.run_tables import FETCH_RUNS, SOURCE_STATE
 
 
 def table(model: type[SQLModel]) -> Table:
@@ -41,16 +41,12 @@ def table(model: type[SQLModel]) -> Table:
 DOCUMENT_REVISIONS = table(DocumentRevision)
 DOCUMENT_CATEGORIES = table(DocumentCategory)
 FETCH_STATE = table(FetchState)
-FETCH_RUNS = table(FetchRun)
-SUBSCRIBERS = table(Subscriber)
 ALERTS = table(Alert)
 ALERT_CHANGES = table(AlertChange)
 MATCH_SETS = table(MatchSet)
 ALERT_PROGRESS = table(AlertProgress)
 SENT_ITEMS = table(SentItem)
-OUTBOX = table(OutboxMessage)
 JOB_RUNS = table(JobRun)
-SOURCE_STATE = table(SourceState)
 CRAWL_CHECKPOINTS = table(CrawlCheckpoint)
 NEWS_SIGNATURES = table(NewsSignature)
 NEWS_BANDS = table(NewsBand)

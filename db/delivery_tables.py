@@ -1,0 +1,60 @@
+"""The subscribers' and the outbox's tables, written once in SQLAlchemy Core: what `councilwatch
+status` reads (the outbox's depth) and what the outbox's writers and the bounce counter write,
+defined without SQLModel or pydantic.
+
+As in db/document_tables.py, these definitions are the schema: ``Subscriber`` and
+``OutboxMessage`` (db/models_delivery.py) map onto copies of these tables in SQLModel's
+metadata, so the ORM, the migrations and `db check` see the same columns
+(tests/test_document_tables.py compares their DDL on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Table, Text
+
+from db.document_tables import METADATA
+
+
+def _when(name: str, *, nullable: bool = True) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+# An email address. Nothing but the confirmation is sent until confirmed_at is set.
+SUBSCRIBERS = Table(
+    "subscribers",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    # A random secret; link tokens in emails are HMACs over it, so rotating it revokes links.
+    Column("token", String(64), nullable=False, unique=True),
+    # pending active unsubscribed bouncing
+    Column("status", String(16), nullable=False, default="pending"),
+    _when("created_at", nullable=False),
+    _when("confirmed_at"),
+    _when("unsubscribed_at"),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("last_failure", Text, nullable=True),
+)
+
+# One email to send, rendered in full, claimed by a sender with a lease.
+OUTBOX = Table(
+    "outbox",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("message_id", String(300), nullable=False),
+    Column("kind", String(16), nullable=False),  # digest confirm operator
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id"), nullable=True, index=True),
+    Column("to_address", String(320), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("message", Text, nullable=False),  # RFC 5322 text
+    Column("status", String(16), nullable=False, default="pending"),  # pending sent failed
+    Column("attempts", Integer, nullable=False, default=0),
+    _when("created_at", nullable=False),
+    _when("next_attempt_at", nullable=False),
+    _when("lease_until"),
+    Column("claimed_by", String(100), nullable=True),
+    _when("sent_at"),
+    Column("last_error", Text, nullable=True),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
