@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from cwerrors import ConfigError
 from cwerrors.numbers import ascii_int
 from scraper.sources import registry
-from scraper.sources.base import SourceSettings
+from scraper.sources.settings import SourceSettings
 
 ENV_PREFIX = "COUNCILWATCH_"
 DEFAULT_CONFIG_NAME = "config.toml"

@@ -6,11 +6,13 @@ command modules, so a top-level import added anywhere on their path fails here."
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -39,6 +41,9 @@ ORM = (
 )  # fmt: skip
 # PostgreSQL's dialect is imported only by a PostgreSQL engine.
 POSTGRES = ("sqlalchemy.dialects.postgresql", "psycopg")
+# The configuration reads each source's settings (scraper/sources/settings.py and the sources'
+# config modules), not the crawling contract (items, crawls, memory, checks, the fetcher's).
+CRAWLING = ("scraper.sources.base", "scraper.fetcher")
 
 PROBE = """
 import json, sys
@@ -85,10 +90,10 @@ def command_modules(modules: set[str]) -> set[str]:
     [
         (("search", "school transport"), (), {"documents"}),
         (("export", "--kind", "decision"), (), {"documents"}),
-        # status prints each source's health the way `sources` does (its health_line); the
-        # runs, health state and outbox it reads are Core tables (db/run_tables.py,
-        # db/delivery_tables.py), so it needs no ORM either
-        (("status",), ONLY_STATUS, {"status", "sources"}),
+        # status prints each source's health the way `sources` does (its health_line, and the
+        # runs each source makes); the runs, health state and outbox it reads are Core tables
+        # (db/run_tables.py, db/delivery_tables.py), so it needs no ORM either
+        (("status",), (*ONLY_STATUS, *CRAWLING), {"status", "sources"}),
     ],
 )
 def test_command_imports_only_what_it_needs(
@@ -96,7 +101,8 @@ def test_command_imports_only_what_it_needs(
 ) -> None:
     modules = imported(config, *args)
     assert "sqlalchemy" in modules  # the probe saw a real run, not an early exit
-    forbidden = tuple(p for p in (*NEVER, *ONLY_STATUS, *ORM, *POSTGRES) if p not in allowed)
+    every = (*NEVER, *ONLY_STATUS, *ORM, *POSTGRES, *CRAWLING)
+    forbidden = tuple(p for p in every if p not in allowed)
     assert loaded(modules, forbidden) == []
     assert command_modules(modules) == own  # not every command's module
 
@@ -125,3 +131,41 @@ def test_the_root_group_lists_every_command_as_the_whole_app_does() -> None:
         for name, command in whole.commands.items():
             found = root.get_command(ctx, name)
             assert found is not None and found.help == command.help, name
+
+
+def test_the_collector_is_paused_through_a_short_command_and_back_after(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """search, export and status run with the cyclic collector paused (their start-up is
+    most of their time); other commands get it back before their own work; and `main` leaves
+    it as it found it."""
+    import councilwatch.search
+    from councilwatch.cli import main
+    from db import migrate
+
+    seen: dict[str, bool] = {}
+    search, check = councilwatch.search.search, migrate.check
+
+    def searching(*args: Any, **kwargs: Any) -> Any:
+        seen["search"] = gc.isenabled()
+        return search(*args, **kwargs)
+
+    def checking(*args: Any, **kwargs: Any) -> Any:
+        seen["db check"] = gc.isenabled()
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(councilwatch.search, "search", searching)
+    monkeypatch.setattr(migrate, "check", checking)
+    monkeypatch.setenv("COUNCILWATCH_SECRET_KEY", "test-secret-key-0123456789-abcdefghij")
+    assert gc.isenabled()
+    assert main(["-c", str(config), "search", "council"]) == 0
+    assert gc.isenabled()
+    assert main(["-c", str(config), "db", "check"]) == 0
+    assert gc.isenabled()
+    assert seen == {"search": False, "db check": True}
+    gc.disable()  # a caller that had it off finds it off
+    try:
+        assert main(["-c", str(config), "search", "council"]) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -54,6 +54,11 @@ COMMANDS: dict[str, str] = {
 }
 
 
+# Commands that read, print and end, run by hand and often: the CLI keeps the cyclic garbage
+# collector paused through them (start-up is most of their time; see councilwatch.cli.main).
+SHORT = frozenset({"search", "export", "status"})
+
+
 def register(app: typer.Typer, module: str) -> None:
     """Add one command module's commands to ``app``."""
     import_module(f"councilwatch.commands.{module}").register(app)

@@ -1,7 +1,7 @@
 """Every crawled source, in one list: adding a source is one line here.
 
 Each entry is a package under ``scraper/sources/`` with a light ``config`` module (its
-:class:`~scraper.sources.base.SourceInfo` and settings model, importing only pydantic) and a
+:class:`~scraper.sources.settings.SourceInfo` and settings model, importing only pydantic) and a
 ``SOURCE`` in its ``source`` module. The configuration, the service's jobs, ``councilwatch fetch``,
 ``parse``, ``sources``, health, digests and the example-page harness all iterate this list, and
 import a source's parsers only when they use them.
@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
+from typing import TYPE_CHECKING
 
-from scraper.sources.base import Source, SourceInfo
+from scraper.sources.settings import SourceInfo
+
+if TYPE_CHECKING:  # the contract's full module is for what crawls (config reads settings)
+    from scraper.sources.base import Source
 
 PACKAGES: tuple[str, ...] = (
     "scraper.sources.lgsco",

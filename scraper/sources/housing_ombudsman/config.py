@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import Field, field_validator
 
-from scraper.sources.base import SourceInfo, SourceSettings, check_http_url
+from scraper.sources.settings import SourceInfo, SourceSettings, check_http_url
 
 
 class HousingOmbudsmanConfig(SourceSettings):

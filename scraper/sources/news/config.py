@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from scraper.sources.base import SourceInfo, SourceSettings, check_http_url
 from scraper.sources.news.runs import runs, wanted
+from scraper.sources.settings import SourceInfo, SourceSettings, check_http_url
 
 FeedKind = Literal["rss", "google-news", "sitemap", "site"]
 

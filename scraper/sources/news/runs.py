@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from scraper.sources.base import Councils, RunSpec
+from scraper.sources.settings import Councils, RunSpec
 
 if TYPE_CHECKING:
     from scraper.news.catalogue import Catalogue, Publisher
