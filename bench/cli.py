@@ -206,12 +206,17 @@ def environment(tree: Path) -> dict[str, str]:
     }
 
 
+# The interpreter alone, timed beside the commands: on a loaded machine the ratio to it speaks
+# where the wall time alone does not.
+NOTHING = ("(python -c pass)",)
+
+
 def run_once(tree: Path, config: Path, args: tuple[str, ...]) -> tuple[float, float]:
+    argv = [sys.executable, "-c", "pass"] if args == NOTHING else command(tree, config, args)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
-        command(tree, config, args), cwd=tree, env=environment(tree), capture_output=True,
-        check=False,
+        argv, cwd=tree, env=environment(tree), capture_output=True, check=False
     )  # fmt: skip
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -275,7 +280,7 @@ def main() -> None:
         return
     trees = {"baseline": baseline_tree(args.baseline_rev), "this": HERE}
     queries = [q if q[0] != "zibuna" else (rare_word(),) for q in QUERIES]
-    commands: list[tuple[str, ...]] = [("search", *q) for q in queries] + [
+    commands: list[tuple[str, ...]] = [NOTHING] + [("search", *q) for q in queries] + [
         ("status",),
         ("export", "--kind", "decision", "--since", "2026-12-01"),
     ]
@@ -292,15 +297,18 @@ def main() -> None:
             for name in names:
                 wall = statistics.median(t[0] for t in timings[name])
                 cpu = statistics.median(t[1] for t in timings[name])
+                if args_ == NOTHING:
+                    cells += [f"{wall:.3f}", f"{cpu:.3f}", "-"]
+                    continue
                 imports, modules = import_time(trees[name], config, args_)
                 cells += [f"{wall:.2f}", f"{cpu:.2f}", f"{imports:.2f} ({modules})"]
-            rows.append([db, " ".join(args_), *cells])
+            rows.append([db, " ".join(args_), *cells, f"{os.getloadavg()[0]:.1f}"])
             print(" | ".join(rows[-1]), flush=True)
     print_table(
         f"CLI, {n:,} documents, median of {args.rounds} interleaved rounds, seconds "
         f"(baseline {args.baseline_rev} = {trees['baseline'].name}); load {os.getloadavg()[0]:.1f}",
         ["db", "command", "base wall", "base CPU", "base imports (modules)",
-         "wall", "CPU", "imports (modules)"],
+         "wall", "CPU", "imports (modules)", "load"],
         rows,
     )  # fmt: skip
     query_rows = []
