@@ -281,3 +281,33 @@ def test_stored_documents_are_keyed_from_the_records_in_hand(engine: Engine) -> 
     assert search(engine, "museums").total == 0
     unchanged = upsert_documents(engine, records[:3], now=NOW)
     assert index_stored(engine, records[:3], unchanged) == 0
+
+
+def _hash_size(engine: Engine) -> int | None:
+    with engine.connect() as connection:
+        return connection.execute(
+            text("SELECT v FROM document_terms_fts_config WHERE k = 'hashsize'")
+        ).scalar()
+
+
+def test_migration_0011_gives_the_index_a_batch_sized_hash(tmp_path: object) -> None:
+    engine = _sqlite_store(tmp_path, "0010_fts_fed_in_batches")
+    assert _hash_size(engine) is None  # FTS5's default, 1 MB: a few segments per batch
+    upsert_documents(engine, _records(), now=NOW)
+    refresh_keys(engine)
+    migrate.upgrade(engine)
+    assert _hash_size(engine) == 16 * 1024 * 1024
+    _index_is_consistent(engine)
+    assert documents_without_keys(engine) == []  # nothing to re-cut
+    assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+    # A batch of keys written after it is one segment, and the index stays consistent.
+    [record] = [r for r in _records() if r.source_key == "doc-6"]
+    upsert_documents(engine, [replace(record, body="Now about library opening hours.")], now=NOW)
+    assert refresh_keys(engine) == 1
+    _index_is_consistent(engine)
+    assert {f.document.url for f in search(engine, "library").found} == {record.url}
+    migrate.downgrade(engine, "0010_fts_fed_in_batches")
+    assert _hash_size(engine) == 1024 * 1024  # FTS5's default again
+    _index_is_consistent(engine)
+    assert {f.document.url for f in search(engine, "library").found} == {record.url}
+    engine.dispose()
