@@ -311,3 +311,40 @@ def test_migration_0011_gives_the_index_a_batch_sized_hash(tmp_path: object) -> 
     _index_is_consistent(engine)
     assert {f.document.url for f in search(engine, "library").found} == {record.url}
     engine.dispose()
+
+
+def _compression(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT attrelid::regclass::text || '.' || attname, attcompression "
+                "FROM pg_attribute WHERE attrelid IN ('document_terms'::regclass, "
+                "'documents'::regclass) AND attname IN ('keys', 'terms', 'body')"
+            )
+        )
+        return {name: str(method) for name, method in rows}
+
+
+@pytest.mark.postgres
+def test_migration_0011_compresses_keys_and_bodies_with_lz4_on_postgres(tmp_path: object) -> None:
+    for url in fresh_database_url("postgres", tmp_path):
+        engine = make_engine(url)
+        migrate.downgrade(engine, "0010_fts_fed_in_batches")
+        assert set(_compression(engine).values()) <= {"", "p"}  # the default, or pglz: not lz4
+        records = _records()
+        upsert_documents(engine, records[:6], now=NOW)
+        refresh_keys(engine)  # written before: pglz, read as they are
+        migrate.upgrade(engine)
+        lz4 = _compression(engine)
+        assert lz4 == {
+            "document_terms.keys": "l",
+            "document_terms.terms": "l",
+            "documents.body": "l",
+        }
+        upsert_documents(engine, records[6:], now=NOW)
+        refresh_keys(engine)
+        assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+        migrate.downgrade(engine, "0010_fts_fed_in_batches")
+        assert set(_compression(engine).values()) == {"p"}
+        assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+        engine.dispose()
