@@ -30,6 +30,7 @@ import argparse
 import dataclasses
 import itertools
 import json
+import os
 import pickle
 import random
 import statistics
@@ -259,6 +260,13 @@ def run(
                 if url is None:
                     return []
                 seen[name].append(methods[name](url))
+            total = seen[name][-1]["total"]
+            print(  # each run as it ends: a long run shows its progress, and its spread
+                f"{db} {label} round {number + 1}: {name}: {total.wall:.1f} s wall, "
+                f"{total.cpu:.1f} s CPU, load {os.getloadavg()[0]:.1f}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def med(name: str, part: str, what: str) -> float:
         return statistics.median(getattr(c[part], what) for c in seen[name])
