@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import Stemmer
 
-__all__ = ["Token", "stem", "tokenize"]
+__all__ = ["Token", "stem", "stem_words", "tokenize"]
 
 # A word: letters/digits, optionally joined by apostrophes (council's, o'brien, don't).
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -102,6 +102,13 @@ def _stemmer() -> Stemmer.Stemmer:
     if found is None:
         found = _local.stemmer = Stemmer.Stemmer("english")
     return found
+
+
+def stem_words(words: list[str]) -> list[str]:
+    """:func:`stem` of each word, in order, the stemmer called once for the whole list (for
+    many words not seen before: one C call instead of a call and a cache entry per word)."""
+    stemmed: list[str] = _stemmer().stemWords(words)
+    return [s if len(w) > 2 and w.isalpha() else w for w, s in zip(words, stemmed, strict=True)]
 
 
 @lru_cache(maxsize=1 << 16)

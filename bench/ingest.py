@@ -13,10 +13,8 @@ use, keeps the index tiny and flatters it; ``--small-vocabulary`` runs it too).
 
 Methods, each on its own fresh store, interleaved round by round (medians over rounds):
 - ``service``: what ``councilwatch.pipeline.process`` does to store a fetch run's documents,
-  1,000 at a time: ``db.ingest.upsert_documents`` then ``councilwatch.search.refresh_keys``
+  1,000 at a time: ``db.ingest.upsert_documents`` then ``councilwatch.search.index_stored``
   (searchable at once); then the same documents again (all unchanged).
-- ``service, every stem keyed``: the same, with the keys cut as before (an ``s:`` key for every
-  stem, also where it is the word itself): the baseline of the key change, same run.
 - ``service at REV`` (``--baseline-rev``): the same loop on that revision's code (its tree
   unpacked with ``git archive``, run in its own interpreter, the same records).
 - ``floor``: one plain Core ``INSERT ... executemany`` of the finished document rows and of the
@@ -32,6 +30,7 @@ import argparse
 import dataclasses
 import itertools
 import json
+import os
 import pickle
 import random
 import statistics
@@ -49,10 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, text
 
-import councilwatch.search as search_module
-from alerts.query import DocTokens
 from bench.common import default_postgres, postgres_schema, print_table
-from councilwatch.search import document_keys, document_tokens, refresh_keys
+from councilwatch.search import document_tokens, index_stored, key_text
 from db import migrate
 from db.engine import is_sqlite, make_engine, write_transaction
 from db.ingest import BATCH_SIZE, DocumentRecord, upsert_documents
@@ -116,24 +113,6 @@ def synthetic(n: int, vocabulary: list[str], seed: int = 7) -> list[DocumentReco
     return records
 
 
-def _every_stem_keys(tokens: DocTokens) -> list[str]:
-    return ["w:" + w for w in tokens.word_set] + ["s:" + s for s in tokens.stem_set]
-
-
-@contextmanager
-def keys_cut_by(cut: Callable[[DocTokens], list[str]] | None) -> Iterator[None]:
-    """refresh_keys with another key cutter (the baseline), restored afterwards."""
-    if cut is None:
-        yield
-        return
-    saved = search_module.document_keys
-    search_module.document_keys = cut  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        search_module.document_keys = saved
-
-
 @dataclass
 class Clock:
     wall: float = 0.0
@@ -149,26 +128,23 @@ class Clock:
             self.cpu += time.process_time() - cpu
 
 
-def service(
-    url: str, records: list[DocumentRecord], cut: Callable[[DocTokens], list[str]] | None
-) -> dict[str, Clock]:
+def service(url: str, records: list[DocumentRecord]) -> dict[str, Clock]:
     """Store ``records`` as a fetch run does, RUN_SIZE at a time; then again, unchanged."""
     engine = make_engine(url)
     migrate.upgrade(engine)
     clocks = {name: Clock() for name in ("total", "upsert", "keys", "again")}
-    with keys_cut_by(cut):
-        for offset in range(0, len(records), RUN_SIZE):
-            chunk = records[offset : offset + RUN_SIZE]
-            with clocks["total"].running():
-                with clocks["upsert"].running():
-                    result = upsert_documents(engine, chunk, now=NOW)
-                with clocks["keys"].running():
-                    keyed = refresh_keys(engine)
-            assert len(result.inserted) == len(chunk) == keyed
-        with clocks["again"].running():
-            again = upsert_documents(engine, records, now=NOW)
-            assert refresh_keys(engine) == 0
-        assert again.unchanged == len(records)
+    for offset in range(0, len(records), RUN_SIZE):
+        chunk = records[offset : offset + RUN_SIZE]
+        with clocks["total"].running():
+            with clocks["upsert"].running():
+                result = upsert_documents(engine, chunk, now=NOW)
+            with clocks["keys"].running():
+                keyed = index_stored(engine, chunk, result)
+        assert len(result.inserted) == len(chunk) == keyed
+    with clocks["again"].running():
+        again = upsert_documents(engine, records, now=NOW)
+        assert index_stored(engine, records, again) == 0
+    assert again.unchanged == len(records)
     engine.dispose()
     return clocks
 
@@ -241,8 +217,8 @@ def floor(url: str, records: list[DocumentRecord]) -> dict[str, Clock]:
             backfill=False,
         )
         rows.append(row)
-        keys = document_keys(document_tokens(record.title, record.summary, record.body))
-        key_rows.append({"document_id": doc_id, "content_hash": "0" * 64, "keys": " ".join(keys)})
+        keys = key_text(document_tokens(record.title, record.summary, record.body))
+        key_rows.append({"document_id": doc_id, "content_hash": "0" * 64, "keys": keys})
     clock = Clock()
     with clock.running():
         for offset in range(0, len(rows), BATCH_SIZE):
@@ -268,16 +244,12 @@ def run(
     label: str,
     records: list[DocumentRecord],
     rounds: int,
-    before: bool,
     baseline_rev: str | None,
 ) -> list[list[object]]:
     methods: dict[str, Callable[[str], dict[str, Clock]]] = {
-        "service": lambda url: service(url, records, None),
-        "service, every stem keyed": lambda url: service(url, records, _every_stem_keys),
+        "service": lambda url: service(url, records),
         "floor: Core executemany": lambda url: floor(url, records),
     }
-    if not before:
-        del methods["service, every stem keyed"]
     if baseline_rev:
         methods[f"service at {baseline_rev}"] = lambda url: baseline(url, records, baseline_rev)
     seen: dict[str, list[dict[str, Clock]]] = {name: [] for name in methods}
@@ -288,6 +260,13 @@ def run(
                 if url is None:
                     return []
                 seen[name].append(methods[name](url))
+            total = seen[name][-1]["total"]
+            print(  # each run as it ends: a long run shows its progress, and its spread
+                f"{db} {label} round {number + 1}: {name}: {total.wall:.1f} s wall, "
+                f"{total.cpu:.1f} s CPU, load {os.getloadavg()[0]:.1f}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def med(name: str, part: str, what: str) -> float:
         return statistics.median(getattr(c[part], what) for c in seen[name])
@@ -320,9 +299,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (medians)")
     parser.add_argument("--small-vocabulary", action="store_true", help="also the 34 words")
     parser.add_argument(
-        "--no-before", action="store_true", help="skip the every-stem-keyed baseline"
-    )
-    parser.add_argument(
         "--baseline-rev", help="also the service loop at this git revision (e.g. main)"
     )
     args = parser.parse_args()
@@ -347,7 +323,6 @@ def main() -> None:
                     label,
                     records,
                     args.rounds,
-                    not args.no_before,
                     args.baseline_rev,
                 )
         if args.only != "sqlite":
@@ -357,7 +332,6 @@ def main() -> None:
                 label,
                 records,
                 args.rounds,
-                not args.no_before,
                 args.baseline_rev,
             )
     print_table(

@@ -17,7 +17,7 @@ from alerts.councils import Register, classify_organisation, find_councils
 from alerts.documents import Match, MatchDocument
 from councilwatch.alert_index import AlertIndex
 from councilwatch.news_linking import link_documents
-from councilwatch.search import refresh_keys
+from councilwatch.search import index_stored
 from db.alert_log import ActiveAlert
 from db.digest_data import ShownDocument
 from db.ingest import DocumentRecord, UpsertResult, upsert_documents
@@ -93,7 +93,7 @@ def process(
             log.exception("skipped document %s while recognising councils", record.url)
             report.skipped.append(record.url)
     report.tagged = set_document_councils(engine, tags)
-    refresh_keys(engine)  # searchable at once, in the alert language's words
+    index_stored(engine, records, result)  # searchable at once, in the alert language's words
     try:
         report.linked = link_documents(engine, register, list(tags), now=now)
     except Exception:  # a story left unlinked must not lose the run's matches

@@ -12,10 +12,8 @@ When the filter is a superset, every candidate is confirmed with the matcher's o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine
 
@@ -31,9 +29,8 @@ from alerts.query import (
     Query,
     Term,
     parse_query,
-    stem_all,
 )
-from alerts.stem import stem
+from alerts.stem import stem, stem_words
 from db.search import (
     MAX_KEY_LEN,
     AllOf,
@@ -51,15 +48,19 @@ from db.search import (
     store_document_keys,
 )
 
+if TYPE_CHECKING:  # db.ingest imports the SQLModel tables, which `councilwatch search` never needs
+    from db.ingest import DocumentRecord, UpsertResult
+
 # A superset filter is confirmed over at most this many candidates; past it the count is
 # given as "at least" (a phrase of common words in a very large store).
 CONFIRM_LIMIT = 5000
 KEY_BATCH = 500
-# Each document word's keys, cut once per process: "w:<word>", and "s:<stem>" or "" when the
-# word is its own stem. Cleared when full (a store's vocabulary is ~100,000 words).
+# Each document word's stem key, worked out once per process: "s:<stem>", "" when the word is
+# its own stem, or _LONG when its keys are cut (longer than MAX_KEY_LEN). Cleared when full
+# (a store's vocabulary is ~100,000 words).
 KEY_CACHE_SIZE = 1 << 18
-_WORD_KEYS: dict[str, str] = {}
 _STEM_KEYS: dict[str, str] = {}
+_LONG = "\x00"
 
 
 # --- keys ------------------------------------------------------------------------------------
@@ -70,35 +71,59 @@ def document_tokens(title: str, summary: str, body: str) -> DocTokens:
     return DocTokens(title, "\n".join(part for part in (summary, body) if part))
 
 
-def document_keys(tokens: DocTokens) -> list[str]:
-    """``w:<word>`` for every word, ``s:<stem>`` for every stem that is not its own word.
+def _stem_keys(words: frozenset[str]) -> set[str]:
+    """Each word's entry in _STEM_KEYS (one look-up per word, in C), words not seen before
+    stemmed first."""
+    found = set(map(_STEM_KEYS.get, words))
+    if None not in found:
+        return cast("set[str]", found)
+    missing = list(words.difference(_STEM_KEYS))
+    if len(_STEM_KEYS) > KEY_CACHE_SIZE - len(missing):
+        _STEM_KEYS.clear()
+        missing, found = list(words), set()
+    found.discard(None)
+    for word, stemmed in zip(missing, stem_words(missing), strict=True):
+        key = _LONG if len(word) > MAX_KEY_LEN - 2 else "s:" + stemmed if stemmed != word else ""
+        _STEM_KEYS[word] = key
+        found.add(key)
+    return cast("set[str]", found)  # None discarded
+
+
+def key_text(tokens: DocTokens) -> str:
+    """The document's keys as the index stores them: ``w:<word>`` for every word, ``s:<stem>``
+    for every stem that is not its own word, between single spaces, each once.
 
     A word that is its own stem ("school") stands for that stem as well, so a stem query
     looks up ``s:<stem>`` OR ``w:<stem>`` when the stem is its own stem (:func:`_atom_key`).
     Most words are their own stem: every key left out is one (key, document) pair fewer
     for the full-text index to write, which is where ingest spends its time.
+
+    Two joins over the word set and one look-up per word, all in C: no string is made per
+    word (the ``w:`` keys are the words joined by " w:"). The keys are unique as they are
+    (a set of words, a set of stems, two prefixes); a word too long for a key is rare, and
+    takes the slow path (keys cut to MAX_KEY_LEN, then made unique again).
     """
     words = tokens.word_set
     if not words:
-        return []
-    missing: AbstractSet[str] = words.difference(_WORD_KEYS)
-    if missing:
-        if len(_WORD_KEYS) > KEY_CACHE_SIZE - len(missing):
-            _WORD_KEYS.clear()
-            _STEM_KEYS.clear()
-            missing = set(words)
-        for word, found in zip(missing, stem_all(missing), strict=True):
-            _WORD_KEYS[word] = "w:" + word
-            _STEM_KEYS[word] = "s:" + found if found != word else ""
-    # Looked up in C (itemgetter over all the words at once), not word by word.
-    lookup = itemgetter(*words)
-    if len(words) == 1:
-        word_keys: tuple[str, ...] = (lookup(_WORD_KEYS),)
-        stem_keys = {lookup(_STEM_KEYS)}
-    else:
-        word_keys, stem_keys = lookup(_WORD_KEYS), set(lookup(_STEM_KEYS))
-    stem_keys.discard("")
-    return [*word_keys, *stem_keys]
+        return ""
+    stems = _stem_keys(words)
+    stems.discard("")
+    if _LONG in stems:
+        cut = dict.fromkeys(("w:" + w)[:MAX_KEY_LEN] for w in words)
+        cut.update(dict.fromkeys(k[:MAX_KEY_LEN] for k in _long_stem_keys(words)))
+        return " ".join(cut)
+    text = "w:" + " w:".join(words)
+    return text + " " + " ".join(stems) if stems else text
+
+
+def _long_stem_keys(words: frozenset[str]) -> list[str]:
+    stems = stem_words(sorted(words))
+    return ["s:" + s for w, s in zip(sorted(words), stems, strict=True) if s != w]
+
+
+def document_keys(tokens: DocTokens) -> list[str]:
+    """:func:`key_text` as a list of keys."""
+    return key_text(tokens).split()
 
 
 def refresh_keys(engine: Engine) -> int:
@@ -111,14 +136,44 @@ def refresh_keys(engine: Engine) -> int:
             engine,
             [
                 DocumentKeys(
-                    d.id,
-                    d.content_hash,
-                    document_keys(document_tokens(d.title, d.summary, d.body)),
+                    d.id, d.content_hash, text=key_text(document_tokens(d.title, d.summary, d.body))
                 )
                 for d in batch
             ],
         )
         done += len(batch)
+    return done
+
+
+def index_stored(engine: Engine, records: Sequence[DocumentRecord], stored: UpsertResult) -> int:
+    """Make the documents an upsert just inserted or changed searchable, cutting their keys
+    from the records in hand (the text stored, not read back); then any other document whose
+    keys are missing or stale (:func:`refresh_keys`). Returns the documents keyed.
+
+    What ``councilwatch.pipeline.process`` runs after every upsert.
+    """
+    fresh = stored.hashes
+    latest: dict[int, DocumentRecord] = {}
+    for record in records:  # the last version of a key in the batch is the one stored
+        doc_id = stored.ids.get(record.key)
+        if doc_id in fresh:
+            latest[doc_id] = record
+    done = 0
+    rows = list(latest.items())
+    for start in range(0, len(rows), KEY_BATCH):
+        done += store_document_keys(
+            engine,
+            [
+                DocumentKeys(
+                    doc_id,
+                    fresh[doc_id],
+                    text=key_text(document_tokens(r.title, r.summary, r.body)),
+                )
+                for doc_id, r in rows[start : start + KEY_BATCH]
+            ],
+        )
+    if keys_may_be_stale(engine):  # stored before, or changed by another writer since
+        done += refresh_keys(engine)
     return done
 
 
@@ -311,6 +366,8 @@ __all__: Sequence[str] = [
     "document_keys",
     "document_tokens",
     "find",
+    "index_stored",
+    "key_text",
     "refresh_keys",
     "search",
     "source_label",

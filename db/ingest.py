@@ -110,12 +110,16 @@ class UpsertResult:
     updated: list[int] = field(default_factory=list)
     unchanged: int = 0
     ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    # The content hash now stored for each inserted or updated id (what its search keys are
+    # cut from: councilwatch.search.index_stored).
+    hashes: dict[int, str] = field(default_factory=dict)
 
     def merge(self, other: UpsertResult) -> None:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.ids.update(other.ids)
+        self.hashes.update(other.hashes)
 
     def summary(self) -> str:
         inserted, updated = len(self.inserted), len(self.updated)
@@ -185,8 +189,10 @@ def _upsert_chunk(
             _DOCS.c.id, _DOCS.c.source, _DOCS.c.source_key
         )
         for inserted in connection.execute(stmt, new_rows):
+            key = (inserted.source, inserted.source_key)
             result.inserted.append(inserted.id)
-            result.ids[(inserted.source, inserted.source_key)] = inserted.id
+            result.ids[key] = inserted.id
+            result.hashes[inserted.id] = hashes[key]
         # A key another writer inserted between our read and our insert was skipped by
         # ON CONFLICT; it is that writer's news, so here it counts as unchanged.
         raced = [
@@ -205,6 +211,7 @@ def _upsert_chunk(
     if changed:
         _revise(connection, changed, hashes, now)
         result.updated.extend(doc_id for doc_id, _ in changed)
+        result.hashes.update((doc_id, hashes[record.key]) for doc_id, record in changed)
     categories = {record.category for record in chunk if record.category}
     if categories:
         _remember_categories(connection, categories)

@@ -155,9 +155,14 @@ class TermSource:
 
 @dataclass(frozen=True)
 class DocumentKeys:
+    """A document's keys, as a list or (``text``) already joined as the index stores them."""
+
     id: int
     content_hash: str
-    keys: Sequence[str]
+    keys: Sequence[str] = ()
+    # The keys between single spaces, each once, none empty or longer than MAX_KEY_LEN
+    # (councilwatch.search.key_text): stored as it is, instead of ``keys``.
+    text: str | None = None
 
 
 def documents_without_keys(engine: Engine, *, limit: int = 500, after: int = 0) -> list[TermSource]:
@@ -238,7 +243,11 @@ def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> in
     if not documents:
         return 0
     rows = [
-        {"document_id": d.id, "content_hash": d.content_hash, "keys": _joined(d.keys)}
+        {
+            "document_id": d.id,
+            "content_hash": d.content_hash,
+            "keys": d.text if d.text is not None else _joined(d.keys),
+        }
         for d in documents
     ]
     with write_transaction(engine) as connection:

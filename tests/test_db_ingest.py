@@ -118,3 +118,18 @@ def test_bulk_ingest_refreshes_only_the_look_up_columns_statistics(
         assert statements == ["ANALYZE documents (source, source_key)"] * 2
     else:
         assert statements == []
+
+
+def test_the_hash_stored_is_reported_for_inserted_and_updated_documents(engine: Engine) -> None:
+    def stored() -> dict[int, str]:
+        with engine.connect() as connection:
+            return dict(connection.execute(select(Document.id, Document.content_hash)).all())
+
+    first = upsert_documents(engine, [decision(1), decision(2)], now=NOW)
+    assert first.hashes == stored() != {}
+    changed = decision(1, body="The Council has now completed the review.")
+    second = upsert_documents(engine, [changed, decision(2), decision(3)], now=LATER)
+    # What the search keys are cut from: the new content's hash, none for the unchanged one.
+    assert set(second.hashes) == set(second.inserted) | set(second.updated)
+    assert second.hashes == {i: h for i, h in stored().items() if i in second.hashes}
+    assert second.hashes[first.ids[changed.key]] == changed.content_hash()

@@ -8,17 +8,21 @@ stem query looks up both keys. Stores keyed before this (every stem stored) stay
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import Engine, delete, insert, text
+from sqlalchemy import Engine, delete, event, insert, select, text
 
+import councilwatch.search as search_module
 from alerts.query import parse_query
 from alerts.stem import stem
 from councilwatch.search import (
     document_keys,
     document_tokens,
+    index_stored,
+    key_text,
     refresh_keys,
     search,
     term_filter,
@@ -26,8 +30,15 @@ from councilwatch.search import (
 from db import migrate
 from db.engine import make_engine
 from db.ingest import upsert_documents
-from db.search import AnyOf, DocumentKeys, Key, documents_without_keys, store_document_keys
-from db.tables import DOCUMENT_TERMS
+from db.search import (
+    MAX_KEY_LEN,
+    AnyOf,
+    DocumentKeys,
+    Key,
+    documents_without_keys,
+    store_document_keys,
+)
+from db.tables import DOCUMENT_TERMS, DOCUMENTS
 from tests.dbfixtures import fresh_database_url
 from tests.test_search_language import NOW, QUERIES, _expected, _records
 
@@ -192,3 +203,148 @@ def test_migration_0010_keeps_the_index_and_its_answers(tmp_path: object) -> Non
     _store_keys_as_before_0010(engine)
     _index_is_consistent(engine)
     engine.dispose()
+
+
+# --- keys cut as one text, from the records an upsert just stored -----------------------------
+
+# Words that take every path of the key cutter: own stems, stems that differ, digits, two
+# letters, apostrophes, non-ASCII, and words too long for a key (cut to MAX_KEY_LEN).
+_AWKWARD = [
+    "payments", "school", "agreed", "caring", "council's", "don’t", "naïve", "Straße", "ΣΊΣΥΦΟΣ",
+    "2fa", "ab", "1234", "x" * 98, "y" * 99, "z" * 120 + "ing", "running" * 20, "o'brien",
+]  # fmt: skip
+
+
+def _keys_as_before(title: str, summary: str, body: str) -> set[str]:
+    """The keys as a list was cut before key_text: each word, each stem not its word, every
+    key cut to MAX_KEY_LEN."""
+    words = document_tokens(title, summary, body).word_set
+    keys = ["w:" + w for w in words] + ["s:" + stem(w) for w in words if stem(w) != w]
+    return {k[:MAX_KEY_LEN] for k in keys}
+
+
+def test_key_text_is_every_key_once_cold_or_warm() -> None:
+    rng = random.Random(5)
+    for n in range(400):
+        if n % 50 == 0:
+            search_module._STEM_KEYS.clear()  # words seen for the first time, then again
+        text = " ".join(
+            rng.choice(_AWKWARD) + rng.choice(["", "s", "ing", "ed"])
+            for _ in range(rng.randrange(30))
+        )
+        cut = key_text(document_tokens(text[:12], text[:20], text))
+        keys = cut.split(" ") if cut else []
+        assert len(keys) == len(set(keys)), text  # each once
+        assert set(keys) == _keys_as_before(text[:12], text[:20], text), text
+        assert all(0 < len(k) <= MAX_KEY_LEN for k in keys)
+
+
+def _stored_keys(engine: Engine) -> dict[int, set[str]]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(DOCUMENT_TERMS.c.document_id, DOCUMENT_TERMS.c["keys"]))
+        return {row.document_id: set(row.keys.split()) for row in rows}
+
+
+def test_stored_documents_are_keyed_from_the_records_in_hand(engine: Engine) -> None:
+    records = _records()
+    # Stored before without keys (a store upgraded, or another writer's): keyed as well.
+    upsert_documents(engine, records[:3], now=NOW)
+    batch = [*records[3:], replace(records[5], body="First version about libraries.")]
+    batch.append(replace(records[5], body="Last version about museums."))  # the last one wins
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        reads.append(statement)
+
+    stored = upsert_documents(engine, batch, now=NOW)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert index_stored(engine, batch, stored) == len(records)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    with engine.connect() as connection:
+        rows = connection.execute(select(DOCUMENTS)).all()
+    # Every document carries the keys of what is stored, as a search would cut them.
+    assert _stored_keys(engine) == {
+        r.id: set(document_keys(document_tokens(r.title, r.summary, r.body))) for r in rows
+    }
+    assert documents_without_keys(engine) == []
+    # Only the three stored before were read back for their text.
+    body_reads = [s for s in reads if "documents.body" in s]
+    assert len(body_reads) == 1
+    assert {f.document.url for f in search(engine, "museums").found} == {records[5].url}
+    assert search(engine, "libraries").total == 0
+    # Changed later: keyed again from the new version; unchanged: nothing to do.
+    again = upsert_documents(engine, [replace(records[5], body="Now about aquariums.")], now=NOW)
+    assert index_stored(engine, [replace(records[5], body="Now about aquariums.")], again) == 1
+    assert {f.document.url for f in search(engine, "aquariums").found} == {records[5].url}
+    assert search(engine, "museums").total == 0
+    unchanged = upsert_documents(engine, records[:3], now=NOW)
+    assert index_stored(engine, records[:3], unchanged) == 0
+
+
+def _hash_size(engine: Engine) -> int | None:
+    with engine.connect() as connection:
+        return connection.execute(
+            text("SELECT v FROM document_terms_fts_config WHERE k = 'hashsize'")
+        ).scalar()
+
+
+def test_migration_0011_gives_the_index_a_batch_sized_hash(tmp_path: object) -> None:
+    engine = _sqlite_store(tmp_path, "0010_fts_fed_in_batches")
+    assert _hash_size(engine) is None  # FTS5's default, 1 MB: a few segments per batch
+    upsert_documents(engine, _records(), now=NOW)
+    refresh_keys(engine)
+    migrate.upgrade(engine)
+    assert _hash_size(engine) == 16 * 1024 * 1024
+    _index_is_consistent(engine)
+    assert documents_without_keys(engine) == []  # nothing to re-cut
+    assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+    # A batch of keys written after it is one segment, and the index stays consistent.
+    [record] = [r for r in _records() if r.source_key == "doc-6"]
+    upsert_documents(engine, [replace(record, body="Now about library opening hours.")], now=NOW)
+    assert refresh_keys(engine) == 1
+    _index_is_consistent(engine)
+    assert {f.document.url for f in search(engine, "library").found} == {record.url}
+    migrate.downgrade(engine, "0010_fts_fed_in_batches")
+    assert _hash_size(engine) == 1024 * 1024  # FTS5's default again
+    _index_is_consistent(engine)
+    assert {f.document.url for f in search(engine, "library").found} == {record.url}
+    engine.dispose()
+
+
+def _compression(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT attrelid::regclass::text || '.' || attname, attcompression "
+                "FROM pg_attribute WHERE attrelid IN ('document_terms'::regclass, "
+                "'documents'::regclass) AND attname IN ('keys', 'terms', 'body')"
+            )
+        )
+        return {name: str(method) for name, method in rows}
+
+
+@pytest.mark.postgres
+def test_migration_0011_compresses_keys_and_bodies_with_lz4_on_postgres(tmp_path: object) -> None:
+    for url in fresh_database_url("postgres", tmp_path):
+        engine = make_engine(url)
+        migrate.downgrade(engine, "0010_fts_fed_in_batches")
+        assert set(_compression(engine).values()) <= {"", "p"}  # the default, or pglz: not lz4
+        records = _records()
+        upsert_documents(engine, records[:6], now=NOW)
+        refresh_keys(engine)  # written before: pglz, read as they are
+        migrate.upgrade(engine)
+        lz4 = _compression(engine)
+        assert lz4 == {
+            "document_terms.keys": "l",
+            "document_terms.terms": "l",
+            "documents.body": "l",
+        }
+        upsert_documents(engine, records[6:], now=NOW)
+        refresh_keys(engine)
+        assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+        migrate.downgrade(engine, "0010_fts_fed_in_batches")
+        assert set(_compression(engine).values()) == {"p"}
+        assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+        engine.dispose()
