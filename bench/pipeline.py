@@ -303,9 +303,10 @@ class Stages:
     @contextmanager
     def stage(self, name: str, engine: Any) -> Iterator[dict[str, Any]]:
         before = _row_counts(engine)
-        row: dict[str, Any] = {"stage": name}
+        row: dict[str, Any] = {"stage": name, "began": time.time()}
         wall, cpu = time.perf_counter(), time.process_time()
         yield row
+        row["ended"] = time.time()
         row["wall"] = time.perf_counter() - wall
         row["cpu"] = time.process_time() - cpu
         after = _row_counts(engine)
@@ -613,13 +614,25 @@ def _service_digest_worker(
     results: dict[str, Any] = {}
 
     def timed(owner: Any, attribute: str, label: str) -> None:
+        """Adds up every call (the job may send from a thread while it builds): wall, CPU of
+        the calling thread, and the count (``queued`` or ``sent``) of the reports."""
         original = getattr(owner, attribute)
+        lock = threading.Lock()
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            wall, cpu = time.perf_counter(), time.process_time()
-            results[label] = original(*args, **kwargs)
-            results[label + " s"] = (time.perf_counter() - wall, time.process_time() - cpu)
-            return results[label]
+            wall, cpu = time.perf_counter(), time.thread_time()
+            done = original(*args, **kwargs)
+            with lock:
+                spent = results.get(label + " s", (0.0, 0.0))
+                results[label + " s"] = (
+                    spent[0] + time.perf_counter() - wall,
+                    spent[1] + time.thread_time() - cpu,
+                )
+                results[label + " n"] = results.get(label + " n", 0) + getattr(
+                    done, "queued" if label == "build" else "sent", 0
+                )
+                results[label] = done
+            return done
 
         setattr(owner, attribute, wrapper)
 
@@ -637,7 +650,7 @@ def _service_digest_worker(
     for label in ("build", "send"):
         wall, cpu = results.get(label + " s", (0.0, 0.0))
         done = results.get(label)
-        count = getattr(done, "queued" if label == "build" else "sent", 0)
+        count = results.get(label + " n", 0)
         name = "build, render, queue" if label == "build" else "send to the SMTP sink"
         stages.rows.append(
             {"stage": f"  of which {name}", "wall": wall, "cpu": cpu, "sub": True,
@@ -714,6 +727,10 @@ def _pg_exists(name: str) -> bool:
         text=True,
     ).stdout
     return out.strip() == "1"
+
+
+def _migrations(code: Path) -> list[str]:
+    return sorted(p.name for p in (code / "db" / "migrations" / "versions").glob("*.py"))
 
 
 def _head_revision() -> str:
@@ -985,6 +1002,11 @@ def main() -> int:
     parser.add_argument("--digests", type=int, help="the first N subscribers only (a slice)")
     parser.add_argument("--workers", type=int, default=1, help="digest workers on PostgreSQL")
     parser.add_argument("--baseline-rev", default=BASELINE_REV)
+    parser.add_argument(
+        "--baseline-workers",
+        action="store_true",
+        help="the baseline shares its digest run among --workers too (a baseline after 2ef2454)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="only the code under test")
     parser.add_argument(
         "--only-baseline", action="store_true", help="only the baseline (beside a --no-baseline)"
@@ -1031,6 +1053,9 @@ def main() -> int:
     size = "quick" if args.quick else "full"
     n_docs, n_alerts, n_subs, n_new = SIZES[size]
     baseline = _baseline_tree(args.baseline_rev)
+    # A baseline with the same migrations as the code under test runs on the upgraded store
+    # too (it would cut the same keys in its warm-up batch).
+    same_schema = _migrations(baseline) == _migrations(HERE)
     codes = [("current", HERE)] if args.no_baseline else [("baseline", baseline), ("current", HERE)]
     if args.only_baseline:
         codes = [("baseline", baseline)]
@@ -1049,15 +1074,17 @@ def main() -> int:
                 if args.from_snapshot:
                     _digests_from_snapshot(Path(args.from_snapshot), label, code, sink, args)
                     continue
-                url = copy(f"{size}-{label}", label == "current")
+                url = copy(f"{size}-{label}", label == "current" or same_schema)
                 if args.snapshot and label == "current":  # DIR/<size>-current.db
                     os.environ["CW_BENCH_SNAPSHOT"] = str(
                         Path(args.snapshot).resolve() / f"{size}-{label}.db"
                     )
                     Path(args.snapshot).mkdir(parents=True, exist_ok=True)
                 extra = ["--digests", str(args.digests)] if args.digests else []
-                # Today's code has no way to share a run: its baseline runs one worker.
-                workers = args.workers if db == "postgres" and label == "current" else 1
+                # 2ef2454 has no way to share a run: the baseline runs one worker unless
+                # told otherwise (--baseline-workers, for a later baseline).
+                shares = label == "current" or args.baseline_workers
+                workers = args.workers if db == "postgres" and shares else 1
                 role = "cycle" if workers == 1 else "match-only"
                 base = ["--child", role, "--url", url, "--size", size]
                 result = _child(code, *base, "--sink-port", str(sink.port), *extra)
@@ -1124,8 +1151,16 @@ def _parallel_digests(
             stage = row["stage"].strip()
             rows.append({**row, "stage": f"worker {k + 1}: {stage}"})
             built += row.get("digests", 0) if "queue" in stage and row.get("sub") else 0
+    # The digest phase as a long-lived service sees it: first job start to last job end
+    # (the processes' start-up, connecting and the bench's row counts left out).
+    jobs = [r for r in rows if "began" in r and "digest job" in r["stage"]]
+    span = max(r["ended"] for r in jobs) - min(r["began"] for r in jobs) if jobs else wall
+    together = {
+        "stage": f"{workers} workers together, jobs' span ({wall:.1f} s with start-up)",
+        "wall": span,
+        "cpu": sum(r["cpu"] for r in jobs),
+    }
     # First, so the slice's scale (main) is the digests all workers built together.
-    together = {"stage": f"{workers} workers together (wall)", "wall": wall, "cpu": 0.0}
     return [{**together, "sub": True, "digests": built}, *rows]
 
 
