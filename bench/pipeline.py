@@ -3,6 +3,9 @@
     .venv/bin/python bench/pipeline.py                 # 200,000 documents, 100,000 alerts
     .venv/bin/python bench/pipeline.py --quick         # 20,000 documents, 10,000 alerts
     .venv/bin/python bench/pipeline.py --db sqlite --digests 10000
+    .venv/bin/python bench/pipeline.py --db postgres --workers 2 --digests 4000 --no-baseline
+    .venv/bin/python bench/pipeline.py --quick --db postgres --workers 2 \
+        --baseline-rev 3f61dd7 --baseline-workers --sql-times
 
 The store: documents (half ombudsman decisions of ~6-14 KB, half news stories of ~2-5 KB)
 written in the words of bench/match.py's generated language (Zipf over ~100,000 words, topic
@@ -37,11 +40,18 @@ the CPU column) with the rows it wrote and the process's peak RSS so far:
   100 (a crawl stores a listing page at a time), split into ingest+tag, match and record;
 - digests: ``run_digests(runtime, "daily")`` (build, render, queue) and ``send_outbox`` to a
   local aiosmtpd sink. ``--digests N`` stops building after N subscribers' digests (a slice,
-  extrapolated in the table); on PostgreSQL ``--workers 2`` runs two processes that share it.
+  extrapolated in the table); on PostgreSQL ``--workers 2`` runs two processes that share it,
+  each through the service's own digest job (``JobRunner``: claim or join the slot, lock,
+  build, queue, send; the job sends from a thread while it builds, so a worker's send row
+  overlaps its build row; the workers' row is the span from the first job's start to the
+  last one's end). ``--sql-times``: every child also prints the statements it waited on
+  longest (client-side wall and count per statement text).
 
 The baseline is today's code path at ``--baseline-rev`` (default: the commit this work
 started from), unpacked with ``git archive`` under var/bench-pipeline/ and run by the same
-script in its own process, on a copy of the same store, in the same run.
+script in its own process, on a copy of the same store, in the same run (on the upgraded
+store when it has the same migrations as the code under test). ``--baseline-workers``: the
+baseline shares its digest run among ``--workers`` too (a baseline later than 2ef2454).
 """
 
 from __future__ import annotations
