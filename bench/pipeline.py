@@ -3,14 +3,33 @@
     .venv/bin/python bench/pipeline.py                 # 200,000 documents, 100,000 alerts
     .venv/bin/python bench/pipeline.py --quick         # 20,000 documents, 10,000 alerts
     .venv/bin/python bench/pipeline.py --db sqlite --digests 10000
+    .venv/bin/python bench/pipeline.py --db postgres --workers 2 --digests 4000 --no-baseline
+    .venv/bin/python bench/pipeline.py --quick --db postgres --workers 2 \
+        --baseline-rev 3f61dd7 --baseline-workers --sql-times
 
 The store: documents (half ombudsman decisions of ~6-14 KB, half news stories of ~2-5 KB)
 written in the words of bench/match.py's generated language (Zipf over ~100,000 words, topic
 words with inflections) and naming real councils from the register, stored by
 ``councilwatch.pipeline.process`` (ingest, council tags) over "ten years"; then 60,000
 confirmed subscribers holding 100,000 alerts (council-only, council + keywords, keyword-only
-with phrases / OR / NOT / wildcards, filter-only; mostly daily). The built store is cached
-under var/bench-pipeline/ (SQLite file; a PostgreSQL template database) and copied per run.
+with phrases / OR / NOT / wildcards, filter-only; mostly daily).
+
+The stores, cached under var/bench-pipeline/ and copied per run (never changed in place):
+- ``store-<size>-v<STORE_VERSION>-<BASELINE_REV>.db``: the world as the baseline's code
+  stores it (SQLite, built once by the baseline's ``process``, ~hours at full size: symlink a
+  shared one in). The baseline runs on copies of this.
+- ``store-...-at-<head>.db``: that file upgraded by the code under test (its migrations, and
+  every document's search keys cut: migration 0007's backfill, 230 s CPU at full size), so
+  the code under test does not pay a one-off upgrade in its warm-up batch. Rebuilt when the
+  migration head changes (delete it by hand if key cutting changes without a migration).
+- PostgreSQL: template databases ``cwbench_store_<size>_v<V>_<rev>`` (schema by the
+  baseline's migrations) and ``..._at_<head number>_<hash>`` (by the current code's), each
+  filled from the SQLite file of the same state by ``COPY`` (copy_sqlite_to_pg: ids,
+  sequences, ANALYZE), so both databases hold the same world; built when first needed.
+  Runs use ``CREATE DATABASE cwbench_run_<worktree>_<size>_<label> TEMPLATE ...``; with
+  ``CW_BENCH_PG_OPTIONS`` set (e.g. ``-c log_min_duration_statement=100``, or
+  ``-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=200``) every
+  session of a run passes those options: slow statements and their plans go to the server log.
 
 One cycle, each stage timed (wall and CPU of this process; PostgreSQL's own CPU is not in
 the CPU column) with the rows it wrote and the process's peak RSS so far:
@@ -21,16 +40,24 @@ the CPU column) with the rows it wrote and the process's peak RSS so far:
   100 (a crawl stores a listing page at a time), split into ingest+tag, match and record;
 - digests: ``run_digests(runtime, "daily")`` (build, render, queue) and ``send_outbox`` to a
   local aiosmtpd sink. ``--digests N`` stops building after N subscribers' digests (a slice,
-  extrapolated in the table); on PostgreSQL ``--workers 2`` runs two processes that share it.
+  extrapolated in the table); on PostgreSQL ``--workers 2`` runs two processes that share it,
+  each through the service's own digest job (``JobRunner``: claim or join the slot, lock,
+  build, queue, send; the job sends from a thread while it builds, so a worker's send row
+  overlaps its build row; the workers' row is the span from the first job's start to the
+  last one's end). ``--sql-times``: every child also prints the statements it waited on
+  longest (client-side wall and count per statement text).
 
 The baseline is today's code path at ``--baseline-rev`` (default: the commit this work
 started from), unpacked with ``git archive`` under var/bench-pipeline/ and run by the same
-script in its own process, on a copy of the same store, in the same run.
+script in its own process, on a copy of the same store, in the same run (on the upgraded
+store when it has the same migrations as the code under test). ``--baseline-workers``: the
+baseline shares its digest run among ``--workers`` too (a baseline later than 2ef2454).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -41,6 +68,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -285,9 +313,10 @@ class Stages:
     @contextmanager
     def stage(self, name: str, engine: Any) -> Iterator[dict[str, Any]]:
         before = _row_counts(engine)
-        row: dict[str, Any] = {"stage": name}
+        row: dict[str, Any] = {"stage": name, "began": time.time()}
         wall, cpu = time.perf_counter(), time.process_time()
         yield row
+        row["ended"] = time.time()
         row["wall"] = time.perf_counter() - wall
         row["cpu"] = time.process_time() - cpu
         after = _row_counts(engine)
@@ -332,6 +361,43 @@ class _Timer:
                 totals[1] += time.process_time() - cpu
 
         setattr(owner, attribute, timed)
+
+
+def _time_statements() -> None:
+    """With CW_BENCH_SQL set (``--sql-times``): add up, per statement text, the wall time this
+    process waits in ``cursor.execute`` (the server's work plus the round trip), and print
+    the top statements to stderr when the process ends: a client-side pg_stat_statements."""
+    if not os.environ.get("CW_BENCH_SQL"):
+        return
+    import atexit
+    import re
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    totals: dict[str, list[float]] = {}
+    started: dict[int, float] = {}
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        started[id(cursor)] = time.perf_counter()
+
+    @event.listens_for(Engine, "after_cursor_execute")
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seconds = time.perf_counter() - started.pop(id(cursor), time.perf_counter())
+        key = re.sub(r"%\(\w+\)s|\$\d+|%s", "?", re.sub(r"\s+", " ", statement))
+        key = re.sub(r"\?(, \?)+", "?, ...", key)
+        total = totals.setdefault(key[:150], [0, 0.0])
+        total[0] += 1
+        total[1] += seconds
+
+    def report() -> None:
+        top = sorted(totals.items(), key=lambda kv: -kv[1][1])[:15]
+        lines = [f"  sql {pid}: {v[1]:7.2f} s {v[0]:6d}x  {k}" for k, v in top]
+        sys.stderr.write("\n".join(lines) + "\n")
+
+    pid = os.getpid()
+    atexit.register(report)
 
 
 def run_cycle(url: str, size: str, sink_port: int, digests: int | None, role: str) -> None:
@@ -558,13 +624,25 @@ def _service_digest_worker(
     results: dict[str, Any] = {}
 
     def timed(owner: Any, attribute: str, label: str) -> None:
+        """Adds up every call (the job may send from a thread while it builds): wall, CPU of
+        the calling thread, and the count (``queued`` or ``sent``) of the reports."""
         original = getattr(owner, attribute)
+        lock = threading.Lock()
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            wall, cpu = time.perf_counter(), time.process_time()
-            results[label] = original(*args, **kwargs)
-            results[label + " s"] = (time.perf_counter() - wall, time.process_time() - cpu)
-            return results[label]
+            wall, cpu = time.perf_counter(), time.thread_time()
+            done = original(*args, **kwargs)
+            with lock:
+                spent = results.get(label + " s", (0.0, 0.0))
+                results[label + " s"] = (
+                    spent[0] + time.perf_counter() - wall,
+                    spent[1] + time.thread_time() - cpu,
+                )
+                results[label + " n"] = results.get(label + " n", 0) + getattr(
+                    done, "queued" if label == "build" else "sent", 0
+                )
+                results[label] = done
+            return done
 
         setattr(owner, attribute, wrapper)
 
@@ -582,7 +660,7 @@ def _service_digest_worker(
     for label in ("build", "send"):
         wall, cpu = results.get(label + " s", (0.0, 0.0))
         done = results.get(label)
-        count = getattr(done, "queued" if label == "build" else "sent", 0)
+        count = results.get(label + " n", 0)
         name = "build, render, queue" if label == "build" else "send to the SMTP sink"
         stages.rows.append(
             {"stage": f"  of which {name}", "wall": wall, "cpu": cpu, "sub": True,
@@ -608,6 +686,9 @@ def _child(code: Path, *args: str) -> dict[str, Any]:
     for line in proc.stdout.splitlines():
         if line.startswith("  "):
             print(line)
+    for line in proc.stderr.splitlines():
+        if line.startswith("  sql "):  # --sql-times
+            print(line)
     return json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
 
 
@@ -623,7 +704,12 @@ def _baseline_tree(rev: str) -> Path:
 
 
 def _pg(url_db: str) -> str:
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{url_db}"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{url_db}"
+    # e.g. CW_BENCH_PG_OPTIONS="-c log_min_duration_statement=100": the server logs the
+    # statements of the runs' sessions slower than that (its log, not this output).
+    if options := os.environ.get("CW_BENCH_PG_OPTIONS"):
+        url += "?options=" + urllib.parse.quote(options)
+    return url
 
 
 def _psql(*sql: str) -> None:
@@ -653,38 +739,219 @@ def _pg_exists(name: str) -> bool:
     return out.strip() == "1"
 
 
-def prepare_store(db: str, size: str, baseline: Path) -> Callable[[str], str]:
-    """Build the store once (cached), and return a function making a fresh copy by name."""
+def _migrations(code: Path) -> list[str]:
+    return sorted(p.name for p in (code / "db" / "migrations" / "versions").glob("*.py"))
+
+
+def _head_revision() -> str:
+    """The migration head of the code under test (this worktree)."""
+    from db.migrate import head_revision
+
+    head = head_revision()
+    if head is None:
+        raise SystemExit("no migration head found")
+    return head
+
+
+def _pg_tag(head: str) -> str:
+    """A short, stable name for a migration head (database names stop at 63 bytes)."""
+    number = head.split("_")[0]
+    return f"{number}_{hashlib.sha1(head.encode()).hexdigest()[:8]}"
+
+
+def _upgraded_sqlite(base: Path, head: str) -> Path:
+    """``base`` upgraded to the current head by the code under test, cached beside it: the
+    migrations and the one-off search-key backfill of migration 0007 (230 s CPU at full
+    size) are paid once here, not in every run's warm-up batch."""
+    store = base.with_name(f"{base.stem}-at-{head}.db")
+    if store.exists():
+        return store
+    print(f"upgrading {base.name} to {head} (cached in {store.name}) ...")
+    partial = store.with_suffix(".partial")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(base, partial)
+    _child(HERE, "--child", "upgrade", "--url", f"sqlite:///{partial}")
+    partial.rename(store)
+    return store
+
+
+def upgrade_store(url: str) -> None:
+    """Child: migrate the store to this code's head and cut every document's search keys
+    (what the first batch after a real upgrade does: councilwatch.search.refresh_keys)."""
+    from councilwatch.search import refresh_keys
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    engine = make_engine(url)
+    t0, cpu = time.perf_counter(), time.process_time()
+    upgrade(engine)
+    keyed = refresh_keys(engine)
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu
+    print(f"  upgraded, search keys cut for {keyed:,} documents ({wall:.0f} s, {cpu:.0f} s CPU)")
+    print(json.dumps({}))
+
+
+def create_schema(url: str) -> None:
+    """Child: this code's migrations on an empty database (the tables the rows are copied
+    into, with this code's PostgreSQL DDL: generated columns, GIN indexes, triggers)."""
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    print(json.dumps({}))
+
+
+def copy_sqlite_to_pg(source: Path, database: str) -> dict[str, int]:
+    """Copy every row of the SQLite store ``source`` into ``database`` (PostgreSQL, schema
+    already made by the same code's migrations): COPY table by table, the secondary indexes
+    dropped before and rebuilt after, triggers and foreign-key checks off while copying
+    (session_replication_role = replica: the rows, logs included, are already as the
+    triggers left them in the source), every id sequence moved past its table's largest id,
+    then VACUUM ANALYZE (planner statistics, visibility map). Generated columns (the
+    tsvectors) are left to the server. Both databases then hold the same world, ids
+    included; building it through ``process`` on PostgreSQL took hours."""
+    import sqlite3
+
+    import psycopg
+
+    counts: dict[str, int] = {}
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src_version = src.execute("SELECT version_num FROM alembic_version").fetchone()
+    with psycopg.connect(host="127.0.0.1", user="postgres", dbname=database, autocommit=True) as pg:
+        pg_version = pg.execute("SELECT version_num FROM alembic_version").fetchone()
+        if src_version != pg_version:
+            raise SystemExit(f"{source.name} is at {src_version}, the schema at {pg_version}")
+        pg.execute("SET session_replication_role = replica")
+        pg.execute("SET TIME ZONE 'UTC'")  # SQLite holds UTC datetimes without an offset
+        pg.execute("SET maintenance_work_mem = '2GB'")
+        tables = [
+            name
+            for (name,) in pg.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version' ORDER BY tablename"
+            )
+        ]
+        for table in tables:
+            t0 = time.perf_counter()
+            columns = [
+                name
+                for (name,) in pg.execute(
+                    "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass "
+                    "AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+                    (f'public."{table}"',),
+                )
+            ]
+            have = {row[1] for row in src.execute(f'PRAGMA table_info("{table}")')}
+            if missing := [c for c in columns if c not in have]:
+                raise SystemExit(f"{source.name}: {table} has no column(s) {missing}")
+            indexes = pg.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+                (f'public."{table}"',),
+            ).fetchall()
+            for name, _ in indexes:
+                pg.execute(f"DROP INDEX {name}")
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            rows = src.execute(f'SELECT {quoted} FROM "{table}"')
+            n = 0
+            statement = f'COPY public."{table}" ({quoted}) FROM STDIN'
+            with pg.transaction(), pg.cursor() as cur, cur.copy(statement) as copy:
+                while chunk := rows.fetchmany(2000):
+                    for row in chunk:
+                        copy.write_row(row)
+                    n += len(chunk)
+            for _, definition in indexes:
+                pg.execute(definition)
+            counts[table] = n
+            if n >= 10_000:
+                print(f"  copied {n:,} rows of {table} ({time.perf_counter() - t0:.0f} s)")
+        sequences = pg.execute(
+            "SELECT table_name, column_name, "
+            "pg_get_serial_sequence(quote_ident(table_name), column_name) "
+            "FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL"
+        ).fetchall()
+        for table, column, sequence in sequences:
+            pg.execute(
+                f'SELECT setval(%s, coalesce(max("{column}"), 1), max("{column}") IS NOT NULL) '
+                f'FROM public."{table}"',
+                (sequence,),
+            )
+        pg.execute("RESET session_replication_role")
+        t0 = time.perf_counter()
+        pg.execute("VACUUM (ANALYZE)")
+        print(f"  VACUUM ANALYZE ({time.perf_counter() - t0:.0f} s)")
+    src.close()
+    return counts
+
+
+def _pg_template(name: str, source: Path, code: Path) -> str:
+    """The template database ``name`` (built once): ``code``'s schema, ``source``'s rows."""
+    if not _pg_exists(name):
+        print(f"copying {source.name} into PostgreSQL (template database {name}) ...")
+        t0 = time.perf_counter()
+        partial = f"{name}_partial"
+        _psql(f'DROP DATABASE IF EXISTS "{partial}"', f'CREATE DATABASE "{partial}"')
+        _child(code, "--child", "schema", "--url", _pg(partial))
+        counts = copy_sqlite_to_pg(source, partial)
+        _psql(f'ALTER DATABASE "{partial}" RENAME TO "{name}"')
+        rows = sum(counts.values())
+        print(f"  {rows:,} rows in {len(counts)} tables ({time.perf_counter() - t0:.0f} s)")
+    return name
+
+
+def prepare_store(db: str, size: str, baseline: Path) -> Callable[[str, bool], str]:
+    """Build the stores once (cached), and return ``copy(name, upgraded)`` making a fresh
+    copy by name: of the store as the baseline built it (``upgraded=False``, for the
+    baseline) or of that store upgraded to the current head (for the code under test).
+
+    SQLite: ``store-<tag>.db`` (built by the baseline's ``process``, or symlinked in from
+    where it was built) and ``store-<tag>-at-<head>.db``. PostgreSQL: template databases
+    ``cwbench_store_<tag>`` and ``cwbench_store_<tag>_at_<head number>_<hash>``, each
+    copied from the SQLite file of the same state (copy_sqlite_to_pg), built when first
+    needed."""
     WORK.mkdir(parents=True, exist_ok=True)
     tag = f"{size}-v{STORE_VERSION}-{BASELINE_REV}"
-    if db == "sqlite":
-        store = WORK / f"store-{tag}.db"
-        if not store.exists():
-            print(f"building the {size} SQLite store (cached in {store}) ...")
-            partial = store.with_suffix(".partial")
-            partial.unlink(missing_ok=True)
-            _child(baseline, "--child", "build", "--url", f"sqlite:///{partial}", "--size", size)
-            partial.rename(store)
+    store = WORK / f"store-{tag}.db"
+    if not store.exists():
+        print(f"building the {size} SQLite store (cached in {store}) ...")
+        partial = store.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        _child(baseline, "--child", "build", "--url", f"sqlite:///{partial}", "--size", size)
+        partial.rename(store)
+    head = _head_revision()
+    # Run copies are named after the worktree, so two worktrees' runs never meet.
+    mine = "".join(ch if ch.isalnum() else "_" for ch in HERE.name.lower())
 
-        def copy_sqlite(name: str) -> str:
+    if db == "sqlite":
+
+        def copy_sqlite(name: str, upgraded: bool) -> str:
+            source = _upgraded_sqlite(store, head) if upgraded else store
             target = WORK / f"run-{name}.db"
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
-            shutil.copyfile(store, target)
+            shutil.copyfile(source, target)
             return f"sqlite:///{target}"
 
         return copy_sqlite
-    template = f"cwbench_store_{tag.replace('-', '_')}"
-    if not _pg_exists(template):
-        print(f"building the {size} PostgreSQL store (template database {template}) ...")
-        _psql(
-            f'DROP DATABASE IF EXISTS "{template}_partial"', f'CREATE DATABASE "{template}_partial"'
-        )
-        _child(baseline, "--child", "build", "--url", _pg(f"{template}_partial"), "--size", size)
-        _psql(f'ALTER DATABASE "{template}_partial" RENAME TO "{template}"')
+    base_template = f"cwbench_store_{tag.replace('-', '_')}"
 
-    def copy_pg(name: str) -> str:
-        target = f"cwbench_run_{name}".replace("-", "_")
+    def copy_pg(name: str, upgraded: bool) -> str:
+        if upgraded:
+            template = _pg_template(
+                f"{base_template}_at_{_pg_tag(head)}", _upgraded_sqlite(store, head), HERE
+            )
+        else:
+            template = _pg_template(base_template, store, baseline)
+        target = f"cwbench_run_{mine}_{name}".replace("-", "_")
         _psql(
             f'DROP DATABASE IF EXISTS "{target}"',
             f'CREATE DATABASE "{target}" TEMPLATE "{template}"',
@@ -745,6 +1012,11 @@ def main() -> int:
     parser.add_argument("--digests", type=int, help="the first N subscribers only (a slice)")
     parser.add_argument("--workers", type=int, default=1, help="digest workers on PostgreSQL")
     parser.add_argument("--baseline-rev", default=BASELINE_REV)
+    parser.add_argument(
+        "--baseline-workers",
+        action="store_true",
+        help="the baseline shares its digest run among --workers too (a baseline after 2ef2454)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="only the code under test")
     parser.add_argument(
         "--only-baseline", action="store_true", help="only the baseline (beside a --no-baseline)"
@@ -759,6 +1031,11 @@ def main() -> int:
     parser.add_argument(
         "--from-snapshot", help="SQLite: only the digest stages, on copies of this saved store"
     )
+    parser.add_argument(
+        "--sql-times",
+        action="store_true",
+        help="each child prints, to stderr, the statements it waited on longest (wall, count)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--size", default="full", help=argparse.SUPPRESS)
@@ -767,16 +1044,28 @@ def main() -> int:
     if args.child == "build":
         build_store(args.url, args.size)
         return 0
+    if args.child == "upgrade":
+        upgrade_store(args.url)
+        return 0
+    if args.child == "schema":
+        create_schema(args.url)
+        return 0
     if args.child in ("cycle", "match-only", "digest-worker", "digests-only"):
+        _time_statements()
         run_cycle(args.url, args.size, args.sink_port, args.digests, args.child)
         return 0
 
     sys.path.insert(0, str(HERE))
     if args.trace_memory:
         os.environ["CW_BENCH_TRACEMALLOC"] = "1"
+    if args.sql_times:
+        os.environ["CW_BENCH_SQL"] = "1"
     size = "quick" if args.quick else "full"
     n_docs, n_alerts, n_subs, n_new = SIZES[size]
     baseline = _baseline_tree(args.baseline_rev)
+    # A baseline with the same migrations as the code under test runs on the upgraded store
+    # too (it would cut the same keys in its warm-up batch).
+    same_schema = _migrations(baseline) == _migrations(HERE)
     codes = [("current", HERE)] if args.no_baseline else [("baseline", baseline), ("current", HERE)]
     if args.only_baseline:
         codes = [("baseline", baseline)]
@@ -795,15 +1084,17 @@ def main() -> int:
                 if args.from_snapshot:
                     _digests_from_snapshot(Path(args.from_snapshot), label, code, sink, args)
                     continue
-                url = copy(f"{size}-{label}")
+                url = copy(f"{size}-{label}", label == "current" or same_schema)
                 if args.snapshot and label == "current":  # DIR/<size>-current.db
                     os.environ["CW_BENCH_SNAPSHOT"] = str(
                         Path(args.snapshot).resolve() / f"{size}-{label}.db"
                     )
                     Path(args.snapshot).mkdir(parents=True, exist_ok=True)
                 extra = ["--digests", str(args.digests)] if args.digests else []
-                # Today's code has no way to share a run: its baseline runs one worker.
-                workers = args.workers if db == "postgres" and label == "current" else 1
+                # 2ef2454 has no way to share a run: the baseline runs one worker unless
+                # told otherwise (--baseline-workers, for a later baseline).
+                shares = label == "current" or args.baseline_workers
+                workers = args.workers if db == "postgres" and shares else 1
                 role = "cycle" if workers == 1 else "match-only"
                 base = ["--child", role, "--url", url, "--size", size]
                 result = _child(code, *base, "--sink-port", str(sink.port), *extra)
@@ -870,8 +1161,16 @@ def _parallel_digests(
             stage = row["stage"].strip()
             rows.append({**row, "stage": f"worker {k + 1}: {stage}"})
             built += row.get("digests", 0) if "queue" in stage and row.get("sub") else 0
+    # The digest phase as a long-lived service sees it: first job start to last job end
+    # (the processes' start-up, connecting and the bench's row counts left out).
+    jobs = [r for r in rows if "began" in r and "digest job" in r["stage"]]
+    span = max(r["ended"] for r in jobs) - min(r["began"] for r in jobs) if jobs else wall
+    together = {
+        "stage": f"{workers} workers together, jobs' span ({wall:.1f} s with start-up)",
+        "wall": span,
+        "cpu": sum(r["cpu"] for r in jobs),
+    }
     # First, so the slice's scale (main) is the digests all workers built together.
-    together = {"stage": f"{workers} workers together (wall)", "wall": wall, "cpu": 0.0}
     return [{**together, "sub": True, "digests": built}, *rows]
 
 

@@ -15,7 +15,7 @@ import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
-from councilwatch import digest_share, digests
+from councilwatch import digest_share, digests, service
 from councilwatch.digests import run_digests
 from councilwatch.schedule import Schedule
 from councilwatch.service import JobRunner, digest_job, run_service
@@ -201,3 +201,28 @@ def test_two_services_on_postgres_share_a_digest_run_each_digest_sent_once(
         assert pending_matches(setup.engine) == []
         for runtime in runtimes:
             runtime.close()
+
+
+def test_a_digest_job_sends_what_it_queued_while_it_goes_on_building(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digests, "SUBSCRIBER_BATCH", 2)  # ids 1-4: batches [1] [2 3] [4]
+    monkeypatch.setattr(service, "SEND_EVERY", 0.05, raising=False)
+    emails = subscribers_with_news(setup, 4)
+    real_load = digests._load
+    sent_before_the_last_batch: list[int] = []
+
+    def load(engine: Any, subscribers: Any, *args: Any, **kwargs: Any) -> Any:
+        if any(s.id == 4 for s in subscribers):  # the last batch waits for a first delivery
+            deadline = time.monotonic() + 10
+            while not setup.server.messages and time.monotonic() < deadline:
+                time.sleep(0.02)
+            sent_before_the_last_batch.append(len(setup.server.messages))
+        return real_load(engine, subscribers, *args, **kwargs)
+
+    monkeypatch.setattr(digests, "_load", load)
+    JobRunner(setup.runtime, "w")(digest_job("daily", one_run("d:2026-11-03"), timedelta(hours=1)))
+    assert sent_before_the_last_batch and sent_before_the_last_batch[0] >= 1
+    received = Counter(str(m["To"]) for m in setup.server.messages)
+    assert received == Counter(emails)  # every digest, none twice
+    assert outbox.pending(setup.engine, limit=100) == []
