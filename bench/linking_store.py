@@ -1,6 +1,6 @@
 """Linking on the big pipeline store: `link_documents` for one batch of new documents, with
-the candidate queries of another revision (default HEAD~1's db/links.py) beside today's,
-interleaved rounds, medians of CPU and wall; the links written must be the same.
+another revision's linking (default HEAD~1's councilwatch/news_linking.py and db/links.py)
+beside today's, interleaved rounds, medians of CPU and wall; the links written must be the same.
 
     .venv/bin/python bench/pipeline.py --db sqlite --digests 100 --no-baseline   # leaves the store
     .venv/bin/python bench/linking_store.py [--rev REV] [--rounds 5]
@@ -27,25 +27,35 @@ sys.path.insert(0, str(HERE))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 import councilwatch.news_linking as linking  # noqa: E402
-import db.links as today  # noqa: E402
 from alerts.councils import Register  # noqa: E402
 
 STORE = HERE / "var" / "bench-pipeline" / "run-full-current.db"
 
 
-def _links_at(rev: str) -> Any:
+def _module_at(rev: str, path: str, name: str) -> Any:
     source = subprocess.run(
-        ["git", "-C", str(HERE), "show", f"{rev}:db/links.py"],
+        ["git", "-C", str(HERE), "show", f"{rev}:{path}"],
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
-    path = Path(tempfile.mkdtemp()) / "links_then.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("links_then", path)
+    file = Path(tempfile.mkdtemp()) / f"{name}.py"
+    file.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, file)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules["links_then"] = module  # dataclasses look their module up
+    sys.modules[name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def _linking_at(rev: str) -> Any:
+    """That revision's news_linking, bound to that revision's db.links."""
+    links = _module_at(rev, "db/links.py", "links_then")
+    saved = sys.modules["db.links"]
+    sys.modules["db.links"] = links  # what its `from db.links import ...` reads
+    try:
+        return _module_at(rev, "councilwatch/news_linking.py", "news_linking_then")
+    finally:
+        sys.modules["db.links"] = saved
 
 
 def main() -> int:
@@ -63,26 +73,18 @@ def main() -> int:
                 text("SELECT id FROM documents WHERE source_key BETWEEN 'N000000' AND 'N000099'")
             )
         ]
-    then = _links_at(args.rev)
+    then = _linking_at(args.rev)
     register = Register.builtin()
     from datetime import UTC, datetime
 
     now = datetime(2026, 12, 1, tzinfo=UTC)
-
-    def old_stories(engine: Any, councils: Any, *, first: Any, last: Any, **_: Any) -> Any:
-        return then.stories_near(engine, councils, first=first, last=last)
-
-    variants = {
-        f"{args.rev}": (old_stories, then.decisions_near),
-        "today": (today.stories_near, today.decisions_near),
-    }
+    variants = {f"{args.rev}": then.link_documents, "today": linking.link_documents}
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     written: dict[str, set[Any]] = {name: set() for name in variants}
     for _ in range(args.rounds):
-        for name, (stories_near, decisions_near) in variants.items():
-            linking.stories_near, linking.decisions_near = stories_near, decisions_near  # type: ignore[assignment]
+        for name, link_documents in variants.items():
             wall, cpu = time.perf_counter(), time.process_time()
-            linking.link_documents(engine, register, ids, now=now)
+            link_documents(engine, register, ids, now=now)
             times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
             with engine.connect() as connection:
                 rows = connection.execute(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, or_, select
+from sqlalchemy import Engine, case, delete, func, insert, or_, select
 
 from db.document_tables import DOCUMENT_COUNCILS as _COUNCILS
 from db.document_tables import DOCUMENT_LINKS as _LINKS
@@ -165,6 +165,11 @@ def links_of(engine: Engine, ids: Collection[int]) -> dict[int, list[StoredLink]
     return out
 
 
+# A decision's text is cut at DECISION_TEXT_CHARS below: cutting it in the query spares
+# PostgreSQL detoasting the rest of a long statement.
+_text_chars = case((_DOCS.c.kind == "decision", DECISION_TEXT_CHARS), else_=STORY_TEXT_CHARS)
+
+
 def _load(engine: Engine, conditions: Iterable[Any]) -> list[LinkDocument]:
     found: dict[int, LinkDocument] = {}
     with read_connection(engine) as connection:
@@ -174,7 +179,7 @@ def _load(engine: Engine, conditions: Iterable[Any]) -> list[LinkDocument]:
                     _DOCS.c.id, _DOCS.c.kind, _DOCS.c.decided_on, _DOCS.c.published_at,
                     _DOCS.c.first_seen_at, _DOCS.c.reference, _DOCS.c.outcome,
                     _DOCS.c.category, _DOCS.c.subcategory, _DOCS.c.title, _DOCS.c.summary,
-                    func.substr(_DOCS.c.body, 1, STORY_TEXT_CHARS).label("body"), _DOCS.c.extra,
+                    func.substr(_DOCS.c.body, 1, _text_chars).label("body"), _DOCS.c.extra,
                 ).where(condition)
             ).all()
             if not rows:
@@ -201,7 +206,7 @@ def _load(engine: Engine, conditions: Iterable[Any]) -> list[LinkDocument]:
                     id=row.id,
                     kind=row.kind,
                     councils=frozenset(councils.get(row.id, ())),
-                    day=row.decided_on if is_decision else (seen.date() if seen else None),
+                    day=row.decided_on if is_decision else (_utc_day(seen) if seen else None),
                     reference=row.reference,
                     outcome=row.outcome,
                     category=" > ".join(p for p in (row.category, row.subcategory) if p),
@@ -209,6 +214,12 @@ def _load(engine: Engine, conditions: Iterable[Any]) -> list[LinkDocument]:
                     extra=row.extra or {},
                 )
     return list(found.values())
+
+
+def _utc_day(moment: datetime) -> date:
+    """The UTC day of a stored time, as the dated_at ranges above count days (PostgreSQL
+    hands back timestamps in the session's time zone, SQLite as stored, in UTC)."""
+    return (moment if moment.tzinfo is None else moment.astimezone(UTC)).date()
 
 
 def _midnight(day: date) -> datetime:

@@ -153,3 +153,40 @@ def test_every_ombudsman_name_holds_one_of_the_words_the_store_filters_by() -> N
     assert len(names) >= 5
     for name in names:
         assert any(word in name.lower() for word in OMBUDSMAN_WORDS), name
+
+
+def test_a_batch_of_decisions_reads_the_stories_near_them_in_one_query(engine: Engine) -> None:
+    # A query per new decision read the same stories' bodies again for each one: on PostgreSQL
+    # that was most of a full-size cycle. The batch's decisions share one read of stories.
+    from sqlalchemy import event
+
+    from councilwatch.news_linking import link_documents
+
+    decisions = [CUMBRIA_DECISION, NORFOLK_DECISION] + [
+        _decision(f"25 00{k} 11{k}", name, date(2026, 4, 3 + k), [100 * (k + 1)],
+                  f"Mr {'ABCD'[k]} complained about the Council's delays.")
+        for k, name in enumerate(
+            ["Leeds City Council", "Kent County Council", "Devon County Council",
+             "Cornwall Council"]
+        )
+    ]
+    process(engine, [STORY, UNRELATED, *decisions], register=REGISTER, now=NOW)
+    ids = {row["url"]: row["id"] for row in iter_documents(engine)}
+    seen: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    def stories_read(urls: list[str]) -> int:
+        seen.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            link_documents(engine, REGISTER, [ids[url] for url in urls], now=NOW)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return sum(1 for statement in seen if "like" in statement.lower())
+
+    one = stories_read([decisions[0].url])
+    assert one == 1
+    assert stories_read([d.url for d in decisions]) == one
+    assert _links(engine)[STORY.url] == [CUMBRIA_DECISION.url]
