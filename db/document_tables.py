@@ -88,6 +88,8 @@ DOCUMENTS = Table(
     Column("extra", JSON, nullable=False),
     UniqueConstraint("source", "source_key", name="uq_documents_source_key"),
     Index("ix_documents_kind_first_seen", "kind", "first_seen_at"),
+    # a source's newest document, for its health (status, sources, the service's check)
+    Index("ix_documents_source_first_seen", "source", "first_seen_at"),
     # /documents pages by (dated_at, id) in either direction: keyset pagination
     Index("ix_documents_dated", "dated_at", "id"),
     Index("ix_documents_kind_dated", "kind", "dated_at", "id"),
