@@ -4,17 +4,20 @@ One Jinja2 Environment for the process (compiled templates are cached inside it)
 autoescape on for every ``*.html.j2`` template and StrictUndefined so a renamed field fails
 loudly instead of rendering as nothing. HTML gets its CSS inlined by css-inline (0.7 ms a
 digest where premailer took 6 ms, and maintained), keeping @media rules for clients that read
-them and never fetching a remote stylesheet.
+them and never fetching a remote stylesheet: once per template, when it is first used
+(alerts/digest/preinline.py: the same bytes as inlining every email, without parsing and
+serialising each one), and per email only for what that cannot do.
 """
 
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import css_inline
-from jinja2 import Environment, PackageLoader, StrictUndefined, pass_environment
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, pass_environment
 from jinja2.filters import do_wordwrap
 
 from alerts.digest.model import (
@@ -28,6 +31,7 @@ from alerts.digest.model import (
     Segment,
     StoryItem,
 )
+from alerts.digest.preinline import NeedsParser, pre_inlined
 from alerts.digest.subject import count_summary, digest_subject
 from alerts.digest.wording import (
     LONDON,
@@ -150,6 +154,19 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
+# Environment -> template name -> the template with its CSS inlined once (None: cannot be).
+_PRE_INLINED: weakref.WeakKeyDictionary[Environment, dict[str, Template | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _pre_inlined(env: Environment, name: str) -> Template | None:
+    by_name = _PRE_INLINED.setdefault(env, {})
+    if name not in by_name:
+        by_name[name] = pre_inlined(env, name, _inliner().inline)
+    return by_name[name]
+
+
 @dataclass(frozen=True, slots=True)
 class _GroupView:
     name: str
@@ -193,6 +210,12 @@ class DigestRenderer:
         return self.env.get_template(name).render(context)
 
     def _html(self, name: str, context: dict[str, Any]) -> str:
+        template = _pre_inlined(self.env, name)
+        if template is not None:
+            try:
+                return template.render(context)
+            except NeedsParser:  # a value css-inline's parser would rewrite: its own way
+                pass
         return _inliner().inline(self._render(name, context))
 
     def digest_context(self, digest: Digest) -> dict[str, Any]:
