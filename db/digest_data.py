@@ -44,6 +44,9 @@ def digest_window(engine: Engine, frequency: str) -> DigestWindow:
         return DigestWindow(through, match_sets(connection, after=floor, through=through))
 
 
+_CHUNK = 900  # ids per IN list (old SQLite builds allow 999 bound parameters)
+
+
 def _live(frequency: str) -> list[Any]:
     return [
         _ALERTS.c.frequency == frequency,
@@ -101,6 +104,40 @@ def live_alerts(
     with read_connection(engine) as connection:
         alerts = [active_alert(row) for row in connection.execute(stmt)]
     return {a.id: a for a in alerts}
+
+
+def keyword_alerts(
+    engine: Engine, alert_ids: Sequence[int], frequency: str
+) -> dict[int, ActiveAlert]:
+    """Of these alerts, the live ones of ``frequency`` with a query, by id."""
+    found: dict[int, ActiveAlert] = {}
+    with read_connection(engine) as connection:
+        for k in range(0, len(alert_ids), _CHUNK):
+            stmt = select(*ALERT_COLUMNS).where(
+                _ALERTS.c.id.in_(alert_ids[k : k + _CHUNK]),
+                _ALERTS.c.query.is_not(None),
+                *_live(frequency),
+            )
+            for row in connection.execute(stmt):
+                found[row.id] = active_alert(row)
+    return found
+
+
+def story_ids(engine: Engine, document_ids: Sequence[int]) -> set[int]:
+    """Of these documents, the ones that are not decisions (news stories)."""
+    found: set[int] = set()
+    with read_connection(engine) as connection:
+        for k in range(0, len(document_ids), _CHUNK):
+            stmt = select(_DOCS.c.id).where(
+                _DOCS.c.id.in_(document_ids[k : k + _CHUNK]), _DOCS.c.kind != "decision"
+            )
+            found.update(connection.execute(stmt).scalars())
+    return found
+
+
+def documents_by_id(engine: Engine, document_ids: Sequence[int]) -> dict[int, DigestDocument]:
+    with read_connection(engine) as connection:
+        return _documents(connection, _DOCS.c.id.in_(document_ids))
 
 
 def alert_marks(engine: Engine, alert_ids: Collection[int]) -> dict[int, int]:
