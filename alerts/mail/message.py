@@ -129,7 +129,8 @@ def _check_unsubscribe_url(url: str) -> str:
     check_header_value("unsubscribe_url", url)
     # A header carrying a URL must stay plain ASCII: a non-ASCII path is percent-encoded,
     # as a browser would send it, instead of becoming an encoded word nobody decodes.
-    url = "".join(c if c.isascii() else quote(c) for c in url)
+    if not url.isascii():
+        url = "".join(c if c.isascii() else quote(c) for c in url)
     # RFC 8058: the one-click target must be HTTPS; <, > and spaces would break the header.
     # Plain http is accepted only for a service on this machine (the embedded default).
     if any(c in url for c in "<>, ") or not (
