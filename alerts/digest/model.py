@@ -6,7 +6,7 @@ subject line can count everything that was found and not only what fits in the e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Literal
 
@@ -80,6 +80,21 @@ class StoryItem:
 
 
 DigestItem = DecisionItem | StoryItem
+
+
+def _shown_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name != "matched_alerts")
+
+
+_DECISION_SHOWN = _shown_fields(DecisionItem)
+_STORY_SHOWN = _shown_fields(StoryItem)
+
+
+def card_key(item: DigestItem) -> tuple[object, ...]:
+    """What an item's card shows but the names of the subscriber's alerts that matched it:
+    equal keys, equal cards, so a run renders each card once (render.FragmentCache)."""
+    names = _DECISION_SHOWN if isinstance(item, DecisionItem) else _STORY_SHOWN
+    return (item.kind, *(getattr(item, name) for name in names))
 
 
 @dataclass(frozen=True, slots=True)

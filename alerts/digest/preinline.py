@@ -147,5 +147,8 @@ def pre_inlined(env: Environment, name: str, inline: Callable[[str], str]) -> Te
     # Filters, not globals: Jinja calls a filter directly, a global through Context.call.
     env.filters.setdefault("_cw_text", html_text)
     env.filters.setdefault("_cw_attribute", html_attribute)
-    # Compiled without a name: no autoescape (every value goes through the writers above).
-    return env.from_string(source)
+    # No autoescape: every value goes through the writers above. A name of its own, so
+    # what it caches (render.FragmentCache) is not mistaken for the plain template's.
+    source = "{% autoescape false %}" + source + "{% endautoescape %}"
+    code = env.compile(source, name=f"{name} (CSS inlined)")
+    return env.template_class.from_code(env, code, env.make_globals(None))

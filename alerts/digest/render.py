@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import css_inline
-from jinja2 import Environment, PackageLoader, StrictUndefined, Template, pass_environment
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, nodes, pass_environment
+from jinja2.ext import Extension
 from jinja2.filters import do_wordwrap
+from jinja2.parser import Parser
 
 from alerts.digest.model import (
     AddAlertNotice,
@@ -30,6 +32,7 @@ from alerts.digest.model import (
     DigestItem,
     Segment,
     StoryItem,
+    card_key,
 )
 from alerts.digest.preinline import NeedsParser, pre_inlined
 from alerts.digest.subject import count_summary, digest_subject
@@ -87,9 +90,7 @@ def preheader(item: DigestItem) -> str:
 def _wrapped(
     text: str, width: int, break_long_words: bool, wrapstring: str, break_on_hyphens: bool
 ) -> str:
-    return str(
-        do_wordwrap(_WRAP_ENV, text, width, break_long_words, wrapstring, break_on_hyphens)
-    )
+    return str(do_wordwrap(_WRAP_ENV, text, width, break_long_words, wrapstring, break_on_hyphens))
 
 
 _WRAP_ENV = Environment()
@@ -119,6 +120,44 @@ def wordwrap(
     )
 
 
+class FragmentCache(Extension):
+    """``{% cached "label", key %}...{% endcached %}``: the body rendered once per template,
+    label and key, then reused. A digest's cards are most of its rendering and the same
+    decision or story is a card in many subscribers' digests; the key must hold everything
+    the body shows (``card_key``: the item but the subscriber's alert names, rendered
+    outside the block). At most ``LIMIT`` fragments are kept (then the store starts again).
+    """
+
+    tags = {"cached"}  # noqa: RUF012 (what Jinja's Extension declares)
+    LIMIT = 4096
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.store: dict[tuple[object, ...], str] = {}
+
+    def parse(self, parser: Parser) -> nodes.Node:
+        lineno = next(parser.stream).lineno
+        label = parser.parse_expression()
+        parser.stream.expect("comma")
+        key = parser.parse_expression()
+        body = parser.parse_statements(("name:endcached",), drop_needle=True)
+        # The template's name is part of the key: the text, HTML and CSS-inlined HTML
+        # templates each render a card their own way.
+        where = nodes.Const(parser.name)
+        call = self.call_method("_fragment", [where, label, key])
+        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    def _fragment(self, where: str | None, label: str, key: object, caller: Any) -> str:
+        stored = (where, label, key)
+        found = self.store.get(stored)
+        if found is None:
+            found = caller()
+            if len(self.store) >= self.LIMIT:
+                self.store.clear()
+            self.store[stored] = found
+        return found
+
+
 def make_environment() -> Environment:
     """A new, empty-cached Environment; the renderer shares one unless given another."""
     env = Environment(
@@ -131,6 +170,7 @@ def make_environment() -> Environment:
         # Templates are package data: nothing changes them while the process runs, so no
         # stat() of every template (and its includes) on every render.
         auto_reload=False,
+        extensions=[FragmentCache],
     )
     env.filters.update(
         long_date=long_date,
@@ -140,6 +180,7 @@ def make_environment() -> Environment:
         outcome_class=outcome_class,
         snippet_text=snippet_text,
         wordwrap=wordwrap,
+        card_key=card_key,
     )
     return env
 
