@@ -635,8 +635,9 @@ class _Builder:
         for item in items:
             if item.key in absorbed:  # shown inside the decision it reports
                 continue
-            grouped[_council_of(item, work.tags)].append(
-                self._digest_item(work, item, reporters.get(item.key, ()))
+            council_id = _council_of(item, work.tags)  # worked out once an item
+            grouped[council_id].append(
+                self._digest_item(work, item, reporters.get(item.key, ()), council_id)
             )
         groups = [
             CouncilGroup(
@@ -670,7 +671,9 @@ class _Builder:
         ]
         return tuple(sorted(lines, key=lambda line: (-line.count, line.council_name)))
 
-    def _digest_item(self, work: _Work, item: _Item, reporters: Sequence[_Item] = ()) -> DigestItem:
+    def _digest_item(
+        self, work: _Work, item: _Item, reporters: Sequence[_Item], council_id: str
+    ) -> DigestItem:
         matched = {work.alerts[m.alert_id].name for m in item.matches}
         matched |= {work.alerts[m.alert_id].name for r in reporters for m in r.matches}
         names = sorted(matched, key=str.casefold)
@@ -684,7 +687,7 @@ class _Builder:
                 label = stored.other_site_name or stored.other_title
                 coverage.setdefault(label.casefold(), Link(label, stored.other_url))
             return DecisionItem(
-                organisation=doc.organisation or self.council_name(_council_of(item, work.tags)),
+                organisation=doc.organisation or self.council_name(council_id),
                 reference=doc.reference or doc.source_key,
                 outcome=outcome_label(doc),
                 category=doc.category or "Uncategorised",
@@ -703,7 +706,7 @@ class _Builder:
             headline=doc.title or doc.url,
             titles=titles(item.documents),
             earliest_date=min(local_date(_story_time(d)) for d in item.documents),
-            snippet=self.excerpts.snippet(item, self.council_name(_council_of(item, work.tags))),
+            snippet=self.excerpts.snippet(item, self.council_name(council_id)),
             matched_alerts=tuple(names),
             decision_reference=_reported(reported) if reported else "",
         )

@@ -6,17 +6,20 @@ councilwatch/digests.py decides what goes into each digest; every statement it n
 
 from __future__ import annotations
 
+import functools
+import json
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Text, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db import outbox
-from db.alert_log import ALERT_COLUMNS, ActiveAlert, active_alert
+from db.alert_log import ALERT_COLUMNS, ActiveAlert
 from db.engine import read_connection, write_transaction
 from db.matches import MatchSetRow, advance, digest_floor, last_set, match_sets, progress
 from db.models import Document
@@ -93,16 +96,48 @@ def subscribers_by_id(engine: Engine, ids: Sequence[int]) -> list[DigestSubscrib
         return [DigestSubscriber(*row) for row in rows]
 
 
+# The alert columns with the JSON lists read as their text: a few hundred distinct values
+# ("[]" mostly) across all alerts, each decoded once (_json_names) instead of once a row.
+_LISTS = ("councils", "counties", "kinds", "outcomes", "categories", "sources")
+_ALERT_READ = tuple(
+    type_coerce(c, Text).label(c.name) if c.name in _LISTS else c for c in ALERT_COLUMNS
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_names(raw: str) -> tuple[str, ...]:
+    values = json.loads(raw)
+    return tuple(map(sys.intern, values)) if values else ()
+
+
+def _names(value: str | list[str] | None) -> tuple[str, ...]:
+    if isinstance(value, str):  # SQLite: the stored text
+        return _json_names(value)
+    return tuple(map(sys.intern, value)) if value else ()  # psycopg decodes JSON itself
+
+
+def _alert(row: Any) -> ActiveAlert:
+    """``db.alert_log.active_alert`` for a row of ``_ALERT_READ``."""
+    return ActiveAlert(
+        row.id,
+        row.subscriber_id,
+        row.name,
+        row.created_at,
+        row.query,
+        *(_names(row._mapping[name]) for name in _LISTS),
+    )
+
+
 def live_alerts(
     engine: Engine, subscriber_ids: Sequence[int], frequency: str
 ) -> dict[int, ActiveAlert]:
     """These subscribers' alerts of ``frequency`` neither deleted nor paused, by id (Core
     rows: validating ORM objects was a tenth of a digest run)."""
-    stmt = select(*ALERT_COLUMNS).where(
+    stmt = select(*_ALERT_READ).where(
         _ALERTS.c.subscriber_id.in_(subscriber_ids), *_live(frequency)
     )
     with read_connection(engine) as connection:
-        alerts = [active_alert(row) for row in connection.execute(stmt)]
+        alerts = [_alert(row) for row in connection.execute(stmt)]
     return {a.id: a for a in alerts}
 
 
@@ -113,13 +148,13 @@ def keyword_alerts(
     found: dict[int, ActiveAlert] = {}
     with read_connection(engine) as connection:
         for k in range(0, len(alert_ids), _CHUNK):
-            stmt = select(*ALERT_COLUMNS).where(
+            stmt = select(*_ALERT_READ).where(
                 _ALERTS.c.id.in_(alert_ids[k : k + _CHUNK]),
                 _ALERTS.c.query.is_not(None),
                 *_live(frequency),
             )
             for row in connection.execute(stmt):
-                found[row.id] = active_alert(row)
+                found[row.id] = _alert(row)
     return found
 
 

@@ -229,3 +229,25 @@ def test_a_delivery_resets_the_failure_count(setup: Setup) -> None:
             select(SUBSCRIBERS.c.failures).where(SUBSCRIBERS.c.id == subscriber)
         ).scalar_one()
     assert failures == 0
+
+
+def test_a_digest_reads_alerts_as_the_alert_index_does(setup: Setup) -> None:
+    from db.alert_log import active_alerts
+
+    first = add_alert(setup.engine, "a@example.org", "Norfolk", councils=["norfolk"])
+    add_alert(
+        setup.engine,
+        "b@example.org",
+        "Upheld care",
+        query='"care plan" OR respite',
+        kinds=["decision"],
+        outcomes=["upheld"],
+        categories=["Adult care services"],
+    )
+    add_alert(setup.engine, "c@example.org", "County", counties=["norfolk"], sources=["lgsco"])
+    everyone = {a.id: a for a in active_alerts(setup.engine)}
+    ids = sorted({a.subscriber_id for a in everyone.values()})
+    assert digest_data.live_alerts(setup.engine, ids, "daily") == everyone
+    keyword = digest_data.keyword_alerts(setup.engine, sorted(everyone), "daily")
+    assert keyword == {i: a for i, a in everyone.items() if a.query}
+    assert first in ids
