@@ -82,17 +82,19 @@ class StoryItem:
 DigestItem = DecisionItem | StoryItem
 
 
-def _shown_fields(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls) if f.name != "matched_alerts")
+def _shown_fields(cls: type, *left_out: str) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name not in left_out)
 
 
-_DECISION_SHOWN = _shown_fields(DecisionItem)
-_STORY_SHOWN = _shown_fields(StoryItem)
+_DECISION_SHOWN = _shown_fields(DecisionItem, "matched_alerts")
+_STORY_SHOWN = _shown_fields(StoryItem, "matched_alerts", "snippet")
 
 
 def card_key(item: DigestItem) -> tuple[object, ...]:
-    """What an item's card shows but the names of the subscriber's alerts that matched it:
-    equal keys, equal cards, so a run renders each card once (render.FragmentCache)."""
+    """What an item's card shows but what differs between subscribers (the names of their
+    alerts that matched it; a story's snippet, cut for their terms), both rendered outside
+    the cached parts: equal keys, equal cards, so a run renders each card once
+    (render.FragmentCache)."""
     names = _DECISION_SHOWN if isinstance(item, DecisionItem) else _STORY_SHOWN
     return (item.kind, *(getattr(item, name) for name in names))
 
