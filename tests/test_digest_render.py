@@ -281,6 +281,12 @@ def test_cards_are_rendered_once_and_each_digest_keeps_its_own_alert_names() -> 
             group,
             items=tuple(
                 dataclasses.replace(item, matched_alerts=("Someone else's alert",))
+                if isinstance(item, DecisionItem)
+                else dataclasses.replace(
+                    item,
+                    matched_alerts=("Someone else's alert",),
+                    snippet=(Segment("their own "), Segment("snippet", highlighted=True)),
+                )
                 for item in group.items
             ),
         )
@@ -297,3 +303,4 @@ def test_cards_are_rendered_once_and_each_digest_keeps_its_own_alert_names() -> 
     assert rendered_first == DigestRenderer(environment=make_environment()).digest(first)
     assert rendered_second == DigestRenderer(environment=make_environment()).digest(second)
     assert "Someone else" in rendered_second.text and "Someone else" not in rendered_first.text
+    assert "their own *snippet*" in rendered_second.text
