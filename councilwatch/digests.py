@@ -274,6 +274,12 @@ class _Match:
         """The snippet's highlighted texts (what ``parse_snippet(snippet)`` marks)."""
         return self._deriver.highlighted(self._alert, self.document_id)
 
+    @property
+    def highlights(self) -> _Texts:
+        """The highlighted texts when the match found terms, else none (a council-only match
+        shows the sentence naming the council)."""
+        return self._deriver.highlights(self._alert, self.document_id)
+
 
 class _Deriver:
     """Works out a match's councils, terms and snippet from the stored document and alert, as
@@ -401,6 +407,15 @@ class _Deriver:
         if match is None:
             return []
         return [str(text) for text, highlighted in match.snippet_spans if highlighted]
+
+    def highlights(self, alert: StoredAlert, document_id: int) -> _Texts:
+        """``highlighted`` if ``terms`` found any, else (): shared tuples, no copies."""
+        done = self._done(alert, document_id)
+        if done is not None:
+            return done[1] if done[0] else ()
+        if not self.terms(alert, document_id):
+            return ()
+        return tuple(self.highlighted(alert, document_id))
 
     def _match(self, alert: StoredAlert, document_id: int) -> Match | None:
         key = (alert.id or 0, document_id)
@@ -810,12 +825,7 @@ class _Excerpts:
     def snippet(self, item: _Item, council: str) -> tuple[Segment, ...]:
         # The terms a keyword match found (the pipeline's highlighted spans) pick the sentence
         # and are marked in it; a council-only match shows the sentence naming the council.
-        terms = tuple(
-            text
-            for m in item.matches
-            if m.terms  # terms first: a snippet is cut only when it is read
-            for text in m.highlighted
-        )
+        terms = tuple(text for m in item.matches for text in m.highlights)
         matched = next(
             (d for d in item.documents if d.id in {m.document_id for m in item.matches}), None
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Literal
 
 
@@ -86,8 +87,9 @@ def _shown_fields(cls: type, *left_out: str) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.name not in left_out)
 
 
-_DECISION_SHOWN = _shown_fields(DecisionItem, "matched_alerts")
-_STORY_SHOWN = _shown_fields(StoryItem, "matched_alerts", "snippet")
+# attrgetter: the fields read in one C call, as a tuple.
+_DECISION_SHOWN = attrgetter(*_shown_fields(DecisionItem, "matched_alerts"))
+_STORY_SHOWN = attrgetter(*_shown_fields(StoryItem, "matched_alerts", "snippet"))
 
 
 def card_key(item: DigestItem) -> tuple[object, ...]:
@@ -95,8 +97,8 @@ def card_key(item: DigestItem) -> tuple[object, ...]:
     alerts that matched it; a story's snippet, cut for their terms), both rendered outside
     the cached parts: equal keys, equal cards, so a run renders each card once
     (render.FragmentCache)."""
-    names = _DECISION_SHOWN if isinstance(item, DecisionItem) else _STORY_SHOWN
-    return (item.kind, *(getattr(item, name) for name in names))
+    shown = _DECISION_SHOWN if isinstance(item, DecisionItem) else _STORY_SHOWN
+    return (item.kind, shown(item))
 
 
 @dataclass(frozen=True, slots=True)
