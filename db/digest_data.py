@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, select, type_coerce
+from sqlalchemy import Connection, Engine, Text, case, literal, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db import outbox
@@ -198,13 +198,18 @@ def digest_documents(
     *,
     clustered: Callable[[DigestDocument], bool],
 ) -> DigestDocuments:
-    """``clustered(document)`` says whether a document's item is its whole cluster."""
+    """``clustered(document)`` says whether a document's item is its whole cluster.
+
+    A decision's body is not read (it comes back empty): a digest shows its summary, and
+    explains only stories' matches. Decisions are 6-14 KB each, and every batch of
+    subscribers reads most of the day's documents again."""
     with read_connection(engine) as connection:
-        documents = _documents(connection, _DOCS.c.id.in_(document_ids))
+        documents = _documents(connection, _DOCS.c.id.in_(document_ids), _SHOWN_IN_DIGEST)
         keys = sorted({d.cluster_key or "" for d in documents.values() if clustered(d)})
         members: dict[str, list[DigestDocument]] = defaultdict(list)
         if keys:
-            for doc in _documents(connection, _DOCS.c.cluster_key.in_(keys)).values():
+            found = _documents(connection, _DOCS.c.cluster_key.in_(keys), _SHOWN_IN_DIGEST)
+            for doc in found.values():
                 members[doc.cluster_key or ""].append(doc)
         all_ids = sorted(set(document_ids) | {d.id or 0 for ms in members.values() for d in ms})
         sent: dict[int, set[int]] = defaultdict(set)
@@ -249,10 +254,18 @@ class DigestDocument:
 ShownDocument = Document | DigestDocument | StoredDocument
 
 _SHOWN = tuple(_DOCS.c[f.name] for f in fields(DigestDocument))
+_SHOWN_IN_DIGEST = tuple(
+    case((_DOCS.c.kind == "decision", literal("")), else_=c).label("body")
+    if c.name == "body"
+    else c
+    for c in _SHOWN
+)
 
 
-def _documents(connection: Connection, condition: Any) -> dict[int, DigestDocument]:
-    rows = connection.execute(select(*_SHOWN).where(condition).order_by(_DOCS.c.id))
+def _documents(
+    connection: Connection, condition: Any, columns: tuple[Any, ...] = _SHOWN
+) -> dict[int, DigestDocument]:
+    rows = connection.execute(select(*columns).where(condition).order_by(_DOCS.c.id))
     return {row.id: DigestDocument(*row) for row in rows}
 
 
