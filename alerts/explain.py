@@ -4,7 +4,7 @@ alerts that matched it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from alerts.documents import AlertSpec, Match, MatchDocument, SnippetSpans
 from alerts.query import DocTokens, Term
@@ -36,22 +36,17 @@ def _squash(text: str) -> str:
 
 
 def snippet_spans(
-    tokens: DocTokens,
-    terms: Sequence[Term],
-    words: int = SNIPPET_WORDS,
-    occurrences: Callable[[Term], list[tuple[int, int]]] | None = None,
+    tokens: DocTokens, terms: Sequence[Term], words: int = SNIPPET_WORDS
 ) -> SnippetSpans:
     """A window of about ``words`` words where the terms are densest, as segments.
 
     Without terms (a council or filter alert) the window is the start of the text after the
-    title. Segments are (text, is_highlight); whitespace is collapsed. ``occurrences(term)``
-    is ``term.occurrences(tokens)``, perhaps remembered.
+    title. Segments are (text, is_highlight); whitespace is collapsed.
     """
     toks = tokens.tokens
     if not toks:
         return ()
-    found = occurrences or (lambda term: term.occurrences(tokens))
-    hits = _merge([r for t in terms for r in found(t)])
+    hits = _merge([r for t in terms for r in t.occurrences(tokens)])
     if hits:
         # Slide a window over hit starts; keep the first with the most hits in it.
         best, best_count, j = hits[0][0], 0, 0
@@ -98,15 +93,12 @@ def snippet_spans(
 class Explainer:
     """Builds Match objects for one document, sharing snippets between alerts."""
 
-    __slots__ = ("_councils", "_occurrences", "_only_council", "_snippets", "doc", "tokens")
+    __slots__ = ("_councils", "_only_council", "_snippets", "doc", "tokens")
 
     def __init__(self, doc: MatchDocument) -> None:
         self.doc = doc
         self.tokens = document_tokens(doc)
         self._snippets: dict[tuple[Term, ...], SnippetSpans] = {}
-        # Term -> where it occurs: the alerts matching one document share most of their
-        # terms, and a wildcard's positions are a walk over every word.
-        self._occurrences: dict[Term, list[tuple[int, int]]] = {}
         self._councils: dict[frozenset[str], tuple[str, ...]] = {}
         # With one council named, every council alert that matched shares exactly that one.
         self._only_council = tuple(doc.councils) if len(doc.councils) == 1 else None
@@ -126,15 +118,7 @@ class Explainer:
     def spans(self, terms: tuple[Term, ...]) -> SnippetSpans:
         found = self._snippets.get(terms)
         if found is None:
-            found = self._snippets[terms] = snippet_spans(
-                self.tokens, terms, occurrences=self.occurrences
-            )
-        return found
-
-    def occurrences(self, term: Term) -> list[tuple[int, int]]:
-        found = self._occurrences.get(term)
-        if found is None:
-            found = self._occurrences[term] = term.occurrences(self.tokens)
+            found = self._snippets[terms] = snippet_spans(self.tokens, terms)
         return found
 
     def match(self, alert: AlertSpec) -> Match:
