@@ -71,6 +71,7 @@ from councilwatch.pipeline import encode_snippet, stored_match_document
 from councilwatch.runtime import Runtime
 from councilwatch.sources_registry import catch_up_starts
 from cwerrors import CouncilwatchError
+from db.alert_log import ActiveAlert
 from db.digest_data import (
     DigestSubscriber,
     QueuedDigest,
@@ -79,9 +80,12 @@ from db.digest_data import (
     digest_documents,
     digest_subscriber_ids,
     digest_window,
+    documents_by_id,
+    keyword_alerts,
     live_alerts,
     queue_digests,
     settle,
+    story_ids,
     subscribers_by_id,
 )
 from db.health_state import unhealthy_since
@@ -101,6 +105,8 @@ QUEUE_EVERY = 50  # digests queued per write transaction (with their ledger rows
 SUMMARY_CHARS = 420  # a decision summary is a paragraph, not the whole decision
 SNIPPET_CHARS = 240
 NO_COUNCIL = "Other organisations"  # keyword alerts can match documents naming no council
+
+_Texts = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,7 @@ def run_digests(
     report = DigestRunReport(frequency, dry_run)
     builder = _Builder(runtime, now)
     window = _Window.load(engine, frequency)
+    explained = False
     considered: set[int] = set()
     if share is not None and not dry_run:
         batches = _shared_batches(runtime, engine, frequency, Share(share, worker, not joins))
@@ -176,6 +183,9 @@ def run_digests(
     # once (another worker takes it over), even while something keeps the exception.
     with closing(batches):
         for batch in batches:
+            if not explained:  # once there is a batch to build (a joiner may get none)
+                builder.deriver.explain_stories(engine, window.sets, frequency)
+                explained = True
             works, alert_ids = _load(engine, batch, frequency, window, builder.deriver)
             considered |= alert_ids
             ready: list[BuiltDigest] = []
@@ -217,6 +227,7 @@ class _Window:
 
     through: int
     by_alert: dict[int, list[MatchSetRow]]
+    sets: list[MatchSetRow]
 
     @classmethod
     def load(cls, engine: Engine, frequency: str) -> _Window:
@@ -225,7 +236,7 @@ class _Window:
         for found in read.sets:
             for alert_id in found.alert_ids:
                 by_alert[alert_id].append(found)
-        return cls(read.through, by_alert)
+        return cls(read.through, by_alert, read.sets)
 
 
 class _Match:
@@ -263,21 +274,27 @@ class _Match:
         """The snippet's highlighted texts (what ``parse_snippet(snippet)`` marks)."""
         return self._deriver.highlighted(self._alert, self.document_id)
 
+    @property
+    def highlights(self) -> _Texts:
+        """The highlighted texts when the match found terms, else none (a council-only match
+        shows the sentence naming the council)."""
+        return self._deriver.highlights(self._alert, self.document_id)
+
 
 class _Deriver:
     """Works out a match's councils, terms and snippet from the stored document and alert, as
     the matcher did when it recorded the match (alerts/explain.py), sharing the work between
-    the subscribers of a run: specs per alert (for its batch: an alert has one subscriber),
-    tokens per story (the first ``TOKENISED`` kept for the run).
+    the subscribers of a run: specs per alert (for its batch: an alert has one subscriber).
 
-    A batch's story matches are explained up front, story by story (``use``), keeping only
-    their terms and highlighted texts: each story is tokenised at most once a batch however
-    many of the batch's digests show it, and no batch holds every story's tokens at once. The
-    run cache keeps the first stories it meets rather than the most recent: every batch
-    walks all of the day's stories, and an LRU smaller than that walk misses every time.
+    A run's story matches are explained before its first batch (``explain_stories``), story
+    by story: each story is tokenised once a run, every pending keyword match on it
+    explained, and only their terms and highlighted texts kept; the tokens (~0.4 MB a story,
+    a 50 KB story's worth of Token objects) are dropped with the story. What that did not
+    cover (an alert edited since, a feed's explanation) is explained when asked, the first
+    ``TOKENISED`` stories' tokens kept.
     """
 
-    TOKENISED = 512  # stories whose tokens are kept for the run (~0.4 MB each)
+    TOKENISED = 32  # stories whose tokens are kept, for what the first pass did not explain
 
     def __init__(self, register: Register) -> None:
         self.register = register
@@ -285,49 +302,76 @@ class _Deriver:
         self._specs: dict[int, AlertSpec | None] = {}
         self._explainers: dict[int, Explainer] = {}
         self._matches: dict[tuple[int, int], Match | None] = {}
-        # (alert id, story id) -> the query's terms found and the snippet's highlighted texts
-        self._explained: dict[tuple[int, int], tuple[list[str], list[str]]] = {}
+        # (alert id, story id) -> (the alert's query then, the query's terms found, the
+        # snippet's highlighted texts); equal tuples shared
+        self._explained: dict[tuple[int, int], tuple[str | None, _Texts, _Texts]] = {}
 
-    def use(
-        self,
-        documents: Mapping[int, ShownDocument],
-        tags: Mapping[int, list[str]],
-        matches: Iterable[_Match] = (),
-    ) -> None:
-        """The documents of the next batch of subscribers, and their pending ``matches``."""
+    def use(self, documents: Mapping[int, ShownDocument], tags: Mapping[int, list[str]]) -> None:
+        """The documents of the next batch of subscribers."""
         self.documents = {doc_id: (doc, tags.get(doc_id, [])) for doc_id, doc in documents.items()}
         self._matches = {}
         self._specs = {}
-        self._explained = {}
-        self._explain_stories(matches)
 
-    def _explain_stories(self, matches: Iterable[_Match]) -> None:
-        by_story: dict[int, dict[int, StoredAlert]] = defaultdict(dict)
-        for m in matches:
-            shown = self.documents.get(m.document_id)
-            if shown is None or shown[0].kind == "decision":  # decisions show no snippet
-                continue
-            spec = self.spec(m.alert)
-            if spec is not None and spec.query is not None:
-                by_story[m.document_id][m.alert_id] = m.alert
-        for doc_id in sorted(by_story):
-            explainer = self._explainer(doc_id)
-            for alert_id, alert in by_story[doc_id].items():
-                spec = self.spec(alert)
-                assert spec is not None
-                match = explainer.match(spec)
-                terms = list(match.terms)
-                # no terms found, nothing highlighted (a query matched by its NOTs alone)
-                marked = [str(t) for t, hit in match.snippet_spans if hit] if terms else []
-                self._explained[(alert_id, doc_id)] = (terms, marked)
+    def explain_stories(
+        self, engine: Engine, sets: Sequence[MatchSetRow], frequency: str, chunk: int = 200
+    ) -> None:
+        """Explain every pending keyword match on a story in ``sets`` (a run's window), one
+        story at a time, keeping only what digests show of it."""
+        stories = story_ids(engine, sorted({s.document_id for s in sets}))
+        story_sets = [s for s in sets if s.document_id in stories]
+        alerts = keyword_alerts(
+            engine, sorted({a for s in story_sets for a in s.alert_ids}), frequency
+        )
+        marks = alert_marks(engine, alerts)
+        by_story: dict[int, list[ActiveAlert]] = defaultdict(list)
+        for found in story_sets:
+            for alert_id in found.alert_ids:
+                alert = alerts.get(alert_id)
+                if alert is not None and found.id > marks.get(alert_id, 0):
+                    by_story[found.document_id].append(alert)
+        specs: dict[int, AlertSpec | None] = {}
+        shared: dict[_Texts, _Texts] = {}
+        ids = sorted(by_story)
+        for k in range(0, len(ids), chunk):
+            part = ids[k : k + chunk]
+            documents, tags = documents_by_id(engine, part), document_councils(engine, part)
+            for doc_id in part:
+                doc = documents.get(doc_id)
+                if doc is None:
+                    continue
+                explainer = Explainer(stored_match_document(doc, tags.get(doc_id, [])))
+                for alert in by_story[doc_id]:
+                    if alert.id not in specs:
+                        specs[alert.id] = self._spec_of(alert)
+                    spec = specs[alert.id]
+                    if spec is None or spec.query is None:
+                        continue
+                    match = explainer.match(spec)
+                    terms = tuple(match.terms)
+                    # no terms found, nothing highlighted (a query matched by its NOTs alone)
+                    marked = tuple(str(t) for t, hit in match.snippet_spans if hit) if terms else ()
+                    self._explained[(alert.id, doc_id)] = (
+                        alert.query,
+                        shared.setdefault(terms, terms),
+                        shared.setdefault(marked, marked),
+                    )
+
+    def _spec_of(self, alert: StoredAlert) -> AlertSpec | None:
+        try:
+            return alert_spec(alert, self.register)
+        except CouncilwatchError:  # the alert cannot be matched any more: no councils
+            return None
+
+    def _done(self, alert: StoredAlert, document_id: int) -> tuple[_Texts, _Texts] | None:
+        done = self._explained.get((alert.id or 0, document_id))
+        if done is None or done[0] != alert.query:
+            return None
+        return done[1], done[2]
 
     def spec(self, alert: StoredAlert) -> AlertSpec | None:
         alert_id = alert.id or 0
         if alert_id not in self._specs:
-            try:
-                self._specs[alert_id] = alert_spec(alert, self.register)
-            except CouncilwatchError:  # the alert cannot be matched any more: no councils
-                self._specs[alert_id] = None
+            self._specs[alert_id] = self._spec_of(alert)
         return self._specs[alert_id]
 
     def councils(self, alert: StoredAlert, document_id: int) -> tuple[str, ...]:
@@ -341,7 +385,7 @@ class _Deriver:
         return self.terms(alert, document_id), self.snippet(alert, document_id)
 
     def terms(self, alert: StoredAlert, document_id: int) -> list[str]:
-        done = self._explained.get((alert.id or 0, document_id))
+        done = self._done(alert, document_id)
         if done is not None:
             return list(done[0])
         match = self._match(alert, document_id)
@@ -356,13 +400,22 @@ class _Deriver:
 
     def highlighted(self, alert: StoredAlert, document_id: int) -> list[str]:
         """The highlighted texts of the snippet, without encoding it as JSON to parse back."""
-        done = self._explained.get((alert.id or 0, document_id))
+        done = self._done(alert, document_id)
         if done is not None:
             return list(done[1])
         match = self._match(alert, document_id)
         if match is None:
             return []
         return [str(text) for text, highlighted in match.snippet_spans if highlighted]
+
+    def highlights(self, alert: StoredAlert, document_id: int) -> _Texts:
+        """``highlighted`` if ``terms`` found any, else (): shared tuples, no copies."""
+        done = self._done(alert, document_id)
+        if done is not None:
+            return done[1] if done[0] else ()
+        if not self.terms(alert, document_id):
+            return ()
+        return tuple(self.highlighted(alert, document_id))
 
     def _match(self, alert: StoredAlert, document_id: int) -> Match | None:
         key = (alert.id or 0, document_id)
@@ -449,7 +502,7 @@ def _load(
     read = digest_documents(engine, doc_ids, ids, clustered=_clustered)
     documents, members, sent = read.documents, read.cluster_members, read.sent
     tags = document_councils(engine, doc_ids)
-    deriver.use(documents, tags, (m for ms in by_subscriber.values() for m in ms))
+    deriver.use(documents, tags)
     linked = links_of(engine, doc_ids)
     works = [
         _Work(
@@ -597,8 +650,9 @@ class _Builder:
         for item in items:
             if item.key in absorbed:  # shown inside the decision it reports
                 continue
-            grouped[_council_of(item, work.tags)].append(
-                self._digest_item(work, item, reporters.get(item.key, ()))
+            council_id = _council_of(item, work.tags)  # worked out once an item
+            grouped[council_id].append(
+                self._digest_item(work, item, reporters.get(item.key, ()), council_id)
             )
         groups = [
             CouncilGroup(
@@ -633,7 +687,7 @@ class _Builder:
         return tuple(sorted(lines, key=lambda line: (-line.count, line.council_name)))
 
     def _digest_item(
-        self, work: _Work, item: _Item, reporters: Sequence[_Item] = ()
+        self, work: _Work, item: _Item, reporters: Sequence[_Item], council_id: str
     ) -> DigestItem:
         matched = {work.alerts[m.alert_id].name for m in item.matches}
         matched |= {work.alerts[m.alert_id].name for r in reporters for m in r.matches}
@@ -648,7 +702,7 @@ class _Builder:
                 label = stored.other_site_name or stored.other_title
                 coverage.setdefault(label.casefold(), Link(label, stored.other_url))
             return DecisionItem(
-                organisation=doc.organisation or self.council_name(_council_of(item, work.tags)),
+                organisation=doc.organisation or self.council_name(council_id),
                 reference=doc.reference or doc.source_key,
                 outcome=outcome_label(doc),
                 category=doc.category or "Uncategorised",
@@ -667,15 +721,13 @@ class _Builder:
             headline=doc.title or doc.url,
             titles=titles(item.documents),
             earliest_date=min(local_date(_story_time(d)) for d in item.documents),
-            snippet=self.excerpts.snippet(item, self.council_name(_council_of(item, work.tags))),
+            snippet=self.excerpts.snippet(item, self.council_name(council_id)),
             matched_alerts=tuple(names),
             decision_reference=_reported(reported) if reported else "",
         )
 
 
-def _reports_in_digest(
-    work: _Work, items: list[_Item]
-) -> tuple[set[str], dict[str, list[_Item]]]:
+def _reports_in_digest(work: _Work, items: list[_Item]) -> tuple[set[str], dict[str, list[_Item]]]:
     """Stories whose reported decision is an item of this digest too, so both are one item:
     (the story items' keys, decision key -> the story items reporting it)."""
     decision_keys = {
@@ -773,12 +825,7 @@ class _Excerpts:
     def snippet(self, item: _Item, council: str) -> tuple[Segment, ...]:
         # The terms a keyword match found (the pipeline's highlighted spans) pick the sentence
         # and are marked in it; a council-only match shows the sentence naming the council.
-        terms = tuple(
-            text
-            for m in item.matches
-            if m.terms  # terms first: a snippet is cut only when it is read
-            for text in m.highlighted
-        )
+        terms = tuple(text for m in item.matches for text in m.highlights)
         matched = next(
             (d for d in item.documents if d.id in {m.document_id for m in item.matches}), None
         )

@@ -6,17 +6,20 @@ councilwatch/digests.py decides what goes into each digest; every statement it n
 
 from __future__ import annotations
 
+import functools
+import json
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Text, case, literal, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db import outbox
-from db.alert_log import ALERT_COLUMNS, ActiveAlert, active_alert
+from db.alert_log import ALERT_COLUMNS, ActiveAlert
 from db.engine import read_connection, write_transaction
 from db.matches import MatchSetRow, advance, digest_floor, last_set, match_sets, progress
 from db.models import Document
@@ -42,6 +45,9 @@ def digest_window(engine: Engine, frequency: str) -> DigestWindow:
         through = last_set(connection)
         floor = digest_floor(connection, frequency)
         return DigestWindow(through, match_sets(connection, after=floor, through=through))
+
+
+_CHUNK = 900  # ids per IN list (old SQLite builds allow 999 bound parameters)
 
 
 def _live(frequency: str) -> list[Any]:
@@ -90,17 +96,83 @@ def subscribers_by_id(engine: Engine, ids: Sequence[int]) -> list[DigestSubscrib
         return [DigestSubscriber(*row) for row in rows]
 
 
+# The alert columns with the JSON lists read as their text: a few hundred distinct values
+# ("[]" mostly) across all alerts, each decoded once (_json_names) instead of once a row.
+_LISTS = ("councils", "counties", "kinds", "outcomes", "categories", "sources")
+_ALERT_READ = tuple(
+    type_coerce(c, Text).label(c.name) if c.name in _LISTS else c for c in ALERT_COLUMNS
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_names(raw: str) -> tuple[str, ...]:
+    values = json.loads(raw)
+    return tuple(map(sys.intern, values)) if values else ()
+
+
+def _names(value: str | list[str] | None) -> tuple[str, ...]:
+    if isinstance(value, str):  # SQLite: the stored text
+        return _json_names(value)
+    return tuple(map(sys.intern, value)) if value else ()  # psycopg decodes JSON itself
+
+
+def _alert(row: Any) -> ActiveAlert:
+    """``db.alert_log.active_alert`` for a row of ``_ALERT_READ``."""
+    return ActiveAlert(
+        row.id,
+        row.subscriber_id,
+        row.name,
+        row.created_at,
+        row.query,
+        *(_names(row._mapping[name]) for name in _LISTS),
+    )
+
+
 def live_alerts(
     engine: Engine, subscriber_ids: Sequence[int], frequency: str
 ) -> dict[int, ActiveAlert]:
     """These subscribers' alerts of ``frequency`` neither deleted nor paused, by id (Core
     rows: validating ORM objects was a tenth of a digest run)."""
-    stmt = select(*ALERT_COLUMNS).where(
+    stmt = select(*_ALERT_READ).where(
         _ALERTS.c.subscriber_id.in_(subscriber_ids), *_live(frequency)
     )
     with read_connection(engine) as connection:
-        alerts = [active_alert(row) for row in connection.execute(stmt)]
+        alerts = [_alert(row) for row in connection.execute(stmt)]
     return {a.id: a for a in alerts}
+
+
+def keyword_alerts(
+    engine: Engine, alert_ids: Sequence[int], frequency: str
+) -> dict[int, ActiveAlert]:
+    """Of these alerts, the live ones of ``frequency`` with a query, by id."""
+    found: dict[int, ActiveAlert] = {}
+    with read_connection(engine) as connection:
+        for k in range(0, len(alert_ids), _CHUNK):
+            stmt = select(*_ALERT_READ).where(
+                _ALERTS.c.id.in_(alert_ids[k : k + _CHUNK]),
+                _ALERTS.c.query.is_not(None),
+                *_live(frequency),
+            )
+            for row in connection.execute(stmt):
+                found[row.id] = _alert(row)
+    return found
+
+
+def story_ids(engine: Engine, document_ids: Sequence[int]) -> set[int]:
+    """Of these documents, the ones that are not decisions (news stories)."""
+    found: set[int] = set()
+    with read_connection(engine) as connection:
+        for k in range(0, len(document_ids), _CHUNK):
+            stmt = select(_DOCS.c.id).where(
+                _DOCS.c.id.in_(document_ids[k : k + _CHUNK]), _DOCS.c.kind != "decision"
+            )
+            found.update(connection.execute(stmt).scalars())
+    return found
+
+
+def documents_by_id(engine: Engine, document_ids: Sequence[int]) -> dict[int, DigestDocument]:
+    with read_connection(engine) as connection:
+        return _documents(connection, _DOCS.c.id.in_(document_ids))
 
 
 def alert_marks(engine: Engine, alert_ids: Collection[int]) -> dict[int, int]:
@@ -126,13 +198,18 @@ def digest_documents(
     *,
     clustered: Callable[[DigestDocument], bool],
 ) -> DigestDocuments:
-    """``clustered(document)`` says whether a document's item is its whole cluster."""
+    """``clustered(document)`` says whether a document's item is its whole cluster.
+
+    A decision's body is not read (it comes back empty): a digest shows its summary, and
+    explains only stories' matches. Decisions are 6-14 KB each, and every batch of
+    subscribers reads most of the day's documents again."""
     with read_connection(engine) as connection:
-        documents = _documents(connection, _DOCS.c.id.in_(document_ids))
+        documents = _documents(connection, _DOCS.c.id.in_(document_ids), _SHOWN_IN_DIGEST)
         keys = sorted({d.cluster_key or "" for d in documents.values() if clustered(d)})
         members: dict[str, list[DigestDocument]] = defaultdict(list)
         if keys:
-            for doc in _documents(connection, _DOCS.c.cluster_key.in_(keys)).values():
+            found = _documents(connection, _DOCS.c.cluster_key.in_(keys), _SHOWN_IN_DIGEST)
+            for doc in found.values():
                 members[doc.cluster_key or ""].append(doc)
         all_ids = sorted(set(document_ids) | {d.id or 0 for ms in members.values() for d in ms})
         sent: dict[int, set[int]] = defaultdict(set)
@@ -177,10 +254,18 @@ class DigestDocument:
 ShownDocument = Document | DigestDocument | StoredDocument
 
 _SHOWN = tuple(_DOCS.c[f.name] for f in fields(DigestDocument))
+_SHOWN_IN_DIGEST = tuple(
+    case((_DOCS.c.kind == "decision", literal("")), else_=c).label("body")
+    if c.name == "body"
+    else c
+    for c in _SHOWN
+)
 
 
-def _documents(connection: Connection, condition: Any) -> dict[int, DigestDocument]:
-    rows = connection.execute(select(*_SHOWN).where(condition).order_by(_DOCS.c.id))
+def _documents(
+    connection: Connection, condition: Any, columns: tuple[Any, ...] = _SHOWN
+) -> dict[int, DigestDocument]:
+    rows = connection.execute(select(*columns).where(condition).order_by(_DOCS.c.id))
     return {row.id: DigestDocument(*row) for row in rows}
 
 

@@ -6,8 +6,9 @@ sender holds (FOR UPDATE SKIP LOCKED); SQLite serialises claimers with BEGIN IMM
 sender that dies leaves its rows to be claimed again when the lease runs out.
 
 The one gap no outbox closes: a sender that dies after the mail server accepted a message but
-before `mark_sent` committed sends that message again after the lease (same Message-ID, so
-most clients show it once).
+before its mark committed sends that message again after the lease (same Message-ID, so most
+clients show it once). `send_outbox` commits marks a few at a time (`mark_sent_many`), so
+that is at most its ``SENT_MARKS_EVERY`` messages.
 """
 
 from __future__ import annotations
@@ -197,6 +198,30 @@ def mark_sent(
         if delivered_to is not None:
             reset_failures(connection, delivered_to)
         return result.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class SentMark:
+    """A claimed row the mail server accepted, at ``sent_at``, to mark sent."""
+
+    outbox_id: int
+    subscriber_id: int | None
+    sent_at: datetime
+
+
+def mark_sent_many(engine: Engine, marks: Sequence[SentMark], *, worker: str) -> int:
+    """``mark_sent`` for several rows in one transaction (one commit, not one per message):
+    how many were still this worker's to mark."""
+    if not marks:
+        return 0
+    with write_transaction(engine) as connection:
+        result = connection.execute(
+            _MARK_SENT,
+            [{"outbox_id": m.outbox_id, "worker": worker, "now": m.sent_at} for m in marks],
+        )
+        for subscriber_id in sorted({m.subscriber_id for m in marks if m.subscriber_id}):
+            reset_failures(connection, subscriber_id)
+        return int(result.rowcount)
 
 
 def mark_failed(

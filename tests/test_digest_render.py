@@ -268,3 +268,39 @@ def test_model_rejects_naive_time_and_titleless_story() -> None:
 def test_cap_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         DigestRenderer(cap=0)
+
+
+def test_cards_are_rendered_once_and_each_digest_keeps_its_own_alert_names() -> None:
+    from alerts.digest.render import FragmentCache
+
+    env = make_environment()
+    renderer = DigestRenderer(environment=env)
+    first = sample_digest()
+    groups = tuple(
+        dataclasses.replace(
+            group,
+            items=tuple(
+                dataclasses.replace(item, matched_alerts=("Someone else's alert",))
+                if isinstance(item, DecisionItem)
+                else dataclasses.replace(
+                    item,
+                    matched_alerts=("Someone else's alert",),
+                    snippet=(Segment("their own "), Segment("snippet", highlighted=True)),
+                )
+                for item in group.items
+            ),
+        )
+        for group in first.groups
+    )
+    second = dataclasses.replace(first, subscriber_email="other@example.org", groups=groups)
+    rendered_first = renderer.digest(first)
+    [cache] = [e for e in env.extensions.values() if isinstance(e, FragmentCache)]
+    cards = len(cache.store)
+    assert cards > 0
+    rendered_second = renderer.digest(second)
+    assert len(cache.store) == cards  # the second digest's cards all came from the store
+    # The same bytes as rendering each digest with nothing stored.
+    assert rendered_first == DigestRenderer(environment=make_environment()).digest(first)
+    assert rendered_second == DigestRenderer(environment=make_environment()).digest(second)
+    assert "Someone else" in rendered_second.text and "Someone else" not in rendered_first.text
+    assert "their own *snippet*" in rendered_second.text

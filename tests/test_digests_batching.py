@@ -1,8 +1,10 @@
 """A digest run at scale: emails queued a group per transaction (all of a group or none of it),
-story snippets explained once per batch, and the same bytes however the work is cached."""
+story snippets explained once per run, and the same bytes however the work is cached."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -180,6 +182,40 @@ def test_a_story_is_tokenised_once_per_batch_and_shows_the_same_snippet(
     assert sorted(made) == sorted(set(made)) and len(made) == 2
 
 
+def test_a_story_is_tokenised_once_per_run_and_its_tokens_are_not_kept(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _story_fans(setup, 6)
+    expected = _dry_texts(setup)
+    made: list[int] = []
+    alive: weakref.WeakSet[Explainer] = weakref.WeakSet()
+
+    class Counting(Explainer):
+        __slots__ = ("__weakref__",)
+
+        def __init__(self, doc: Any) -> None:
+            made.append(doc.id)
+            super().__init__(doc)
+            alive.add(self)
+
+    kept: list[int] = []
+    build = digests._Builder.build
+
+    def counting_build(self: Any, work: Any) -> Any:
+        gc.collect()
+        kept.append(len(alive))  # explainers (tokens) still held while digests are built
+        return build(self, work)
+
+    monkeypatch.setattr(digests, "Explainer", Counting)
+    monkeypatch.setattr(digests._Builder, "build", counting_build)
+    monkeypatch.setattr(digests, "SUBSCRIBER_BATCH", 2)  # the six readers in three batches
+    assert _dry_texts(setup) == expected
+    # Each story tokenised once for the whole run, however many batches show it ...
+    assert sorted(made) == sorted(set(made)) and len(made) == 2
+    # ... and its tokens dropped once its matches are explained, before any digest is built.
+    assert kept and set(kept) == {0}
+
+
 def test_a_delivery_resets_the_failure_count(setup: Setup) -> None:
     norfolk_fans(setup, 1)
     with setup.engine.connect() as connection:
@@ -193,3 +229,25 @@ def test_a_delivery_resets_the_failure_count(setup: Setup) -> None:
             select(SUBSCRIBERS.c.failures).where(SUBSCRIBERS.c.id == subscriber)
         ).scalar_one()
     assert failures == 0
+
+
+def test_a_digest_reads_alerts_as_the_alert_index_does(setup: Setup) -> None:
+    from db.alert_log import active_alerts
+
+    first = add_alert(setup.engine, "a@example.org", "Norfolk", councils=["norfolk"])
+    add_alert(
+        setup.engine,
+        "b@example.org",
+        "Upheld care",
+        query='"care plan" OR respite',
+        kinds=["decision"],
+        outcomes=["upheld"],
+        categories=["Adult care services"],
+    )
+    add_alert(setup.engine, "c@example.org", "County", counties=["norfolk"], sources=["lgsco"])
+    everyone = {a.id: a for a in active_alerts(setup.engine)}
+    ids = sorted({a.subscriber_id for a in everyone.values()})
+    assert digest_data.live_alerts(setup.engine, ids, "daily") == everyone
+    keyword = digest_data.keyword_alerts(setup.engine, sorted(everyone), "daily")
+    assert keyword == {i: a for i, a in everyone.items() if a.query}
+    assert first in ids

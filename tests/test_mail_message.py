@@ -247,3 +247,22 @@ def test_plain_http_unsubscribe_only_for_a_service_on_this_machine() -> None:
     assert str(local["List-Unsubscribe"]).startswith("<http://127.0.0.1:8080/u/tok>")
     with pytest.raises(SubscriptionError, match="https"):
         build_message(**message_kwargs(unsubscribe_url="http://127.0.0.1.evil.example/u/tok"))
+
+
+def test_the_html_part_is_base64_in_the_lines_encodebytes_writes() -> None:
+    import base64
+    import random
+
+    from alerts.mail.message import _base64_part
+
+    rng = random.Random(17)
+    texts = [
+        "",
+        "\n",
+        "é" * 57,
+        *("".join(rng.choice("ab€\n") for _ in range(n)) for n in range(300)),
+    ]
+    texts.append("".join(rng.choice("<p>é</p>\n") for _ in range(60_000)))
+    for text in texts:
+        body = (text if text.endswith("\n") else text + "\n").encode("utf-8")
+        assert _base64_part(text) == base64.encodebytes(body).replace(b"\n", b"\r\n")

@@ -118,3 +118,80 @@ def test_transient_failures_are_retried_and_permanent_ones_mark_bounces(runtime:
     assert report.failed == 3
     found = find_subscriber(engine, email="gone0@example.org")
     assert found is not None and found.status == "bouncing" and found.failures == 3
+
+
+def _queue_many(runtime: Runtime, n: int) -> None:
+    engine = runtime.migrated_engine()
+    template = mailer.deserialise(
+        "From: a@councilwatch.example\r\nTo: b@example.org\r\nSubject: s\r\n\r\nbody\r\n"
+    )
+    for k in range(n):
+        outbox.enqueue_one(
+            engine,
+            outbox.OutgoingMessage(
+                idempotency_key=f"many{k}",
+                message_id=f"<many{k}@x>",
+                kind="digest",
+                to_address=f"reader{k}@example.org",
+                subject="s",
+                message=mailer.serialise(template),
+            ),
+            now=NOW,
+        )
+
+
+def test_sent_marks_are_committed_in_groups_not_one_per_message(
+    runtime: Runtime,
+) -> None:
+    from sqlalchemy import event
+
+    engine = runtime.migrated_engine()
+    _queue_many(runtime, 25)
+    marks: list[int] = []
+
+    def seen(conn: object, cursor: object, statement: str, params: object, *args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX SET STATUS"):
+            marks.append(len(params) if isinstance(params, list) else 1)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    sent: list[object] = []
+
+    class Good:
+        def send(self, msg: object) -> None:
+            sent.append(msg)
+
+    assert mailer.send_outbox(runtime, Good(), batch=20).sent == 25
+    event.remove(engine, "before_cursor_execute", seen)
+    # 20 claimed: marked 10 + 10; then 5 claimed: marked together. Not 25 commits.
+    assert marks == [10, 10, 5]
+    assert outbox.depth(engine) == {"sent": 25} and len(sent) == 25
+
+
+def test_a_sender_dying_mid_batch_keeps_what_the_server_accepted_marked(
+    runtime: Runtime,
+) -> None:
+    engine = runtime.migrated_engine()
+    _queue_many(runtime, 8)
+    sent: list[object] = []
+
+    class DiesOnTheFifth:
+        def send(self, msg: object) -> None:
+            if len(sent) == 4:
+                raise RuntimeError("killed")
+            sent.append(msg)
+
+    with pytest.raises(RuntimeError):
+        mailer.send_outbox(runtime, DiesOnTheFifth())
+    # The four accepted are marked sent (not re-sent later); the rest wait for their lease.
+    assert outbox.depth(engine) == {"sent": 4, "pending": 4}
+    lease = runtime.settings.digest.lease_seconds
+    later = datetime.fromtimestamp(NOW.timestamp() + lease + 1, UTC)
+    runtime.now = lambda: later
+    again: list[object] = []
+
+    class Good:
+        def send(self, msg: object) -> None:
+            again.append(msg)
+
+    assert mailer.send_outbox(runtime, Good()).sent == 4
+    assert len(again) == 4 and outbox.depth(engine) == {"sent": 8}

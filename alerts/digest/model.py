@@ -6,8 +6,9 @@ subject line can count everything that was found and not only what fits in the e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Literal
 
 
@@ -80,6 +81,24 @@ class StoryItem:
 
 
 DigestItem = DecisionItem | StoryItem
+
+
+def _shown_fields(cls: type, *left_out: str) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.name not in left_out)
+
+
+# attrgetter: the fields read in one C call, as a tuple.
+_DECISION_SHOWN = attrgetter(*_shown_fields(DecisionItem, "matched_alerts"))
+_STORY_SHOWN = attrgetter(*_shown_fields(StoryItem, "matched_alerts", "snippet"))
+
+
+def card_key(item: DigestItem) -> tuple[object, ...]:
+    """What an item's card shows but what differs between subscribers (the names of their
+    alerts that matched it; a story's snippet, cut for their terms), both rendered outside
+    the cached parts: equal keys, equal cards, so a run renders each card once
+    (render.FragmentCache)."""
+    shown = _DECISION_SHOWN if isinstance(item, DecisionItem) else _STORY_SHOWN
+    return (item.kind, shown(item))
 
 
 @dataclass(frozen=True, slots=True)

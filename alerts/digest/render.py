@@ -4,18 +4,23 @@ One Jinja2 Environment for the process (compiled templates are cached inside it)
 autoescape on for every ``*.html.j2`` template and StrictUndefined so a renamed field fails
 loudly instead of rendering as nothing. HTML gets its CSS inlined by css-inline (0.7 ms a
 digest where premailer took 6 ms, and maintained), keeping @media rules for clients that read
-them and never fetching a remote stylesheet.
+them and never fetching a remote stylesheet: once per template, when it is first used
+(alerts/digest/preinline.py: the same bytes as inlining every email, without parsing and
+serialising each one), and per email only for what that cannot do.
 """
 
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import css_inline
-from jinja2 import Environment, PackageLoader, StrictUndefined, pass_environment
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, nodes, pass_environment
+from jinja2.ext import Extension
 from jinja2.filters import do_wordwrap
+from jinja2.parser import Parser
 
 from alerts.digest.model import (
     AddAlertNotice,
@@ -27,7 +32,9 @@ from alerts.digest.model import (
     DigestItem,
     Segment,
     StoryItem,
+    card_key,
 )
+from alerts.digest.preinline import NeedsParser, pre_inlined
 from alerts.digest.subject import count_summary, digest_subject
 from alerts.digest.wording import (
     LONDON,
@@ -83,9 +90,7 @@ def preheader(item: DigestItem) -> str:
 def _wrapped(
     text: str, width: int, break_long_words: bool, wrapstring: str, break_on_hyphens: bool
 ) -> str:
-    return str(
-        do_wordwrap(_WRAP_ENV, text, width, break_long_words, wrapstring, break_on_hyphens)
-    )
+    return str(do_wordwrap(_WRAP_ENV, text, width, break_long_words, wrapstring, break_on_hyphens))
 
 
 _WRAP_ENV = Environment()
@@ -115,6 +120,44 @@ def wordwrap(
     )
 
 
+class FragmentCache(Extension):
+    """``{% cached "label", key %}...{% endcached %}``: the body rendered once per template,
+    label and key, then reused. A digest's cards are most of its rendering and the same
+    decision or story is a card in many subscribers' digests; the key must hold everything
+    the body shows (``card_key``: the item but the subscriber's alert names, rendered
+    outside the block). At most ``LIMIT`` fragments are kept (then the store starts again).
+    """
+
+    tags = {"cached"}  # noqa: RUF012 (what Jinja's Extension declares)
+    LIMIT = 4096
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.store: dict[tuple[object, ...], str] = {}
+
+    def parse(self, parser: Parser) -> nodes.Node:
+        lineno = next(parser.stream).lineno
+        label = parser.parse_expression()
+        parser.stream.expect("comma")
+        key = parser.parse_expression()
+        body = parser.parse_statements(("name:endcached",), drop_needle=True)
+        # The template's name is part of the key: the text, HTML and CSS-inlined HTML
+        # templates each render a card their own way.
+        where = nodes.Const(parser.name)
+        call = self.call_method("_fragment", [where, label, key])
+        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    def _fragment(self, where: str | None, label: str, key: object, caller: Any) -> str:
+        stored = (where, label, key)
+        found = self.store.get(stored)
+        if found is None:
+            found = caller()
+            if len(self.store) >= self.LIMIT:
+                self.store.clear()
+            self.store[stored] = found
+        return found
+
+
 def make_environment() -> Environment:
     """A new, empty-cached Environment; the renderer shares one unless given another."""
     env = Environment(
@@ -127,6 +170,7 @@ def make_environment() -> Environment:
         # Templates are package data: nothing changes them while the process runs, so no
         # stat() of every template (and its includes) on every render.
         auto_reload=False,
+        extensions=[FragmentCache],
     )
     env.filters.update(
         long_date=long_date,
@@ -136,6 +180,7 @@ def make_environment() -> Environment:
         outcome_class=outcome_class,
         snippet_text=snippet_text,
         wordwrap=wordwrap,
+        card_key=card_key,
     )
     return env
 
@@ -148,6 +193,19 @@ def shared_environment() -> Environment:
 @functools.cache
 def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+# Environment -> template name -> the template with its CSS inlined once (None: cannot be).
+_PRE_INLINED: weakref.WeakKeyDictionary[Environment, dict[str, Template | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _pre_inlined(env: Environment, name: str) -> Template | None:
+    by_name = _PRE_INLINED.setdefault(env, {})
+    if name not in by_name:
+        by_name[name] = pre_inlined(env, name, _inliner().inline)
+    return by_name[name]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +251,12 @@ class DigestRenderer:
         return self.env.get_template(name).render(context)
 
     def _html(self, name: str, context: dict[str, Any]) -> str:
+        template = _pre_inlined(self.env, name)
+        if template is not None:
+            try:
+                return template.render(context)
+            except NeedsParser:  # a value css-inline's parser would rewrite: its own way
+                pass
         return _inliner().inline(self._render(name, context))
 
     def digest_context(self, digest: Digest) -> dict[str, Any]:

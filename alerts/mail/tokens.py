@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 
 from cwerrors import ConfigError, SubscriptionError
@@ -48,7 +47,9 @@ def _mac(secret: bytes, purpose: str, value: bytes) -> bytes:
         raise ValueError(f"invalid token purpose {purpose!r}")
     # The NUL separator keeps ("ab", "c") and ("a", "bc") from signing the same bytes.
     message = purpose.encode("utf-8") + b"\x00" + value
-    return hmac.new(secret, message, hashlib.sha256).digest()
+    # hmac.digest: the same MAC as hmac.new(...).digest(), in one C call (a digest run signs
+    # two links per subscriber).
+    return hmac.digest(secret, message, "sha256")
 
 
 def sign(secret: bytes, purpose: str, value: str) -> str:
