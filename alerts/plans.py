@@ -54,6 +54,7 @@ class _EmitSource:
 
     def term(self, term: Term) -> str:
         """An expression that is true if ``term`` occurs: a set lookup for a single word."""
+        term = self.intern(term)  # its bound method is kept: the shared term, not this one
         if len(term.atoms) == 1 and term.atoms[0].mode == "stem":
             return f"({self.const(term.atoms[0].norm)} in t.stem_set)"
         if len(term.atoms) == 1 and term.atoms[0].mode == "exact":
@@ -103,11 +104,17 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
     as the independent oracle; the property tests compare the two).
     """
     query = alert.query
+    # Terms equal across alerts are one object (the index keeps no query tree, only these).
     fixed = _fixed_terms(query)
+    if fixed:
+        fixed = intern(tuple(map(intern, fixed)))
+    positive: tuple[Term, ...] = ()
+    if query is not None and fixed is None:
+        positive = intern(tuple(map(intern, query.terms())))
     shared = MatchedAlert(
         alert.id,
-        str(query) if query is not None else "",
-        tuple(str(t) for t in fixed or ()),
+        intern(str(query)) if query is not None else "",
+        intern(tuple(str(t) for t in fixed or ())),
         fixed or (),
         # With one council, a match names that one; with more, whichever the document names.
         ()
@@ -116,8 +123,11 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
         if len(alert.councils) == 1
         else None,
         intern(alert.councils),
-        positive=query.terms() if query is not None and fixed is None else (),
+        positive=positive,
     )
+    # subset() works a match's terms out when asked, as it does past six terms: the index's
+    # matches are recorded by ids alone, and 2**n listed subsets were 160 bytes an alert.
+    shared.subsets = None
     if proven and fixed is not None:
         return shared
     src = _EmitSource(intern)
