@@ -50,7 +50,7 @@ from alerts.documents import (
     MatchedAlert,
 )
 from alerts.explain import Explainer, document_tokens, snippet_spans
-from alerts.plans import Plan, compile_plan
+from alerts.plans import Plan, SharedPart, compile_plan
 from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Or, Term, stem_all
 from alerts.stem import stem
 
@@ -684,7 +684,7 @@ class Matcher:
                     )
                 for slot in rest:
                     plan = plans[slot]
-                    if plan.__class__ is MatchedAlert:  # proven; names one of its councils
+                    if plan.__class__ is SharedPart:  # proven; names one of its councils
                         councils = ex.councils(plan.wanted)
                         made[slot] = Match((plan, doc_id, councils, ex))
                     else:
