@@ -31,6 +31,7 @@ import gc
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -402,7 +403,18 @@ def measure_index(store: Path) -> dict[str, Any]:
         cpu = time.process_time()
         index.refresh(engine, register)  # untraced: the CPU of a full load
         cpu = time.process_time() - cpu
-        del index
+        rss_filed = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # Then new documents from bench/pipeline.py's generator (a cycle's worth), matched
+        # through the index as pipeline.process does, 100 at a time: CPU, matches, peak RSS.
+        batches = _cycle_documents(register, n=1_000 if len(index) > 50_000 else 200)
+        match_cpu, matches = time.process_time(), 0
+        for batch in batches:
+            found, _ = index.match(engine, register, batch)
+            matches += len(found)
+            del found
+        match_cpu = time.process_time() - match_cpu
+        rss_matched = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        del index, batches
         clear_stem_cache()
         again = AlertIndex()
         size, _ = _traced_bytes(lambda: again.refresh(engine, register))
@@ -410,7 +422,22 @@ def measure_index(store: Path) -> dict[str, Any]:
         tracked = len(gc.get_objects())
         engine.dispose()
     return {"alerts": len(again), "bytes_per_alert": size / len(again), "load_cpu": cpu,
-            "tracked": tracked}  # fmt: skip
+            "tracked": tracked, "rss_filed": rss_filed, "match_cpu": match_cpu,
+            "matches": matches, "rss_matched": rss_matched}  # fmt: skip
+
+
+def _cycle_documents(register: Any, n: int) -> list[list[MatchDocument]]:
+    """``n`` new documents from bench/pipeline.py's world as the matcher gets them, by batch."""
+    from bench.pipeline import BATCH, T_CYCLE, World
+    from councilwatch.pipeline import _match_document, councils_of
+
+    world, when = World(seed=99), T_CYCLE
+    records = [world.record(f"N{i:06d}", when) for i in range(n)]
+    docs = [
+        _match_document(k, record, councils_of(record, register))
+        for k, record in enumerate(records, 1)
+    ]
+    return [docs[k : k + BATCH] for k in range(0, n, BATCH)]
 
 
 def report(r: dict[str, Any]) -> None:
@@ -525,15 +552,21 @@ def compare_index(store: Path, rev: str | None, rounds: int) -> int:
             ).stdout  # fmt: skip
             found[label].append(json.loads(out.strip().splitlines()[-1]))
     print(f"alert index filed from {store.name}: medians of {rounds} rounds")
-    print(f"{'':<12}{'alerts':>8}{'bytes/alert':>13}{'load CPU s':>12}{'gc-tracked objects':>20}")
+    columns = [
+        ("bytes/alert", "bytes_per_alert", ",.0f"),
+        ("load CPU s", "load_cpu", ".2f"),
+        ("RSS filed MB", "rss_filed", ",.0f"),
+        ("match CPU s", "match_cpu", ".2f"),
+        ("RSS matched MB", "rss_matched", ",.0f"),
+        ("gc-tracked", "tracked", ",.0f"),
+    ]
+    print(f"{'':<18}{'alerts':>8}" + "".join(f"{head:>16}" for head, _, _ in columns) + "  matches")
     for label, results in found.items():
         name = f"{label} {rev}" if label == "baseline" else label
-        print(
-            f"{name:<12}{results[0]['alerts']:>8,}"
-            f"{statistics.median(r['bytes_per_alert'] for r in results):>13,.0f}"
-            f"{statistics.median(r['load_cpu'] for r in results):>12.2f}"
-            f"{statistics.median(r['tracked'] for r in results):>20,.0f}"
+        cells = "".join(
+            f"{statistics.median(r[key] for r in results):>16{fmt}}" for _, key, fmt in columns
         )
+        print(f"{name:<18}{results[0]['alerts']:>8,}{cells}  {results[0]['matches']:,}")
     return 0
 
 
