@@ -33,8 +33,9 @@ function generated per query shape (see :func:`alerts.plans.compile_plan`).
 from __future__ import annotations
 
 import gc
+import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from itertools import chain, combinations, filterfalse, product, repeat
@@ -49,7 +50,7 @@ from alerts.documents import (
     MatchedAlert,
 )
 from alerts.explain import Explainer, document_tokens, snippet_spans
-from alerts.plans import Plan, compile_plan
+from alerts.plans import Plan, SharedPart, compile_plan
 from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Or, Term, stem_all
 from alerts.stem import stem
 
@@ -208,14 +209,26 @@ def _document_filter_keys(doc: MatchDocument) -> list[str]:
     ]
 
 
+def _triples(flat: tuple[str, ...]) -> Iterator[tuple[str, str, str]]:
+    """An alert's stored keys as (scope, namespace, value)."""
+    return zip(flat[0::3], flat[1::3], flat[2::3], strict=True)
+
+
 # Slots are numbered in filing order and a removed alert leaves a hole in the plan list;
 # past this many holes (and more holes than alerts) the matcher renumbers.
 _MIN_HOLES = 1024
 # An anchor key: (scope, key). Scope "" is the global index; "c:<council>" or "k:<kind>"
 # an index only documents naming that council (of that kind) look in.
 _Key = tuple[str, str]
+# The slots filed under one key. Most keys hold one alert or a few (a rare word; a word in
+# one council's index): those are a tuple, 48 bytes for one slot, where a set costs 216 up
+# to 4 and 728 up to 18 (the sets were half of a 100,000-alert index's memory). Past
+# _SMALL_BUCKET slots a set, so that filing and removing stay O(1) in a common word's key.
+# Readers only iterate a bucket (set.update, frozenset.union), which tuples do as fast.
+_Bucket = tuple[int, ...] | set[int]
+_SMALL_BUCKET = 16
 # A word's cache entry: its stem, its prefixes some index holds, and the slots it hits.
-_WordEntry = tuple[str, tuple[str, ...], AbstractSet[int] | None]
+_WordEntry = tuple[str, tuple[str, ...], Collection[int] | None]
 _STEM, _PREFIXES, _BUCKETS = itemgetter(0), itemgetter(1), itemgetter(2)
 _COUNCILS = attrgetter("councils")
 # A document naming more councils than this has its multi-council alerts checked one by one.
@@ -244,11 +257,14 @@ class Matcher:
 
     def _clear(self) -> None:
         self._slots: dict[str | int, int] = {}  # alert id -> slot (insertion order)
-        self._alerts: dict[int, AlertSpec] = {}
-        self._keys: dict[int, tuple[_Key, ...]] = {}  # () = in the always-check list
+        # The keys each slot is filed under, flat: (scope, namespace, value) * n, the strings
+        # interned (the index's own dict keys). None: removed; () = in the always-check list.
+        # No spec is kept: matching reads the plans, removing reads these keys (the specs,
+        # their parsed queries and sets, were a fifth of the index's memory).
+        self._keys: list[tuple[str, ...] | None] = []
         # scope -> namespace ("c", "s", "w", "p", "f") -> value -> slots. Namespaces so a
         # document looks up its words without building a prefixed string for each.
-        self._index: dict[str, dict[str, dict[str, set[int]]]] = {}
+        self._index: dict[str, dict[str, dict[str, _Bucket]]] = {}
         self._always: set[int] = set()
         # How to verify and build the Match, indexed by slot (None: removed). A list, not a
         # dict: one memory access fewer for each of the hundreds of candidates per document.
@@ -258,29 +274,34 @@ class Matcher:
         # Proven plans with several councils, and those slots by council they want.
         self._varied: set[int] = set()
         self._wanting: dict[str, set[int]] = {}
-        self._interned: dict[tuple[type, object], object] = {}
+        # type -> constant -> the one object for it (strings go to sys.intern).
+        self._interned: dict[type, dict[object, object]] = {}
         self._prefixes: Counter[str] = Counter()  # indexed prefix keys, all scopes
         self._prefix_lengths: Counter[int] = Counter()
         # document kind -> word -> (stem, indexed prefixes, buckets): see _fill_words.
         self._words: dict[str, dict[str, _WordEntry]] = {}
         self._forgotten = 0  # keys forgotten since the last batch (see _forget_words)
-        self._next_slot = 0
 
     def __len__(self) -> int:
-        return len(self._alerts)
+        return len(self._slots)
 
     @property
-    def alerts(self) -> list[AlertSpec]:
-        """The alerts in the order matches are reported."""
-        return list(self._alerts.values())
+    def alert_ids(self) -> list[str | int]:
+        """The ids of the alerts filed, in the order matches are reported."""
+        return list(self._slots)
 
     def _intern(self, value: _T) -> _T:
         """One object for equal constants across alerts (see :class:`_EmitSource`)."""
-        if not isinstance(value, str | int | frozenset | tuple):
-            return value
+        kind = type(value)
+        if isinstance(value, str) and kind is str:
+            return sys.intern(value)  # type: ignore[return-value]
+        if kind is not int and kind is not frozenset and kind is not tuple and kind is not Term:
+            return value  # bool too: True == 1, but an id must stay what it was
+        table = self._interned.get(kind)
+        if table is None:
+            table = self._interned[kind] = {}
         try:
-            # Keyed with the type: 1 == True, but an id must stay what it was.
-            return self._interned.setdefault((type(value), value), value)  # type: ignore[return-value]
+            return table.setdefault(value, value)  # type: ignore[return-value]
         except TypeError:  # a tuple holding something unhashable: keep it as it is
             return value
 
@@ -347,17 +368,18 @@ class Matcher:
         # Proven: any of its keys in a document means it matches; no check needed.
         proven = bool(keys) and self._anchors_suffice(alert, keys)
         plan = compile_plan(alert, proven, self._intern)
+        flat = tuple(
+            chain.from_iterable(
+                (sys.intern(scope), key[0], sys.intern(key[2:])) for scope, key in keys
+            )
+        )
         if alert.id in self._slots:
             self.remove(alert.id)
-        slot = self._next_slot
-        if slot != len(self._plans):  # an invariant, checked before anything is changed
-            raise RuntimeError(f"matcher slots out of step: {slot} != {len(self._plans)}")
-        self._next_slot += 1
-        self._forget_words(keys)
+        slot = len(self._plans)
+        self._forget_words(flat)
         self._slots[alert.id] = slot
-        self._alerts[slot] = alert
-        self._keys[slot] = keys
-        if not keys:
+        self._keys.append(flat)
+        if not flat:
             self._always.add(slot)
         self._plans.append(plan)
         if isinstance(plan, MatchedAlert):
@@ -367,20 +389,27 @@ class Matcher:
                 self._varied.add(slot)
                 for council in plan.wanted:
                     self._wanting.setdefault(council, set()).add(slot)
-        for scope, key in keys:
-            table = self._index.setdefault(scope, {}).setdefault(key[0], {})
-            table.setdefault(key[2:], set()).add(slot)
-            if key[0] == "p":
-                self._prefixes[key[2:]] += 1
-                self._prefix_lengths[len(key) - 2] += 1
+        for scope, ns, value in _triples(flat):
+            table = self._index.setdefault(scope, {}).setdefault(ns, {})
+            bucket = table.get(value)
+            if bucket is None:
+                table[value] = (slot,)
+            elif isinstance(bucket, tuple):
+                table[value] = (*bucket, slot) if len(bucket) < _SMALL_BUCKET else {*bucket, slot}
+            else:
+                bucket.add(slot)
+            if ns == "p":
+                self._prefixes[value] += 1
+                self._prefix_lengths[len(value)] += 1
 
     def remove(self, alert_id: str | int) -> None:
         """Forget an alert; unknown ids are ignored (removing twice is harmless)."""
         slot = self._slots.pop(alert_id, None)
         if slot is None:
             return
-        self._forget_words(self._keys[slot])
-        del self._alerts[slot]
+        flat = self._keys[slot]
+        assert flat is not None
+        self._forget_words(flat)
         self._always.discard(slot)
         self._fixed.discard(slot)
         plan = self._plans[slot]
@@ -392,30 +421,36 @@ class Matcher:
                 if not wanting:
                     del self._wanting[council]
         self._plans[slot] = None
-        for scope, key in self._keys.pop(slot):
+        self._keys[slot] = None
+        for scope, ns, value in _triples(flat):
             tables = self._index[scope]
-            table = tables[key[0]]
-            bucket = table[key[2:]]
-            bucket.discard(slot)
+            table = tables[ns]
+            bucket = table[value]
+            if isinstance(bucket, tuple):
+                bucket = tuple(filter(slot.__ne__, bucket))
+                if bucket:
+                    table[value] = bucket
+            else:
+                bucket.discard(slot)
             if not bucket:
-                del table[key[2:]]
+                del table[value]
                 if not table:
-                    del tables[key[0]]
+                    del tables[ns]
                     if not tables:
                         del self._index[scope]
-            if key[0] == "p":
-                self._prefixes[key[2:]] -= 1
-                if not self._prefixes[key[2:]]:
-                    del self._prefixes[key[2:]]
-                n = len(key) - 2
+            if ns == "p":
+                self._prefixes[value] -= 1
+                if not self._prefixes[value]:
+                    del self._prefixes[value]
+                n = len(value)
                 self._prefix_lengths[n] -= 1
                 if not self._prefix_lengths[n]:
                     del self._prefix_lengths[n]
-        if len(self._plans) > 2 * len(self._alerts) + _MIN_HOLES:
+        if len(self._plans) > 2 * len(self._slots) + _MIN_HOLES:
             self._compact()
 
-    def _forget_words(self, keys: tuple[_Key, ...]) -> None:
-        """Drop the cached word entries that filing or removing an alert under ``keys`` changes.
+    def _forget_words(self, flat: tuple[str, ...]) -> None:
+        """Drop the cached word entries that filing or removing an alert under ``flat`` changes.
 
         Only the global and kind indexes are cached, by stem, word and prefix; a prefix
         also changes which prefixes an entry lists. So a subscriber's new alert leaves the
@@ -424,12 +459,11 @@ class Matcher:
         """
         if not self._words:
             return
-        self._forgotten += len(keys)
+        self._forgotten += len(flat) // 3
         if self._forgotten > _MAX_FORGET_KEYS:
             self._words.clear()
             return
-        for scope, key in keys:
-            ns, value = key[0], key[2:]
+        for scope, ns, value in _triples(flat):
             if ns not in "swp" or (ns != "p" and scope.startswith("c:")):
                 continue
             for kind, cache in self._words.items():
@@ -449,11 +483,29 @@ class Matcher:
         self._words.clear()
 
     def _compact(self) -> None:
-        """File the alerts afresh, in order, once most slots are holes left by removals."""
-        alerts = list(self._alerts.values())
-        self._clear()
-        for alert in alerts:
-            self.add(alert)
+        """Renumber the slots in order once most are holes left by removals.
+
+        The plans and keys are kept (no spec is, to file afresh); every slot number is
+        mapped to its new one, so the reporting order stays.
+        """
+        live = list(self._slots.values())  # in slot order: a replaced alert moves to the end
+        new = dict(zip(live, range(len(live)), strict=True))
+        self._slots = {alert_id: new[slot] for alert_id, slot in self._slots.items()}
+        self._plans = [self._plans[slot] for slot in live]
+        self._keys = [self._keys[slot] for slot in live]
+        self._always = set(map(new.__getitem__, self._always))
+        self._fixed = set(map(new.__getitem__, self._fixed))
+        self._varied = set(map(new.__getitem__, self._varied))
+        for slots in self._wanting.values():
+            renumbered = set(map(new.__getitem__, slots))
+            slots.clear()
+            slots.update(renumbered)
+        for tables in self._index.values():
+            for table in tables.values():
+                for value, bucket in table.items():
+                    moved = tuple(map(new.__getitem__, bucket))
+                    table[value] = moved if isinstance(bucket, tuple) else set(moved)
+        self._words.clear()
 
     def candidates(self, doc: MatchDocument, tokens: DocTokens) -> set[int]:
         """Slots of the alerts that might match ``doc``: a superset of the true matches.
@@ -536,7 +588,7 @@ class Matcher:
             for n in sorted(self._prefix_lengths)
         ]
         prefix_rows = list(zip(*cuts, strict=True)) if cuts else [()] * len(missing)
-        columns: list[Iterable[set[int] | None]] = []
+        columns: list[Iterable[_Bucket | None]] = []
         index = self._index
         for tables in (index.get(""), index.get("k:" + kind)):
             if not tables:
@@ -632,7 +684,7 @@ class Matcher:
                     )
                 for slot in rest:
                     plan = plans[slot]
-                    if plan.__class__ is MatchedAlert:  # proven; names one of its councils
+                    if plan.__class__ is SharedPart:  # proven; names one of its councils
                         councils = ex.councils(plan.wanted)
                         made[slot] = Match((plan, doc_id, councils, ex))
                     else:

@@ -11,13 +11,73 @@ alert's own words, sets and ids are read from the record, so no alert text reach
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain
 from typing import Protocol, TypeVar
 
 from alerts.documents import AlertSpec, Match, MatchedAlert
 from alerts.explain import Explainer
-from alerts.query import And, Node, Not, Or, Query, Term
+from alerts.query import And, Atom, Node, Not, Or, Query, Term
 
 _T = TypeVar("_T")
+
+
+class _Intern(Protocol):
+    def __call__(self, value: _T, /) -> _T: ...
+
+
+# A term as plain values: (quoted, text, mode, text, mode, ...), one pair per atom.
+_CodedTerm = tuple[bool | str, ...]
+
+
+def _code(term: Term) -> _CodedTerm:
+    return (term.quoted, *chain.from_iterable((a.text, a.mode) for a in term.atoms))
+
+
+def _term(coded: _CodedTerm) -> Term:
+    quoted, *pairs = coded
+    atoms = tuple(
+        Atom(text, mode)  # type: ignore[arg-type]
+        for text, mode in zip(pairs[0::2], pairs[1::2], strict=True)
+    )
+    return Term(atoms, bool(quoted))
+
+
+class SharedPart(MatchedAlert):
+    """The part all of one filed alert's matches share, its terms kept as plain tuples.
+
+    A parsed :class:`Term` is ~550 bytes (an instance dict, its atoms, their stems), more
+    than a third of what the index holds per alert; yet the index reads an alert's terms
+    only to explain a match (snippets, the terms a digest shows), which the service does
+    from the stored alert, not from the index's matches. So ``found`` and ``positive`` are
+    kept as (quoted, text, mode, ...) tuples (~64 bytes) and made into equal Terms when
+    read, and ``subset()`` works a mask's terms out when asked, as it already does past six
+    terms (2**n listed subsets were ~160 bytes an alert).
+    """
+
+    __slots__ = ("_found", "_positive")
+
+    def keep(self, found: tuple[Term, ...], positive: tuple[Term, ...], intern: _Intern) -> None:
+        """Keep the terms every match shows, and those a mask picks from (coded, shared)."""
+        self._found = tuple(intern(_code(t)) for t in found)
+        self._positive = tuple(intern(_code(t)) for t in positive)
+        self.subsets = None
+
+    @property
+    def found(self) -> tuple[Term, ...]:
+        return tuple(map(_term, self._found))
+
+    @found.setter
+    def found(self, terms: tuple[Term, ...]) -> None:
+        self._found = tuple(map(_code, terms))
+
+    @property
+    def positive(self) -> tuple[Term, ...]:
+        return tuple(map(_term, self._positive))
+
+    @positive.setter
+    def positive(self, terms: tuple[Term, ...]) -> None:
+        self._positive = tuple(map(_code, terms))
+
 
 # A candidate's plan: the shared part of its matches when its keys prove it matches and
 # the query's shape fixes its terms (nothing to do but build the Match), else a record
@@ -25,11 +85,7 @@ _T = TypeVar("_T")
 # The function is shared by every alert of that shape; the record is one small tuple, so
 # a candidate touches little memory (the matcher is bound by cache misses, not by work).
 EmitFunction = Callable[[Explainer, tuple[object, ...]], "Match | None"]
-Plan = MatchedAlert | tuple[object, ...]
-
-
-class _Intern(Protocol):
-    def __call__(self, value: _T, /) -> _T: ...
+Plan = SharedPart | tuple[object, ...]
 
 
 class _EmitSource:
@@ -65,7 +121,8 @@ class _EmitSource:
             needle = term._needle  # the same substring of DocTokens.joined
             present = " and ".join(f"{self.const(a.text)} in t.word_set" for a in term.atoms)
             return f"({present} and {self.const(needle)} in t.joined)"
-        return f"{self.const(term.matches)}(t)"
+        # Its bound method is kept, so the term: one object for equal terms across alerts.
+        return f"{self.const(self.intern(term).matches)}(t)"
 
     def node(self, node: Node, known: dict[Term, str]) -> str:
         if isinstance(node, Term):
@@ -104,11 +161,12 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
     """
     query = alert.query
     fixed = _fixed_terms(query)
-    shared = MatchedAlert(
+    positive = query.terms() if query is not None and fixed is None else ()
+    shared = SharedPart(
         alert.id,
-        str(query) if query is not None else "",
+        intern(str(query)) if query is not None else "",
         tuple(str(t) for t in fixed or ()),
-        fixed or (),
+        (),
         # With one council, a match names that one; with more, whichever the document names.
         ()
         if not alert.councils
@@ -116,8 +174,8 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
         if len(alert.councils) == 1
         else None,
         intern(alert.councils),
-        positive=query.terms() if query is not None and fixed is None else (),
     )
+    shared.keep(fixed or (), positive, intern)
     if proven and fixed is not None:
         return shared
     src = _EmitSource(intern)
@@ -151,7 +209,7 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
         # Positive terms are evaluated once, up front: nearly every candidate matches, and
         # a match records which it found (a bit mask over ``shared.positive``).
         known = {}
-        for i, term in enumerate(shared.positive):
+        for i, term in enumerate(positive):
             body.append(f"p{i} = {src.term(term)}")
             known[term] = f"p{i}"
         if not proven:

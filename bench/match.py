@@ -15,29 +15,44 @@ alerts on a document's councils plus those on no council, each verified), both t
 sample of the documents and extrapolated (the table says so); and the tokenising floor,
 cutting every document into words, the least any matcher must do (goal: the matcher within
 3x of it, cold and warm). Results on the sample must be identical, or the script exits
-non-zero.
+non-zero. Also the index's memory: tracemalloc over filing the alerts (specs made beforehand),
+in bytes per alert.
+
+``--baseline-rev REV`` runs the same measurement on that revision's code too (unpacked with
+``git archive`` under var/bench-match/), each side in its own process, alternating rounds
+(``--rounds``), and prints both sides' medians: the matcher's speed and memory beside the
+code it changes, in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
 import random
+import resource
 import statistics
+import subprocess
 import sys
 import time
+import tracemalloc
 from collections import defaultdict
 from collections.abc import Callable
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The code measured: this tree, or (a --baseline-rev child) the tree the parent unpacked.
+sys.path.insert(0, os.environ.get("CW_BENCH_CODE", str(Path(__file__).resolve().parents[1])))
 
 from alerts.documents import AlertSpec, Match, MatchDocument
 from alerts.explain import Explainer, document_tokens
 from alerts.matcher import Matcher, brute_force, key_cost_from_documents
 from alerts.query import clear_stem_cache, parse_query
 from alerts.stem import stem
+
+HERE = Path(__file__).resolve().parents[1]
 
 
 def _words(text: str) -> list[str]:
@@ -266,13 +281,32 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10,000 alerts x 100 documents")
-    args = parser.parse_args()
-    n_alerts, n_docs, sample, repeat = (
-        (10_000, 100, 5, 3) if args.quick else (100_000, 1_000, 10, 5)
-    )
+def _fingerprint(matches: list[Match]) -> str:
+    """One hash of a match list (ids, councils, terms, query, in order): equal across code."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for m in matches:
+        digest.update(repr((m.alert_id, m.document_id, m.councils, m.terms, m.query)).encode())
+    return digest.hexdigest()
+
+
+def _traced_bytes(build: Callable[[], object]) -> tuple[int, object]:
+    """Bytes still allocated once ``build()`` has returned (tracemalloc), and its result."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        built = build()
+        gc.collect()
+        size, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return size, built
+
+
+def measure(quick: bool) -> dict[str, Any]:
+    """Every figure of the table for the code on sys.path (see the module docstring)."""
+    n_alerts, n_docs, sample, repeat = (10_000, 100, 5, 3) if quick else (100_000, 1_000, 10, 5)
     rng = random.Random(20240601)
     corpus = Corpus(rng, tail=100_000)
     councils = [f"E{rng.randint(6, 9):02d}{i:06d}" for i in range(400)]
@@ -314,53 +348,253 @@ def main() -> int:
         for name, run in runs.items():
             seconds, results[name] = timed(run, 1)
             times[name].append(seconds)
-    t_bsample, t_isample, t_floor, t_stems, t_all, t_msample = (
-        statistics.median(times[k]) for k in ("brute", "indexed", "floor", "stems", "all", "sample")
-    )
     b_sample, found, m_sample = results["brute"], results["all"], results["sample"]
     i_sample = results["indexed"]
     assert isinstance(cold, list) and isinstance(found, list)
     assert isinstance(m_sample, list) and isinstance(b_sample, list)
+    assert isinstance(i_sample, list)
     identical = m_sample == b_sample == i_sample and cold == found
+    fingerprint, n_found = _fingerprint(found), len(found)
+    del results, cold, found, runs
+    # The index's own memory: a second index of the same specs (made beforehand and kept
+    # by this script either way), traced while it is filed.
+    cost = key_cost_from_documents(history)
+    index_bytes, again = _traced_bytes(lambda: Matcher(alerts, key_cost=cost))
+    del again
+    return {
+        "n_alerts": n_alerts,
+        "n_docs": n_docs,
+        "sample": sample,
+        "repeat": repeat,
+        "gen": gen,
+        "kb": kb,
+        "build": build,
+        "times": {k: statistics.median(v) for k, v in times.items()},
+        "floor_cold": t_floor_cold,
+        "stems_cold": t_stems_cold,
+        "cold": t_cold,
+        "counts": {"brute": len(b_sample), "indexed": len(i_sample), "sample": len(m_sample)},
+        "found": n_found,
+        "fingerprint": fingerprint,
+        "identical": identical,
+        "index_bytes_per_alert": index_bytes / n_alerts,
+    }
 
-    per_doc_b = t_bsample / sample
-    print(f"generated {n_alerts:,} alerts and {n_docs:,} documents (~{kb:.1f} KB) in {gen:.1f} s")
-    print(f"index build (incl. learning anchor costs from 200 documents): {build:.2f} s")
+
+def measure_index(store: Path) -> dict[str, Any]:
+    """The service's own index (councilwatch.alert_index) filed from a copy of a bench store
+    (bench/pipeline.py's), traced: bytes per alert, CPU of the full load, objects tracked."""
+    import shutil
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    from alerts.councils import Register
+    from councilwatch.alert_index import AlertIndex
+    from db.migrate import upgrade
+
+    with tempfile.TemporaryDirectory(dir=HERE / "var") as tmp:
+        copy = Path(tmp) / "store.db"
+        shutil.copyfile(store, copy)
+        engine = create_engine(f"sqlite:///{copy}")
+        upgrade(engine)
+        register = Register.builtin()
+        index = AlertIndex()
+        cpu = time.process_time()
+        index.refresh(engine, register)  # untraced: the CPU of a full load
+        cpu = time.process_time() - cpu
+        rss_filed = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # Then new documents from bench/pipeline.py's generator (a cycle's worth), matched
+        # through the index as pipeline.process does, 100 at a time: CPU, matches, peak RSS.
+        batches = _cycle_documents(register, n=1_000 if len(index) > 50_000 else 200)
+        match_cpu, matches = time.process_time(), 0
+        for batch in batches:
+            found, _ = index.match(engine, register, batch)
+            matches += len(found)
+            del found
+        match_cpu = time.process_time() - match_cpu
+        rss_matched = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        del index, batches
+        clear_stem_cache()
+        again = AlertIndex()
+        size, _ = _traced_bytes(lambda: again.refresh(engine, register))
+        gc.unfreeze()
+        tracked = len(gc.get_objects())
+        engine.dispose()
+    return {"alerts": len(again), "bytes_per_alert": size / len(again), "load_cpu": cpu,
+            "tracked": tracked, "rss_filed": rss_filed, "match_cpu": match_cpu,
+            "matches": matches, "rss_matched": rss_matched}  # fmt: skip
+
+
+def _cycle_documents(register: Any, n: int) -> list[list[MatchDocument]]:
+    """``n`` new documents from bench/pipeline.py's world as the matcher gets them, by batch."""
+    from bench.pipeline import BATCH, T_CYCLE, World
+    from councilwatch.pipeline import _match_document, councils_of
+
+    world, when = World(seed=99), T_CYCLE
+    records = [world.record(f"N{i:06d}", when) for i in range(n)]
+    docs = [
+        _match_document(k, record, councils_of(record, register))
+        for k, record in enumerate(records, 1)
+    ]
+    return [docs[k : k + BATCH] for k in range(0, n, BATCH)]
+
+
+def report(r: dict[str, Any]) -> None:
+    """The table of one side's figures."""
+    n_alerts, n_docs, sample, repeat = r["n_alerts"], r["n_docs"], r["sample"], r["repeat"]
+    t = r["times"]
+    per_doc_b = t["brute"] / sample
+    print(f"generated {n_alerts:,} alerts and {n_docs:,} documents (~{r['kb']:.1f} KB)")
+    print(f"index build (incl. learning anchor costs from 200 documents): {r['build']:.2f} s")
+    print(f"index memory (tracemalloc while filing): {r['index_bytes_per_alert']:,.0f} bytes/alert")
     print(f"times: median CPU seconds of {repeat} interleaved rounds (the machine is shared)")
     print()
     print(f"{'run':<46}{'docs':>6}{'total s':>9}{'ms/doc':>8}{'matches':>10}{'speed-up':>10}")
+    counts = r["counts"]
     rows = [
-        ("brute force, sample (baseline)", sample, t_bsample, len(b_sample)),
+        ("brute force, sample (baseline)", sample, t["brute"], counts["brute"]),
         ("brute force, extrapolated from the sample", n_docs, per_doc_b * n_docs, None),
-        ("council-indexed brute force, sample", sample, t_isample, len(i_sample)),  # type: ignore[arg-type]
-        ("council-indexed, extrapolated", n_docs, t_isample / sample * n_docs, None),
-        ("tokenising floor, all documents", n_docs, t_floor, None),
-        ("tokenising floor, all documents, cold (1 run)", n_docs, t_floor_cold, None),
-        ("words + stems floor, all documents", n_docs, t_stems, None),
-        ("words + stems floor, cold stem cache (1 run)", n_docs, t_stems_cold, None),
-        ("matcher, sample", sample, t_msample, len(m_sample)),
-        ("matcher, all documents", n_docs, t_all, len(found)),
-        ("matcher, all documents, cold caches (1 run)", n_docs, t_cold, len(cold)),
+        ("council-indexed brute force, sample", sample, t["indexed"], counts["indexed"]),
+        ("council-indexed, extrapolated", n_docs, t["indexed"] / sample * n_docs, None),
+        ("tokenising floor, all documents", n_docs, t["floor"], None),
+        ("tokenising floor, all documents, cold (1 run)", n_docs, r["floor_cold"], None),
+        ("words + stems floor, all documents", n_docs, t["stems"], None),
+        ("words + stems floor, cold stem cache (1 run)", n_docs, r["stems_cold"], None),
+        ("matcher, sample", sample, t["sample"], counts["sample"]),
+        ("matcher, all documents", n_docs, t["all"], r["found"]),
+        ("matcher, all documents, cold caches (1 run)", n_docs, r["cold"], r["found"]),
     ]
     for name, n, secs, matches in rows:
         shown = "" if matches is None else f"{matches:,}"
         ratio = per_doc_b / (secs / n)
         print(f"{name:<46}{n:>6}{secs:>9.2f}{secs / n * 1000:>8.2f}{shown:>10}{ratio:>9.0f}x")
     print()
-    per_doc = len(found) / n_docs
+    per_doc = r["found"] / n_docs
     print(f"matches per document: {per_doc:,.0f} ({per_doc / n_alerts:.2%} of alerts)")
-    print(f"matcher total for {n_docs:,} documents: {t_all:.2f} s (goal < 5 s, >= 50x)")
+    print(f"matcher total for {n_docs:,} documents: {t['all']:.2f} s (goal < 5 s, >= 50x)")
     print(
-        f"matcher / tokenising floor: warm {t_all / t_floor:.1f}x, cold "
-        f"{t_cold / t_floor_cold:.1f}x (goal within 3x); / words + stems floor: warm "
-        f"{t_all / t_stems:.1f}x, cold {t_cold / t_stems_cold:.1f}x"
+        f"matcher / tokenising floor: warm {t['all'] / t['floor']:.1f}x, cold "
+        f"{r['cold'] / r['floor_cold']:.1f}x (goal within 3x); / words + stems floor: warm "
+        f"{t['all'] / t['stems']:.1f}x, cold {r['cold'] / r['stems_cold']:.1f}x"
     )
     print(
-        f"matcher vs council-indexed brute force: {t_isample / sample * n_docs / t_all:.0f}x faster"
+        f"matcher vs council-indexed brute force: "
+        f"{t['indexed'] / sample * n_docs / t['all']:.0f}x faster"
     )
-    same = "yes" if identical else "NO"
+    same = "yes" if r["identical"] else "NO"
     print(f"identical results on the sample (and warm == cold run): {same}")
-    return 0 if identical else 1
+
+
+def _baseline_tree(rev: str) -> Path:
+    target = HERE / "var" / "bench-match" / f"code-{rev}"
+    if not (target / "alerts").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(HERE), "archive", rev], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def compare(quick: bool, rev: str, rounds: int) -> int:
+    """This tree and ``rev`` in alternating child processes; medians of each side."""
+    sides = {"baseline": _baseline_tree(rev), "current": HERE}
+    found: dict[str, list[dict[str, Any]]] = {label: [] for label in sides}
+    for k in range(rounds):
+        order = list(sides) if k % 2 == 0 else list(sides)[::-1]
+        for label in order:
+            env = {**os.environ, "CW_BENCH_CODE": str(sides[label])}
+            args = [sys.executable, str(Path(__file__).resolve()), "--child"]
+            out = subprocess.run(
+                [*args, *(["--quick"] if quick else [])],
+                env=env, capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            found[label].append(json.loads(out.strip().splitlines()[-1]))
+            print(f"round {k + 1} {label}: matcher {found[label][-1]['times']['all']:.2f} s")
+
+    def med(label: str, pick: Callable[[dict[str, Any]], float]) -> float:
+        return statistics.median(pick(r) for r in found[label])
+
+    metrics: list[tuple[str, Callable[[dict[str, Any]], float]]] = [
+        ("index build, CPU s", lambda r: r["build"]),
+        ("index memory, bytes/alert", lambda r: r["index_bytes_per_alert"]),
+        ("matcher, all documents, CPU s", lambda r: r["times"]["all"]),
+        ("matcher, cold caches, CPU s", lambda r: r["cold"]),
+        ("tokenising floor, CPU s", lambda r: r["times"]["floor"]),
+        ("tokenising floor, cold, CPU s", lambda r: r["floor_cold"]),
+        ("matcher / floor, warm", lambda r: r["times"]["all"] / r["times"]["floor"]),
+        ("matcher / floor, cold", lambda r: r["cold"] / r["floor_cold"]),
+    ]
+    print()
+    print(f"medians of {rounds} rounds, each side in its own process, alternating")
+    print(f"{'':<34}{'baseline ' + rev:>18}{'current':>12}{'ratio':>8}")
+    for name, pick in metrics:
+        before, after = med("baseline", pick), med("current", pick)
+        print(f"{name:<34}{before:>18,.2f}{after:>12,.2f}{after / before:>8.2f}")
+    prints = {r["fingerprint"] for side in found.values() for r in side}
+    same = len(prints) == 1 and all(r["identical"] for side in found.values() for r in side)
+    print(f"matches identical across both sides and every round: {'yes' if same else 'NO'}")
+    return 0 if same else 1
+
+
+def compare_index(store: Path, rev: str | None, rounds: int) -> int:
+    """The alert index's memory and load CPU for this tree (and ``rev``), alternating."""
+    sides = {"current": HERE} if rev is None else {"baseline": _baseline_tree(rev), "current": HERE}
+    found: dict[str, list[dict[str, Any]]] = {label: [] for label in sides}
+    for k in range(rounds):
+        for label in list(sides) if k % 2 == 0 else list(sides)[::-1]:
+            env = {**os.environ, "CW_BENCH_CODE": str(sides[label])}
+            args = [sys.executable, str(Path(__file__).resolve()), "--child"]
+            out = subprocess.run(
+                [*args, "--index-store", str(store)],
+                env=env, capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            found[label].append(json.loads(out.strip().splitlines()[-1]))
+    print(f"alert index filed from {store.name}: medians of {rounds} rounds")
+    columns = [
+        ("bytes/alert", "bytes_per_alert", ",.0f"),
+        ("load CPU s", "load_cpu", ".2f"),
+        ("RSS filed MB", "rss_filed", ",.0f"),
+        ("match CPU s", "match_cpu", ".2f"),
+        ("RSS matched MB", "rss_matched", ",.0f"),
+        ("gc-tracked", "tracked", ",.0f"),
+    ]
+    print(f"{'':<18}{'alerts':>8}" + "".join(f"{head:>16}" for head, _, _ in columns) + "  matches")
+    for label, results in found.items():
+        name = f"{label} {rev}" if label == "baseline" else label
+        cells = "".join(
+            f"{statistics.median(r[key] for r in results):>16{fmt}}" for _, key, fmt in columns
+        )
+        print(f"{name:<18}{results[0]['alerts']:>8,}{cells}  {results[0]['matches']:,}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 alerts x 100 documents")
+    parser.add_argument("--baseline-rev", help="measure this revision's code too, alternating")
+    parser.add_argument("--rounds", type=int, default=3, help="with --baseline-rev")
+    parser.add_argument(
+        "--index-store",
+        help="instead: the service's alert index filed from this bench/pipeline.py SQLite "
+        "store, memory per alert (tracemalloc) and CPU; with --baseline-rev beside that rev",
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        if args.index_store:
+            print(json.dumps(measure_index(Path(args.index_store))))
+        else:
+            print(json.dumps(measure(args.quick)))
+        return 0
+    if args.index_store:
+        return compare_index(Path(args.index_store).resolve(), args.baseline_rev, args.rounds)
+    if args.baseline_rev:
+        return compare(args.quick, args.baseline_rev, args.rounds)
+    result = measure(args.quick)
+    report(result)
+    return 0 if result["identical"] else 1
 
 
 if __name__ == "__main__":

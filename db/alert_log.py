@@ -110,7 +110,9 @@ def active_alert(row: Any) -> ActiveAlert:
         subscriber_id=row.subscriber_id,
         name=row.name,
         created_at=row.created_at,
-        query=row.query,
+        # Interned: the matcher keeps the query's normal form, interned too, and it is most
+        # often this very text; then the index holds one string for both.
+        query=sys.intern(row.query) if row.query else row.query,
         councils=_names(row.councils),
         counties=_names(row.counties),
         kinds=_names(row.kinds),

@@ -1,5 +1,6 @@
 """The process's alert index: filed once, then brought up to date with the stored alerts."""
 
+import gc
 import random
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,6 +158,39 @@ def test_a_batch_reloads_only_the_subscribers_that_changed(engine: Engine) -> No
     assert index.refresh(engine, REGISTER) == 1
     assert matched(index, engine, doc(1, "An appeal.")) == {(changed, 1)}
     assert index.refresh(engine, REGISTER) == 0
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+def test_a_big_first_load_is_frozen_out_of_the_collector_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, collector_on: bool
+) -> None:
+    # Every full collection walked the whole index again (~10% of a digest run): a full
+    # load of FREEZE_AT alerts or more is moved out of the collector's way; a batch that
+    # refiles a few changed alerts is not. The collector is left on (or off) as it was.
+    import councilwatch.alert_index as alert_index
+
+    for n in range(3):
+        add(engine, f"f{n}@example.org", query="respite")
+    was_enabled = gc.isenabled()
+    (gc.enable if collector_on else gc.disable)()
+    gc.unfreeze()
+    try:
+        monkeypatch.setattr(alert_index, "FREEZE_AT", 4)
+        small = AlertIndex()
+        assert small.refresh(engine, REGISTER) == -1
+        assert gc.get_freeze_count() == 0  # 3 alerts: below the line
+        monkeypatch.setattr(alert_index, "FREEZE_AT", 3)
+        index = AlertIndex()
+        assert len(matched(index, engine, doc(1, "Respite care."))) == 3
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert gc.isenabled() is collector_on
+        add(engine, "f9@example.org", query="respite")
+        assert len(matched(index, engine, doc(2, "Respite care."))) == 4
+        assert gc.get_freeze_count() <= frozen  # a refresh of changes freezes nothing
+    finally:
+        gc.unfreeze()
+        (gc.enable if was_enabled else gc.disable)()
 
 
 def test_subscriber_status_written_anywhere_is_followed(engine: Engine) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import weakref
+from collections.abc import Iterable
 from dataclasses import replace
 
 import pytest
@@ -135,9 +137,59 @@ def test_many_replacements_keep_order_and_results() -> None:
             matcher.add(alert(i, queries[(i + round_) % len(queries)]))
     final = [alert(i, q) for i, q in enumerate(queries)]
     final = [final[0], final[2]] + [alert(i, queries[(i + 599) % len(queries)]) for i in (4, 1, 3)]
-    assert [a.id for a in matcher.alerts] == [0, 2, 4, 1, 3]
+    assert matcher.alert_ids == [0, 2, 4, 1, 3]
     assert len(matcher._plans) < 2 * len(matcher) + 1100  # renumbered on the way
     assert matcher.match([DECISION, NEWS]) == brute_force(final, [DECISION, NEWS])
+
+
+def test_many_alerts_on_one_key_grow_shrink_and_renumber_like_brute_force() -> None:
+    # A key's alerts are a tuple while few and a set past a few dozen; alerts come and go
+    # across that line, with holes renumbered on the way, and matches stay brute force's.
+    filed: dict[str | int, AlertSpec] = {}
+    matcher = Matcher()
+
+    def add(spec: AlertSpec) -> None:
+        matcher.add(spec)
+        filed.pop(spec.id, None)
+        filed[spec.id] = spec
+
+    queries = ["parking", "parking fines", "parking -payment", "parking OR fine*"]
+    scopes: list[dict[str, frozenset[str]]] = [{}, {"councils": frozenset({CUMBERLAND})}]
+    for i in range(80):
+        add(alert(i, queries[i % 4], **scopes[i // 4 % 2]))
+    docs = [DECISION, NEWS]
+    assert matcher.match(docs) == brute_force(filed.values(), docs)
+    for round_ in range(40):
+        for i in range(round_ % 3, 80, 3):  # most of them out, then back in a new order
+            matcher.remove(i)
+            filed.pop(i, None)
+        assert matcher.match(docs) == brute_force(filed.values(), docs)
+        for i in range(79, -1, -1):
+            if i not in filed:
+                add(alert(i, queries[(i + round_) % 4], **scopes[(i + round_) % 2]))
+        assert matcher.alert_ids == list(filed)
+    assert len(matcher._plans) < 2 * len(matcher) + 1100  # renumbered on the way
+    assert matcher.match(docs) == brute_force(filed.values(), docs)
+    for i in range(80):
+        matcher.remove(i)
+    assert matcher.match(docs) == [] and not matcher._index
+
+
+def test_the_matcher_keeps_no_spec_or_query_tree_once_an_alert_is_filed() -> None:
+    # At 100,000 alerts the specs and their parsed queries were a fifth of the index: it
+    # needs only the plans (and a few shared terms) to match, and the keys to forget.
+    specs = [
+        alert(1, "(parking OR fines) -payment", councils=frozenset({CUMBERLAND})),
+        alert(2, "parking", councils=frozenset({CUMBERLAND, NORFOLK})),
+        alert(3, '"make a payment" apologise'),
+    ]
+    kept = [weakref.ref(s) for s in specs] + [weakref.ref(s.query) for s in specs if s.query]
+    matcher = Matcher(specs)
+    expected = brute_force(specs, [DECISION, NEWS])
+    del specs
+    gc.collect()
+    assert [ref() for ref in kept] == [None] * len(kept)
+    assert matcher.match([DECISION, NEWS]) == expected
 
 
 # --- the index is selective ---------------------------------------------------------------
@@ -377,6 +429,23 @@ def doc_lists(draw: st.DrawFn) -> list[MatchDocument]:
     ]
 
 
+class Filed:
+    """The alerts a matcher holds, in its reporting order (it keeps no specs itself): an
+    alert added again moves to the end."""
+
+    def __init__(self, alerts: Iterable[AlertSpec] = ()) -> None:
+        self.specs: dict[str | int, AlertSpec] = {}
+        for spec in alerts:
+            self.add(spec)
+
+    def add(self, spec: AlertSpec) -> None:
+        self.specs.pop(spec.id, None)
+        self.specs[spec.id] = spec
+
+    def remove(self, alert_id: str | int) -> None:
+        self.specs.pop(alert_id, None)
+
+
 @settings(max_examples=120, deadline=None)
 @given(
     first=alert_lists(),
@@ -394,13 +463,17 @@ def test_alerts_changed_between_batches_match_like_brute_force(
 ) -> None:
     # The word cache is warm from the first batch; alerts are then removed, replaced
     # (same id, new spec) and added, and only the entries they change may be forgotten.
-    matcher = Matcher(first, prefix_len=prefix_len)
+    matcher, filed = Matcher(first, prefix_len=prefix_len), Filed(first)
     assert matcher.match(docs) == brute_force(first, docs)
     for alert_id in drop:
         matcher.remove(alert_id)
+        filed.remove(alert_id)
     for spec in then:
-        matcher.add(replace(spec, id=spec.id if spec.id % 2 else f"new-{spec.id}"))
-    assert matcher.match(docs) == brute_force(matcher.alerts, docs)
+        changed = replace(spec, id=spec.id if spec.id % 2 else f"new-{spec.id}")
+        matcher.add(changed)
+        filed.add(changed)
+    assert matcher.alert_ids == list(filed.specs)
+    assert matcher.match(docs) == brute_force(filed.specs.values(), docs)
 
 
 @settings(max_examples=120, deadline=None)
@@ -428,12 +501,15 @@ def test_matcher_equals_brute_force(
 def test_matcher_after_adds_and_removes_equals_brute_force(
     alerts: list[AlertSpec], more: list[AlertSpec], docs: list[MatchDocument], drop: list[int]
 ) -> None:
-    matcher = Matcher(alerts)
+    matcher, filed = Matcher(alerts), Filed(alerts)
     for ident in drop:
         matcher.remove(ident)
+        filed.remove(ident)
     for spec in more[::2]:  # same ids as some earlier alerts: replacements
         matcher.add(spec)
-    assert matcher.match(docs) == brute_force(matcher.alerts, docs)
+        filed.add(spec)
+    assert matcher.alert_ids == list(filed.specs)
+    assert matcher.match(docs) == brute_force(filed.specs.values(), docs)
 
 
 @settings(max_examples=60, deadline=None)
