@@ -1,14 +1,17 @@
-"""Helpers shared by the benchmark scripts: timing with medians, and a plain table."""
+"""Helpers shared by the benchmark scripts: timing with medians, a plain table, and another
+revision's code to run beside today's."""
 
 from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -87,3 +90,16 @@ def default_postgres() -> str:
     return os.environ.get(
         "COUNCILWATCH_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
+
+
+def code_at(rev: str, target: Path, *, marker: str = "councilwatch") -> Path:
+    """The tree of ``rev`` (``git archive`` of this checkout), unpacked into ``target`` once:
+    the baseline a bench runs in its own process beside today's code."""
+    if not (target / marker).is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        root = Path(__file__).resolve().parents[1]
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", rev], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target

@@ -487,14 +487,9 @@ def report(r: dict[str, Any]) -> None:
 
 
 def _baseline_tree(rev: str) -> Path:
-    target = HERE / "var" / "bench-match" / f"code-{rev}"
-    if not (target / "alerts").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(
-            ["git", "-C", str(HERE), "archive", rev], check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    return target
+    from bench.common import code_at
+
+    return code_at(rev, HERE / "var" / "bench-match" / f"code-{rev}", marker="alerts")
 
 
 def compare(quick: bool, rev: str, rounds: int) -> int:

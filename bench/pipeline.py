@@ -704,14 +704,9 @@ def _child(code: Path, *args: str) -> dict[str, Any]:
 
 
 def _baseline_tree(rev: str) -> Path:
-    target = WORK / f"code-{rev}"
-    if not (target / "councilwatch").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(
-            ["git", "-C", str(HERE), "archive", rev], check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    return target
+    from bench.common import code_at
+
+    return code_at(rev, WORK / f"code-{rev}")
 
 
 def _pg(url_db: str) -> str:

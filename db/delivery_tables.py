@@ -10,14 +10,10 @@ metadata, so the ORM, the migrations and `db check` see the same columns
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
 
 from db.document_tables import METADATA
-
-
-def _when(name: str, *, nullable: bool = True) -> Column[object]:
-    return Column(name, DateTime(timezone=True), nullable=nullable)
-
+from db.document_tables import utc_column as _when
 
 # An email address. Nothing but the confirmation is sent until confirmed_at is set.
 SUBSCRIBERS = Table(

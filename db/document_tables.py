@@ -47,7 +47,8 @@ def _dated_default(context: Any) -> datetime:
     return dated(values.get("decided_on"), values.get("published_at"), values["first_seen_at"])
 
 
-def _utc(name: str, *, nullable: bool) -> Column[Any]:
+def utc_column(name: str, *, nullable: bool = True) -> Column[Any]:
+    """A time column, stored with its time zone (the tables of db/*_tables.py share it)."""
     return Column(name, DateTime(timezone=True), nullable=nullable)
 
 
@@ -63,10 +64,10 @@ DOCUMENTS = Table(
     Column("title", Text, nullable=False),
     Column("summary", Text, nullable=False),
     Column("body", Text, nullable=False),
-    _utc("published_at", nullable=True),
+    utc_column("published_at", nullable=True),
     Column("decided_on", Date, nullable=True, index=True),
-    _utc("first_seen_at", nullable=False),
-    _utc("updated_at", nullable=False),
+    utc_column("first_seen_at", nullable=False),
+    utc_column("updated_at", nullable=False),
     # The date people know a document by: decided on (midnight UTC), else published, else
     # first seen. Browsing orders by it: a backfill stores the oldest decisions last.
     Column("dated_at", DateTime(timezone=True), nullable=False, default=_dated_default),
@@ -113,7 +114,7 @@ DOCUMENT_LINKS = Table(
     Column("decision_id", Integer, ForeignKey("documents.id"), primary_key=True, index=True),
     Column("score", Float, nullable=False, default=0.0),
     Column("reasons", JSON, nullable=False),
-    _utc("linked_at", nullable=False),
+    utc_column("linked_at", nullable=False),
 )
 
 # The search index's own table: one row per indexed document, its index keys (``w:<word>``

@@ -9,14 +9,10 @@ compares their DDL on SQLite and PostgreSQL).
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text
 
 from db.document_tables import METADATA
-
-
-def _when(name: str, *, nullable: bool = True) -> Column[object]:
-    return Column(name, DateTime(timezone=True), nullable=nullable)
-
+from db.document_tables import utc_column as _when
 
 # One run of one source: what it did and how it ended.
 FETCH_RUNS = Table(
