@@ -394,3 +394,31 @@ def test_any_text_parses_or_raises_query_error(text: str) -> None:
     else:
         assert isinstance(query, Query)
         assert not query.matches_empty()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(["care", "carer", "cared", "car", "plan", "planning",
+                                       "a", "careless", "scare"]), max_size=30), min_size=1,
+             max_size=3),
+    st.sampled_from(["car*", "care*", "plan*", "sca*", "caree*", '"care* plan"', '"car* plan*"']),
+)
+def test_wildcard_occurrences_are_every_token_with_the_prefix(
+    fields: list[list[str]], query_text: str
+) -> None:
+    # Found through the sorted distinct words: the same token ranges, in order, as testing
+    # every token of the text, across fields (no phrase spans two of them).
+    doc = DocTokens(*(" ".join(f) for f in fields))
+    (term,) = list(parse_query(query_text).root.positive_terms())
+    prefixes = [(a.text, a.mode) for a in term.atoms]
+    n = len(prefixes)
+    expected = [
+        (i, i + n)
+        for i in range(len(doc.words) - n + 1)
+        if all(
+            doc.words[i + k].startswith(text) if mode == "prefix" else doc.words[i + k] == text
+            for k, (text, mode) in enumerate(prefixes)
+        )
+        and "" not in doc.words[i : i + n]
+    ]
+    assert term.occurrences(doc) == expected
