@@ -20,13 +20,13 @@ tests and benches freeze.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from councilwatch.repeating import Repeating
 from councilwatch.runtime import Runtime
 from db.jobs import claim_lease, claim_slot, finish_slot, renew_leases, slots_finished
 
@@ -76,37 +76,6 @@ def _opened(runtime: Runtime, engine: Engine, frequency: str, share: Share) -> b
     return False
 
 
-class _Heartbeat:
-    """Renews this worker's unfinished leases of the run every lease / 4 until stopped."""
-
-    def __init__(self, engine: Engine, job: str, share: Share, lease: timedelta) -> None:
-        self._engine, self._job, self._share, self._lease = engine, job, share, lease
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="digest-lease", daemon=True)
-
-    def _beat(self) -> None:
-        every = self._lease.total_seconds() / 4
-        while not self._stop.wait(every):
-            try:
-                renew_leases(
-                    self._engine,
-                    self._job,
-                    worker=self._share.worker,
-                    prefix=f"{self._share.name}:",
-                    now=_wall(),
-                )
-            except Exception:  # the next beat tries again; a lost lease only means a takeover
-                log.warning("renewing digest batch leases failed", exc_info=True)
-
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def shared_batches(
     runtime: Runtime,
     engine: Engine,
@@ -128,7 +97,20 @@ def shared_batches(
     job = batch_job(frequency)
     left = {f"{share.name}:{first}": ids for first, ids in ranges.items()}
     took, lease = 0, _lease(runtime)
-    with _Heartbeat(engine, job, share, lease):
+    def renew() -> object:
+        return renew_leases(
+            engine, job, worker=share.worker, prefix=f"{share.name}:", now=_wall()
+        )
+
+    # This worker's unfinished leases renewed every lease / 4; a failed renewal is tried at the
+    # next beat, and a lease lost meanwhile only means another worker takes the batch over.
+    with Repeating(
+        "digest-lease",
+        lease.total_seconds() / 4,
+        renew,
+        failure="renewing digest batch leases failed",
+        log=log,
+    ):
         while left:
             for key, ids in list(left.items()):
                 if runtime.stopping.is_set():

@@ -23,6 +23,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from councilwatch.config import Settings
+from councilwatch.repeating import Repeating
 from councilwatch.runtime import Runtime
 from councilwatch.schedule import Schedule, daily, interval, parse_schedule, weekly
 from councilwatch.sources_registry import FetchJob, fetch_jobs
@@ -57,43 +58,27 @@ def _fetcher(job: FetchJob) -> Callable[[Runtime], object]:
 SEND_EVERY = 1.0  # seconds between a digest run's looks at the outbox while it builds
 
 
-class _SendingMeanwhile:
-    """Sends what the digest run has queued while it goes on building, from a thread.
-
-    Building is CPU work; sending is mostly waiting (SMTP round trips, a commit per message).
-    Sent after the build, the waits added up to the build's own time: on PostgreSQL with two
-    workers (quick bench store) 20 s of sending after 26 s of building. The outbox's leases
-    keep two senders (this thread, another worker's) from sending a message twice."""
-
-    def __init__(self, runtime: Runtime, worker: str) -> None:
-        self._runtime, self._worker = runtime, worker
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._send, name="digest-send", daemon=True)
-
-    def _send(self) -> None:
-        from councilwatch import mailer
-
-        while not self._done.wait(SEND_EVERY) and not self._runtime.stopping.is_set():
-            try:
-                mailer.send_outbox(self._runtime, worker=self._worker)
-            except Exception:  # the send after the build tries again and reports the error
-                log.warning("sending digests while building failed", exc_info=True)
-
-    def __enter__(self) -> _SendingMeanwhile:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._done.set()
-        self._thread.join()
-
-
 def _digests(frequency: str) -> Callable[[Runtime, Share], object]:
     def run(runtime: Runtime, share: Share) -> object:
         from councilwatch import mailer
         from councilwatch.digests import run_digests
 
-        with _SendingMeanwhile(runtime, share.worker):
+        # Building is CPU work; sending is mostly waiting (SMTP round trips, commits). Sent
+        # after the build, the waits added up to the build's own time: on PostgreSQL with two
+        # workers (quick bench store) 20 s of sending after 26 s of building. So a thread sends
+        # what the run has queued while it goes on; the outbox's leases keep two senders (this
+        # thread, another worker's) from sending a message twice.
+        def send() -> object:
+            return mailer.send_outbox(runtime, worker=share.worker)
+
+        with Repeating(
+            "digest-send",
+            SEND_EVERY,
+            send,
+            failure="sending digests while building failed",  # the send after tries again
+            log=log,
+            stopping=runtime.stopping,
+        ):
             queued = run_digests(
                 runtime, frequency, share=share.name, worker=share.worker, joins=not share.opens
             )
