@@ -165,8 +165,9 @@ def links_of(engine: Engine, ids: Collection[int]) -> dict[int, list[StoredLink]
     return out
 
 
-# A decision's text is cut at DECISION_TEXT_CHARS below: cutting it in the query spares
-# PostgreSQL detoasting the rest of a long statement.
+# A body as linking reads it: a decision's first DECISION_TEXT_CHARS, a story's first
+# STORY_TEXT_CHARS, cut in the query (characters on both databases), which spares PostgreSQL
+# detoasting the rest of a long statement.
 _text_chars = case((_DOCS.c.kind == "decision", DECISION_TEXT_CHARS), else_=STORY_TEXT_CHARS)
 
 
@@ -195,13 +196,7 @@ def _load(engine: Engine, conditions: Iterable[Any]) -> list[LinkDocument]:
             for row in rows:
                 is_decision = row.kind == "decision"
                 seen = row.published_at or row.first_seen_at
-                body = row.body or ""
-                text = "\n".join(
-                    part
-                    for part in (row.title, row.summary,
-                                 body[:DECISION_TEXT_CHARS] if is_decision else body)
-                    if part
-                )
+                text = "\n".join(part for part in (row.title, row.summary, row.body) if part)
                 found[row.id] = LinkDocument(
                     id=row.id,
                     kind=row.kind,
