@@ -274,12 +274,22 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _database_line(exc: Exception) -> str | None:
-    """One line for the database errors a person can act on; None for anything else (a bug)."""
-    from sqlalchemy.exc import DBAPIError
+    """One line for the database errors a person can act on; None for anything else (a bug).
 
-    if not isinstance(exc, DBAPIError):
-        return None
-    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    Raised through SQLAlchemy (a DBAPIError around the driver's) or by sqlite3 itself (what
+    `councilwatch search` reads a SQLite file with, db.sqlite_search): the same line."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        reason = (str(exc).strip().splitlines() or [""])[0]
+    else:
+        if "sqlalchemy" not in sys.modules:  # no SQLAlchemy error without it
+            return None
+        from sqlalchemy.exc import DBAPIError
+
+        if not isinstance(exc, DBAPIError):
+            return None
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
     if "database is locked" in reason:
         return (
             "the SQLite database stayed locked by another process past the busy timeout; "

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
     from alerts.councils import Register
     from councilwatch.alert_index import AlertIndex
+    from db.search_types import DocumentReader
+    from db.sqlite_search import SqliteReader
     from scraper.fetch import Clock, PoliteClient
     from scraper.quarantine import Quarantine
 
@@ -40,6 +42,7 @@ class Runtime:
     _engine: Engine | None = field(default=None, repr=False)
     _register: Register | None = field(default=None, repr=False)
     _alert_index: AlertIndex | None = field(default=None, repr=False)
+    _sqlite_reader: SqliteReader | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
@@ -66,6 +69,22 @@ class Runtime:
 
         ensure_current(self.engine)
         return self.engine
+
+    def search_reader(self) -> DocumentReader:
+        """What `councilwatch search` reads: a SQLite file with the current schema through
+        sqlite3 alone (db.sqlite_search: no SQLAlchemy in its start-up); any other store, or
+        a file that does not open as one, through the migrated engine with its usual errors."""
+        if self._sqlite_reader is None and self._engine is None:
+            from db.sqlite_search import SqliteReader
+
+            self._sqlite_reader = SqliteReader.open(
+                self.settings.database.url, engine=self.migrated_engine
+            )
+        if self._sqlite_reader is not None:
+            return self._sqlite_reader
+        from db.search import EngineReader
+
+        return EngineReader(self.migrated_engine())
 
     @property
     def register(self) -> Register:
@@ -110,6 +129,9 @@ class Runtime:
             raise ShutdownRequested()
 
     def close(self) -> None:
+        if self._sqlite_reader is not None:
+            self._sqlite_reader.close()
+            self._sqlite_reader = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

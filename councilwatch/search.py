@@ -11,11 +11,9 @@ When the filter is a superset, every candidate is confirmed with the matcher's o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
-
-from sqlalchemy import Engine
 
 from alerts.documents import SnippetSpans
 from alerts.explain import snippet_spans
@@ -31,25 +29,24 @@ from alerts.query import (
     parse_query,
 )
 from alerts.stem import stem, stem_words
-from db.search import (
+from db.search_types import (
     MAX_KEY_LEN,
     AllOf,
     AnyOf,
-    DocumentKeys,
+    DocumentReader,
     Key,
     Scope,
     StoredDocument,
     TermFilter,
-    count_documents,
-    documents_without_keys,
-    find_documents,
-    iter_documents,
-    keys_may_be_stale,
-    store_document_keys,
 )
 
 if TYPE_CHECKING:  # db.ingest imports the SQLModel tables, which `councilwatch search` never needs
+    from sqlalchemy import Engine
+
     from db.ingest import DocumentRecord, UpsertResult
+
+# db.search (SQLAlchemy) is imported where it is used, not here: `councilwatch search` on a
+# SQLite file reads through db.sqlite_search and never imports SQLAlchemy (see find).
 
 # A superset filter is confirmed over at most this many candidates; past it the count is
 # given as "at least" (a phrase of common words in a very large store).
@@ -128,6 +125,8 @@ def document_keys(tokens: DocTokens) -> list[str]:
 
 def refresh_keys(engine: Engine) -> int:
     """Cut the keys of every document stored or changed since they were last cut."""
+    from db.search import DocumentKeys, documents_without_keys, store_document_keys
+
     done = last = 0
     # Each batch is looked for after the last one: no walk over what was just keyed.
     while batch := documents_without_keys(engine, limit=KEY_BATCH, after=last):
@@ -152,6 +151,8 @@ def index_stored(engine: Engine, records: Sequence[DocumentRecord], stored: Upse
 
     What ``councilwatch.pipeline.process`` runs after every upsert.
     """
+    from db.search import DocumentKeys, keys_may_be_stale, store_document_keys
+
     fresh = stored.hashes
     latest: dict[int, DocumentRecord] = {}
     for record in records:  # the last version of a key in the batch is the one stored
@@ -290,8 +291,34 @@ def _confirmed(doc: StoredDocument, query: Query) -> DocTokens | None:
     return tokens if query.root.matches(tokens) else None
 
 
+def _reader(store: Engine | DocumentReader) -> DocumentReader:
+    from db.sqlite_search import SqliteReader
+
+    if isinstance(store, SqliteReader):
+        return store
+    from sqlalchemy import Engine
+
+    from db.search import EngineReader
+
+    return EngineReader(store) if isinstance(store, Engine) else store
+
+
+def _iter_documents(
+    reader: DocumentReader, terms: TermFilter | None, scope: Scope, *, batch: int = 200
+) -> Iterator[StoredDocument]:
+    """Every document the reader finds, in its order, a batch at a time (db.search's
+    iter_documents, for either reader)."""
+    offset = 0
+    while True:
+        found = reader.find_documents(terms, scope, limit=batch, offset=offset)
+        yield from found
+        if len(found) < batch:
+            return
+        offset += batch
+
+
 def find(
-    engine: Engine,
+    store: Engine | DocumentReader,
     query: Query | None,
     scope: Scope = Scope(),
     *,
@@ -299,20 +326,25 @@ def find(
     offset: int = 0,
     refresh: bool = True,
 ) -> Results:
-    """The documents ``query`` matches within ``scope``, newest first, and how many there are."""
+    """The documents ``query`` matches within ``scope``, newest first, and how many there are.
+
+    ``store``: an engine, or a reader (`councilwatch search` passes db.sqlite_search's on a
+    SQLite file, which needs no SQLAlchemy unless keys must be cut).
+    """
+    reader = _reader(store)
     # A search asks the cheap question first (counts, revised documents) instead of
     # walking every document's hash: db.search.keys_may_be_stale.
-    if refresh and keys_may_be_stale(engine):
-        refresh_keys(engine)
+    if refresh and reader.keys_may_be_stale():
+        refresh_keys(reader.engine())
     terms, exact = term_filter(query.root) if query is not None else (None, True)
     if exact:
-        docs = find_documents(engine, terms, scope, limit=limit, offset=offset)
-        total = count_documents(engine, terms, scope)
+        docs = reader.find_documents(terms, scope, limit=limit, offset=offset)
+        total = reader.count_documents(terms, scope)
         return Results(query, total, True, [_found(d, query) for d in docs])
     assert query is not None
     page: list[Found] = []
     total = seen = 0
-    for doc in iter_documents(engine, terms, scope):
+    for doc in _iter_documents(reader, terms, scope):
         seen += 1
         if seen > CONFIRM_LIMIT:
             return Results(query, total, False, page)
@@ -326,7 +358,7 @@ def find(
 
 
 def search(
-    engine: Engine,
+    store: Engine | DocumentReader,
     text: str,
     scope: Scope = Scope(),
     *,
@@ -334,7 +366,7 @@ def search(
     offset: int = 0,
 ) -> Results:
     """Parse ``text`` as an alert query (QueryError with its position) and :func:`find` it."""
-    return find(engine, parse_query(text), scope, limit=limit, offset=offset)
+    return find(store, parse_query(text), scope, limit=limit, offset=offset)
 
 
 def as_json(found: Found) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+if TYPE_CHECKING:  # scripted_head is read without SQLAlchemy (db.sqlite_search)
+    from sqlalchemy import Engine
 
 VERSIONS = Path(__file__).parent / "migrations" / "versions"
 _ASSIGNED = re.compile(
@@ -43,6 +44,9 @@ def scripted_head() -> str | None:
 
 def stored_revision(engine: Engine) -> str | None:
     """The revision recorded in ``alembic_version`` (None without the table or a row)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         with engine.connect() as connection:
             rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()

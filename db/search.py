@@ -6,13 +6,18 @@ document and ``s:<stem>`` for every stem, as the alert matcher cuts them. A call
 a document must carry as a small tree (:class:`Key`, :class:`AllOf`, :class:`AnyOf`); SQLite
 looks it up in an FTS5 table, PostgreSQL in a tsvector with a GIN index, and both give the
 same documents because neither tokenises or stems anything itself.
+
+Those trees, the scope and the returned document are defined in :mod:`db.search_types` (no
+SQLAlchemy there); :mod:`db.sqlite_search` asks a SQLite store the same questions with sqlite3
+alone, for `councilwatch search`'s start-up. A change to a query here is made there too
+(tests/test_sqlite_search.py compares the two on the same stores).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -39,105 +44,20 @@ from db.document_tables import DOCUMENT_COUNCILS as _TAGS
 from db.document_tables import DOCUMENT_TERMS as _TERMS
 from db.document_tables import DOCUMENTS as _DOCS
 from db.engine import is_sqlite, read_connection, write_transaction
-
-# Keys longer than this are cut to it (a tsvector lexeme must stay under 2 KB); a query key
-# as long is then looked up as a prefix and confirmed by the caller.
-MAX_KEY_LEN = 100
-
-
-# --- what a search returns ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StoredDocument:
-    """A stored document as a search returns it: every column of ``documents``, as read (no
-    model validation: the row is already typed by the columns)."""
-
-    id: int
-    kind: str
-    source: str
-    source_key: str
-    url: str
-    title: str
-    summary: str
-    body: str
-    published_at: datetime | None
-    decided_on: date | None
-    first_seen_at: datetime
-    updated_at: datetime
-    dated_at: datetime
-    content_hash: str
-    backfill: bool
-    partial: bool
-    reference: str | None
-    organisation: str | None
-    category: str | None
-    subcategory: str | None
-    outcome: str | None
-    outcome_text: str | None
-    author: str | None
-    site_name: str | None
-    cluster_key: str | None
-    extra: dict[str, Any]
-
-
-# --- what a document must carry --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Key:
-    """A document carries this key (``prefix``: a key starting with it)."""
-
-    value: str
-    prefix: bool = False
-
-
-@dataclass(frozen=True)
-class AllOf:
-    """Every one of ``children``, and none of ``without``."""
-
-    children: tuple[TermFilter, ...]
-    without: tuple[TermFilter, ...] = ()
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    children: tuple[TermFilter, ...]
-
-
-TermFilter = Key | AllOf | AnyOf
-
-
-def _fts5_key(key: Key) -> str:
-    return '"' + key.value.replace('"', '""') + '"' + ("*" if key.prefix else "")
-
-
-def to_fts5(node: TermFilter) -> str:
-    """The FTS5 MATCH expression for ``node`` (every key quoted: no word is an operator)."""
-    if isinstance(node, Key):
-        return _fts5_key(node)
-    if isinstance(node, AnyOf):
-        return "(" + " OR ".join(to_fts5(c) for c in node.children) + ")"
-    out = "(" + " AND ".join(to_fts5(c) for c in node.children) + ")"
-    for excluded in node.without:  # FTS5's NOT is binary: "a NOT b"
-        out = f"({out} NOT {to_fts5(excluded)})"
-    return out
-
-
-def _ts_key(key: Key) -> str:
-    quoted = "'" + key.value.replace("\\", "\\\\").replace("'", "''") + "'"
-    return quoted + (":*" if key.prefix else "")
-
-
-def to_tsquery(node: TermFilter) -> str:
-    """The tsquery text for ``node``, read by a plain cast (no parser, no stemmer)."""
-    if isinstance(node, Key):
-        return _ts_key(node)
-    if isinstance(node, AnyOf):
-        return "(" + " | ".join(to_tsquery(c) for c in node.children) + ")"
-    parts = [to_tsquery(c) for c in node.children] + ["!" + to_tsquery(c) for c in node.without]
-    return "(" + " & ".join(parts) + ")"
-
+from db.search_types import (
+    MAX_KEY_LEN,
+    AllOf,
+    AnyOf,
+    Key,
+    Scope,
+    StoredDocument,
+    TermFilter,
+    feed_pattern,
+    start_of,
+    to_fts5,
+    to_tsquery,
+    unscoped,
+)
 
 # --- keeping the keys ------------------------------------------------------------------------
 
@@ -283,28 +203,10 @@ _FTS_INSERT = text(
 # against the key set: at most one index entry per document, newest first without sorting.
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Filters beside the keys; every empty one means "any"."""
-
-    kinds: Sequence[str] = ()
-    # A source id (lgsco), a news feed's name (edp-news) or a publisher (Eastern Daily Press).
-    sources: Sequence[str] = ()
-    council_ids: Sequence[str] = ()
-    outcomes: Sequence[str] = ()
-    categories: Sequence[str] = ()
-    since: date | None = None  # the document's own date, inclusive
-    until: date | None = None  # inclusive
-
-
-def _start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def _source_filter(name: str) -> ColumnElement[bool]:
     # A feed's name is kept in extra["feeds"]; JSON is compared as text so one expression
-    # serves both dialects (a quoted exact name cannot match a longer one).
-    feed = '%"' + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+    # serves both dialects.
+    feed = feed_pattern(name)
     return or_(
         _DOCS.c.source == name,
         func.lower(_DOCS.c.site_name) == name.lower(),
@@ -357,9 +259,9 @@ def _where(
     # A document's own date (decided on, else published, else first seen), kept by ingest in
     # dated_at and indexed with the id (ix_documents_dated): windows read the index, not rows.
     if scope.since is not None:
-        out.append(_DOCS.c.dated_at >= _start(scope.since))
+        out.append(_DOCS.c.dated_at >= start_of(scope.since))
     if scope.until is not None:
-        out.append(_DOCS.c.dated_at < _start(scope.until + timedelta(days=1)))
+        out.append(_DOCS.c.dated_at < start_of(scope.until + timedelta(days=1)))
     return out
 
 
@@ -425,15 +327,10 @@ def iter_documents(
         offset += batch
 
 
-def _unscoped(scope: Scope) -> bool:
-    lists = (scope.kinds, scope.sources, scope.council_ids, scope.outcomes, scope.categories)
-    return not any(lists) and scope.since is None and scope.until is None
-
-
 def count_documents(engine: Engine, terms: TermFilter | None, scope: Scope = Scope()) -> int:
     with read_connection(engine) as connection:
         _prefer_key_index(connection, terms)
-        if terms is not None and _unscoped(scope):
+        if terms is not None and unscoped(scope):
             # Every keys row is one document's: count the index's matches alone, not each
             # document against them (SQLite, "council" at 100,000: 4 ms CPU, not 48).
             return int(connection.execute(_count_keys(connection, terms)).scalar_one())
@@ -442,6 +339,28 @@ def count_documents(engine: Engine, terms: TermFilter | None, scope: Scope = Sco
                 select(func.count()).select_from(_DOCS).where(*_where(connection, terms, scope))
             ).scalar_one()
         )
+
+
+class EngineReader:
+    """A search's questions (:class:`db.search_types.DocumentReader`) asked through an engine:
+    any store, SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def keys_may_be_stale(self) -> bool:
+        return keys_may_be_stale(self._engine)
+
+    def find_documents(
+        self, terms: TermFilter | None, scope: Scope, *, limit: int, offset: int
+    ) -> list[StoredDocument]:
+        return find_documents(self._engine, terms, scope, limit=limit, offset=offset)
+
+    def count_documents(self, terms: TermFilter | None, scope: Scope) -> int:
+        return count_documents(self._engine, terms, scope)
+
+    def engine(self) -> Engine:
+        return self._engine
 
 
 def since_days(today: date, days: int) -> date:
@@ -454,6 +373,7 @@ __all__ = [
     "AllOf",
     "AnyOf",
     "DocumentKeys",
+    "EngineReader",
     "Key",
     "Scope",
     "StoredDocument",

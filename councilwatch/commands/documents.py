@@ -45,12 +45,12 @@ def search(
     from councilwatch.search import as_json as found_json
     from councilwatch.search import day_of
     from councilwatch.search import search as run_search
-    from db.search import Scope
+    from db.search_types import Scope
 
     _check_kind(kind)
     check_text("the search", query)  # NUL: PostgreSQL refuses the statement
     found = run_search(
-        runtime(ctx).migrated_engine(),
+        runtime(ctx).search_reader(),
         query,
         Scope(
             kinds=[kind] if kind else [],

@@ -1,0 +1,163 @@
+"""What a search asks for and gets back, without SQLAlchemy: the key tree a document must carry
+(:class:`Key`, :class:`AllOf`, :class:`AnyOf`), the :class:`Scope` beside it, the
+:class:`StoredDocument` it returns, and the full-text expressions each store reads the tree as.
+
+Both readers use these: :mod:`db.search` (SQLAlchemy, every store and the write side) and
+:mod:`db.sqlite_search` (the standard library's sqlite3 alone: what `councilwatch search` runs
+on a SQLite store, where importing SQLAlchemy was the largest part of its start-up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# Keys longer than this are cut to it (a tsvector lexeme must stay under 2 KB); a query key
+# as long is then looked up as a prefix and confirmed by the caller.
+MAX_KEY_LEN = 100
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A stored document as a search returns it: every column of ``documents``, as read (no
+    model validation: the row is already typed by the columns)."""
+
+    id: int
+    kind: str
+    source: str
+    source_key: str
+    url: str
+    title: str
+    summary: str
+    body: str
+    published_at: datetime | None
+    decided_on: date | None
+    first_seen_at: datetime
+    updated_at: datetime
+    dated_at: datetime
+    content_hash: str
+    backfill: bool
+    partial: bool
+    reference: str | None
+    organisation: str | None
+    category: str | None
+    subcategory: str | None
+    outcome: str | None
+    outcome_text: str | None
+    author: str | None
+    site_name: str | None
+    cluster_key: str | None
+    extra: dict[str, Any]
+
+
+# --- what a document must carry --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Key:
+    """A document carries this key (``prefix``: a key starting with it)."""
+
+    value: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every one of ``children``, and none of ``without``."""
+
+    children: tuple[TermFilter, ...]
+    without: tuple[TermFilter, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    children: tuple[TermFilter, ...]
+
+
+TermFilter = Key | AllOf | AnyOf
+
+
+def _fts5_key(key: Key) -> str:
+    return '"' + key.value.replace('"', '""') + '"' + ("*" if key.prefix else "")
+
+
+def to_fts5(node: TermFilter) -> str:
+    """The FTS5 MATCH expression for ``node`` (every key quoted: no word is an operator)."""
+    if isinstance(node, Key):
+        return _fts5_key(node)
+    if isinstance(node, AnyOf):
+        return "(" + " OR ".join(to_fts5(c) for c in node.children) + ")"
+    out = "(" + " AND ".join(to_fts5(c) for c in node.children) + ")"
+    for excluded in node.without:  # FTS5's NOT is binary: "a NOT b"
+        out = f"({out} NOT {to_fts5(excluded)})"
+    return out
+
+
+def _ts_key(key: Key) -> str:
+    quoted = "'" + key.value.replace("\\", "\\\\").replace("'", "''") + "'"
+    return quoted + (":*" if key.prefix else "")
+
+
+def to_tsquery(node: TermFilter) -> str:
+    """The tsquery text for ``node``, read by a plain cast (no parser, no stemmer)."""
+    if isinstance(node, Key):
+        return _ts_key(node)
+    if isinstance(node, AnyOf):
+        return "(" + " | ".join(to_tsquery(c) for c in node.children) + ")"
+    parts = [to_tsquery(c) for c in node.children] + ["!" + to_tsquery(c) for c in node.without]
+    return "(" + " & ".join(parts) + ")"
+
+
+# --- which documents -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Filters beside the keys; every empty one means "any"."""
+
+    kinds: Sequence[str] = ()
+    # A source id (lgsco), a news feed's name (edp-news) or a publisher (Eastern Daily Press).
+    sources: Sequence[str] = ()
+    council_ids: Sequence[str] = ()
+    outcomes: Sequence[str] = ()
+    categories: Sequence[str] = ()
+    since: date | None = None  # the document's own date, inclusive
+    until: date | None = None  # inclusive
+
+
+def start_of(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``: where a date window begins on ``dated_at``."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def unscoped(scope: Scope) -> bool:
+    lists = (scope.kinds, scope.sources, scope.council_ids, scope.outcomes, scope.categories)
+    return not any(lists) and scope.since is None and scope.until is None
+
+
+def feed_pattern(name: str) -> str:
+    """The LIKE pattern (escape ``\\``) that finds a feed's quoted name in ``extra`` as text
+    (a quoted exact name cannot match a longer one)."""
+    return '%"' + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+
+
+class DocumentReader(Protocol):
+    """The questions a search asks a store (db.search answers them through SQLAlchemy for any
+    engine, db.sqlite_search with sqlite3 alone)."""
+
+    def keys_may_be_stale(self) -> bool: ...
+
+    def find_documents(
+        self, terms: TermFilter | None, scope: Scope, *, limit: int, offset: int
+    ) -> list[StoredDocument]: ...
+
+    def count_documents(self, terms: TermFilter | None, scope: Scope) -> int: ...
+
+    def engine(self) -> Engine:
+        """The store as an SQLAlchemy engine: for cutting keys found stale (the write side)."""
+        ...
