@@ -173,3 +173,31 @@ def test_the_collector_is_paused_through_a_short_command_and_back_after(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+PLUGINS_PROBE = """
+import json, os, sys
+from councilwatch.cli import main
+code = main(sys.argv[1:])
+from pydantic.plugin import _loader
+print(json.dumps({"code": code, "scanned": _loader._plugins is not None,
+                  "left": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [("search", "school"), ("status",), ("export",)])
+def test_the_short_commands_do_not_look_for_pydantic_plugins(
+    config: Path, args: tuple[str, ...]
+) -> None:
+    """The configuration is validated without pydantic plugins (none is councilwatch's; the
+    look-up reads every installed distribution's entry points, and a plugin would see the
+    signing key): search, status and export never scan for them (commands that build
+    SQLModel's models later still do), and the variable that says so is not left behind."""
+    env = {**os.environ, "COUNCILWATCH_SECRET_KEY": "test-secret-key-0123456789-abcdefghij"}
+    env.pop("PYDANTIC_DISABLE_PLUGINS", None)
+    done = subprocess.run(
+        [sys.executable, "-c", PLUGINS_PROBE, "-c", str(config), *args],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    assert report == {"code": 0, "scanned": False, "left": None}
