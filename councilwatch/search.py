@@ -11,7 +11,8 @@ When the filter is a superset, every candidate is confirmed with the matcher's o
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -303,20 +304,6 @@ def _reader(store: Engine | DocumentReader) -> DocumentReader:
     return EngineReader(store) if isinstance(store, Engine) else store
 
 
-def _iter_documents(
-    reader: DocumentReader, terms: TermFilter | None, scope: Scope, *, batch: int = 200
-) -> Iterator[StoredDocument]:
-    """Every document the reader finds, in its order, a batch at a time (db.search's
-    iter_documents, for either reader)."""
-    offset = 0
-    while True:
-        found = reader.find_documents(terms, scope, limit=batch, offset=offset)
-        yield from found
-        if len(found) < batch:
-            return
-        offset += batch
-
-
 def find(
     store: Engine | DocumentReader,
     query: Query | None,
@@ -344,16 +331,17 @@ def find(
     assert query is not None
     page: list[Found] = []
     total = seen = 0
-    for doc in _iter_documents(reader, terms, scope):
-        seen += 1
-        if seen > CONFIRM_LIMIT:
-            return Results(query, total, False, page)
-        tokens = _confirmed(doc, query)
-        if tokens is None:
-            continue
-        if offset <= total < offset + limit:
-            page.append(_found(doc, query, tokens))
-        total += 1
+    with closing(reader.iter_documents(terms, scope)) as candidates:  # may stop early
+        for doc in candidates:
+            seen += 1
+            if seen > CONFIRM_LIMIT:
+                return Results(query, total, False, page)
+            tokens = _confirmed(doc, query)
+            if tokens is None:
+                continue
+            if offset <= total < offset + limit:
+                page.append(_found(doc, query, tokens))
+            total += 1
     return Results(query, total, True, page)
 
 

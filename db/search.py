@@ -15,7 +15,7 @@ alone, for `councilwatch search`'s start-up. A change to a query here is made th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -358,6 +358,11 @@ class EngineReader:
 
     def count_documents(self, terms: TermFilter | None, scope: Scope) -> int:
         return count_documents(self._engine, terms, scope)
+
+    def iter_documents(
+        self, terms: TermFilter | None, scope: Scope
+    ) -> Generator[StoredDocument, None, None]:
+        yield from iter_documents(self._engine, terms, scope)
 
     def engine(self) -> Engine:
         return self._engine

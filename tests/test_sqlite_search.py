@@ -99,6 +99,9 @@ def test_every_query_finds_and_counts_the_same_documents_both_ways(
         assert reader.find_documents(terms, scope, limit=2, offset=1) == expected[1:3]
         count = db_search.count_documents(engine, terms, scope)
         assert reader.count_documents(terms, scope) == count
+        every = list(db_search.iter_documents(engine, terms, scope, batch=2))
+        assert list(reader.iter_documents(terms, scope, batch=2)) == every
+        assert len(every) == count
         seen += count
     if scope == Scope():
         assert seen > 0  # the store is not empty to both
@@ -129,6 +132,31 @@ def test_a_search_through_either_gives_the_same_results(
             assert [(f.document, f.spans) for f in ours.found] == [
                 (f.document, f.spans) for f in theirs.found[:3]
             ], query
+
+
+def test_a_confirmation_cut_short_gives_the_same_at_least_both_ways(
+    store: tuple[Engine, SqliteReader], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import councilwatch.search
+
+    engine, reader = store
+    monkeypatch.setattr(councilwatch.search, "CONFIRM_LIMIT", 2)
+    query = 'school NOT "school bus"'  # a superset: every candidate confirmed
+    ours, theirs = search(reader, query), search(engine, query)
+    assert not ours.total_exact and not theirs.total_exact
+    assert ours == theirs
+    assert not reader._connection.in_transaction
+
+
+def test_a_walk_stopped_early_ends_its_read(store: tuple[Engine, SqliteReader]) -> None:
+    engine, reader = store
+    walk = reader.iter_documents(None, Scope(), batch=2)
+    first = [next(walk), next(walk), next(walk)]  # into the second batch
+    assert reader._connection.in_transaction
+    walk.close()
+    assert not reader._connection.in_transaction
+    assert first == db_search.find_documents(engine, None, Scope(), limit=3)
+    assert reader.count_documents(None, Scope()) > 3  # the connection reads on
 
 
 def test_stale_keys_are_seen_and_cut_through_the_engine(tmp_path: Path) -> None:
