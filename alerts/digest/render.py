@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import weakref
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import css_inline
@@ -31,6 +32,7 @@ from alerts.digest.model import (
     Digest,
     DigestItem,
     Segment,
+    SourceHealth,
     StoryItem,
     card_key,
 )
@@ -234,6 +236,20 @@ def _catch_up_label(line: CatchUpLine) -> str:
     return plural(line.count, f"earlier {line.noun}")
 
 
+# A run's digests share one clock and one reading of the sources' health: the footer's lines
+# and the date are worked out once a run, not once a digest.
+@functools.lru_cache(maxsize=16)
+def _health_lines(
+    sources: tuple[SourceHealth, ...], now: datetime
+) -> tuple[tuple[str, bool], ...]:
+    return tuple((health_line(s, now), s.problem) for s in sources)
+
+
+@functools.lru_cache(maxsize=16)
+def _date_label(now: datetime) -> str:
+    return f"{now.astimezone(LONDON):%A} {long_date(now.astimezone(LONDON))}"
+
+
 class DigestRenderer:
     """Turns ``Digest`` and ``Confirmation`` data into emails.
 
@@ -267,10 +283,10 @@ class DigestRenderer:
             "digest": digest,
             "subject": subject,
             "preheader": preheader(items[0]) if items else subject,
-            "date_label": f"{now.astimezone(LONDON):%A} {long_date(now.astimezone(LONDON))}",
+            "date_label": _date_label(now),
             "groups": [_group_view(group, self.cap) for group in digest.groups if group.items],
             "catch_up": [(line, _catch_up_label(line)) for line in digest.catch_up],
-            "health": [(health_line(s, now), s.problem) for s in digest.source_health],
+            "health": _health_lines(digest.source_health, now),
             "failing_names": [s.name for s in digest.source_health if s.failing],
         }
 
