@@ -49,6 +49,7 @@ from alerts.digest import (
     SourceHealth,
     StoryItem,
 )
+from alerts.digest.model import decision_for, story_for
 from alerts.documents import AlertSpec, Match
 from alerts.explain import Explainer
 from alerts.mail.message import Mail, build_message, make_message_id
@@ -105,6 +106,7 @@ SUBSCRIBER_BATCH = 200  # subscribers loaded per round: bounded memory for large
 QUEUE_EVERY = 50  # digests queued per write transaction (with their ledger rows and marks)
 SUMMARY_CHARS = 420  # a decision summary is a paragraph, not the whole decision
 SNIPPET_CHARS = 240
+ITEMS_KEPT = 8192  # digest items remembered per run (all but the alert names), then forgotten
 NO_COUNCIL = "Other organisations"  # keyword alerts can match documents naming no council
 
 _Texts = tuple[str, ...]
@@ -602,6 +604,8 @@ class _Builder:
         self.deriver = _Deriver(self.register)
         self.excerpts = _Excerpts()
         self._source_labels: dict[str, str] = {}
+        # (item key, council, reporting items' keys) -> the item without alert names
+        self._shown: dict[tuple[str, str, tuple[str, ...]], DigestItem] = {}
 
     def build(self, work: _Work) -> tuple[BuiltDigest | None, int]:
         """The digest for ``work`` (None when nothing is left) and the matches dropped."""
@@ -730,7 +734,22 @@ class _Builder:
     ) -> DigestItem:
         matched = {work.alerts[m.alert_id].name for m in item.matches}
         matched |= {work.alerts[m.alert_id].name for r in reporters for m in r.matches}
-        names = sorted(matched, key=str.casefold)
+        names = tuple(sorted(matched, key=str.casefold))
+        # What an item shows but the subscriber's alert names (and a story's excerpt, which
+        # follows their terms) is the same in every digest that lists it: made once a run.
+        key = (item.key, council_id, tuple(r.key for r in reporters))
+        shown = self._shown.get(key)
+        if shown is None:
+            if len(self._shown) >= ITEMS_KEPT:
+                self._shown.clear()
+            shown = self._shown[key] = self._shown_item(work, item, reporters, council_id)
+        if isinstance(shown, DecisionItem):
+            return decision_for(shown, names)
+        return story_for(shown, self.excerpts.snippet(item, self.council_name(council_id)), names)
+
+    def _shown_item(
+        self, work: _Work, item: _Item, reporters: Sequence[_Item], council_id: str
+    ) -> DigestItem:
         doc = item.documents[0]
         links = work.links.get(doc.id or 0, [])
         if doc.kind == "decision":
@@ -750,7 +769,6 @@ class _Builder:
                 url=doc.url,
                 remedies=remedy_lines(doc.extra),
                 summary=shorten(doc.summary, SUMMARY_CHARS),
-                matched_alerts=tuple(names),
                 ombudsman=self.source_label(doc.source),
                 outcome_kind=doc.outcome or "",
                 coverage=tuple(coverage.values()),
@@ -760,8 +778,6 @@ class _Builder:
             headline=doc.title or doc.url,
             titles=titles(item.documents),
             earliest_date=min(local_date(_story_time(d)) for d in item.documents),
-            snippet=self.excerpts.snippet(item, self.council_name(council_id)),
-            matched_alerts=tuple(names),
             decision_reference=_reported(reported) if reported else "",
         )
 

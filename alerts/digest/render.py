@@ -127,11 +127,14 @@ class FragmentCache(Extension):
     label and key, then reused. A digest's cards are most of its rendering and the same
     decision or story is a card in many subscribers' digests; the key must hold everything
     the body shows (``card_key``: the item but the subscriber's alert names, rendered
-    outside the block). At most ``LIMIT`` fragments are kept (then the store starts again).
+    outside the block). At most ``LIMIT`` fragments are kept (then the store starts again):
+    a full-size run has about 1,000 new documents, each a card in two templates (a story
+    two fragments in each), so 4,096 could empty the store mid-run and render every card
+    again; quick-size fragments average 600 bytes, so 16,384 are ~10 MB.
     """
 
     tags = {"cached"}  # noqa: RUF012 (what Jinja's Extension declares)
-    LIMIT = 4096
+    LIMIT = 16_384
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
