@@ -143,6 +143,19 @@ def test_lines_starting_with_a_dot_arrive_as_they_were_built(
     assert [r.raw for r in smtp_tls_server.received] == [ended]
 
 
+def test_a_plain_relay_never_loads_the_tls_certificates(
+    smtp_plain_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> ssl.SSLContext:
+        raise AssertionError("a security='none' transport built a TLS context")
+
+    monkeypatch.setattr(ssl, "create_default_context", refuse)
+    SmtpTransport(smtp_plain_server.host, smtp_plain_server.port, security="none").send(
+        digest_message("plain")
+    )
+    assert len(smtp_plain_server.received) == 1
+
+
 def test_batch_reuses_one_connection(
     smtp_server: SmtpTestServer, smtp_client_context: ssl.SSLContext
 ) -> None:

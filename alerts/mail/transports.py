@@ -173,7 +173,9 @@ class SmtpTransport:
         self.username = username
         self._password = password
         self.timeout = timeout
-        self._ssl_context = ssl_context or ssl.create_default_context()
+        # Made when a TLS connection first needs it: loading the system's CA certificates
+        # is wasted on a plain local relay (security="none").
+        self._ssl_context = ssl_context
         self.envelope_from = envelope_from
         self.local_hostname = local_hostname
         self._conn: smtplib.SMTP | None = None
@@ -204,6 +206,11 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError):
             conn.close()
 
+    def _tls(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
+
     def _connect(self) -> smtplib.SMTP:
         where = f"{self.host}:{self.port}"
         conn: smtplib.SMTP | None = None
@@ -214,7 +221,7 @@ class SmtpTransport:
                     self.port,
                     local_hostname=self.local_hostname,
                     timeout=self.timeout,
-                    context=self._ssl_context,
+                    context=self._tls(),
                 )
             else:
                 conn = _StuffedData(
@@ -222,7 +229,7 @@ class SmtpTransport:
                 )
             conn.ehlo()
             if self.security == "starttls":
-                conn.starttls(context=self._ssl_context)
+                conn.starttls(context=self._tls())
                 conn.ehlo()
             if self.username:
                 conn.login(self.username, self._password or "")
