@@ -596,13 +596,20 @@ def _outbox_fingerprint(engine: Any) -> str:
     same digests print the same value."""
     import hashlib
 
-    from sqlalchemy import text
+    from sqlalchemy import inspect, text
 
+    # From migration 0013 on, the bytes are in outbox_bodies; a baseline before it has them
+    # in the outbox row.
+    apart = "outbox_bodies" in inspect(engine).get_table_names()
+    query = (
+        "SELECT o.idempotency_key, b.message FROM outbox o"
+        " JOIN outbox_bodies b ON b.outbox_id = o.id ORDER BY o.idempotency_key"
+        if apart
+        else "SELECT idempotency_key, message FROM outbox ORDER BY idempotency_key"
+    )
     digest = hashlib.sha256()
     with engine.connect() as connection:
-        rows = connection.execute(
-            text("SELECT idempotency_key, message FROM outbox ORDER BY idempotency_key")
-        )
+        rows = connection.execute(text(query))
         for key, message in rows:
             body = message if isinstance(message, bytes) else message.encode("utf-8")
             digest.update(f"{key}\n{len(body)}\n".encode())

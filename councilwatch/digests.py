@@ -49,6 +49,7 @@ from alerts.digest import (
     SourceHealth,
     StoryItem,
 )
+from alerts.digest.model import decision_for, story_for
 from alerts.documents import AlertSpec, Match
 from alerts.explain import Explainer
 from alerts.mail.message import Mail, build_message, make_message_id
@@ -66,7 +67,7 @@ from councilwatch.digest_text import (
     story_sentences,
     titles,
 )
-from councilwatch.mailer import links, mail_domain, serialise
+from councilwatch.mailer import footer_links, mail_domain, serialise
 from councilwatch.pipeline import encode_snippet, stored_match_document
 from councilwatch.runtime import Runtime
 from councilwatch.sources_registry import catch_up_starts
@@ -74,6 +75,7 @@ from cwerrors import CouncilwatchError
 from db.alert_log import ActiveAlert
 from db.digest_data import (
     DigestSubscriber,
+    DocumentCache,
     QueuedDigest,
     ShownDocument,
     alert_marks,
@@ -104,6 +106,7 @@ SUBSCRIBER_BATCH = 200  # subscribers loaded per round: bounded memory for large
 QUEUE_EVERY = 50  # digests queued per write transaction (with their ledger rows and marks)
 SUMMARY_CHARS = 420  # a decision summary is a paragraph, not the whole decision
 SNIPPET_CHARS = 240
+ITEMS_KEPT = 8192  # digest items remembered per run (all but the alert names), then forgotten
 NO_COUNCIL = "Other organisations"  # keyword alerts can match documents naming no council
 
 _Texts = tuple[str, ...]
@@ -174,6 +177,7 @@ def run_digests(
     builder = _Builder(runtime, now)
     window = _Window.load(engine, frequency)
     explained = False
+    known = _Known()  # documents read once a run, not once a batch
     considered: set[int] = set()
     if share is not None and not dry_run:
         batches = _shared_batches(runtime, engine, frequency, Share(share, worker, not joins))
@@ -186,7 +190,7 @@ def run_digests(
             if not explained:  # once there is a batch to build (a joiner may get none)
                 builder.deriver.explain_stories(engine, window.sets, frequency)
                 explained = True
-            works, alert_ids = _load(engine, batch, frequency, window, builder.deriver)
+            works, alert_ids = _load(engine, batch, frequency, window, builder.deriver, known)
             considered |= alert_ids
             ready: list[BuiltDigest] = []
             settled: set[int] = set()  # alerts whose matches this batch settles
@@ -413,6 +417,8 @@ class _Deriver:
         done = self._done(alert, document_id)
         if done is not None:
             return done[1] if done[0] else ()
+        if alert.query is None:  # a council or filter alert finds no terms: no tokenising
+            return ()
         if not self.terms(alert, document_id):
             return ()
         return tuple(self.highlighted(alert, document_id))
@@ -477,12 +483,40 @@ def _shared_batches(
         yield subscribers_by_id(engine, members)
 
 
+@dataclass
+class _Known:
+    """What a run has read of its documents (db.digest_data.DocumentCache), their council
+    tags and links: each batch of subscribers names most of the day's documents again, and
+    reading them per batch was a fifth of loading a batch. Bounded with the documents."""
+
+    documents: DocumentCache = field(default_factory=DocumentCache)
+    tags: dict[int, list[str]] = field(default_factory=dict)
+    links: dict[int, list[StoredLink]] = field(default_factory=dict)
+
+    def tags_and_links(
+        self, engine: Engine, doc_ids: Sequence[int]
+    ) -> tuple[dict[int, list[str]], dict[int, list[StoredLink]]]:
+        if len(self.tags) > DocumentCache.LIMIT:
+            self.tags.clear()
+            self.links.clear()
+        new = [doc_id for doc_id in doc_ids if doc_id not in self.tags]
+        if new:
+            self.tags.update(document_councils(engine, new))
+            found = links_of(engine, new)
+            self.links.update({doc_id: found.get(doc_id, []) for doc_id in new})
+        return (
+            {doc_id: self.tags[doc_id] for doc_id in doc_ids},
+            {doc_id: self.links[doc_id] for doc_id in doc_ids if self.links[doc_id]},
+        )
+
+
 def _load(
     engine: Engine,
     subscribers: list[DigestSubscriber],
     frequency: str,
     window: _Window,
     deriver: _Deriver,
+    known: _Known,
 ) -> tuple[list[_Work], set[int]]:
     """The batch's work, and the ids of every alert of ``frequency`` it covers."""
     ids = [s.id or 0 for s in subscribers]
@@ -499,11 +533,10 @@ def _load(
     doc_ids = sorted({m.document_id for ms in by_subscriber.values() for m in ms})
     if not doc_ids:
         return [], set(frequency_alerts)
-    read = digest_documents(engine, doc_ids, ids, clustered=_clustered)
+    read = digest_documents(engine, doc_ids, ids, clustered=_clustered, cache=known.documents)
     documents, members, sent = read.documents, read.cluster_members, read.sent
-    tags = document_councils(engine, doc_ids)
+    tags, linked = known.tags_and_links(engine, doc_ids)
     deriver.use(documents, tags)
-    linked = links_of(engine, doc_ids)
     works = [
         _Work(
             subscriber=subscriber,
@@ -570,6 +603,9 @@ class _Builder:
         self.window_start = catch_up_starts(self.settings, now)
         self.deriver = _Deriver(self.register)
         self.excerpts = _Excerpts()
+        self._source_labels: dict[str, str] = {}
+        # (item key, council, reporting items' keys) -> the item without alert names
+        self._shown: dict[tuple[str, str, tuple[str, ...]], DigestItem] = {}
 
     def build(self, work: _Work) -> tuple[BuiltDigest | None, int]:
         """The digest for ``work`` (None when nothing is left) and the matches dropped."""
@@ -589,7 +625,7 @@ class _Builder:
             return None, dropped
         listed = [item for item in fresh if item.key not in old]
         backfilled = [item for item in fresh if item.key in old]
-        found = links(self.settings, subscriber)
+        found = footer_links(self.settings, subscriber)
         digest = Digest(
             subscriber_email=subscriber.email,
             manage_url=found.manage,
@@ -630,6 +666,13 @@ class _Builder:
     def _window(self, item: _Item) -> datetime:
         doc = item.documents[0]
         return self.window_start.get(doc.source) or self.window_start.get(doc.kind, self.now)
+
+    def source_label(self, source: str) -> str:
+        """``source_label`` once a run per source (a registry look-up per decision item)."""
+        label = self._source_labels.get(source)
+        if label is None:
+            label = self._source_labels[source] = source_label(source)
+        return label
 
     def council_name(self, council_id: str) -> str:
         if not council_id:
@@ -691,7 +734,22 @@ class _Builder:
     ) -> DigestItem:
         matched = {work.alerts[m.alert_id].name for m in item.matches}
         matched |= {work.alerts[m.alert_id].name for r in reporters for m in r.matches}
-        names = sorted(matched, key=str.casefold)
+        names = tuple(sorted(matched, key=str.casefold))
+        # What an item shows but the subscriber's alert names (and a story's excerpt, which
+        # follows their terms) is the same in every digest that lists it: made once a run.
+        key = (item.key, council_id, tuple(r.key for r in reporters))
+        shown = self._shown.get(key)
+        if shown is None:
+            if len(self._shown) >= ITEMS_KEPT:
+                self._shown.clear()
+            shown = self._shown[key] = self._shown_item(work, item, reporters, council_id)
+        if isinstance(shown, DecisionItem):
+            return decision_for(shown, names)
+        return story_for(shown, self.excerpts.snippet(item, self.council_name(council_id)), names)
+
+    def _shown_item(
+        self, work: _Work, item: _Item, reporters: Sequence[_Item], council_id: str
+    ) -> DigestItem:
         doc = item.documents[0]
         links = work.links.get(doc.id or 0, [])
         if doc.kind == "decision":
@@ -711,8 +769,7 @@ class _Builder:
                 url=doc.url,
                 remedies=remedy_lines(doc.extra),
                 summary=shorten(doc.summary, SUMMARY_CHARS),
-                matched_alerts=tuple(names),
-                ombudsman=source_label(doc.source),
+                ombudsman=self.source_label(doc.source),
                 outcome_kind=doc.outcome or "",
                 coverage=tuple(coverage.values()),
             )
@@ -721,8 +778,6 @@ class _Builder:
             headline=doc.title or doc.url,
             titles=titles(item.documents),
             earliest_date=min(local_date(_story_time(d)) for d in item.documents),
-            snippet=self.excerpts.snippet(item, self.council_name(council_id)),
-            matched_alerts=tuple(names),
             decision_reference=_reported(reported) if reported else "",
         )
 

@@ -84,8 +84,27 @@ class Links:
 
 def links(settings: Settings, subscriber: Addressee) -> Links:
     base = settings.web.base_url.rstrip("/")
+    footer = footer_links(settings, subscriber)
     return Links(
         confirm=f"{base}/confirm/{link_token(settings, 'confirm', subscriber)}",
+        manage=footer.manage,
+        unsubscribe=footer.unsubscribe,
+        unsubscribe_mailto=footer.unsubscribe_mailto,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FooterLinks:
+    manage: str
+    unsubscribe: str
+    unsubscribe_mailto: str | None
+
+
+def footer_links(settings: Settings, subscriber: Addressee) -> FooterLinks:
+    """What every email after the confirmation carries: a digest signs these, not the
+    confirmation link it never shows (an HMAC each, per digest)."""
+    base = settings.web.base_url.rstrip("/")
+    return FooterLinks(
         manage=f"{base}/manage/{link_token(settings, 'manage', subscriber)}",
         unsubscribe=f"{base}/unsubscribe/{link_token(settings, 'unsubscribe', subscriber)}",
         unsubscribe_mailto=None,

@@ -32,7 +32,7 @@ SUBSCRIBERS = Table(
     Column("last_failure", Text, nullable=True),
 )
 
-# One email to send, rendered in full, claimed by a sender with a lease.
+# One email to send, claimed by a sender with a lease; its bytes are in OUTBOX_BODIES.
 OUTBOX = Table(
     "outbox",
     METADATA,
@@ -43,7 +43,6 @@ OUTBOX = Table(
     Column("subscriber_id", Integer, ForeignKey("subscribers.id"), nullable=True, index=True),
     Column("to_address", String(320), nullable=False),
     Column("subject", String(500), nullable=False),
-    Column("message", Text, nullable=False),  # RFC 5322 text
     Column("status", String(16), nullable=False, default="pending"),  # pending sent failed
     Column("attempts", Integer, nullable=False, default=0),
     _when("created_at", nullable=False),
@@ -52,5 +51,20 @@ OUTBOX = Table(
     Column("claimed_by", String(100), nullable=True),
     _when("sent_at"),
     Column("last_error", Text, nullable=True),
-    Index("ix_outbox_due", "status", "next_attempt_at"),
+    # A claim takes the oldest due rows: this index hands them over in id order, so a claim
+    # reads about as many rows as it takes. Over (status, next_attempt_at) every claim read
+    # and sorted every pending row: 53 ms CPU a claim of 50 with 100,000 queued (migration
+    # 0013; the few rows waiting to be retried are passed over, read from the table).
+    Index("ix_outbox_queue", "status", "id"),
+)
+
+# The rendered email of an outbox row, apart from it: a claim and a sent mark update the
+# small row only. On SQLite an UPDATE rewrites the whole record, overflow pages and all, so
+# with a digest's ~57 KB in the row each claim and each mark wrote the message again
+# (migration 0013).
+OUTBOX_BODIES = Table(
+    "outbox_bodies",
+    METADATA,
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), primary_key=True),
+    Column("message", Text, nullable=False),  # RFC 5322 text, 7-bit ASCII, CRLF line ends
 )

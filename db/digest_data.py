@@ -11,9 +11,9 @@ import json
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Engine, Text, case, literal, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
@@ -117,15 +117,10 @@ def _names(value: str | list[str] | None) -> tuple[str, ...]:
 
 
 def _alert(row: Any) -> ActiveAlert:
-    """``db.alert_log.active_alert`` for a row of ``_ALERT_READ``."""
-    return ActiveAlert(
-        row.id,
-        row.subscriber_id,
-        row.name,
-        row.created_at,
-        row.query,
-        *(_names(row._mapping[name]) for name in _LISTS),
-    )
+    """``db.alert_log.active_alert`` for a row of ``_ALERT_READ`` (by position: a row's
+    ``_mapping`` per alert was most of reading a batch's alerts)."""
+    alert_id, subscriber_id, name, created_at, query, *lists = row
+    return ActiveAlert(alert_id, subscriber_id, name, created_at, query, *map(_names, lists))
 
 
 def live_alerts(
@@ -191,26 +186,50 @@ class DigestDocuments:
     sent: dict[int, set[int]]  # subscriber id -> document ids in their ledger
 
 
+@dataclass
+class DocumentCache:
+    """The documents a run has read, and their clusters: every batch of subscribers names
+    most of the day's documents again, so each is read once a run, not once a batch.
+    Bounded: emptied past ``LIMIT`` documents (a week's window after an outage, say)."""
+
+    LIMIT: ClassVar[int] = 20_000
+    documents: dict[int, DigestDocument] = field(default_factory=dict)
+    members: dict[str, list[DigestDocument]] = field(default_factory=dict)
+
+
 def digest_documents(
     engine: Engine,
     document_ids: Sequence[int],
     subscriber_ids: Sequence[int],
     *,
     clustered: Callable[[DigestDocument], bool],
+    cache: DocumentCache | None = None,
 ) -> DigestDocuments:
-    """``clustered(document)`` says whether a document's item is its whole cluster.
+    """``clustered(document)`` says whether a document's item is its whole cluster; with
+    ``cache`` the documents and clusters read before are not read again (the ledger is).
 
     A decision's body is not read (it comes back empty): a digest shows its summary, and
     explains only stories' matches. Decisions are 6-14 KB each, and every batch of
     subscribers reads most of the day's documents again."""
+    cache = DocumentCache() if cache is None else cache
+    if len(cache.documents) > cache.LIMIT:
+        cache.documents.clear()
+        cache.members.clear()
+    known = cache.documents
     with read_connection(engine) as connection:
-        documents = _documents(connection, _DOCS.c.id.in_(document_ids), _SHOWN_IN_DIGEST)
+        missing = [doc_id for doc_id in document_ids if doc_id not in known]
+        if missing:
+            known.update(_documents(connection, _DOCS.c.id.in_(missing), _SHOWN_IN_DIGEST))
+        documents = {doc_id: known[doc_id] for doc_id in document_ids if doc_id in known}
         keys = sorted({d.cluster_key or "" for d in documents.values() if clustered(d)})
-        members: dict[str, list[DigestDocument]] = defaultdict(list)
-        if keys:
-            found = _documents(connection, _DOCS.c.cluster_key.in_(keys), _SHOWN_IN_DIGEST)
-            for doc in found.values():
-                members[doc.cluster_key or ""].append(doc)
+        new_keys = [key for key in keys if key not in cache.members]
+        if new_keys:
+            found = _documents(connection, _DOCS.c.cluster_key.in_(new_keys), _SHOWN_IN_DIGEST)
+            for key in new_keys:
+                cache.members[key] = []
+            for doc in found.values():  # in id order, as before
+                cache.members[doc.cluster_key or ""].append(doc)
+        members = {key: cache.members[key] for key in keys}
         all_ids = sorted(set(document_ids) | {d.id or 0 for ms in members.values() for d in ms})
         sent: dict[int, set[int]] = defaultdict(set)
         for row in connection.execute(

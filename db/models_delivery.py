@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from db.delivery_tables import OUTBOX, SUBSCRIBERS
+from db.delivery_tables import OUTBOX, OUTBOX_BODIES, SUBSCRIBERS
 from db.document_tables import copy_into
 
 
@@ -20,6 +20,8 @@ def _when(*, nullable: bool = True, index: bool = False) -> Any:
 
 _SUBS = copy_into(SUBSCRIBERS, SQLModel.metadata)
 _OUTBOX = copy_into(OUTBOX, SQLModel.metadata)
+# No class: only the outbox's Core writers and readers (db/outbox.py) touch the bodies.
+copy_into(OUTBOX_BODIES, SQLModel.metadata)
 
 
 class Subscriber(SQLModel, table=True):
@@ -104,7 +106,7 @@ class SentItem(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """One email to send, rendered in full, claimed by a sender with a lease."""
+    """One email to send, claimed by a sender with a lease (its bytes: outbox_bodies)."""
 
     # Defined once, in Core (db/delivery_tables.py); this class maps onto a copy.
     __table__ = _OUTBOX
@@ -116,7 +118,6 @@ class OutboxMessage(SQLModel, table=True):
     subscriber_id: int | None = Field(default=None, sa_column=_OUTBOX.c.subscriber_id)
     to_address: str = Field(max_length=320, sa_column=_OUTBOX.c.to_address)
     subject: str = Field(max_length=500, sa_column=_OUTBOX.c.subject)
-    message: str = Field(sa_column=_OUTBOX.c.message)  # RFC 5322 text
     status: str = Field(default="pending", max_length=16, sa_column=_OUTBOX.c.status)
     attempts: int = Field(default=0, sa_column=_OUTBOX.c.attempts)
     created_at: datetime = Field(default=None, sa_column=_OUTBOX.c.created_at)

@@ -5,6 +5,9 @@ say what it carries). Senders claim due rows with a lease: PostgreSQL skips rows
 sender holds (FOR UPDATE SKIP LOCKED); SQLite serialises claimers with BEGIN IMMEDIATE. A
 sender that dies leaves its rows to be claimed again when the lease runs out.
 
+Each row's rendered email is in ``outbox_bodies`` beside it: claims and sent marks update
+only the small row (SQLite rewrites a whole record on UPDATE, and a digest is ~57 KB).
+
 The one gap no outbox closes: a sender that dies after the mail server accepted a message but
 before its mark committed sends that message again after the lease (same Message-ID, so most
 clients show it once). `send_outbox` commits marks a few at a time (`mark_sent_many`), so
@@ -18,16 +21,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from importlib import import_module
 from types import ModuleType
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
 from db.bounces import reset_failures
 from db.delivery_tables import OUTBOX as _OUTBOX
+from db.delivery_tables import OUTBOX_BODIES as _BODIES
 from db.engine import read_connection, write_transaction
-
-if TYPE_CHECKING:  # imported by pending(): `status` reads the outbox without SQLModel
-    from db.models_delivery import OutboxMessage
 
 
 def _dialect(connection: Connection) -> ModuleType:
@@ -60,7 +60,6 @@ def enqueue(connection: Connection, outgoing: OutgoingMessage, *, now: datetime)
             subscriber_id=outgoing.subscriber_id,
             to_address=outgoing.to_address,
             subject=outgoing.subject[:500],
-            message=outgoing.message,
             status="pending",
             attempts=0,
             created_at=now,
@@ -70,7 +69,10 @@ def enqueue(connection: Connection, outgoing: OutgoingMessage, *, now: datetime)
         .returning(_OUTBOX.c.id)
     )
     row = connection.execute(stmt).first()
-    return int(row.id) if row is not None else None
+    if row is None:
+        return None
+    connection.execute(insert(_BODIES), {"outbox_id": row.id, "message": outgoing.message})
+    return int(row.id)
 
 
 def enqueue_many(
@@ -94,7 +96,6 @@ def enqueue_many(
             "subscriber_id": m.subscriber_id,
             "to_address": m.to_address,
             "subject": m.subject[:500],
-            "message": m.message,
             "status": "pending",
             "attempts": 0,
             "created_at": now,
@@ -102,7 +103,15 @@ def enqueue_many(
         }
         for m in messages
     ]
-    return {row.idempotency_key: int(row.id) for row in connection.execute(stmt, rows)}
+    queued = {row.idempotency_key: int(row.id) for row in connection.execute(stmt, rows)}
+    bodies = [
+        {"outbox_id": queued[m.idempotency_key], "message": m.message}
+        for m in messages
+        if m.idempotency_key in queued
+    ]
+    if bodies:
+        connection.execute(insert(_BODIES), bodies)
+    return queued
 
 
 def enqueue_one(engine: Engine, outgoing: OutgoingMessage, *, now: datetime) -> int | None:
@@ -126,7 +135,7 @@ class ClaimedMessage:
     last_error: str | None
 
 
-_CLAIMED = tuple(_OUTBOX.c[f.name] for f in fields(ClaimedMessage))
+_CLAIMED = tuple(_OUTBOX.c[f.name] for f in fields(ClaimedMessage) if f.name != "message")
 
 
 def claim(
@@ -166,7 +175,33 @@ def claim(
             .returning(*_CLAIMED)
         )
         rows = connection.execute(stmt).all()
-    return sorted((ClaimedMessage(*row) for row in rows), key=lambda m: m.id)
+        bodies = _bodies(connection, [row.id for row in rows])
+    return sorted(
+        (
+            ClaimedMessage(
+                row.id,
+                row.idempotency_key,
+                row.message_id,
+                row.kind,
+                row.subscriber_id,
+                row.to_address,
+                bodies[row.id],
+                row.attempts,
+                row.last_error,
+            )
+            for row in rows
+        ),
+        key=lambda m: m.id,
+    )
+
+
+def _bodies(connection: Connection, outbox_ids: Sequence[int]) -> dict[int, str]:
+    if not outbox_ids:
+        return {}
+    found = connection.execute(
+        select(_BODIES.c.outbox_id, _BODIES.c.message).where(_BODIES.c.outbox_id.in_(outbox_ids))
+    )
+    return {int(row.outbox_id): row.message for row in found}
 
 
 _MARK_SENT = (
@@ -266,11 +301,36 @@ def depth(engine: Engine) -> dict[str, int]:
     return {str(status): int(count) for status, count in rows}
 
 
-def pending(engine: Engine, *, limit: int = 100) -> list[OutboxMessage]:
-    from db.models_delivery import OutboxMessage
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """An outbox row with its email, as `councilwatch outbox` and tests read it."""
 
+    id: int
+    idempotency_key: str
+    message_id: str
+    kind: str
+    subscriber_id: int | None
+    to_address: str
+    subject: str
+    status: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    lease_until: datetime | None
+    claimed_by: str | None
+    sent_at: datetime | None
+    last_error: str | None
+    message: str  # RFC 5322 text (outbox_bodies)
+
+
+def pending(engine: Engine, *, limit: int = 100) -> list[OutboxRow]:
+    """Rows not sent yet (pending or failed for good), oldest first, with their emails."""
     with read_connection(engine) as connection:
         rows = connection.execute(
-            select(_OUTBOX).where(_OUTBOX.c.status != "sent").order_by(_OUTBOX.c.id).limit(limit)
+            select(_OUTBOX, _BODIES.c.message)
+            .join(_BODIES, _BODIES.c.outbox_id == _OUTBOX.c.id)
+            .where(_OUTBOX.c.status != "sent")
+            .order_by(_OUTBOX.c.id)
+            .limit(limit)
         ).all()
-    return [OutboxMessage.model_validate(dict(row._mapping)) for row in rows]
+    return [OutboxRow(**row._mapping) for row in rows]

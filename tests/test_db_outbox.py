@@ -1,9 +1,11 @@
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, text
 
-from db import outbox
+from db import migrate, outbox
+from db.engine import make_engine, write_transaction
 from db.outbox import OutgoingMessage
 
 NOW = datetime(2026, 11, 1, 7, tzinfo=UTC)
@@ -79,3 +81,87 @@ def test_concurrent_senders_send_each_row_once(engine: Engine) -> None:
         thread.join()
     assert len(sent) == 200 and len(set(sent)) == 200
     assert outbox.depth(engine) == {"sent": 200}
+
+
+def test_a_claim_returns_each_rows_own_email(engine: Engine) -> None:
+    outbox.enqueue_one(engine, message(2), now=NOW)
+    with write_transaction(engine) as connection:
+        queued = outbox.enqueue_many(
+            connection,
+            [message(1), OutgoingMessage(**{**vars(message(2)), "message": "changed"}), message(3)],
+            now=NOW,
+        )
+    assert sorted(queued) == [message(1).idempotency_key, message(3).idempotency_key]
+    claimed = outbox.claim(engine, worker="w", now=NOW, lease_seconds=60)
+    by_key = {m.idempotency_key: m.message for m in claimed}
+    # the key queued first keeps its first email; the others carry their own
+    assert by_key == {message(n).idempotency_key: message(n).message for n in (1, 2, 3)}
+    assert {m.idempotency_key: m.message for m in outbox.pending(engine)} == by_key
+
+
+def test_claims_and_sent_marks_do_not_write_the_email_again(sqlite_engine: Engine) -> None:
+    """A claim (lease, attempts) and a sent mark write the small row, not the ~57 KB email:
+    counted in pages written to SQLite's write-ahead log."""
+    email = "Subject: big\r\n\r\n" + "0123456789abcdef\r\n" * 12_000  # 216 KB
+    big = OutgoingMessage(**{**vars(message(1)), "message": email})
+    outbox.enqueue_one(sqlite_engine, big, now=NOW)
+    with sqlite_engine.connect() as connection:
+        page = connection.exec_driver_sql("PRAGMA page_size").scalar_one()
+        assert connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0] == 0
+    [row] = outbox.claim(sqlite_engine, worker="w", now=NOW, lease_seconds=60)
+    assert row.message == email
+    assert outbox.mark_sent(sqlite_engine, row.id, worker="w", now=NOW)
+    with sqlite_engine.connect() as connection:
+        _, written, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    assert written < len(email) // page // 4, written  # one copy of the email is 53 pages
+
+
+def test_a_claim_reads_the_queue_in_its_order_without_sorting_it(sqlite_engine: Engine) -> None:
+    """With 100,000 emails queued a claim that sorted every pending row took 53 ms CPU for
+    50 of them: the index hands them over in id order instead."""
+    for n in range(3):
+        outbox.enqueue_one(sqlite_engine, message(n), now=NOW)
+    claims: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+            claims.append((statement, parameters))
+
+    event.listen(sqlite_engine, "before_cursor_execute", seen)
+    assert len(outbox.claim(sqlite_engine, worker="w", now=NOW, lease_seconds=60)) == 3
+    event.remove(sqlite_engine, "before_cursor_execute", seen)
+    [(statement, parameters)] = claims
+    with sqlite_engine.connect() as connection:
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    steps = [str(row[-1]) for row in plan]
+    assert not any("TEMP B-TREE" in step for step in steps), steps
+    assert any("ix_outbox_queue" in step for step in steps), steps
+
+
+def test_upgrading_moves_each_email_apart_and_downgrading_brings_it_back(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    migrate.downgrade(engine, "0012_documents_source_first_seen")
+    with engine.begin() as connection:
+        for n in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO outbox (id, idempotency_key, message_id, kind, to_address, "
+                    "subject, message, status, attempts, created_at, next_attempt_at) VALUES "
+                    f"({n}, 'k{n}', '<{n}@x>', 'digest', 'a{n}@example.org', 's', :m, "
+                    "'pending', 0, '2026-11-01 07:00:00', '2026-11-01 07:00:00')"
+                ),
+                {"m": f"Subject: {n}\r\n\r\nbody {n}\r\n"},
+            )
+    migrate.upgrade(engine)
+    claimed = outbox.claim(engine, worker="w", now=NOW, lease_seconds=60)
+    assert [(m.id, m.message) for m in claimed] == [
+        (n, f"Subject: {n}\r\n\r\nbody {n}\r\n") for n in (1, 2)
+    ]
+    migrate.downgrade(engine, "0012_documents_source_first_seen")
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, message FROM outbox ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(n, f"Subject: {n}\r\n\r\nbody {n}\r\n") for n in (1, 2)]
+    migrate.upgrade(engine)
+    engine.dispose()

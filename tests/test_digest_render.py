@@ -20,6 +20,8 @@ from alerts.digest.model import (
     Link,
     Segment,
     StoryItem,
+    decision_for,
+    story_for,
 )
 from alerts.digest.render import (
     DigestRenderer,
@@ -304,3 +306,20 @@ def test_cards_are_rendered_once_and_each_digest_keeps_its_own_alert_names() -> 
     assert rendered_second == DigestRenderer(environment=make_environment()).digest(second)
     assert "Someone else" in rendered_second.text and "Someone else" not in rendered_first.text
     assert "their own *snippet*" in rendered_second.text
+
+
+def test_a_subscribers_copy_of_an_item_keeps_every_other_field() -> None:
+    """A run builds each item once and copies it per subscriber with their alert names (and
+    a story's snippet): a field the copy forgot would vanish from every digest but one."""
+    items = [item for group in sample_digest().groups for item in group.items]
+    decision = next(i for i in items if isinstance(i, DecisionItem))
+    story = next(i for i in items if isinstance(i, StoryItem))
+    names = ("Another alert",)
+    snippet = (Segment("a different excerpt", highlighted=True),)
+    for original, copy, changed in (
+        (decision, decision_for(decision, names), {"matched_alerts": names}),
+        (story, story_for(story, snippet, names), {"matched_alerts": names, "snippet": snippet}),
+    ):
+        assert changed and all(getattr(original, k) != v for k, v in changed.items())
+        for f in dataclasses.fields(original):
+            assert getattr(copy, f.name) == changed.get(f.name, getattr(original, f.name)), f.name

@@ -112,6 +112,50 @@ def test_the_file_transport_and_smtp_carry_the_same_bytes(
     )
 
 
+DOTTED = [
+    b"From: alerts@councilwatch.example\r\nTo: mrs.b@example.org\r\nSubject: dots\r\n\r\n"
+    b".one\r\n..two\r\n.\r\n...\r\nmiddle . dot\r\n.\r\n",
+    b".a first line with a dot\r\n\r\nbody\r\n.",  # no final CRLF, ends on a dot
+    b"no dots at all\r\n",
+]
+
+
+@pytest.mark.parametrize("data", DOTTED)
+def test_lines_starting_with_a_dot_arrive_as_they_were_built(
+    smtp_plain_server: SmtpTestServer, smtp_tls_server: SmtpTestServer,
+    smtp_client_context: ssl.SSLContext, data: bytes,
+) -> None:  # fmt: skip
+    """SMTP doubles a line's leading dot on the wire and the server takes it off again
+    (RFC 5321 4.5.2); a lone "." must never end the message early. Over both connections."""
+    mail = Mail(data, envelope_from="alerts@councilwatch.example", recipients=("b@example.org",))
+    SmtpTransport(smtp_plain_server.host, smtp_plain_server.port, security="none").send(mail)
+    SmtpTransport(
+        smtp_tls_server.host,
+        smtp_tls_server.port,
+        security="tls",
+        username=SMTP_USER,
+        password=SMTP_PASSWORD,
+        ssl_context=smtp_client_context,
+        timeout=5.0,
+    ).send(mail)
+    ended = data if data.endswith(b"\r\n") else data + b"\r\n"
+    assert [r.raw for r in smtp_plain_server.received] == [ended]
+    assert [r.raw for r in smtp_tls_server.received] == [ended]
+
+
+def test_a_plain_relay_never_loads_the_tls_certificates(
+    smtp_plain_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> ssl.SSLContext:
+        raise AssertionError("a security='none' transport built a TLS context")
+
+    monkeypatch.setattr(ssl, "create_default_context", refuse)
+    SmtpTransport(smtp_plain_server.host, smtp_plain_server.port, security="none").send(
+        digest_message("plain")
+    )
+    assert len(smtp_plain_server.received) == 1
+
+
 def test_batch_reuses_one_connection(
     smtp_server: SmtpTestServer, smtp_client_context: ssl.SSLContext
 ) -> None:

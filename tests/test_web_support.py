@@ -27,7 +27,7 @@ from councilwatch.web.security import RateLimit
 from db import outbox
 from db.ingest import DocumentRecord
 from db.models import Document
-from db.models_delivery import OutboxMessage
+from db.outbox import OutboxRow
 from tests.runtimes import make_runtime
 
 with warnings.catch_warnings():
@@ -123,7 +123,7 @@ def subscribe(
     return client.post("/subscribe", data=data)
 
 
-def outbox_messages(harness: WebHarness) -> list[OutboxMessage]:
+def outbox_messages(harness: WebHarness) -> list[OutboxRow]:
     return outbox.pending(harness.engine, limit=1000)
 
 
@@ -134,7 +134,7 @@ def text_of(message: EmailMessage | Mail) -> str:
     return str(part.get_content()).replace("\r\n", "\n")
 
 
-def link_in(row: OutboxMessage, kind: str) -> str:
+def link_in(row: OutboxRow, kind: str) -> str:
     """The path of the first /<kind>/ link in a queued email's text."""
     for found in _LINK.finditer(text_of(deserialise(row.message))):
         if found.group(1) == kind:
@@ -142,7 +142,7 @@ def link_in(row: OutboxMessage, kind: str) -> str:
     raise AssertionError(f"no /{kind}/ link in the email")
 
 
-def list_unsubscribe(row: OutboxMessage) -> str:
+def list_unsubscribe(row: OutboxRow) -> str:
     """The path of the https link in a queued email's List-Unsubscribe header (RFC 8058)."""
     header = str(deserialise(row.message)["List-Unsubscribe"])
     found = _LINK.search(header)

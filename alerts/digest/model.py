@@ -83,6 +83,28 @@ class StoryItem:
 DigestItem = DecisionItem | StoryItem
 
 
+def decision_for(item: DecisionItem, matched_alerts: tuple[str, ...]) -> DecisionItem:
+    """``item`` with these alert names: a run builds a decision's item once and gives each
+    subscriber a copy (positional: 3.8 us an item, where dataclasses.replace took 9.7 and
+    building it again 16.5; tests/test_digest_render.py checks every field is copied)."""
+    i = item
+    return DecisionItem(
+        i.organisation, i.reference, i.outcome, i.category, i.decision_date, i.url,
+        i.subcategory, i.remedies, i.summary, matched_alerts, i.coverage, i.ombudsman,
+        i.outcome_kind,
+    )  # fmt: skip
+
+
+def story_for(
+    item: StoryItem, snippet: tuple[Segment, ...], matched_alerts: tuple[str, ...]
+) -> StoryItem:
+    """``item`` with this snippet and these alert names (as ``decision_for``)."""
+    i = item
+    return StoryItem(
+        i.headline, i.titles, i.earliest_date, snippet, matched_alerts, i.decision_reference
+    )
+
+
 def _shown_fields(cls: type, *left_out: str) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls) if f.name not in left_out)
 

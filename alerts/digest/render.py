@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import weakref
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import css_inline
@@ -31,6 +32,7 @@ from alerts.digest.model import (
     Digest,
     DigestItem,
     Segment,
+    SourceHealth,
     StoryItem,
     card_key,
 )
@@ -125,11 +127,14 @@ class FragmentCache(Extension):
     label and key, then reused. A digest's cards are most of its rendering and the same
     decision or story is a card in many subscribers' digests; the key must hold everything
     the body shows (``card_key``: the item but the subscriber's alert names, rendered
-    outside the block). At most ``LIMIT`` fragments are kept (then the store starts again).
+    outside the block). At most ``LIMIT`` fragments are kept (then the store starts again):
+    a full-size run has about 1,000 new documents, each a card in two templates (a story
+    two fragments in each), so 4,096 could empty the store mid-run and render every card
+    again; quick-size fragments average 600 bytes, so 16,384 are ~10 MB.
     """
 
     tags = {"cached"}  # noqa: RUF012 (what Jinja's Extension declares)
-    LIMIT = 4096
+    LIMIT = 16_384
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -234,6 +239,20 @@ def _catch_up_label(line: CatchUpLine) -> str:
     return plural(line.count, f"earlier {line.noun}")
 
 
+# A run's digests share one clock and one reading of the sources' health: the footer's lines
+# and the date are worked out once a run, not once a digest.
+@functools.lru_cache(maxsize=16)
+def _health_lines(
+    sources: tuple[SourceHealth, ...], now: datetime
+) -> tuple[tuple[str, bool], ...]:
+    return tuple((health_line(s, now), s.problem) for s in sources)
+
+
+@functools.lru_cache(maxsize=16)
+def _date_label(now: datetime) -> str:
+    return f"{now.astimezone(LONDON):%A} {long_date(now.astimezone(LONDON))}"
+
+
 class DigestRenderer:
     """Turns ``Digest`` and ``Confirmation`` data into emails.
 
@@ -267,10 +286,10 @@ class DigestRenderer:
             "digest": digest,
             "subject": subject,
             "preheader": preheader(items[0]) if items else subject,
-            "date_label": f"{now.astimezone(LONDON):%A} {long_date(now.astimezone(LONDON))}",
+            "date_label": _date_label(now),
             "groups": [_group_view(group, self.cap) for group in digest.groups if group.items],
             "catch_up": [(line, _catch_up_label(line)) for line in digest.catch_up],
-            "health": [(health_line(s, now), s.problem) for s in digest.source_health],
+            "health": _health_lines(digest.source_health, now),
             "failing_names": [s.name for s in digest.source_health if s.failing],
         }
 

@@ -20,7 +20,7 @@ import binascii
 import functools
 import hashlib
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.headerregistry import Address, AddressHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -56,6 +56,7 @@ def check_header_value(field: str, value: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=1024)  # most subscribers share a few domains; IDNA is Python code
 def _normalise_domain(domain: str, field: str) -> str:
     try:
         # IDNA turns "bücher.example" into the xn-- form every SMTP server accepts.
@@ -343,6 +344,13 @@ _FIXED_HEADERS = (
 )
 
 
+@functools.lru_cache(maxsize=64)  # a digest run writes one Date on every email
+def _date_header(date: datetime, offset: timedelta | None) -> bytes:
+    # ``offset`` is part of the key: 07:00 UTC and 08:00+01:00 are equal datetimes, but
+    # their headers differ.
+    return _fold("Date", format_datetime(date).split())
+
+
 def build_message(
     *,
     sender: str,
@@ -383,7 +391,7 @@ def build_message(
         _mailbox("From", from_address),
         _fold("To", [to_address]),
         _unstructured("Subject", subject),
-        _fold("Date", format_datetime(date).split()),
+        _date_header(date, date.utcoffset()),
         _fold("Message-ID", [message_id]),
         _fold("List-Id", list_id.split()),
         _fold("List-Unsubscribe", targets, ", "),

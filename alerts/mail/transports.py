@@ -24,10 +24,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Protocol, Self
+from typing import TYPE_CHECKING, Literal, Protocol, Self
 
 from alerts.mail.message import Mail
 from cwerrors import ConfigError, PermanentDeliveryError, TransientDeliveryError
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 Security = Literal["starttls", "tls", "none"]
 
@@ -111,6 +114,35 @@ class FileTransport:
             raise TransientDeliveryError(f"cannot write {target}: {exc}") from exc
 
 
+class _StuffedData(smtplib.SMTP):
+    """smtplib's DATA command, dot-stuffing the finished bytes with ``bytes.replace``.
+
+    RFC 5321 4.5.2: a line that starts with "." gets one more. smtplib does it with
+    ``re.sub(rb"(?m)^\\.", b"..", data)``, which tries the pattern at every byte: 0.6 ms
+    CPU for a 57 KB digest (0.06 ms this way), a third of sending one. A line starts at the
+    message's start or after an LF, so one C replace of b"\\n." and a look at the first
+    byte give the same bytes (tests/test_mail_transports.py sends dots through a server).
+    """
+
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
+        if not isinstance(msg, bytes):  # only ever bytes from SmtpTransport; stay general
+            return super().data(msg)
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        stuffed = msg.replace(b"\n.", b"\n..")
+        if stuffed.startswith(b"."):
+            stuffed = b"." + stuffed
+        ending = b".\r\n" if stuffed.endswith(b"\r\n") else b"\r\n.\r\n"
+        self.send(stuffed + ending)
+        return self.getreply()
+
+
+class _StuffedDataTls(_StuffedData, smtplib.SMTP_SSL):
+    """``_StuffedData`` over implicit TLS."""
+
+
 class SmtpTransport:
     """Send through an SMTP server, one connection per ``with`` block.
 
@@ -141,7 +173,9 @@ class SmtpTransport:
         self.username = username
         self._password = password
         self.timeout = timeout
-        self._ssl_context = ssl_context or ssl.create_default_context()
+        # Made when a TLS connection first needs it: loading the system's CA certificates
+        # is wasted on a plain local relay (security="none").
+        self._ssl_context = ssl_context
         self.envelope_from = envelope_from
         self.local_hostname = local_hostname
         self._conn: smtplib.SMTP | None = None
@@ -172,25 +206,30 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError):
             conn.close()
 
+    def _tls(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
+
     def _connect(self) -> smtplib.SMTP:
         where = f"{self.host}:{self.port}"
         conn: smtplib.SMTP | None = None
         try:
             if self.security == "tls":
-                conn = smtplib.SMTP_SSL(
+                conn = _StuffedDataTls(
                     self.host,
                     self.port,
                     local_hostname=self.local_hostname,
                     timeout=self.timeout,
-                    context=self._ssl_context,
+                    context=self._tls(),
                 )
             else:
-                conn = smtplib.SMTP(
+                conn = _StuffedData(
                     self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
                 )
             conn.ehlo()
             if self.security == "starttls":
-                conn.starttls(context=self._ssl_context)
+                conn.starttls(context=self._tls())
                 conn.ehlo()
             if self.username:
                 conn.login(self.username, self._password or "")

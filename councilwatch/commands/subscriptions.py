@@ -18,7 +18,8 @@ from cwerrors import CouncilwatchError, SubscriptionError
 if TYPE_CHECKING:
     from councilwatch.digests import BuiltDigest
     from councilwatch.runtime import Runtime
-    from db.models_delivery import Alert, OutboxMessage
+    from db.models_delivery import Alert
+    from db.outbox import OutboxRow
     from db.subscriptions import AlertFields
 
 FREQUENCIES = ("immediate", "daily", "weekly")
@@ -370,7 +371,7 @@ def send(
         typer.echo(f"outbox: {send_outbox(rt).line()}")
 
 
-def _row_json(row: OutboxMessage) -> dict[str, Any]:
+def _row_json(row: OutboxRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "kind": row.kind,
