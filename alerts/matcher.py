@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
-from itertools import chain, combinations, filterfalse, product
+from itertools import chain, combinations, compress, filterfalse, product, repeat
 from math import prod
 from operator import itemgetter
 from typing import TypeVar
@@ -565,7 +565,9 @@ class Matcher:
         scope, and reads one set per word that hits anything. Adding or removing an
         alert drops the entries it changes (:meth:`_forget_words`).
         A first batch makes an entry for about one word in five, so the missing words are
-        done column by column, each column one pass in C.
+        done column by column, each column one pass in C; and since most words hit nothing
+        and start like no indexed prefix, their entries are made in C too, only the rest
+        one by one (a Python loop over every new word was most of a cold batch's time).
         """
         missing = list(filterfalse(cache.__contains__, words))
         if sum(map(len, self._words.values())) + len(missing) > _WORD_CACHE_SIZE:
@@ -575,35 +577,41 @@ class Matcher:
             missing = list(words)
         stems = stem_all(missing)
         indexed = self._prefixes.__contains__
-        # Column n: each word's first n letters if that prefix is indexed, else "".
-        cuts = [
-            [p if indexed(p) else "" for p in map(itemgetter(slice(0, n)), missing)]
-            for n in sorted(self._prefix_lengths)
-        ]
-        prefix_rows = list(zip(*cuts, strict=True)) if cuts else [()] * len(missing)
-        columns: list[Iterable[_Bucket | None]] = []
+        places = range(len(missing))
+        busy: set[int] = set()  # the words with an indexed prefix or a hit, by place
+        # Column n: each word's first n letters, and whether some index holds that prefix.
+        cuts: list[tuple[list[str], list[bool]]] = []
+        for n in sorted(self._prefix_lengths):
+            cut = list(map(itemgetter(slice(0, n)), missing))
+            held = list(map(indexed, cut))
+            busy.update(compress(places, held))
+            cuts.append((cut, held))
+        columns: list[list[_Bucket | None]] = []
         index = self._index
         for tables in (index.get(""), index.get("k:" + kind)):
             if not tables:
                 continue
             if "s" in tables:
-                columns.append(map(tables["s"].get, stems))
+                columns.append(list(map(tables["s"].get, stems)))
             if "w" in tables:
-                columns.append(map(tables["w"].get, missing))
+                columns.append(list(map(tables["w"].get, missing)))
+        for column in columns:
+            busy.update(compress(places, column))  # a bucket is never empty
         prefix_tables = [
             tables["p"]
             for tables in (index.get(""), index.get("k:" + kind))
             if tables and "p" in tables
         ]
-        for word, stem_, row, *hits in zip(missing, stems, prefix_rows, *columns, strict=True):
-            prefixes = tuple(filter(None, row))
-            if prefixes:  # rare: most words start like no indexed prefix
-                prefixes = tuple(dict.fromkeys(prefixes))  # a short word repeats itself
-                for table in prefix_tables:
-                    hits.extend(map(table.get, prefixes))
+        cache.update(zip(missing, zip(stems, repeat(()), repeat(None), strict=False), strict=True))
+        for i in busy:
+            # A short word repeats itself (its first 5 and 6 letters): listed once.
+            prefixes = tuple(dict.fromkeys(cut[i] for cut, held in cuts if held[i]))
+            hits = [column[i] for column in columns]
+            for table in prefix_tables:
+                hits.extend(map(table.get, prefixes))
             buckets = list(filter(None, hits))
-            cache[word] = (
-                stem_,
+            cache[missing[i]] = (
+                stems[i],
                 prefixes,
                 frozenset().union(*buckets)
                 if len(buckets) > 1
@@ -630,15 +638,15 @@ class Matcher:
     def matched(self, docs: Iterable[MatchDocument]) -> MatchedBatch:
         """Which alerts each document matches, in the order :func:`brute_force` lists them:
         the ids, and the Matches when the batch is iterated (see :class:`MatchedBatch`)."""
-        found: list[tuple[Explainer, list[int], list[str | int]]] = []
+        # Each document is kept, not its tokens: the words of a batch's documents were most
+        # of what it held, and work for the collector; a Match wanted later tokenises again.
+        found: list[tuple[MatchDocument, list[int], list[str | int]]] = []
         ids = self._ids
         self._forgotten = 0
         with _gc_paused():
             for doc in docs:
-                ex = Explainer(doc)
-                slots = self._matched_slots(doc, ex)
-                found.append((ex, slots, list(map(ids.__getitem__, slots))))  # type: ignore[arg-type]
-                ex.tokens.drop_lookups()
+                slots = self._matched_slots(doc, Explainer(doc))
+                found.append((doc, slots, list(map(ids.__getitem__, slots))))  # type: ignore[arg-type]
         return MatchedBatch(self, found)
 
     def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
@@ -677,7 +685,7 @@ class MatchedBatch:
     __slots__ = ("_found", "_matcher", "_version")
 
     def __init__(
-        self, matcher: Matcher, found: list[tuple[Explainer, list[int], list[str | int]]]
+        self, matcher: Matcher, found: list[tuple[MatchDocument, list[int], list[str | int]]]
     ) -> None:
         self._matcher = matcher
         self._version = matcher.version
@@ -685,7 +693,7 @@ class MatchedBatch:
 
     def by_document(self) -> list[tuple[str | int, list[str | int]]]:
         """(document id, ids of the alerts it matched) for each document, in batch order."""
-        return [(ex.doc.id, ids) for ex, _, ids in self._found]
+        return [(doc.id, ids) for doc, _, ids in self._found]
 
     def alert_ids(self) -> set[str | int]:
         """The ids of every alert some document matched."""
@@ -696,9 +704,10 @@ class MatchedBatch:
 
     def __iter__(self) -> Iterator[Match]:
         matcher = self._matcher
-        for ex, slots, _ in self._found:
+        for doc, slots, _ in self._found:
             if matcher.version != self._version:
                 raise RuntimeError("the matcher changed since this batch: its Matches are gone")
+            ex = Explainer(doc)
             with _gc_paused():
                 made = matcher._expand(ex, slots)
             ex.tokens.drop_lookups()
