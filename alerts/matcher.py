@@ -22,12 +22,19 @@ document thus grows with its length and with the alerts it could match, not with
 number of alerts. :func:`brute_force` checks every alert against every document and must
 give the same list; it is the baseline and the tests' oracle.
 
-Verifying and explaining: nearly every candidate matches (hundreds per document), so the
-per-candidate work is what costs, and it is bound by cache misses over the large index.
+Verifying: nearly every candidate matches (hundreds per document at 100,000 alerts), so
+the per-candidate work is what costs, and it is bound by cache misses over the large index.
 Each alert gets a *plan* when filed: for an alert its keys prove and whose query fixes the
-terms it shows, just the part all its matches share (:class:`MatchedAlert`), and its
-matches are made in C (a :class:`Match` is a tuple); otherwise a small record for a check
-function generated per query shape (see :func:`alerts.plans.compile_plan`).
+terms it shows, just the part all its matches share (:class:`MatchedAlert`); otherwise a
+small record for check and emit functions generated per query shape (see
+:func:`alerts.plans.compile_plan`). A candidate whose keys prove it costs nothing; the
+others run their check.
+
+The result: :meth:`Matcher.matched` gives each document's matched alerts as a sorted list
+of slots and their ids (:class:`MatchedBatch`), which is all the service records (what a
+match shows is worked out when a digest is sent). Building a :class:`Match` for each
+(~590 a document at 100,000 alerts) was most of the matcher's time; the batch builds them
+only when iterated (:meth:`Matcher.match`, the CLI, the tests' comparisons).
 """
 
 from __future__ import annotations
@@ -38,9 +45,9 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
-from itertools import chain, combinations, filterfalse, product, repeat
+from itertools import chain, combinations, compress, filterfalse, product, repeat
 from math import prod
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import TypeVar
 
 from alerts.documents import (
@@ -50,7 +57,7 @@ from alerts.documents import (
     MatchedAlert,
 )
 from alerts.explain import Explainer, document_tokens, snippet_spans
-from alerts.plans import Plan, SharedPart, compile_plan
+from alerts.plans import CHECK, EMIT, Plan, SharedPart, compile_plan
 from alerts.query import PREFIX_KEY_LEN, DocTokens, KeyCost, Or, Term, stem_all
 from alerts.stem import stem
 
@@ -230,9 +237,6 @@ _SMALL_BUCKET = 16
 # A word's cache entry: its stem, its prefixes some index holds, and the slots it hits.
 _WordEntry = tuple[str, tuple[str, ...], Collection[int] | None]
 _STEM, _PREFIXES, _BUCKETS = itemgetter(0), itemgetter(1), itemgetter(2)
-_COUNCILS = attrgetter("councils")
-# A document naming more councils than this has its multi-council alerts checked one by one.
-_MAX_GROUPED_COUNCILS = 4
 # Entries across kinds before the cache starts afresh (a few hundred bytes each).
 _WORD_CACHE_SIZE = 1 << 18
 # Alert keys filed or removed between batches before the word cache starts afresh.
@@ -269,11 +273,12 @@ class Matcher:
         # How to verify and build the Match, indexed by slot (None: removed). A list, not a
         # dict: one memory access fewer for each of the hundreds of candidates per document.
         self._plans: list[Plan | None] = []
-        # Slots whose plan is a MatchedAlert with fixed councils: a candidate is a match.
-        self._fixed: set[int] = set()
-        # Proven plans with several councils, and those slots by council they want.
-        self._varied: set[int] = set()
-        self._wanting: dict[str, set[int]] = {}
+        # The alert id of each slot (None: removed), for the matches a batch reports.
+        self._ids: list[str | int | None] = []
+        # Slots whose keys do not prove a match: a candidate among them runs its check.
+        self._checked: set[int] = set()
+        # Bumped by every change: a batch builds its Matches only from the plans it saw.
+        self.version = 0
         # type -> constant -> the one object for it (strings go to sys.intern).
         self._interned: dict[type, dict[object, object]] = {}
         self._prefixes: Counter[str] = Counter()  # indexed prefix keys, all scopes
@@ -375,6 +380,7 @@ class Matcher:
         )
         if alert.id in self._slots:
             self.remove(alert.id)
+        self.version += 1
         slot = len(self._plans)
         self._forget_words(flat)
         self._slots[alert.id] = slot
@@ -382,13 +388,9 @@ class Matcher:
         if not flat:
             self._always.add(slot)
         self._plans.append(plan)
-        if isinstance(plan, MatchedAlert):
-            if plan.councils is not None:
-                self._fixed.add(slot)
-            else:  # proven, several councils: a match names those the document names
-                self._varied.add(slot)
-                for council in plan.wanted:
-                    self._wanting.setdefault(council, set()).add(slot)
+        self._ids.append(alert.id)
+        if not isinstance(plan, MatchedAlert) and plan[CHECK] is not None:
+            self._checked.add(slot)
         for scope, ns, value in _triples(flat):
             table = self._index.setdefault(scope, {}).setdefault(ns, {})
             bucket = table.get(value)
@@ -409,18 +411,12 @@ class Matcher:
             return
         flat = self._keys[slot]
         assert flat is not None
+        self.version += 1
         self._forget_words(flat)
         self._always.discard(slot)
-        self._fixed.discard(slot)
-        plan = self._plans[slot]
-        if slot in self._varied and isinstance(plan, MatchedAlert):
-            self._varied.discard(slot)
-            for council in plan.wanted:
-                wanting = self._wanting[council]
-                wanting.discard(slot)
-                if not wanting:
-                    del self._wanting[council]
+        self._checked.discard(slot)
         self._plans[slot] = None
+        self._ids[slot] = None
         self._keys[slot] = None
         for scope, ns, value in _triples(flat):
             tables = self._index[scope]
@@ -490,16 +486,13 @@ class Matcher:
         """
         live = list(self._slots.values())  # in slot order: a replaced alert moves to the end
         new = dict(zip(live, range(len(live)), strict=True))
+        self.version += 1
         self._slots = {alert_id: new[slot] for alert_id, slot in self._slots.items()}
         self._plans = [self._plans[slot] for slot in live]
+        self._ids = [self._ids[slot] for slot in live]
         self._keys = [self._keys[slot] for slot in live]
         self._always = set(map(new.__getitem__, self._always))
-        self._fixed = set(map(new.__getitem__, self._fixed))
-        self._varied = set(map(new.__getitem__, self._varied))
-        for slots in self._wanting.values():
-            renumbered = set(map(new.__getitem__, slots))
-            slots.clear()
-            slots.update(renumbered)
+        self._checked = set(map(new.__getitem__, self._checked))
         for tables in self._index.values():
             for table in tables.values():
                 for value, bucket in table.items():
@@ -572,7 +565,9 @@ class Matcher:
         scope, and reads one set per word that hits anything. Adding or removing an
         alert drops the entries it changes (:meth:`_forget_words`).
         A first batch makes an entry for about one word in five, so the missing words are
-        done column by column, each column one pass in C.
+        done column by column, each column one pass in C; and since most words hit nothing
+        and start like no indexed prefix, their entries are made in C too, only the rest
+        one by one (a Python loop over every new word was most of a cold batch's time).
         """
         missing = list(filterfalse(cache.__contains__, words))
         if sum(map(len, self._words.values())) + len(missing) > _WORD_CACHE_SIZE:
@@ -582,35 +577,41 @@ class Matcher:
             missing = list(words)
         stems = stem_all(missing)
         indexed = self._prefixes.__contains__
-        # Column n: each word's first n letters if that prefix is indexed, else "".
-        cuts = [
-            [p if indexed(p) else "" for p in map(itemgetter(slice(0, n)), missing)]
-            for n in sorted(self._prefix_lengths)
-        ]
-        prefix_rows = list(zip(*cuts, strict=True)) if cuts else [()] * len(missing)
-        columns: list[Iterable[_Bucket | None]] = []
+        places = range(len(missing))
+        busy: set[int] = set()  # the words with an indexed prefix or a hit, by place
+        # Column n: each word's first n letters, and whether some index holds that prefix.
+        cuts: list[tuple[list[str], list[bool]]] = []
+        for n in sorted(self._prefix_lengths):
+            cut = list(map(itemgetter(slice(0, n)), missing))
+            held = list(map(indexed, cut))
+            busy.update(compress(places, held))
+            cuts.append((cut, held))
+        columns: list[list[_Bucket | None]] = []
         index = self._index
         for tables in (index.get(""), index.get("k:" + kind)):
             if not tables:
                 continue
             if "s" in tables:
-                columns.append(map(tables["s"].get, stems))
+                columns.append(list(map(tables["s"].get, stems)))
             if "w" in tables:
-                columns.append(map(tables["w"].get, missing))
+                columns.append(list(map(tables["w"].get, missing)))
+        for column in columns:
+            busy.update(compress(places, column))  # a bucket is never empty
         prefix_tables = [
             tables["p"]
             for tables in (index.get(""), index.get("k:" + kind))
             if tables and "p" in tables
         ]
-        for word, stem_, row, *hits in zip(missing, stems, prefix_rows, *columns, strict=True):
-            prefixes = tuple(filter(None, row))
-            if prefixes:  # rare: most words start like no indexed prefix
-                prefixes = tuple(dict.fromkeys(prefixes))  # a short word repeats itself
-                for table in prefix_tables:
-                    hits.extend(map(table.get, prefixes))
+        cache.update(zip(missing, zip(stems, repeat(()), repeat(None), strict=False), strict=True))
+        for i in busy:
+            # A short word repeats itself (its first 5 and 6 letters): listed once.
+            prefixes = tuple(dict.fromkeys(cut[i] for cut, held in cuts if held[i]))
+            hits = [column[i] for column in columns]
+            for table in prefix_tables:
+                hits.extend(map(table.get, prefixes))
             buckets = list(filter(None, hits))
-            cache[word] = (
-                stem_,
+            cache[missing[i]] = (
+                stems[i],
                 prefixes,
                 frozenset().union(*buckets)
                 if len(buckets) > 1
@@ -620,77 +621,94 @@ class Matcher:
             )
         return list(map(cache.__getitem__, words))
 
-    def _varied_groups(
-        self, candidates: set[int], doc: MatchDocument
-    ) -> Iterator[tuple[set[int], tuple[str, ...]]]:
-        """Proven candidates with several councils, grouped by the councils a match names.
+    def _matched_slots(self, doc: MatchDocument, ex: Explainer) -> list[int]:
+        """The slots of the alerts ``doc`` matches, in reporting order."""
+        found = self.candidates(doc, ex.tokens)
+        todo = found & self._checked
+        if todo:  # the rest are proven by their keys: nothing to do for them
+            plans = self._plans
+            failed = []
+            for slot in todo:
+                plan = plans[slot]
+                if not plan[CHECK](ex, plan):  # type: ignore[index, operator]
+                    failed.append(slot)
+            found.difference_update(failed)
+        return sorted(found)
 
-        A match names the alert's councils the document names: for each set S of the
-        document's councils, the alerts wanting all of S and none of its other councils.
-        Set operations in C instead of a call per match. A document naming many councils
-        (2**n sets) leaves them to the per-candidate loop.
-        """
-        varied = candidates & self._varied
-        if not varied:
-            return
-        named = sorted(doc.councils)
-        if len(named) == 1:
-            yield varied, (named[0],)
-            return
-        if len(named) > _MAX_GROUPED_COUNCILS:
-            return
-        empty: set[int] = set()
-        wanting = [self._wanting.get(c, empty) for c in named]
-        for size in range(1, len(named) + 1):
-            for chosen in combinations(range(len(named)), size):
-                group = varied.intersection(*(wanting[i] for i in chosen))
-                for i in range(len(named)):
-                    if group and i not in chosen:
-                        group -= wanting[i]
-                if group:
-                    yield group, tuple(named[i] for i in chosen)
-
-    def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
-        """Every (alert, document) match, in the order :func:`brute_force` lists them."""
-        out: list[Match] = []
-        plans, fixed = self._plans, self._fixed
+    def matched(self, docs: Iterable[MatchDocument]) -> MatchedBatch:
+        """Which alerts each document matches, in the order :func:`brute_force` lists them:
+        the ids, and the Matches when the batch is iterated (see :class:`MatchedBatch`)."""
+        # Each document is kept, not its tokens: the words of a batch's documents were most
+        # of what it held, and work for the collector; a Match wanted later tokenises again.
+        found: list[tuple[MatchDocument, list[int], list[str | int]]] = []
+        ids = self._ids
         self._forgotten = 0
         with _gc_paused():
             for doc in docs:
-                ex = Explainer(doc)
-                doc_id = doc.id
-                rest = self.candidates(doc, ex.tokens)
-                # Proven matches whose councils are fixed too (most of them) are made in C:
-                # no Python code runs per match. The rest are checked one by one.
-                sure = rest & fixed
-                rest -= sure
-                shared = list(map(plans.__getitem__, sure))
-                made = dict(
-                    zip(
-                        sure,
-                        map(Match, zip(shared, repeat(doc_id), map(_COUNCILS, shared), repeat(ex))),
-                        strict=True,
-                    )
-                )
-                for group, councils in self._varied_groups(rest, doc):
-                    rest -= group
-                    shared = list(map(plans.__getitem__, group))
-                    made.update(
-                        zip(
-                            group,
-                            map(Match, zip(shared, repeat(doc_id), repeat(councils), repeat(ex))),
-                            strict=True,
-                        )
-                    )
-                for slot in rest:
-                    plan = plans[slot]
-                    if plan.__class__ is SharedPart:  # proven; names one of its councils
-                        councils = ex.councils(plan.wanted)
-                        made[slot] = Match((plan, doc_id, councils, ex))
-                    else:
-                        m = plan[0](ex, plan)  # type: ignore[index, operator]
-                        if m is not None:
-                            made[slot] = m
-                out.extend(map(made.__getitem__, sorted(made)))
-                ex.tokens.drop_lookups()
+                slots = self._matched_slots(doc, Explainer(doc))
+                found.append((doc, slots, list(map(ids.__getitem__, slots))))  # type: ignore[arg-type]
+        return MatchedBatch(self, found)
+
+    def match(self, docs: Iterable[MatchDocument]) -> list[Match]:
+        """Every (alert, document) match, in the order :func:`brute_force` lists them."""
+        return list(self.matched(docs))
+
+    def _expand(self, ex: Explainer, slots: list[int]) -> list[Match]:
+        """The Matches of the (matching) ``slots`` in ``ex``'s document."""
+        plans, doc_id = self._plans, ex.doc.id
+        out: list[Match] = []
+        for slot in slots:
+            plan = plans[slot]
+            if plan.__class__ is SharedPart:  # proven: a Match from the shared part
+                assert isinstance(plan, SharedPart)
+                councils = plan.councils
+                if councils is None:  # several councils: those the document names
+                    councils = ex.councils(plan.wanted)
+                out.append(Match((plan, doc_id, councils, ex)))
+            else:
+                made = plan[EMIT](ex, plan)  # type: ignore[index, operator]
+                if made is None:
+                    raise AssertionError(f"alert {self._ids[slot]!r}: check and emit disagree")
+                out.append(made)
         return out
+
+
+class MatchedBatch:
+    """A batch's matches: for each document, the ids of the alerts it matched.
+
+    What the service records (:meth:`by_document`) costs a list per document. Iterating
+    gives every :class:`Match`, as :meth:`Matcher.match` lists them, built then from the
+    plans the batch was matched with: so only before the matcher changes (an alert filed
+    or removed since raises, rather than explain a match by another alert's plan).
+    """
+
+    __slots__ = ("_found", "_matcher", "_version")
+
+    def __init__(
+        self, matcher: Matcher, found: list[tuple[MatchDocument, list[int], list[str | int]]]
+    ) -> None:
+        self._matcher = matcher
+        self._version = matcher.version
+        self._found = found
+
+    def by_document(self) -> list[tuple[str | int, list[str | int]]]:
+        """(document id, ids of the alerts it matched) for each document, in batch order."""
+        return [(doc.id, ids) for doc, _, ids in self._found]
+
+    def alert_ids(self) -> set[str | int]:
+        """The ids of every alert some document matched."""
+        return set().union(*(ids for _, _, ids in self._found))
+
+    def __len__(self) -> int:
+        return sum(len(ids) for _, _, ids in self._found)
+
+    def __iter__(self) -> Iterator[Match]:
+        matcher = self._matcher
+        for doc, slots, _ in self._found:
+            if matcher.version != self._version:
+                raise RuntimeError("the matcher changed since this batch: its Matches are gone")
+            ex = Explainer(doc)
+            with _gc_paused():
+                made = matcher._expand(ex, slots)
+            ex.tokens.drop_lookups()
+            yield from made

@@ -3,9 +3,15 @@ alert is filed.
 
 For an alert whose index keys prove the match and whose query fixes the terms it shows, the
 plan is just the part all its matches share (:class:`MatchedAlert`). Otherwise it is a small
-record ``(emit, constants...)``: ``emit`` is a function generated from the alert's query
-*shape* (which filters, which kinds of term, how they nest) and compiled once per shape; the
-alert's own words, sets and ids are read from the record, so no alert text reaches exec.
+record ``(emit, check, constants...)``: ``check`` (None when the keys prove the match) tells
+whether a candidate matches, ``emit`` builds its Match; both are generated from the alert's
+query *shape* (which filters, which kinds of term, how they nest) and compiled once per
+shape; the alert's own words, sets and ids are read from the record, so no alert text
+reaches exec.
+
+Matching asks only ``check``: the service records which alerts each document matched, and
+works out what a match shows when a digest is sent. ``emit`` runs only for callers that want
+:class:`Match` objects (the CLI, the tests' comparisons with brute force).
 """
 
 from __future__ import annotations
@@ -81,11 +87,15 @@ class SharedPart(MatchedAlert):
 
 # A candidate's plan: the shared part of its matches when its keys prove it matches and
 # the query's shape fixes its terms (nothing to do but build the Match), else a record
-# (emit, constants...) on which ``emit(explainer, record)`` verifies and builds the Match.
-# The function is shared by every alert of that shape; the record is one small tuple, so
-# a candidate touches little memory (the matcher is bound by cache misses, not by work).
+# (emit, check, constants...): ``check(explainer, record)`` is true if the candidate
+# matches (None: the keys prove it), ``emit(explainer, record)`` verifies and builds the
+# Match. The functions are shared by every alert of that shape; the record is one small
+# tuple, so a candidate touches little memory (the matcher is bound by cache misses).
 EmitFunction = Callable[[Explainer, tuple[object, ...]], "Match | None"]
+CheckFunction = Callable[[Explainer, tuple[object, ...]], bool]
 Plan = SharedPart | tuple[object, ...]
+# Where a record's functions are.
+EMIT, CHECK = 0, 1
 
 
 class _EmitSource:
@@ -103,10 +113,15 @@ class _EmitSource:
         self.intern = intern
         self.values: list[object] = []
         self.lines: list[str] = []
+        self._named: dict[int, str] = {}  # id(value) -> its place: check and emit share it
 
     def const(self, value: object) -> str:
-        self.values.append(self.intern(value))
-        return f"r[{len(self.values)}]"  # r[0] is the function itself
+        value = self.intern(value)
+        name = self._named.get(id(value))
+        if name is None:
+            self.values.append(value)
+            name = self._named[id(value)] = f"r[{len(self.values) + 1}]"  # r[0], r[1]: functions
+        return name
 
     def term(self, term: Term) -> str:
         """An expression that is true if ``term`` occurs: a set lookup for a single word."""
@@ -135,7 +150,8 @@ class _EmitSource:
         return f"{self.const(node.matches)}(t)"  # a node kind this compiler does not know
 
 
-_EMITTERS: dict[str, EmitFunction] = {}
+# (function name, body) -> the compiled function, shared by every alert of that shape.
+_EMITTERS: dict[tuple[str, str], Callable[[Explainer, tuple[object, ...]], object]] = {}
 
 
 def _fixed_terms(query: Query | None) -> tuple[Term, ...] | None:
@@ -181,6 +197,7 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
     src = _EmitSource(intern)
     body = src.lines
     body.append("doc = ex.doc")
+    filters: list[str] = []
     if not proven:
         for attr, values in (
             ("kind", alert.kinds),
@@ -189,9 +206,10 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
             ("category", alert.categories),
         ):
             if values:
-                body.append(f"if doc.{attr} not in {src.const(values)}: return None")
+                filters.append(f"doc.{attr} not in {src.const(values)}")
         if alert.councils:
-            body.append(f"if {src.const(alert.councils)}.isdisjoint(doc.councils): return None")
+            filters.append(f"{src.const(alert.councils)}.isdisjoint(doc.councils)")
+    body.extend(f"if {test}: return None" for test in filters)
     if query is not None:
         body.append("t = ex.tokens")
     # The record holds the councils tuple itself: reading it through ``shared`` would cost
@@ -200,6 +218,16 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
         councils = f"ex.councils({src.const(alert.councils)})"
     else:
         councils = src.const(shared.councils)
+    check = None
+    if not proven:
+        # The same tests as emit's, answering only whether the candidate matches.
+        lines = ["doc = ex.doc"] if filters else []
+        lines += [f"if {test}: return False" for test in filters]
+        if query is not None:
+            lines += ["t = ex.tokens", f"return {src.node(query.root, {})}"]
+        else:
+            lines.append("return True")
+        check = _compiled("check", "\n".join(lines))
     if fixed is not None:
         if query is not None:
             body.append(f"if not {src.node(query.root, {})}: return None")
@@ -216,7 +244,7 @@ def compile_plan(alert: AlertSpec, proven: bool, intern: _Intern) -> Plan:
             body.append(f"if not {src.node(query.root, known)}: return None")
         bits = " | ".join(f"({1 << i} if p{i} else 0)" for i in range(len(known))) or "0"
         body.append(f"return Match(({src.const(shared)}, doc.id, {councils}, ex, {bits}))")
-    return (_emitter(_hoist_sets("\n".join(body))), *src.values)
+    return (_compiled("emit", "\n".join(body)), check, *src.values)
 
 
 def _hoist_sets(body: str) -> str:
@@ -234,12 +262,14 @@ def _hoist_sets(body: str) -> str:
     return body
 
 
-def _emitter(body: str) -> EmitFunction:
-    emit = _EMITTERS.get(body)
-    if emit is None:
-        source = "def emit(ex, r):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+def _compiled(name: str, body: str) -> Callable[[Explainer, tuple[object, ...]], object]:
+    """The function ``name(ex, r)`` of ``body`` (after :func:`_hoist_sets`), compiled once."""
+    body = _hoist_sets(body)
+    found = _EMITTERS.get((name, body))
+    if found is None:
+        source = f"def {name}(ex, r):\n" + "".join(f"    {line}\n" for line in body.splitlines())
         namespace: dict[str, object] = {"Match": Match}
-        exec(compile(source, "<alerts.matcher emit>", "exec"), namespace)
-        made: EmitFunction = namespace["emit"]  # type: ignore[assignment]
-        emit = _EMITTERS[body] = made
-    return emit
+        exec(compile(source, f"<alerts.matcher {name}>", "exec"), namespace)
+        made: Callable[[Explainer, tuple[object, ...]], object] = namespace[name]  # type: ignore[assignment]
+        found = _EMITTERS[(name, body)] = made
+    return found

@@ -20,8 +20,8 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from sqlalchemy import Engine
 
 from alerts.councils import Register
-from alerts.documents import AlertSpec, Match, MatchDocument
-from alerts.matcher import Matcher
+from alerts.documents import AlertSpec, MatchDocument
+from alerts.matcher import MatchedBatch, Matcher
 from alerts.validity import valid_alert_query
 from cwerrors import CouncilwatchError
 from db.alert_log import ActiveAlert, active_alerts, changed_subscribers, last_change
@@ -120,13 +120,15 @@ class AlertIndex:
 
     def match(
         self, engine: Engine, register: Register, docs: Sequence[MatchDocument]
-    ) -> tuple[list[Match], dict[int, ActiveAlert]]:
-        """The matches of ``docs`` against the active alerts, and the matched alerts by id."""
+    ) -> tuple[MatchedBatch, dict[int, ActiveAlert]]:
+        """The matches of ``docs`` against the active alerts (each document's alert ids;
+        iterated, the Matches, until the next batch changes the index), and the matched
+        alerts by id."""
         with self._lock:
             self.refresh(engine, register)
-            matches = self._matcher.match(docs)
+            found = self._matcher.matched(docs)
             alerts = self._alerts
-            return matches, {int(m.alert_id): alerts[int(m.alert_id)] for m in matches}
+            return found, {int(a): alerts[int(a)] for a in found.alert_ids()}
 
     def refresh(self, engine: Engine, register: Register) -> int:
         """Bring the index up to date with the stored alerts; returns subscribers reloaded

@@ -10,11 +10,13 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import Engine
 
 from alerts.councils import Register, classify_organisation, find_councils
-from alerts.documents import Match, MatchDocument
+from alerts.documents import MatchDocument
+from alerts.matcher import MatchedBatch
 from councilwatch.alert_index import AlertIndex
 from councilwatch.news_linking import link_documents
 from councilwatch.search import index_stored
@@ -107,7 +109,7 @@ def process(
 
 def record_matches(
     engine: Engine,
-    matches: Sequence[Match],
+    matches: MatchedBatch,
     alerts: Mapping[int, ActiveAlert],
     *,
     now: datetime,
@@ -116,15 +118,16 @@ def record_matches(
     """One match set per document; returns the matches recorded.
 
     What a match shows (its councils, terms and snippet) is not stored: the digest works it
-    out from the document and the alert when it is sent (councilwatch/digests.py).
+    out from the document and the alert when it is sent (councilwatch/digests.py). So the
+    batch's alert ids are enough; no Match is built.
     """
-    by_document: dict[int, list[int]] = {}
-    for m in matches:
-        alert_id = int(m.alert_id)
-        # Only documents first seen after the alert was made are news to it.
-        if _created_before(alerts[alert_id], now):
-            by_document.setdefault(int(m.document_id), []).append(alert_id)
-    sets = [NewMatchSet(doc_id, ids, backfill) for doc_id, ids in by_document.items()]
+    # Only documents first seen after the alert was made are news to it.
+    news = {alert_id for alert_id, alert in alerts.items() if _created_before(alert, now)}
+    sets = []
+    for doc_id, alert_ids in matches.by_document():
+        kept = list(filter(news.__contains__, alert_ids))  # the index's alert ids are ints
+        if kept:
+            sets.append(NewMatchSet(int(doc_id), cast(list[int], kept), backfill))
     return add_match_sets(engine, sets, now=now)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import text as text_sql
 from sqlmodel import Session, select
 
 from alerts.councils import Council, Register
-from alerts.documents import MatchDocument
+from alerts.documents import Match, MatchDocument
 from councilwatch.alert_index import AlertIndex
 from db.alert_log import last_change
 from db.models_delivery import Alert
@@ -289,3 +289,28 @@ def test_specs_share_equal_sets_and_alerts_share_names() -> None:
     for name in ("councils", "kinds", "outcomes", "categories", "sources"):
         assert getattr(a, name) is getattr(b, name), name
     assert a.outcomes is a.categories  # both empty: one object
+
+
+def test_a_batch_holds_alert_ids_not_matches(engine: Engine) -> None:
+    # The pipeline records which alerts each document matched; the digest explains them
+    # when it sends. Building ~590 Matches a document at 100,000 alerts was most of the
+    # matcher's time, so the index's result builds them only if asked.
+    index = AlertIndex()
+    respite = add(engine, "r@example.org", query="respite OR tribunal")
+    appeal = add(engine, "a@example.org", query='"tribunal appeal"')
+    text = "The council delayed respite care and the tribunal appeal."
+    gc.collect()
+    before = sum(1 for o in gc.get_objects() if isinstance(o, Match))
+    batch, alerts = index.match(engine, REGISTER, [doc(1, text), doc(2, "respite")])
+    gc.collect()
+    assert sum(1 for o in gc.get_objects() if isinstance(o, Match)) == before
+    assert [(d, list(ids)) for d, ids in batch.by_document()] == [
+        (1, [respite, appeal]),
+        (2, [respite]),
+    ]
+    assert set(alerts) == {respite, appeal}
+    assert [(m.alert_id, m.document_id, m.terms) for m in batch] == [
+        (respite, 1, ("respite", "tribunal")),
+        (appeal, 1, ('"tribunal appeal"',)),
+        (respite, 2, ("respite",)),
+    ]

@@ -628,3 +628,76 @@ def test_alerts_on_several_councils_name_those_the_document_names() -> None:
     assert by_pair[(0, "d2")] == ("c1", "c2") and (2, "d2") not in by_pair
     assert by_pair[(2, "d4")] == ("c3", "c4") and by_pair[(2, "d6")] == ("c3", "c4", "c5", "c6")
     assert by_pair[("kw", "d5")] == ("c1", "c2", "c3")
+
+
+# --- the service's path: which alerts matched, no Match built -----------------------------
+
+
+def _live_matches() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, Match))
+
+
+def test_matched_reports_each_documents_alert_ids_and_builds_no_match() -> None:
+    # Proven alerts (a word, an OR of words, councils only, one filter) and checked ones
+    # (a phrase, a NOT, two words, a long wildcard): the batch holds ids, not Matches.
+    specs = [
+        alert(1, "payment"),
+        alert(2, "payment OR parking"),
+        alert(3, councils=frozenset({NORFOLK})),
+        alert(4, councils=frozenset({NORFOLK, CUMBERLAND})),
+        alert(5, outcomes=frozenset({"upheld"})),
+        alert(6, '"make a payment"'),
+        alert(7, "parking -payment"),
+        alert(8, "apologise review"),
+        alert(9, "apologis*"),
+        alert(10, "adoption"),
+    ]
+    matcher = Matcher(specs)
+    docs = [DECISION, NEWS]
+    before = _live_matches()
+    batch = matcher.matched(docs)
+    assert _live_matches() == before
+    expected = brute_force(specs, docs)
+    assert batch.by_document() == [
+        (d.id, [m.alert_id for m in expected if m.document_id == d.id]) for d in docs
+    ]
+    assert batch.by_document() == [(DECISION.id, [1, 2, 3, 4, 5, 6, 8, 9]), (NEWS.id, [2, 4, 7])]
+    assert batch.alert_ids() == {1, 2, 3, 4, 5, 6, 7, 8, 9} and len(batch) == 11
+    assert list(batch) == expected  # iterated: the Matches match() lists
+
+
+def test_a_batch_builds_no_matches_once_the_matcher_has_changed() -> None:
+    # Its slots name plans of the matcher as it was: another alert's plan may be there now.
+    matcher = Matcher([alert(1, "payment"), alert(2, "parking")])
+    batch = matcher.matched([DECISION, NEWS])
+    matcher.remove(1)
+    assert batch.by_document() == [(DECISION.id, [1]), (NEWS.id, [2])]  # the ids are kept
+    with pytest.raises(RuntimeError, match="changed"):
+        list(batch)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    alerts=alert_lists(),
+    more=alert_lists(),
+    docs=doc_lists(),
+    drop=st.lists(st.integers(0, 12), max_size=6),
+)
+def test_matched_ids_equal_brute_force_after_adds_and_removes(
+    alerts: list[AlertSpec], more: list[AlertSpec], docs: list[MatchDocument], drop: list[int]
+) -> None:
+    matcher, filed = Matcher(alerts), Filed(alerts)
+    matcher.matched(docs)  # the word cache warm, then changed
+    for ident in drop:
+        matcher.remove(ident)
+        filed.remove(ident)
+    for spec in more[::2]:
+        matcher.add(spec)
+        filed.add(spec)
+    expected = brute_force(filed.specs.values(), docs)
+    batch = matcher.matched(docs)
+    assert batch.by_document() == [
+        (d.id, [m.alert_id for m in expected if m.document_id == d.id]) for d in docs
+    ]
+    assert list(batch) == expected
