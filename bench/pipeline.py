@@ -45,7 +45,11 @@ the CPU column) with the rows it wrote and the process's peak RSS so far:
   build, queue, send; the job sends from a thread while it builds, so a worker's send row
   overlaps its build row; the workers' row is the span from the first job's start to the
   last one's end). ``--sql-times``: every child also prints the statements it waited on
-  longest (client-side wall and count per statement text).
+  longest (client-side wall and count per statement text). With ``--workers`` each worker
+  also prints its explain pass and the CPU its PostgreSQL backends spent (/proc: the server
+  runs on this machine), and the table a line of CPU per digest: the workers, PostgreSQL and
+  the SMTP sink (this process), which share the 2 cores; the outbox sha256 follows the run.
+  ``--py-spy DIR``: on-CPU samples of each digest stage (collapsed stacks; needs py-spy).
 
 The baseline is today's code path at ``--baseline-rev`` (default: the commit this work
 started from), unpacked with ``git archive`` under var/bench-pipeline/ and run by the same
