@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, any_, bindparam
-from sqlalchemy.dialects.postgresql import ARRAY
+# Core's ARRAY, not the PostgreSQL dialect's: CLI commands that import db modules do not
+# pay for importing a dialect (tests/test_cli_imports.py); PostgreSQL compiles it the same.
+from sqlalchemy import ARRAY, Connection, any_, bindparam
 from sqlalchemy.sql import ColumnElement
 
 
