@@ -45,7 +45,11 @@ the CPU column) with the rows it wrote and the process's peak RSS so far:
   build, queue, send; the job sends from a thread while it builds, so a worker's send row
   overlaps its build row; the workers' row is the span from the first job's start to the
   last one's end). ``--sql-times``: every child also prints the statements it waited on
-  longest (client-side wall and count per statement text).
+  longest (client-side wall and count per statement text). With ``--workers`` each worker
+  also prints its explain pass and the CPU its PostgreSQL backends spent (/proc: the server
+  runs on this machine), and the table a line of CPU per digest: the workers, PostgreSQL and
+  the SMTP sink (this process), which share the 2 cores; the outbox sha256 follows the run.
+  ``--py-spy DIR``: on-CPU samples of each digest stage (collapsed stacks; needs py-spy).
 
 The baseline is today's code path at ``--baseline-rev`` (default: the commit this work
 started from), unpacked with ``git archive`` under var/bench-pipeline/ and run by the same
@@ -410,13 +414,27 @@ def run_cycle(url: str, size: str, sink_port: int, digests: int | None, role: st
     _, _, n_subs, n_new = SIZES[size]
     out: dict[str, Any] = {"code": str(Path(pipeline.__file__).resolve().parents[1])}
     with tempfile.TemporaryDirectory() as tmp:
+        if role == "digest-worker":
+            backends = _BackendCpu.install()  # before the first connection
         runtime = _runtime(url, Path(tmp), sink_port)
         if role == "digest-worker":
             runtime.now = lambda: T_DIGEST
             stages = Stages()
             engine = runtime.migrated_engine()
             _service_digest_worker(stages, runtime, engine, digests, digests_module)
+            stages.rows.append(
+                {
+                    "stage": "  PostgreSQL backends of this worker (server CPU)",
+                    "wall": 0.0,
+                    "cpu": backends.seconds(),
+                    "sub": True,
+                    "server": True,
+                }
+            )
             print(json.dumps({"stages": stages.rows}))
+            return
+        if role == "fingerprint":
+            print(json.dumps({"outbox_sha256": _outbox_fingerprint(runtime.migrated_engine())}))
             return
         if role == "digests-only":
             print(json.dumps(_digests_only(runtime, digests, digests_module)))
@@ -483,6 +501,50 @@ def run_cycle(url: str, size: str, sink_port: int, digests: int | None, role: st
         out["subscribers"] = n_subs
         out["outbox_sha256"] = stages.extra.get("outbox_sha256", "")
     print(json.dumps(out))
+
+
+class _BackendCpu:
+    """The CPU the PostgreSQL server spent on this process's connections: each backend's
+    utime + stime (/proc/<pid>/stat; the server runs on this machine) read when its
+    connection closes and, for those still open, at the end. The client's CPU column leaves
+    the server out, and on a 2-core box shared by the workers it is part of the wall."""
+
+    def __init__(self) -> None:
+        self.closed = 0.0
+        self.open: set[int] = set()
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    @classmethod
+    def install(cls) -> _BackendCpu:
+        from sqlalchemy import event
+        from sqlalchemy.pool import Pool
+
+        found = cls()
+
+        @event.listens_for(Pool, "connect")
+        def connected(dbapi_connection: Any, _record: Any) -> None:
+            pid = getattr(getattr(dbapi_connection, "info", None), "backend_pid", None)
+            if pid:
+                found.open.add(int(pid))
+
+        @event.listens_for(Pool, "close")
+        def closing(dbapi_connection: Any, _record: Any) -> None:
+            pid = getattr(getattr(dbapi_connection, "info", None), "backend_pid", None)
+            if pid in found.open:
+                found.open.discard(pid)
+                found.closed += found._cpu(pid)
+
+        return found
+
+    def _cpu(self, pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone, or another machine's server
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / self.tick  # utime, stime
+
+    def seconds(self) -> float:
+        return self.closed + sum(self._cpu(pid) for pid in self.open)
 
 
 def _snapshot(engine: Any) -> None:
@@ -562,6 +624,8 @@ def _profiled(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> 
     """``fn(*args)``, under cProfile when --profile DIR was given (stats in DIR/<label>.prof;
     read them with ``python -m pstats``); tracemalloc's top allocations with --trace-memory."""
     where = os.environ.get("CW_BENCH_PROFILE")
+    if spy := os.environ.get("CW_BENCH_PYSPY"):
+        return _sampled(Path(spy) / f"{label}-{os.getpid()}.txt", fn, *args, **kwargs)
     if os.environ.get("CW_BENCH_TRACEMALLOC"):
         import tracemalloc
 
@@ -582,12 +646,34 @@ def _profiled(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> 
         return fn(*args, **kwargs)
     import cProfile
 
-    profile = cProfile.Profile()
+    # The calling thread's CPU time, not the wall clock: on the loaded 2-core box a wall
+    # profile charges other processes' time slices (and waits on the server) to whatever
+    # line was running. Threads the job starts (its sender) are not in the profile.
+    profile = cProfile.Profile(time.thread_time)
     try:
         return profile.runcall(fn, *args, **kwargs)
     finally:
         Path(where).mkdir(parents=True, exist_ok=True)
         profile.dump_stats(str(Path(where) / f"{label}.prof"))
+
+
+def _sampled(out: Path, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args)`` sampled by py-spy (``--py-spy DIR``; `pip install py-spy`, not a project
+    dependency): collapsed stacks of every thread while it runs, on-CPU samples only, so a
+    loaded machine's waits are not charged to code, and no tracing overhead skews them
+    (cProfile's does, towards code making many small calls)."""
+    import signal
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [spy, "record", "--pid", str(os.getpid()), "--rate", "250", "--format", "raw"]
+    proc = subprocess.Popen([*command, "--output", str(out)], stdout=subprocess.DEVNULL)
+    time.sleep(1.0)  # attached before the work starts
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
 
 
 def _outbox_fingerprint(engine: Any) -> str:
@@ -666,13 +752,18 @@ def _service_digest_worker(
 
     timed(digests_module, "run_digests", "build")
     timed(mailer, "send_outbox", "send")
+    # Explaining the run's stories, each worker (main's explain pass; not scaled by a slice).
+    once = _Timer()
+    deriver = getattr(digests_module, "_Deriver", None)
+    if deriver is not None:
+        once.wrap(deriver, "explain_stories", "once")
     every_worker_fires_one_slot = Schedule(
         interval(86400, "UTC", jitter=False).trigger, lambda _: "bench-run", "bench"
     )
     spec = digest_job("daily", every_worker_fires_one_slot, timedelta(hours=12))
     worker = f"bench-{os.getpid()}"
     with stages.stage("service digest job (claim or join, build, queue, send)", engine) as row:
-        JobRunner(runtime, worker)(spec)
+        _profiled(f"worker-{os.getpid()}", JobRunner(runtime, worker), spec)
         report = results.get("build")
         row["note"] = report.line() if report is not None else "no run"
     for label in ("build", "send"):
@@ -684,6 +775,11 @@ def _service_digest_worker(
             {"stage": f"  of which {name}", "wall": wall, "cpu": cpu, "sub": True,
              "digests": count, "note": done.line() if done is not None else ""}
         )  # fmt: skip
+        if label == "build" and "once" in once.seconds:
+            stages.rows[-1]["once"] = once.seconds["once"]
+            wall, cpu = once.seconds["once"]
+            name = "    of which explaining the run's stories (not scaled)"
+            stages.rows.append({"stage": name, "wall": wall, "cpu": cpu, "sub": True})
 
 
 # -- orchestration -----------------------------------------------------------------------------
@@ -1040,6 +1136,9 @@ def main() -> int:
     )
     parser.add_argument("--profile", help="cProfile the digest stages into this directory")
     parser.add_argument(
+        "--py-spy", help="sample the digest stages with py-spy into this directory (on-CPU)"
+    )
+    parser.add_argument(
         "--trace-memory", action="store_true", help="tracemalloc's top allocations of digests"
     )
     parser.add_argument(
@@ -1067,7 +1166,7 @@ def main() -> int:
     if args.child == "schema":
         create_schema(args.url)
         return 0
-    if args.child in ("cycle", "match-only", "digest-worker", "digests-only"):
+    if args.child in ("cycle", "match-only", "digest-worker", "digests-only", "fingerprint"):
         _time_statements()
         run_cycle(args.url, args.size, args.sink_port, args.digests, args.child)
         return 0
@@ -1098,6 +1197,10 @@ def main() -> int:
                 if args.profile:  # the child reads it: DIR/<db>-<label>/{build,send}.prof
                     where = Path(args.profile).resolve() / f"{db}-{label}"
                     os.environ["CW_BENCH_PROFILE"] = str(where)
+                if args.py_spy:  # DIR/<db>-<label>/<stage>-<pid>.txt, collapsed stacks
+                    os.environ["CW_BENCH_PYSPY"] = str(
+                        Path(args.py_spy).resolve() / f"{db}-{label}"
+                    )
                 if args.from_snapshot:
                     _digests_from_snapshot(Path(args.from_snapshot), label, code, sink, args)
                     continue
@@ -1117,6 +1220,8 @@ def main() -> int:
                 result = _child(code, *base, "--sink-port", str(sink.port), *extra)
                 if workers > 1:
                     result["stages"] += _parallel_digests(code, url, size, sink, workers, extra)
+                    found = _child(code, "--child", "fingerprint", "--url", url, "--size", size)
+                    result["outbox_sha256"] = found["outbox_sha256"]
                 scale = 1.0
                 if args.digests:
                     built = next(
@@ -1164,13 +1269,14 @@ def _parallel_digests(
         str(sink.port),
         *extra,
     ]
-    started = time.perf_counter()
+    started, parent_cpu = time.perf_counter(), time.process_time()
     procs = [
         subprocess.Popen(command, env=env, cwd=code, stdout=subprocess.PIPE, text=True)
         for _ in range(workers)
     ]
     outputs = [p.communicate()[0] for p in procs]
     wall = time.perf_counter() - started
+    sink_cpu = time.process_time() - parent_cpu  # this process: the SMTP sink's thread
     rows: list[dict[str, Any]] = []
     built = 0
     for k, text in enumerate(outputs):
@@ -1182,13 +1288,26 @@ def _parallel_digests(
     # (the processes' start-up, connecting and the bench's row counts left out).
     jobs = [r for r in rows if "began" in r and "digest job" in r["stage"]]
     span = max(r["ended"] for r in jobs) - min(r["began"] for r in jobs) if jobs else wall
+    onces = [r["once"] for r in rows if "once" in r]
     together = {
         "stage": f"{workers} workers together, jobs' span ({wall:.1f} s with start-up)",
         "wall": span,
         "cpu": sum(r["cpu"] for r in jobs),
     }
+    if onces:  # the explain passes run side by side: the longest one's wall, all their CPU
+        together["once"] = (max(o[0] for o in onces), sum(o[1] for o in onces))
+    server = sum(r["cpu"] for r in rows if r.get("server"))
+    per = 1000 / built if built else 0.0
+    cost = {
+        "stage": "  CPU per digest, ms: workers (client) / PostgreSQL / SMTP sink",
+        "wall": 0.0,
+        "cpu": 0.0,
+        "sub": True,
+        "note": f"{together['cpu'] * per:.2f} / {server * per:.2f} / {sink_cpu * per:.2f}"
+        f" (all {(together['cpu'] + server + sink_cpu) * per:.2f} ms on 2 cores)",
+    }
     # First, so the slice's scale (main) is the digests all workers built together.
-    return [{**together, "sub": True, "digests": built}, *rows]
+    return [{**together, "sub": True, "digests": built}, cost, *rows]
 
 
 def _print(db: str, label: str, result: dict[str, Any], scale: float) -> None:

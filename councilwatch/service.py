@@ -67,9 +67,13 @@ def _digests(frequency: str) -> Callable[[Runtime, Share], object]:
         # after the build, the waits added up to the build's own time: on PostgreSQL with two
         # workers (quick bench store) 20 s of sending after 26 s of building. So a thread sends
         # what the run has queued while it goes on; the outbox's leases keep two senders (this
-        # thread, another worker's) from sending a message twice.
+        # thread, another worker's) from sending a message twice. One transport for the job:
+        # making one per look (each SmtpTransport loads the CA bundle for its SSL context)
+        # was 8% of a worker's CPU on the quick bench store, a look a second.
+        transport = mailer.make_transport(runtime.settings)
+
         def send() -> object:
-            return mailer.send_outbox(runtime, worker=share.worker)
+            return mailer.send_outbox(runtime, transport, worker=share.worker)
 
         with Repeating(
             "digest-send",
@@ -82,7 +86,7 @@ def _digests(frequency: str) -> Callable[[Runtime, Share], object]:
             queued = run_digests(
                 runtime, frequency, share=share.name, worker=share.worker, joins=not share.opens
             )
-        mailer.send_outbox(runtime, worker=share.worker)  # what is left
+        mailer.send_outbox(runtime, transport, worker=share.worker)  # what is left
         return queued
 
     return run

@@ -14,6 +14,7 @@ from db.document_tables import DOCUMENT_COUNCILS as _COUNCILS
 from db.document_tables import DOCUMENT_LINKS as _LINKS
 from db.document_tables import DOCUMENTS as _DOCS
 from db.engine import read_connection, write_transaction
+from db.id_lists import among
 
 # Complainants are named in a decision's summary and first paragraphs; reading whole 50 KB
 # statements for every candidate buys nothing.
@@ -149,8 +150,10 @@ def links_of(engine: Engine, ids: Collection[int]) -> dict[int, list[StoredLink]
                        _DOCS.c.reference, _DOCS.c.outcome, _DOCS.c.extra, _DOCS.c.site_name)
                 .join(
                     _DOCS,
-                    ((_LINKS.c.story_id.in_(chunk)) & (_DOCS.c.id == _LINKS.c.decision_id))
-                    | ((_LINKS.c.decision_id.in_(chunk)) & (_DOCS.c.id == _LINKS.c.story_id)),
+                    (among(connection, _LINKS.c.story_id, chunk)
+                     & (_DOCS.c.id == _LINKS.c.decision_id))
+                    | (among(connection, _LINKS.c.decision_id, chunk)
+                       & (_DOCS.c.id == _LINKS.c.story_id)),
                 )
                 .order_by(_LINKS.c.score.desc(), _DOCS.c.id)
             ).all()

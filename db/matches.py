@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, delete, func, insert, select
+from sqlalchemy import Connection, Engine, case, delete, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import read_connection, write_transaction
+from db.id_lists import among, array_of
 from db.tables import ALERT_PROGRESS as _PROGRESS
 from db.tables import ALERTS as _ALERTS
 from db.tables import DOCUMENT_COUNCILS as _TAGS
@@ -107,7 +108,7 @@ def document_councils(engine: Engine, document_ids: Sequence[int]) -> dict[int, 
     with read_connection(engine) as connection:
         for row in connection.execute(
             select(_TAGS.c.document_id, _TAGS.c.council_id)
-            .where(_TAGS.c.document_id.in_(list(document_ids)))
+            .where(among(connection, _TAGS.c.document_id, document_ids))
             .order_by(_TAGS.c.document_id, _TAGS.c.confidence.desc(), _TAGS.c.council_id)
         ):
             found[row.document_id].append(row.council_id)
@@ -182,7 +183,7 @@ def progress(connection: Connection, alert_ids: Collection[int] | None = None) -
     ids = sorted(alert_ids)
     found: dict[int, int] = {}
     for k in range(0, len(ids), 900):
-        chunk = stmt.where(_PROGRESS.c.alert_id.in_(ids[k : k + 900]))
+        chunk = stmt.where(among(connection, _PROGRESS.c.alert_id, ids[k : k + 900]))
         found.update({row.alert_id: row.through for row in connection.execute(chunk)})
     return found
 
@@ -191,8 +192,14 @@ def advance(connection: Connection, alert_ids: Collection[int], through: int) ->
     """Settle these alerts' matches up to set ``through`` (never moves an alert back)."""
     if not alert_ids:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(_PROGRESS)
+    ids = sorted(alert_ids)
+    postgres = connection.dialect.name == "postgresql"
+    stmt = (postgresql if postgres else sqlite).insert(_PROGRESS)
+    if postgres:  # one statement from an array, not one per alert (an executemany)
+        given = func.unnest(array_of(connection, ids, _PROGRESS.c.alert_id))
+        stmt = stmt.from_select(
+            ["alert_id", "through"], select(given, literal(through, _PROGRESS.c.through.type))
+        )
     stmt = stmt.on_conflict_do_update(
         index_elements=["alert_id"],
         set_={
@@ -202,7 +209,9 @@ def advance(connection: Connection, alert_ids: Collection[int], through: int) ->
             )
         },
     )
-    ids = sorted(alert_ids)
+    if postgres:
+        connection.execute(stmt)
+        return
     for k in range(0, len(ids), 5_000):
         connection.execute(stmt, [{"alert_id": a, "through": through} for a in ids[k : k + 5_000]])
 

@@ -24,7 +24,7 @@ from types import ModuleType
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
-from db.bounces import reset_failures
+from db.bounces import reset_failures, reset_failures_of
 from db.delivery_tables import OUTBOX as _OUTBOX
 from db.delivery_tables import OUTBOX_BODIES as _BODIES
 from db.engine import read_connection, write_transaction
@@ -254,8 +254,7 @@ def mark_sent_many(engine: Engine, marks: Sequence[SentMark], *, worker: str) ->
             _MARK_SENT,
             [{"outbox_id": m.outbox_id, "worker": worker, "now": m.sent_at} for m in marks],
         )
-        for subscriber_id in sorted({m.subscriber_id for m in marks if m.subscriber_id}):
-            reset_failures(connection, subscriber_id)
+        reset_failures_of(connection, {m.subscriber_id for m in marks if m.subscriber_id})
         return int(result.rowcount)
 
 

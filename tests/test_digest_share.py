@@ -226,3 +226,35 @@ def test_a_digest_job_sends_what_it_queued_while_it_goes_on_building(
     received = Counter(str(m["To"]) for m in setup.server.messages)
     assert received == Counter(emails)  # every digest, none twice
     assert outbox.pending(setup.engine, limit=100) == []
+
+
+def test_a_digest_job_makes_one_mail_transport_however_often_it_sends(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from councilwatch import mailer
+
+    monkeypatch.setattr(digests, "SUBSCRIBER_BATCH", 2)  # ids 1-4: batches [1] [2 3] [4]
+    monkeypatch.setattr(service, "SEND_EVERY", 0.01, raising=False)
+    emails = subscribers_with_news(setup, 4)
+    made, looks = [], threading.Semaphore(0)
+    real_make, real_send, real_load = mailer.make_transport, mailer.send_outbox, digests._load
+
+    def make_transport(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return real_make(*args, **kwargs)
+
+    def send_outbox(*args: Any, **kwargs: Any) -> Any:
+        looks.release()
+        return real_send(*args, **kwargs)
+
+    def load(engine: Any, subscribers: Any, *args: Any, **kwargs: Any) -> Any:
+        if any(s.id == 4 for s in subscribers):  # the last batch waits for three looks
+            assert all(looks.acquire(timeout=10) for _ in range(3))
+        return real_load(engine, subscribers, *args, **kwargs)
+
+    monkeypatch.setattr(mailer, "make_transport", make_transport)
+    monkeypatch.setattr(mailer, "send_outbox", send_outbox)
+    monkeypatch.setattr(digests, "_load", load)
+    JobRunner(setup.runtime, "w")(digest_job("daily", one_run("d:2026-11-03"), timedelta(hours=1)))
+    assert Counter(str(m["To"]) for m in setup.server.messages) == Counter(emails)
+    assert len(made) == 1  # four looks or more at the outbox, one transport

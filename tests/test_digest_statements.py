@@ -1,0 +1,211 @@
+"""The statements a digest run sends: one per group where it was one per row, and on
+PostgreSQL one text per statement whatever the number of ids it carries (so psycopg converts
+it once and the server can prepare it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, event, insert, select
+from sqlalchemy.dialects import postgresql
+
+from db import digest_data, outbox
+from db.links import links_of
+from db.matches import advance, document_councils, progress
+from db.outbox import OutgoingMessage
+from db.tables import ALERT_PROGRESS, ALERTS, SENT_ITEMS, SUBSCRIBERS
+from tests.dbfixtures import fresh_database_url
+
+NOW = datetime(2026, 11, 4, 7, tzinfo=UTC)
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def add_subscribers(engine: Engine, n: int, failures: int = 0) -> list[int]:
+    with engine.begin() as connection:
+        rows = connection.execute(
+            insert(SUBSCRIBERS).returning(SUBSCRIBERS.c.id),
+            [
+                {
+                    "email": f"s{k}@example.org",
+                    "token": f"t{k}",
+                    "status": "active",
+                    "created_at": NOW,
+                    "confirmed_at": NOW,
+                    "failures": failures,
+                }
+                for k in range(n)
+            ],
+        )
+        return sorted(int(row.id) for row in rows)
+
+
+def test_marking_a_group_sent_resets_its_failures_in_one_statement(engine: Engine) -> None:
+    ids = add_subscribers(engine, 3, failures=2)
+    for k, subscriber_id in enumerate(ids):
+        outbox.enqueue_one(
+            engine,
+            OutgoingMessage(
+                f"digest:{k}",
+                f"<{k}@x>",
+                "digest",
+                f"s{k}@example.org",
+                "S",
+                "m",
+                subscriber_id=subscriber_id,
+            ),
+            now=NOW,
+        )
+    claimed = outbox.claim(engine, worker="w", now=NOW, lease_seconds=60)
+    marks = [outbox.SentMark(m.id, m.subscriber_id, NOW) for m in claimed]
+    with statements(engine) as seen:
+        assert outbox.mark_sent_many(engine, marks, worker="w") == 3
+    with engine.connect() as connection:
+        failures = connection.execute(select(SUBSCRIBERS.c.failures)).scalars().all()
+    assert failures == [0, 0, 0]
+    assert len([s for s in seen if s.lstrip().upper().startswith("UPDATE SUBSCRIBERS")]) == 1
+
+
+def _texts(engine: Engine, read: Callable[[list[int]], object], ids: list[int]) -> list[str]:
+    with statements(engine) as seen:
+        read(ids)
+    return seen
+
+
+def _reads(engine: Engine) -> dict[str, Callable[[list[int]], object]]:
+    return {
+        "subscribers": lambda ids: digest_data.subscribers_by_id(engine, ids),
+        "alerts": lambda ids: digest_data.live_alerts(engine, ids, "daily"),
+        "keyword alerts": lambda ids: digest_data.keyword_alerts(engine, ids, "daily"),
+        "stories": lambda ids: digest_data.story_ids(engine, ids),
+        "documents": lambda ids: digest_data.documents_by_id(engine, ids),
+        "digest documents": lambda ids: digest_data.digest_documents(
+            engine, ids, ids, clustered=lambda doc: True
+        ),
+        "marks": lambda ids: digest_data.alert_marks(engine, ids),
+        "councils": lambda ids: document_councils(engine, ids),
+        "links": lambda ids: links_of(engine, ids),
+    }
+
+
+def test_on_postgres_a_digest_read_is_one_text_whatever_the_number_of_ids(
+    tmp_path: Any,
+) -> None:
+    from db.engine import make_engine
+
+    for url in fresh_database_url("postgres", tmp_path):
+        engine = make_engine(url)
+        for name, read in _reads(engine).items():
+            one, many = _texts(engine, read, [1]), _texts(engine, read, list(range(1, 400)))
+            assert one and one == many, name
+        engine.dispose()
+
+
+def test_on_postgres_queueing_writes_ledger_rows_and_marks_from_arrays(tmp_path: Any) -> None:
+    from db.engine import make_engine
+
+    for url in fresh_database_url("postgres", tmp_path):
+        engine = make_engine(url)
+        subscribers = add_subscribers(engine, 2)
+        with engine.begin() as connection:
+            connection.execute(  # documents 1-3 for the ledger rows to name
+                postgresql.insert(digest_data._DOCS),
+                [
+                    {
+                        "kind": "news",
+                        "source": "echo",
+                        "source_key": f"k{k}",
+                        "url": f"u{k}",
+                        "title": "t",
+                        "summary": "",
+                        "body": "",
+                        "first_seen_at": NOW,
+                        "updated_at": NOW,
+                        "dated_at": NOW,
+                        "content_hash": f"h{k}",
+                        "extra": {},
+                    }
+                    for k in range(3)
+                ],
+            )
+        digests = [
+            digest_data.QueuedDigest(
+                OutgoingMessage(
+                    f"digest:{n}",
+                    f"<{n}@x>",
+                    "digest",
+                    f"s{n}@example.org",
+                    "S",
+                    "m",
+                    subscriber_id=subscriber,
+                ),
+                [1, 2, 3][: n + 2],
+            )
+            for n, subscriber in enumerate(subscribers)
+        ]
+        with engine.begin() as connection:
+            alerts = connection.execute(
+                insert(ALERTS).returning(ALERTS.c.id),
+                [
+                    {
+                        "subscriber_id": subscribers[0],
+                        "name": f"a{k}",
+                        "councils": [],
+                        "counties": [],
+                        "kinds": [],
+                        "outcomes": [],
+                        "categories": [],
+                        "sources": [],
+                        "frequency": "daily",
+                        "paused": False,
+                        "created_at": NOW,
+                    }
+                    for k in range(3)
+                ],
+            )
+            a, b, c = sorted(int(row.id) for row in alerts)
+        with statements(engine) as seen:
+            queued = digest_data.queue_digests(
+                engine, digests, alert_ids=[a, b, c], through=5, now=NOW
+            )
+        assert queued == {"digest:0", "digest:1"}
+        ledger = [s for s in seen if "INTO sent_items" in s]
+        marks = [s for s in seen if "INTO alert_progress" in s]
+        assert len(ledger) == 1 and "unnest" in ledger[0]
+        assert len(marks) == 1 and "unnest" in marks[0]
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(SENT_ITEMS.c.subscriber_id, SENT_ITEMS.c.document_id).order_by(
+                    SENT_ITEMS.c.subscriber_id, SENT_ITEMS.c.document_id
+                )
+            ).all()
+            assert [tuple(r) for r in rows] == [
+                (subscribers[0], 1),
+                (subscribers[0], 2),
+                (subscribers[1], 1),
+                (subscribers[1], 2),
+                (subscribers[1], 3),
+            ]
+            assert progress(connection, [a, b, c]) == {a: 5, b: 5, c: 5}
+            advance(connection, [a, b], 3)  # never moves a mark back ...
+            advance(connection, [c], 6)  # ... and moves one on
+            connection.commit()
+        with engine.connect() as connection:
+            assert progress(connection) == {a: 5, b: 5, c: 6}
+            assert len(connection.execute(select(ALERT_PROGRESS)).all()) == 3
+        engine.dispose()
