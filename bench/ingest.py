@@ -16,11 +16,14 @@ Methods, each on its own fresh store, interleaved round by round (medians over r
   1,000 at a time: ``db.ingest.upsert_documents`` then ``councilwatch.search.index_stored``
   (searchable at once); then the same documents again (all unchanged).
 - ``service at REV`` (``--baseline-rev``): the same loop on that revision's code (its tree
-  unpacked with ``git archive``, run in its own interpreter, the same records).
+  unpacked with ``git archive``, run in its own interpreter, the same records): its
+  ``upsert_documents`` then ``index_stored``, as its ``process`` ran them (a revision before
+  index_stored: ``refresh_keys``, which reads the documents back).
 - ``floor``: one plain Core ``INSERT ... executemany`` of the finished document rows and of the
   finished key rows (cut before the clock starts) into the same migrated schema, SQLite's key
   index fed by one INSERT ... SELECT per batch (PostgreSQL's tsvector is generated), one
-  transaction per 500: the least any ingest of these rows can do.
+  transaction per 500: the least any ingest of these rows can do. ``--floor-parts`` adds the
+  floor without the full-text index and of the document rows alone (what each part costs).
 Goals: SQLite 100,000 realistic documents < 30 s wall, PostgreSQL < 90 s.
 """
 
@@ -168,14 +171,18 @@ def timed(name, fn):
     clocks[name][0] += time.perf_counter() - start
     clocks[name][1] += time.process_time() - cpu
     return out
+try:  # the service's path at that revision: keys cut from the records in hand
+    from councilwatch.search import index_stored
+except ImportError:  # older: read back and cut
+    index_stored = lambda engine, chunk, stored: refresh_keys(engine)
 for offset in range(0, len(records), size):
     chunk = records[offset : offset + size]
     start, cpu = time.perf_counter(), time.process_time()
-    timed("upsert", lambda: upsert_documents(engine, chunk, now=now))
-    timed("keys", lambda: refresh_keys(engine))
+    stored = timed("upsert", lambda: upsert_documents(engine, chunk, now=now))
+    timed("keys", lambda: index_stored(engine, chunk, stored))
     clocks["total"][0] += time.perf_counter() - start
     clocks["total"][1] += time.process_time() - cpu
-timed("again", lambda: (upsert_documents(engine, records, now=now), refresh_keys(engine)))
+timed("again", lambda: index_stored(engine, records, upsert_documents(engine, records, now=now)))
 print(json.dumps(clocks))
 """
 
@@ -200,11 +207,19 @@ def baseline(url: str, records: list[DocumentRecord], rev: str) -> dict[str, Clo
     return {name: Clock(wall, cpu) for name, (wall, cpu) in json.loads(out).items()}
 
 
-def floor(url: str, records: list[DocumentRecord]) -> dict[str, Clock]:
+def floor(url: str, records: list[DocumentRecord], parts: str = "all") -> dict[str, Clock]:
     """Plain executemany of the finished rows: no look-up, no hashing, no RETURNING, keys cut
-    before the clock starts."""
+    before the clock starts.
+
+    ``parts`` (``--floor-parts``): "documents" writes the document rows alone; "no index" the
+    document and key rows without the full-text index (SQLite's FTS5 not fed, PostgreSQL's
+    GIN index dropped first, its tsvector still generated): what the index itself costs is
+    the floor less "no index"."""
     engine = make_engine(url)
     migrate.upgrade(engine)
+    if parts == "no index" and not is_sqlite(engine):
+        with engine.begin() as connection:
+            connection.execute(text("DROP INDEX ix_document_terms_terms"))
     rows, key_rows = [], []
     for doc_id, record in enumerate(records, 1):
         row = record.row()
@@ -224,9 +239,11 @@ def floor(url: str, records: list[DocumentRecord]) -> dict[str, Clock]:
         for offset in range(0, len(rows), BATCH_SIZE):
             with write_transaction(engine) as connection:
                 connection.execute(insert(DOCUMENTS), rows[offset : offset + BATCH_SIZE])
+                if parts == "documents":
+                    continue
                 batch = key_rows[offset : offset + BATCH_SIZE]
                 connection.execute(insert(DOCUMENT_TERMS), batch)
-                if is_sqlite(connection):  # the index, as store_document_keys feeds it
+                if is_sqlite(connection) and parts == "all":  # as store_document_keys feeds it
                     connection.execute(
                         text(
                             "INSERT INTO document_terms_fts(rowid, keys) SELECT document_id, "
@@ -245,11 +262,15 @@ def run(
     records: list[DocumentRecord],
     rounds: int,
     baseline_rev: str | None,
+    floor_parts: bool = False,
 ) -> list[list[object]]:
     methods: dict[str, Callable[[str], dict[str, Clock]]] = {
         "service": lambda url: service(url, records),
         "floor: Core executemany": lambda url: floor(url, records),
     }
+    if floor_parts:
+        methods["floor, no full-text index"] = lambda url: floor(url, records, "no index")
+        methods["floor, documents only"] = lambda url: floor(url, records, "documents")
     if baseline_rev:
         methods[f"service at {baseline_rev}"] = lambda url: baseline(url, records, baseline_rev)
     seen: dict[str, list[dict[str, Clock]]] = {name: [] for name in methods}
@@ -301,6 +322,11 @@ def main() -> None:
     parser.add_argument(
         "--baseline-rev", help="also the service loop at this git revision (e.g. main)"
     )
+    parser.add_argument(
+        "--floor-parts",
+        action="store_true",
+        help="also the floor without the full-text index, and of the document rows alone",
+    )
     args = parser.parse_args()
     n = args.documents or (10_000 if args.quick else 100_000)
     vocabularies = {"realistic": synthetic(n, realistic_vocabulary())}
@@ -324,6 +350,7 @@ def main() -> None:
                     records,
                     args.rounds,
                     args.baseline_rev,
+                    args.floor_parts,
                 )
         if args.only != "sqlite":
             rows += run(
@@ -333,6 +360,7 @@ def main() -> None:
                 records,
                 args.rounds,
                 args.baseline_rev,
+                args.floor_parts,
             )
     print_table(
         f"ingest: {n:,} decisions with 5 KB bodies, searchable when stored; medians of "
