@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Engine, Text, case, cast, func, literal, select, type_coerce
+from sqlalchemy import Connection, Engine, Text, case, cast, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db import outbox
@@ -97,22 +97,12 @@ def subscribers_by_id(engine: Engine, ids: Sequence[int]) -> list[DigestSubscrib
         return [DigestSubscriber(*row) for row in rows]
 
 
-# The alert columns with the JSON lists read as their text: a few hundred distinct values
-# ("[]" mostly) across all alerts, each decoded once (_json_names) instead of once a row.
+# The alert columns with the JSON lists CAST to their text, on both databases: a few hundred
+# distinct values ("[]" mostly) across all alerts, each decoded once (_json_names) instead of
+# once a row (psycopg decoded every JSON value of every row: a third of reading a batch's
+# alerts on PostgreSQL; SQLite's CAST of the stored text is the text itself).
 _LISTS = ("councils", "counties", "kinds", "outcomes", "categories", "sources")
-_ALERT_READ = tuple(
-    type_coerce(c, Text).label(c.name) if c.name in _LISTS else c for c in ALERT_COLUMNS
-)
-# PostgreSQL: the lists CAST to text in the query, so psycopg hands over the text and each
-# distinct value is decoded once here too (psycopg decoded every JSON value of every row:
-# a third of reading a batch's alerts).
-_ALERT_READ_PG = tuple(
-    cast(c, Text).label(c.name) if c.name in _LISTS else c for c in ALERT_COLUMNS
-)
-
-
-def _alert_read(connection: Connection) -> tuple[Any, ...]:
-    return _ALERT_READ_PG if connection.dialect.name == "postgresql" else _ALERT_READ
+_ALERT_READ = tuple(cast(c, Text).label(c.name) if c.name in _LISTS else c for c in ALERT_COLUMNS)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -121,10 +111,8 @@ def _json_names(raw: str) -> tuple[str, ...]:
     return tuple(map(sys.intern, values)) if values else ()
 
 
-def _names(value: str | list[str] | None) -> tuple[str, ...]:
-    if isinstance(value, str):  # SQLite: the stored text
-        return _json_names(value)
-    return tuple(map(sys.intern, value)) if value else ()  # psycopg decodes JSON itself
+def _names(value: str | None) -> tuple[str, ...]:
+    return _json_names(value) if value else ()
 
 
 def _alert(row: Any) -> ActiveAlert:
@@ -140,7 +128,7 @@ def live_alerts(
     """These subscribers' alerts of ``frequency`` neither deleted nor paused, by id (Core
     rows: validating ORM objects was a tenth of a digest run)."""
     with read_connection(engine) as connection:
-        stmt = select(*_alert_read(connection)).where(
+        stmt = select(*_ALERT_READ).where(
             among(connection, _ALERTS.c.subscriber_id, subscriber_ids), *_live(frequency)
         )
         alerts = [_alert(row) for row in connection.execute(stmt)]
@@ -154,7 +142,7 @@ def keyword_alerts(
     found: dict[int, ActiveAlert] = {}
     with read_connection(engine) as connection:
         for k in range(0, len(alert_ids), _CHUNK):
-            stmt = select(*_alert_read(connection)).where(
+            stmt = select(*_ALERT_READ).where(
                 among(connection, _ALERTS.c.id, alert_ids[k : k + _CHUNK]),
                 _ALERTS.c.query.is_not(None),
                 *_live(frequency),

@@ -60,6 +60,7 @@ def digest_message(key: str = "outbox-1", to: str = "mrs.b@example.org") -> Mail
 
 
 def starttls(server: SmtpTestServer, context: ssl.SSLContext, **kw: object) -> SmtpTransport:
+    """An authenticated transport to ``server`` (STARTTLS unless ``security=`` says "tls")."""
     options: dict[str, object] = {
         "security": "starttls",
         "username": SMTP_USER,
@@ -129,15 +130,7 @@ def test_lines_starting_with_a_dot_arrive_as_they_were_built(
     (RFC 5321 4.5.2); a lone "." must never end the message early. Over both connections."""
     mail = Mail(data, envelope_from="alerts@councilwatch.example", recipients=("b@example.org",))
     SmtpTransport(smtp_plain_server.host, smtp_plain_server.port, security="none").send(mail)
-    SmtpTransport(
-        smtp_tls_server.host,
-        smtp_tls_server.port,
-        security="tls",
-        username=SMTP_USER,
-        password=SMTP_PASSWORD,
-        ssl_context=smtp_client_context,
-        timeout=5.0,
-    ).send(mail)
+    starttls(smtp_tls_server, smtp_client_context, security="tls").send(mail)
     ended = data if data.endswith(b"\r\n") else data + b"\r\n"
     assert [r.raw for r in smtp_plain_server.received] == [ended]
     assert [r.raw for r in smtp_tls_server.received] == [ended]
@@ -176,15 +169,7 @@ def test_without_a_batch_each_send_has_its_own_connection(
 
 
 def test_implicit_tls(smtp_tls_server: SmtpTestServer, smtp_client_context: ssl.SSLContext) -> None:
-    SmtpTransport(
-        smtp_tls_server.host,
-        smtp_tls_server.port,
-        security="tls",
-        username=SMTP_USER,
-        password=SMTP_PASSWORD,
-        ssl_context=smtp_client_context,
-        timeout=5.0,
-    ).send(digest_message())
+    starttls(smtp_tls_server, smtp_client_context, security="tls").send(digest_message())
     [received] = smtp_tls_server.received
     assert received.tls and received.authenticated
 
