@@ -313,6 +313,43 @@ def test_migration_0011_gives_the_index_a_batch_sized_hash(tmp_path: object) -> 
     engine.dispose()
 
 
+def _merge_settings(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT k, v FROM document_terms_fts_config "
+                "WHERE k IN ('automerge', 'crisismerge')"
+            )
+        )
+        return {k: int(v) for k, v in rows}
+
+
+def test_migration_0014_merges_the_index_sixteen_segments_at_a_time(tmp_path: object) -> None:
+    engine = _sqlite_store(tmp_path, "0013_outbox_bodies")
+    assert _merge_settings(engine) == {}  # FTS5's defaults: 4, and 16 in a crisis
+    upsert_documents(engine, _records(), now=NOW)
+    refresh_keys(engine)
+    before = _answers(engine)
+    migrate.upgrade(engine)
+    assert _merge_settings(engine) == {"automerge": 16, "crisismerge": 64}
+    _index_is_consistent(engine)
+    assert documents_without_keys(engine) == []  # nothing to re-cut
+    assert _answers(engine) == before == {q: _expected(q) for q in QUERIES}
+    # Keys written in many batches after it (many segments, merged by the new rule).
+    [record] = [r for r in _records() if r.source_key == "doc-6"]
+    for n in range(40):
+        body = f"Now about library opening hours, version {n}."
+        upsert_documents(engine, [replace(record, body=body)], now=NOW)
+        assert refresh_keys(engine) == 1
+    _index_is_consistent(engine)
+    assert {f.document.url for f in search(engine, "library").found} == {record.url}
+    migrate.downgrade(engine, "0013_outbox_bodies")
+    assert _merge_settings(engine) == {"automerge": 4, "crisismerge": 16}
+    _index_is_consistent(engine)
+    assert {f.document.url for f in search(engine, "library").found} == {record.url}
+    engine.dispose()
+
+
 def _compression(engine: Engine) -> dict[str, str]:
     with engine.connect() as connection:
         rows = connection.execute(
