@@ -29,7 +29,7 @@ from db.bounces import reset_failures, reset_failures_of
 from db.delivery_tables import OUTBOX as _OUTBOX
 from db.delivery_tables import OUTBOX_BODIES as _BODIES
 from db.engine import read_connection, write_transaction
-from db.id_lists import array_of
+from db.id_lists import among, array_of
 
 
 def _dialect(connection: Connection) -> ModuleType:
@@ -225,8 +225,11 @@ def claim(
 def _bodies(connection: Connection, outbox_ids: Sequence[int]) -> dict[int, str]:
     if not outbox_ids:
         return {}
+    # One text whatever the number claimed on PostgreSQL (an IN list was one per count).
     found = connection.execute(
-        select(_BODIES.c.outbox_id, _BODIES.c.message).where(_BODIES.c.outbox_id.in_(outbox_ids))
+        select(_BODIES.c.outbox_id, _BODIES.c.message).where(
+            among(connection, _BODIES.c.outbox_id, outbox_ids)
+        )
     )
     return {int(row.outbox_id): row.message for row in found}
 

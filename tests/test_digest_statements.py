@@ -240,3 +240,26 @@ def test_on_postgres_queueing_writes_outbox_rows_from_arrays_one_text_for_any_ba
         }
         assert {m.attempts for m in claimed} == {1}
         engine.dispose()
+
+
+def test_on_postgres_a_claim_reads_its_emails_with_one_text_whatever_the_number_claimed(
+    tmp_path: Any,
+) -> None:
+    from db.engine import make_engine
+
+    for url in fresh_database_url("postgres", tmp_path):
+        engine = make_engine(url)
+        for k in range(40):
+            outbox.enqueue_one(
+                engine,
+                OutgoingMessage(f"d:{k}", f"<{k}@x>", "digest", "s@example.org", "S", f"m{k}"),
+                now=NOW,
+            )
+        texts = []
+        for limit in (1, 39):
+            with statements(engine) as seen:
+                claimed = outbox.claim(engine, worker="w", now=NOW, lease_seconds=60, limit=limit)
+            assert len(claimed) == limit
+            texts.append([s for s in seen if "FROM outbox_bodies" in s])
+        assert len(texts[0]) == 1 and texts[0] == texts[1]
+        engine.dispose()
