@@ -252,7 +252,9 @@ def _insert_new(connection: Connection, rows: list[dict[str, Any]]) -> dict[tupl
     ids = sorted(connection.execute(_NEXT_IDS, {"n": len(rows)}).scalars())
     for row, doc_id in zip(rows, ids, strict=True):
         row["id"] = doc_id
-    inserted = connection.execute(_insert_ignoring_conflicts(connection), rows).rowcount
+    # SQLAlchemy reports an INSERT executemany's rowcount (psycopg's sum) only when asked.
+    stmt = _insert_ignoring_conflicts(connection).execution_options(preserve_rowcount=True)
+    inserted = connection.execute(stmt, rows).rowcount
     drawn = {(r["source"], r["source_key"]): r["id"] for r in rows}
     if inserted == len(rows):
         return drawn

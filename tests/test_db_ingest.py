@@ -165,6 +165,22 @@ def test_on_postgres_the_look_up_and_insert_are_one_text_whatever_the_number_of_
         engine.dispose()
 
 
+def test_new_documents_cost_one_look_up_per_chunk(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The keys are read again only when some were skipped by ON CONFLICT (another writer's).
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 50)
+    real, looked_up = ingest._existing, []
+
+    def counted(connection: object, keys: list[tuple[str, str]]) -> object:
+        looked_up.append(len(keys))
+        return real(connection, keys)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "_existing", counted)
+    result = upsert_documents(engine, [decision(n, source_key=f"k{n}") for n in range(70)], now=NOW)
+    assert len(result.inserted) == 70 and looked_up == [50, 20]
+
+
 def test_a_key_another_writer_stored_meanwhile_is_its_news_not_ours(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
