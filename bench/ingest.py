@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import itertools
 import json
 import os
@@ -46,6 +47,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -131,11 +133,48 @@ class Clock:
             self.cpu += time.process_time() - cpu
 
 
+class ServerCpu:
+    """CPU the PostgreSQL backends of an engine's connections spent (utime + stime in
+    /proc/<pid>/stat: the server runs on this machine), read at close and at the end. Its
+    source runs in the baseline's interpreter too (``_BASELINE``)."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.pids: set[int] = set()
+        self.closed, self.tick = 0.0, os.sysconf("SC_CLK_TCK")
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", lambda dbapi, _: self.pids.add(dbapi.info.backend_pid))
+            event.listen(engine, "close", self._closing)
+
+    def _closing(self, dbapi: Any, _record: Any) -> None:
+        if dbapi.info.backend_pid in self.pids:
+            self.closed += self.cpu(dbapi.info.backend_pid)
+            self.pids.discard(dbapi.info.backend_pid)
+
+    def cpu(self, pid: int) -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+    def seconds(self) -> float:
+        return self.closed + sum(self.cpu(pid) for pid in self.pids)
+
+
+_SERVER_CPU = "import os\nfrom pathlib import Path\nfrom typing import Any\n" + inspect.getsource(
+    ServerCpu
+)
+
+
 def service(url: str, records: list[DocumentRecord]) -> dict[str, Clock]:
     """Store ``records`` as a fetch run does, RUN_SIZE at a time; then again, unchanged."""
     engine = make_engine(url)
+    server = ServerCpu(engine)
     migrate.upgrade(engine)
-    clocks = {name: Clock() for name in ("total", "upsert", "keys", "again")}
+    clocks = {name: Clock() for name in ("total", "upsert", "keys", "again", "server")}
+    started = server.seconds()
     for offset in range(0, len(records), RUN_SIZE):
         chunk = records[offset : offset + RUN_SIZE]
         with clocks["total"].running():
@@ -148,6 +187,7 @@ def service(url: str, records: list[DocumentRecord]) -> dict[str, Clock]:
         again = upsert_documents(engine, records, now=NOW)
         assert index_stored(engine, records, again) == 0
     assert again.unchanged == len(records)
+    clocks["server"].cpu = server.seconds() - started
     engine.dispose()
     return clocks
 
@@ -163,8 +203,11 @@ from db.ingest import DocumentRecord, upsert_documents
 records = [DocumentRecord(**r) for r in pickle.load(open(sys.argv[3], "rb"))]
 now, size = pickle.load(open(sys.argv[4], "rb"))
 engine = make_engine(sys.argv[2])
+exec(sys.argv[5])
+server = ServerCpu(engine)
 migrate.upgrade(engine)
-clocks = {name: [0.0, 0.0] for name in ("total", "upsert", "keys", "again")}
+clocks = {name: [0.0, 0.0] for name in ("total", "upsert", "keys", "again", "server")}
+started = server.seconds()
 def timed(name, fn):
     start, cpu = time.perf_counter(), time.process_time()
     out = fn()
@@ -183,6 +226,7 @@ for offset in range(0, len(records), size):
     clocks["total"][0] += time.perf_counter() - start
     clocks["total"][1] += time.process_time() - cpu
 timed("again", lambda: index_stored(engine, records, upsert_documents(engine, records, now=now)))
+clocks["server"][1] = server.seconds() - started
 print(json.dumps(clocks))
 """
 
@@ -199,7 +243,7 @@ def baseline(url: str, records: list[DocumentRecord], rev: str) -> dict[str, Clo
         payload.write_bytes(pickle.dumps([dataclasses.asdict(r) for r in records]))
         settings.write_bytes(pickle.dumps((NOW, RUN_SIZE)))
         out = subprocess.run(
-            [sys.executable, "-c", _BASELINE, tree, url, str(payload), str(settings)],
+            [sys.executable, "-c", _BASELINE, tree, url, str(payload), str(settings), _SERVER_CPU],
             check=True,
             capture_output=True,
             text=True,
@@ -216,6 +260,7 @@ def floor(url: str, records: list[DocumentRecord], parts: str = "all") -> dict[s
     GIN index dropped first, its tsvector still generated): what the index itself costs is
     the floor less "no index"."""
     engine = make_engine(url)
+    server = ServerCpu(engine)
     migrate.upgrade(engine)
     if parts == "no index" and not is_sqlite(engine):
         with engine.begin() as connection:
@@ -234,7 +279,7 @@ def floor(url: str, records: list[DocumentRecord], parts: str = "all") -> dict[s
         rows.append(row)
         keys = key_text(document_tokens(record.title, record.summary, record.body))
         key_rows.append({"document_id": doc_id, "content_hash": "0" * 64, "keys": keys})
-    clock = Clock()
+    clock, started = Clock(), server.seconds()
     with clock.running():
         for offset in range(0, len(rows), BATCH_SIZE):
             with write_transaction(engine) as connection:
@@ -251,8 +296,9 @@ def floor(url: str, records: list[DocumentRecord], parts: str = "all") -> dict[s
                         ),
                         {"a": batch[0]["document_id"], "b": batch[-1]["document_id"]},
                     )
+    on_server = Clock(cpu=server.seconds() - started)
     engine.dispose()
-    return {"total": clock}
+    return {"total": clock, "server": on_server}
 
 
 def run(
@@ -284,7 +330,8 @@ def run(
             total = seen[name][-1]["total"]
             print(  # each run as it ends: a long run shows its progress, and its spread
                 f"{db} {label} round {number + 1}: {name}: {total.wall:.1f} s wall, "
-                f"{total.cpu:.1f} s CPU, load {os.getloadavg()[0]:.1f}",
+                f"{total.cpu:.1f} s CPU, server {seen[name][-1]['server'].cpu:.1f} s CPU, "
+                f"load {os.getloadavg()[0]:.1f}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -304,11 +351,16 @@ def run(
                 f"keys {med(name, 'keys', 'wall'):.1f}/{med(name, 'keys', 'cpu'):.1f}, "
                 f"again {med(name, 'again', 'wall'):.1f}/{med(name, 'again', 'cpu'):.1f}"
             )
+        server = f"{med(name, 'server', 'cpu'):.1f}" if db == "postgres" else "-"
         out.append(
-            [db, label, name, f"{wall:.1f}", f"{cpu:.1f}", f"{n / wall:,.0f}",
+            [db, label, name, f"{wall:.1f}", f"{cpu:.1f}", server, f"{n / wall:,.0f}",
              f"{wall / floor_wall:.2f}", split]
         )  # fmt: skip
     return out
+
+
+HEADER = ["db", "vocabulary", "method", "wall s", "CPU s", "server CPU s", "docs/s", "vs floor"]
+HEADER.append("split")
 
 
 def main() -> None:
@@ -365,7 +417,7 @@ def main() -> None:
     print_table(
         f"ingest: {n:,} decisions with 5 KB bodies, searchable when stored; medians of "
         f"{args.rounds} round(s); split = wall/CPU s",
-        ["db", "vocabulary", "method", "wall s", "CPU s", "docs/s", "vs floor", "split"],
+        HEADER,
         rows,
     )
     print("goals (realistic vocabulary, 100,000): SQLite < 30 s wall, PostgreSQL < 90 s wall")

@@ -23,19 +23,18 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import write_transaction
+from db.id_lists import array_of
 from db.models import dated
 from db.tables import DOCUMENT_CATEGORIES as _CATEGORIES
 from db.tables import DOCUMENT_REVISIONS as _REVS
 from db.tables import DOCUMENTS as _DOCS
 
 BATCH_SIZE = 500
-ANALYZE_EVERY = 10_000
 
 # The fields whose change makes a new revision. url, dates of fetching and the backfill flag
 # are bookkeeping, not content.
@@ -143,14 +142,33 @@ def upsert_documents(
         chunk = batch[start : start + BATCH_SIZE]
         with write_transaction(engine) as connection:
             result.merge(_upsert_chunk(connection, chunk, now=now, backfill=backfill))
-        if start and start % ANALYZE_EVERY == 0 and engine.dialect.name == "postgresql":
-            # Without fresh statistics during a bulk load, PostgreSQL's planner stops using
-            # the (source, source_key) index for the look-up and each chunk scans the table.
-            # Only the look-up's columns: all of them read every body (TOAST), 1.3-2.0 s
-            # against 0.24-0.32 s on 50,000 documents (h17pg's measurement).
-            with engine.begin() as connection:
-                connection.execute(text("ANALYZE documents (source, source_key)"))
+        if engine.dialect.name == "postgresql":
+            _fresh_statistics(engine)
     return result
+
+
+# The table's statistics are missing, or it has more than doubled since they were taken.
+_STALE = text(
+    "SELECT c.reltuples < 0 OR c.relpages < pg_relation_size(c.oid) / "
+    "(2 * current_setting('block_size')::int) FROM pg_class c WHERE c.oid = 'documents'::regclass"
+)
+
+
+def _fresh_statistics(engine: Engine) -> None:
+    """ANALYZE the look-up's columns when the table has outgrown its statistics.
+
+    Before its first ANALYZE (autovacuum's comes a minute or more into a load) PostgreSQL
+    plans the (source, source_key) look-up with ix_documents_source_first_seen, whatever the
+    statement's shape (IN list, unnest join, LATERAL ... LIMIT 1 alike), and a plan prepared
+    then is kept: each chunk reads every row of its source. Checked after each chunk (an
+    empty table's ANALYZE records nothing; a 100,000 document backfill is one call): with a
+    doubling at most between them, a load runs ~log2(rows) ANALYZEs. Only the look-up's
+    columns: all of them read every body (TOAST), 1.3-2.0 s against 0.24-0.32 s on 50,000
+    documents (h17pg's measurement).
+    """
+    with engine.begin() as connection:
+        if connection.execute(_STALE).scalar():
+            connection.execute(text("ANALYZE documents (source, source_key)"))
 
 
 def _insert_ignoring_conflicts(connection: Connection) -> Any:
@@ -185,29 +203,22 @@ def _upsert_chunk(
             changed.append((known[0], record))
             result.ids[record.key] = known[0]
     if new_rows:
-        stmt = _insert_ignoring_conflicts(connection).returning(
-            _DOCS.c.id, _DOCS.c.source, _DOCS.c.source_key
-        )
-        for inserted in connection.execute(stmt, new_rows):
-            key = (inserted.source, inserted.source_key)
-            result.inserted.append(inserted.id)
-            result.ids[key] = inserted.id
-            result.hashes[inserted.id] = hashes[key]
+        stored = _insert_new(connection, new_rows)
+        for key, doc_id in stored.items():
+            result.inserted.append(doc_id)
+            result.ids[key] = doc_id
+            result.hashes[doc_id] = hashes[key]
         # A key another writer inserted between our read and our insert was skipped by
         # ON CONFLICT; it is that writer's news, so here it counts as unchanged.
         raced = [
             (r["source"], r["source_key"])
             for r in new_rows
-            if (r["source"], r["source_key"]) not in result.ids
+            if (r["source"], r["source_key"]) not in stored
         ]
         if raced:
             result.unchanged += len(raced)
-            for other in connection.execute(
-                select(_DOCS.c.id, _DOCS.c.source, _DOCS.c.source_key).where(
-                    tuple_(_DOCS.c.source, _DOCS.c.source_key).in_(raced)
-                )
-            ):
-                result.ids[(other.source, other.source_key)] = other.id
+            for key, (doc_id, _) in _existing(connection, raced).items():
+                result.ids[key] = doc_id
     if changed:
         _revise(connection, changed, hashes, now)
         result.updated.extend(doc_id for doc_id, _ in changed)
@@ -226,10 +237,65 @@ def _remember_categories(connection: Connection, categories: set[str]) -> None:
     )
 
 
+def _insert_new(connection: Connection, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Insert ``rows`` (new keys), skipping keys another writer stored meanwhile: the id of
+    each key inserted here."""
+    if connection.dialect.name != "postgresql":
+        stmt = _insert_ignoring_conflicts(connection).returning(
+            _DOCS.c.id, _DOCS.c.source, _DOCS.c.source_key
+        )
+        return {(r.source, r.source_key): r.id for r in connection.execute(stmt, rows)}
+    # PostgreSQL: the ids drawn from the sequence first, then a plain executemany. With
+    # RETURNING, SQLAlchemy sends one multi-VALUES statement per 500 rows (~360 KB of text
+    # and ~12,000 parameters, parsed afresh by psycopg and the server every time): 0.85 s
+    # CPU for 3,000 documents against 0.17 s for this executemany of one short statement.
+    ids = sorted(connection.execute(_NEXT_IDS, {"n": len(rows)}).scalars())
+    for row, doc_id in zip(rows, ids, strict=True):
+        row["id"] = doc_id
+    # SQLAlchemy reports an INSERT executemany's rowcount (psycopg's sum) only when asked.
+    stmt = _insert_ignoring_conflicts(connection).execution_options(preserve_rowcount=True)
+    inserted = connection.execute(stmt, rows).rowcount
+    drawn = {(r["source"], r["source_key"]): r["id"] for r in rows}
+    if inserted == len(rows):
+        return drawn
+    # Some keys were stored by another writer since our look-up: ours are those whose
+    # stored id is the one drawn for them.
+    stored = _existing(connection, list(drawn))
+    return {key: doc_id for key, doc_id in drawn.items() if stored[key][0] == doc_id}
+
+
+# Sequence values are never handed out twice, so drawing them before the insert is as safe
+# as the column default; a value drawn for a key another writer stored is a gap, as a rolled
+# back insert leaves.
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('documents', 'id')) FROM generate_series(1, :n)"
+)
+
+
 def _existing(
     connection: Connection, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[int, str]]:
-    """id and content hash of the keys already stored, one indexed query per source."""
+    """id and content hash of the keys already stored, one indexed query."""
+    if connection.dialect.name == "postgresql":
+        # The keys as two arrays joined to the table: one statement text whatever the number
+        # of keys and sources (psycopg converts it once and the server prepares it), each key
+        # one probe of uq_documents_source_key.
+        given = (
+            func.unnest(
+                array_of(connection, [source for source, _ in keys], _DOCS.c.source),
+                array_of(connection, [key for _, key in keys], _DOCS.c.source_key),
+            )
+            .table_valued("source", "source_key")
+            .render_derived()
+        )
+        stmt = select(_DOCS.c.id, _DOCS.c.source, _DOCS.c.source_key, _DOCS.c.content_hash).join(
+            given,
+            (_DOCS.c.source == given.c.source) & (_DOCS.c.source_key == given.c.source_key),
+        )
+        return {
+            (row.source, row.source_key): (row.id, row.content_hash)
+            for row in connection.execute(stmt)
+        }
     by_source: dict[str, list[str]] = {}
     for source, source_key in keys:
         by_source.setdefault(source, []).append(source_key)

@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -5,8 +7,10 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 
 from db import ingest
+from db.engine import make_engine
 from db.ingest import DocumentRecord, upsert_documents
 from db.models import Document, DocumentRevision
+from tests.dbfixtures import fresh_database_url
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 LATER = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
@@ -96,28 +100,105 @@ def test_batches_larger_than_one_chunk(engine: Engine) -> None:
     assert upsert_documents(engine, records, now=NOW).unchanged == 1234
 
 
-def test_bulk_ingest_refreshes_only_the_look_up_columns_statistics(
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def analyzed(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.upper().startswith("ANALYZE")]
+
+
+def test_a_load_refreshes_the_look_up_columns_statistics_when_the_table_outgrows_them(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # PostgreSQL: ANALYZE of every column read every 5 KB body (TOAST) for statistics only the
-    # (source, source_key) look-up needs: 1.3-2.0 s against 0.24-0.32 s on 50,000 documents.
-    monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
-    monkeypatch.setattr(ingest, "ANALYZE_EVERY", 4)
-    statements: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.upper().startswith("ANALYZE"):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        upsert_documents(engine, [decision(n) for n in range(10)], now=NOW)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+    # PostgreSQL plans the (source, source_key) look-up with the wrong index before the
+    # table's first ANALYZE, and keeps a prepared plan: every chunk then read every row. Main
+    # analysed every 10,000 documents of one call, so never in a fetch run's 1,000. Only the
+    # look-up's columns: all of them read every 5 KB body (TOAST), 1.3-2.0 s against
+    # 0.24-0.32 s on 50,000 documents.
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 200)
+    with statements(engine) as seen:  # a never-analysed table: analysed first
+        upsert_documents(engine, [decision(n) for n in range(200)], now=NOW)
+    with statements(engine) as again:  # statistics as fresh as the table: none
+        upsert_documents(engine, [decision(n) for n in range(200)], now=NOW)
+    with statements(engine) as grown:  # 200 then 1,000 more: the table outgrew them
+        upsert_documents(engine, [decision(n, source_key=f"k{n}") for n in range(1000)], now=NOW)
     if engine.dialect.name == "postgresql":
-        assert statements == ["ANALYZE documents (source, source_key)"] * 2
+        assert analyzed(seen) == ["ANALYZE documents (source, source_key)"]
+        assert analyzed(again) == []
+        assert analyzed(grown) and set(analyzed(grown)) == {
+            "ANALYZE documents (source, source_key)"
+        }
     else:
-        assert statements == []
+        assert analyzed(seen) == analyzed(again) == analyzed(grown) == []
+
+
+def test_on_postgres_the_look_up_and_insert_are_one_text_whatever_the_number_of_rows(
+    tmp_path: object,
+) -> None:
+    # psycopg converts a statement's text once and the server prepares it after a few runs,
+    # when the text repeats. Main's look-up was an IN list (one text per number of keys, one
+    # statement per source) and its insert ... RETURNING one multi-VALUES text per number of
+    # rows (~360 KB for 500 documents).
+    for url in fresh_database_url("postgres", tmp_path):
+        engine = make_engine(url)
+
+        def texts(records: list[DocumentRecord], engine: Engine = engine) -> list[str]:
+            with statements(engine) as seen:
+                upsert_documents(engine, records, now=NOW)
+            return [s for s in seen if "documents" in s and not s.startswith("SELECT c.rel")]
+
+        one = texts([decision(1)])
+        many = texts([decision(n, source=f"s{n % 3}", source_key=f"k{n}") for n in range(2, 300)])
+        assert one == many, (one, many)
+        assert not [s for s in one if "RETURNING" in s]
+        engine.dispose()
+
+
+def test_new_documents_cost_one_look_up_per_chunk(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The keys are read again only when some were skipped by ON CONFLICT (another writer's).
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 50)
+    real, looked_up = ingest._existing, []
+
+    def counted(connection: object, keys: list[tuple[str, str]]) -> object:
+        looked_up.append(len(keys))
+        return real(connection, keys)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "_existing", counted)
+    result = upsert_documents(engine, [decision(n, source_key=f"k{n}") for n in range(70)], now=NOW)
+    assert len(result.inserted) == 70 and looked_up == [50, 20]
+
+
+def test_a_key_another_writer_stored_meanwhile_is_its_news_not_ours(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = upsert_documents(engine, [decision(1)], now=NOW).ids[decision(1).key]
+    real = ingest._existing
+    reads: list[int] = []
+
+    def before_they_wrote(connection: object, keys: object) -> object:
+        reads.append(1)  # our first look-up ran before the other writer's insert
+        return {} if len(reads) == 1 else real(connection, keys)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest, "_existing", before_they_wrote)
+    result = upsert_documents(engine, [decision(1), decision(2)], now=NOW)
+    assert result.unchanged == 1 and len(result.inserted) == 1
+    assert result.ids[decision(1).key] == theirs
+    assert result.ids[decision(2).key] == result.inserted[0] != theirs
+    assert set(result.hashes) == set(result.inserted)
+    assert count(engine, Document) == 2
 
 
 def test_the_hash_stored_is_reported_for_inserted_and_updated_documents(engine: Engine) -> None:

@@ -209,3 +209,57 @@ def test_on_postgres_queueing_writes_ledger_rows_and_marks_from_arrays(tmp_path:
             assert progress(connection) == {a: 5, b: 5, c: 6}
             assert len(connection.execute(select(ALERT_PROGRESS)).all()) == 3
         engine.dispose()
+
+
+def test_on_postgres_queueing_writes_outbox_rows_from_arrays_one_text_for_any_batch(
+    tmp_path: Any,
+) -> None:
+    # Main sent a multi-row VALUES ... RETURNING, one text per batch size (~19 KB for 50
+    # digests, past psycopg's cache of converted statements).
+    from db.engine import make_engine, write_transaction
+
+    def queue(engine: Engine, keys: range) -> tuple[dict[str, int], list[str]]:
+        messages = [
+            OutgoingMessage(f"digest:{k}", f"<{k}@x>", "digest", f"s{k}@example.org", "S", f"m{k}")
+            for k in keys
+        ]
+        with statements(engine) as seen, write_transaction(engine) as connection:
+            queued = outbox.enqueue_many(connection, messages, now=NOW)
+        return queued, [s for s in seen if "INTO outbox " in s]
+
+    for url in fresh_database_url("postgres", tmp_path):
+        engine = make_engine(url)
+        first, one_text = queue(engine, range(1))
+        assert list(first) == ["digest:0"]
+        many, many_text = queue(engine, range(60))  # digest:0 was queued before
+        assert len(one_text) == 1 and "unnest" in one_text[0] and one_text == many_text
+        assert sorted(many) == sorted(f"digest:{k}" for k in range(1, 60))
+        claimed = outbox.claim(engine, worker="w", now=NOW, lease_seconds=60, limit=100)
+        assert {m.idempotency_key: m.message for m in claimed} == {
+            f"digest:{k}": f"m{k}" for k in range(60)
+        }
+        assert {m.attempts for m in claimed} == {1}
+        engine.dispose()
+
+
+def test_on_postgres_a_claim_reads_its_emails_with_one_text_whatever_the_number_claimed(
+    tmp_path: Any,
+) -> None:
+    from db.engine import make_engine
+
+    for url in fresh_database_url("postgres", tmp_path):
+        engine = make_engine(url)
+        for k in range(40):
+            outbox.enqueue_one(
+                engine,
+                OutgoingMessage(f"d:{k}", f"<{k}@x>", "digest", "s@example.org", "S", f"m{k}"),
+                now=NOW,
+            )
+        texts = []
+        for limit in (1, 39):
+            with statements(engine) as seen:
+                claimed = outbox.claim(engine, worker="w", now=NOW, lease_seconds=60, limit=limit)
+            assert len(claimed) == limit
+            texts.append([s for s in seen if "FROM outbox_bodies" in s])
+        assert len(texts[0]) == 1 and texts[0] == texts[1]
+        engine.dispose()
