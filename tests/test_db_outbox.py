@@ -178,14 +178,14 @@ def _stored_with(engine: Engine) -> set[str]:
 
 def test_on_postgres_queued_emails_are_compressed_with_lz4(tmp_path: Any) -> None:
     # pglz (the default, main) spent 1.01 s of server CPU on 2,000 of the pipeline bench's
-    # digests, lz4 0.33 s (migration 0014).
+    # digests, lz4 0.33 s (migration 0015).
     from tests.dbfixtures import fresh_database_url
 
     email = "Subject: big\r\n\r\n" + "".join(f"line {n} of a digest\r\n" for n in range(2000))
     first, second = (OutgoingMessage(**{**vars(message(n)), "message": email}) for n in (1, 2))
     for url in fresh_database_url("postgres", tmp_path):
         engine = make_engine(url)
-        migrate.downgrade(engine, "0013_outbox_bodies")
+        migrate.downgrade(engine, "0014_index_merge_settings")
         outbox.enqueue_one(engine, first, now=NOW)
         assert _stored_with(engine) == {"pglz"}
         migrate.upgrade(engine)
@@ -193,6 +193,6 @@ def test_on_postgres_queued_emails_are_compressed_with_lz4(tmp_path: Any) -> Non
         assert _stored_with(engine) == {"pglz", "lz4"}  # the older one read as it is
         claimed = outbox.claim(engine, worker="w", now=NOW, lease_seconds=60)
         assert [m.message for m in claimed] == [email, email]
-        migrate.downgrade(engine, "0013_outbox_bodies")
+        migrate.downgrade(engine, "0014_index_merge_settings")
         assert [m.message for m in outbox.pending(engine)] == [email, email]
         engine.dispose()

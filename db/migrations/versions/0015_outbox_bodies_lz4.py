@@ -1,7 +1,7 @@
 """outbox bodies: PostgreSQL compresses each queued email with lz4
 
-Revision ID: 0014_outbox_bodies_lz4
-Revises: 0013_outbox_bodies
+Revision ID: 0015_outbox_bodies_lz4
+Revises: 0014_index_merge_settings
 Create Date: 2026-12-02 04:40:00
 
 A digest is written once to outbox_bodies (~19 KB on the pipeline bench's quick store, ~57 KB
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from alembic import op
 
 
-revision: str = '0014_outbox_bodies_lz4'
-down_revision: str | None = '0013_outbox_bodies'
+revision: str = '0015_outbox_bodies_lz4'
+down_revision: str | None = '0014_index_merge_settings'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
