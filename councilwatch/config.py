@@ -158,6 +158,9 @@ class MailConfig(_Section):
     outbox_dir: Path = Path("var/outbox")
     from_: str = Field("councilwatch <alerts@councilwatch.invalid>", alias="from")
     operator: str | None = None
+    # The bodies of sent (or failed-for-good) emails are deleted this many days after; the
+    # outbox rows (status, recipient, times) stay. ~57 KB a digest (db/outbox_prune.py).
+    sent_retention_days: int = Field(30, ge=1)
     smtp: SmtpConfig = SmtpConfig()
     dkim: DkimConfig = DkimConfig()
 
