@@ -1,8 +1,10 @@
 """CLI start-up benchmark: `councilwatch search`, `status` and `export` as a person runs them,
-each a fresh process on a store of 100,000 documents, beside a baseline in the same run.
+each a fresh process on a store of 200,000 documents (the issue's size), beside a baseline in
+the same run.
 
-    .venv/bin/python bench/cli.py                      # 100,000 documents, SQLite
+    .venv/bin/python bench/cli.py                      # 200,000 documents, SQLite
     .venv/bin/python bench/cli.py --quick              # 10,000
+    .venv/bin/python bench/cli.py --documents 100000   # another size (a store of its own)
     .venv/bin/python bench/cli.py --postgres URL       # also on PostgreSQL (same documents)
     .venv/bin/python bench/cli.py --baseline-rev main  # baseline: that commit (default main)
 
@@ -275,13 +277,14 @@ def query_seconds(url: str, args: tuple[str, ...], repeat: int = 5) -> tuple[flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 documents")
+    parser.add_argument("--documents", type=int, default=200_000, help="store size")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--baseline-rev", default="main")
     parser.add_argument("--postgres", metavar="URL", help="also time PostgreSQL at this URL")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--build-only", action="store_true")
     args = parser.parse_args()
-    n = 10_000 if args.quick else 100_000
+    n = 10_000 if args.quick else args.documents
     stores = {} if args.no_sqlite else {"sqlite": sqlite_store(n)}
     if args.postgres:
         stores["postgres"] = postgres_store(args.postgres, n)

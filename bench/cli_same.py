@@ -1,7 +1,7 @@
 """Every command's --help, usage and config errors, and the outputs of search, export and
 status: main's code (or --baseline-rev) against this tree's, byte for byte, each a fresh process.
 
-    .venv/bin/python bench/cli_same.py                  # on bench/cli.py's cached 100,000 store
+    .venv/bin/python bench/cli_same.py                  # on bench/cli.py's cached 200,000 store
     .venv/bin/python bench/cli_same.py --quick -v       # 10,000; print every case's digest
 
 `status --json` prints the next runs with the scheduler's jitter (seconds differ between two
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--baseline-rev", default="main")
     parser.add_argument("-v", action="store_true", help="print each case's exit code and digest")
     args = parser.parse_args()
-    big = str(write_config(sqlite_store(10_000 if args.quick else 100_000), "sqlite"))
+    big = str(write_config(sqlite_store(10_000 if args.quick else 200_000), "sqlite"))
     work = Path(tempfile.mkdtemp())
     empty = f"sqlite:///{work / 'empty.db'}"
     engine = make_engine(empty)

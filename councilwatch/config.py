@@ -37,7 +37,18 @@ MIN_SECRET_BYTES = 32
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # Validators are built when first used, not as each class is defined: the CLI validates
+    # one Settings (whose validator covers every section), so the sections' own validators,
+    # built one by one and then again inside Settings', were start-up work for nothing
+    # (21 models; see _section).
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+
+def _section() -> Any:
+    """A section's default: a section left out of the file is its model validated from {} by
+    the enclosing model's validator, not an instance made at import (making one builds that
+    model's own validator)."""
+    return Field(default_factory=dict, validate_default=True)
 
 
 def _check_http_url(value: str) -> str:
@@ -120,7 +131,7 @@ else:
     SourcesConfig = create_model(
         "SourcesConfig",
         __base__=_Sources,
-        **{info.config_key: (info.config_model, info.config_model()) for info in registry.infos()},
+        **{info.config_key: (info.config_model, _section()) for info in registry.infos()},
     )
 
 
@@ -158,8 +169,11 @@ class MailConfig(_Section):
     outbox_dir: Path = Path("var/outbox")
     from_: str = Field("councilwatch <alerts@councilwatch.invalid>", alias="from")
     operator: str | None = None
-    smtp: SmtpConfig = SmtpConfig()
-    dkim: DkimConfig = DkimConfig()
+    # The bodies of sent (or failed-for-good) emails are deleted this many days after; the
+    # outbox rows (status, recipient, times) stay. ~57 KB a digest (db/outbox_prune.py).
+    sent_retention_days: int = Field(30, ge=1)
+    smtp: SmtpConfig = _section()
+    dkim: DkimConfig = _section()
 
     @field_validator("from_", "operator")
     @classmethod
@@ -249,16 +263,16 @@ class Secrets(_Section):
 
 
 class Settings(_Section):
-    database: DatabaseConfig = DatabaseConfig()
-    http: HttpConfig = HttpConfig()
-    sources: SourcesConfig = SourcesConfig()
-    quarantine: QuarantineConfig = QuarantineConfig()
-    mail: MailConfig = MailConfig()
-    digest: DigestConfig = DigestConfig()
-    web: WebConfig = WebConfig()
-    councils: CouncilsConfig = CouncilsConfig()
-    service: ServiceConfig = ServiceConfig()
-    secrets: Secrets = Secrets()
+    database: DatabaseConfig = _section()
+    http: HttpConfig = _section()
+    sources: SourcesConfig = _section()
+    quarantine: QuarantineConfig = _section()
+    mail: MailConfig = _section()
+    digest: DigestConfig = _section()
+    web: WebConfig = _section()
+    councils: CouncilsConfig = _section()
+    service: ServiceConfig = _section()
+    secrets: Secrets = _section()
     source_file: Path | None = None
 
 

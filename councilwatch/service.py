@@ -109,6 +109,17 @@ def _send_outbox(runtime: Runtime) -> object:
     return send_outbox(runtime)
 
 
+def _prune_outbox(runtime: Runtime) -> object:
+    from councilwatch.outbox_retention import prune_sent_bodies
+
+    return prune_sent_bodies(runtime)
+
+
+# Sent mail's bodies are deleted once a day (mail.sent_retention_days), in the night, away
+# from the digests' morning; the deletes are batched, so senders wait at most one batch.
+PRUNE_OUTBOX_AT = "03:30"
+
+
 def _health(runtime: Runtime) -> object:
     from councilwatch.health import check_and_notify
 
@@ -153,6 +164,9 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             _send_outbox,
             None,
             timedelta(seconds=60),
+        ),
+        JobSpec(
+            "outbox:prune", daily(PRUNE_OUTBOX_AT, zone), _prune_outbox, None, timedelta(hours=12)
         ),
         JobSpec("health", interval(900, zone), _health, None, timedelta(seconds=900)),
     ]

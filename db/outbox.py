@@ -311,11 +311,15 @@ def mark_failed(
 
 
 def retry_failed(engine: Engine, *, now: datetime) -> int:
-    """Put permanently failed rows back in the queue (an operator's decision)."""
+    """Put permanently failed rows back in the queue (an operator's decision); rows whose
+    body was deleted after the retention period (db/outbox_prune.py) stay failed."""
     with write_transaction(engine) as connection:
         result = connection.execute(
             update(_OUTBOX)
-            .where(_OUTBOX.c.status == "failed")
+            .where(
+                _OUTBOX.c.status == "failed",
+                _OUTBOX.c.id.in_(select(_BODIES.c.outbox_id)),
+            )
             .values(status="pending", next_attempt_at=now, lease_until=None)
         )
         return int(result.rowcount)

@@ -1,6 +1,10 @@
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from councilwatch.config import Settings, load_settings
 from cwerrors import ConfigError
@@ -144,3 +148,28 @@ def test_an_environment_override_error_names_the_variable(
         f"{name}: {message}"
     )
     assert "config.toml" not in str(caught.value)
+
+
+def test_loading_builds_one_validator_not_one_per_section(tmp_path: Path) -> None:
+    """Every start-up validates one Settings; building each section's validator as its class
+    was defined, then all of them again inside Settings', cost start-up time for nothing.
+    The sections still validate alone when used alone."""
+    import councilwatch.config as config
+
+    def sections(cls: type) -> list[type]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *sections(sub))]
+
+    done = subprocess.run(
+        [sys.executable, "-c", (
+            "import json, councilwatch.config as c\n"
+            "c.load_settings(None, env={})\n"
+            "def subs(k): return [s for x in k.__subclasses__() for s in (x, *subs(x))]\n"
+            "print(json.dumps([k.__name__ for k in subs(c._Section) if k.__pydantic_complete__]))\n"
+        )],
+        capture_output=True, text=True, cwd=tmp_path, check=True,
+    )  # fmt: skip
+    assert json.loads(done.stdout) == ["Settings"]
+    assert len(sections(config._Section)) > 10
+    with pytest.raises(ValidationError):
+        config.DigestConfig(daily_time="25:00")
+    assert config.Settings().mail.smtp == config.SmtpConfig()

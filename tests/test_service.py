@@ -97,6 +97,7 @@ def test_jobs_come_from_config(tmp_path: Path) -> None:
         "digest:daily",
         "digest:weekly",
         "outbox:send",
+        "outbox:prune",
         "health",
     ]
     daily = next(spec for spec in job_specs(runtime.settings) if spec.name == "digest:daily")

@@ -42,12 +42,12 @@ COMMANDS: dict[str, str] = {
     "web": "web",
     "subscribe": "subscriptions",
     "unsubscribe": "subscriptions",
-    "outbox": "subscriptions",
     "db": "storage",
     "sources": "sources",
     "feeds": "feeds",
     "parse": "parse",
     "councils": "councils",
+    "outbox": "subscriptions",  # a group: `outbox` lists, `outbox prune` deletes old bodies
     "subscriptions": "subscriptions",
     "digest": "subscriptions",
     "alerts": "alerts",

@@ -384,6 +384,14 @@ def _row_json(row: OutboxRow) -> dict[str, Any]:
     }
 
 
+outbox_app = typer.Typer(
+    help="Mail waiting to be sent or failed for good.",
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@outbox_app.callback()
 def outbox(
     ctx: typer.Context,
     retry: Annotated[
@@ -395,6 +403,8 @@ def outbox(
 
     Example: councilwatch outbox --retry
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from councilwatch.mailer import send_outbox
     from db import outbox as queue
 
@@ -427,9 +437,44 @@ def outbox(
         )
 
 
+@outbox_app.command("prune")
+def prune(
+    ctx: typer.Context,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Keep this many days (default: mail.sent_retention_days in the config)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")
+    ] = False,
+) -> None:
+    """Delete the bodies of mail sent or failed for good more than DAYS days ago.
+
+    The outbox rows stay (status, recipient, times); only the message text goes. The service
+    does this every night (job outbox:prune); this runs it now.
+
+    Example: councilwatch outbox prune --days 7 --dry-run
+    """
+    from datetime import timedelta
+
+    from councilwatch.outbox_retention import prune_sent_bodies
+    from db.outbox_prune import prunable
+
+    rt = runtime(ctx)
+    keep = rt.settings.mail.sent_retention_days if days is None else days
+    if dry_run:
+        count = prunable(rt.migrated_engine(), before=rt.now() - timedelta(days=keep))
+        noun = "body is" if count == 1 else "bodies are"
+        typer.echo(f"{count} sent or failed messages' {noun} older than {keep} days")
+        return
+    typer.echo(prune_sent_bodies(rt, days=keep).line())
+
+
 def register(app: typer.Typer) -> None:
     app.command("subscribe")(subscribe)
     app.command("unsubscribe")(unsubscribe)
-    app.command("outbox")(outbox)
+    app.add_typer(outbox_app, name="outbox")
     app.add_typer(subscriptions_app, name="subscriptions")
     app.add_typer(digest_app, name="digest")
