@@ -1,6 +1,8 @@
-"""A match's snippet cut from its window's words alone (alerts/explain.py) is the snippet
-cut from every token of the text with its span, as it was: property-tested on texts of
-titles, apostrophes, curly quotes, accents, line breaks and empty fields."""
+"""Snippets and excerpts cut the cheaper way give what the former way gave: a match's
+snippet from its window's words alone (alerts/explain.py) is the snippet cut from every
+token of the text with its span (texts of titles, apostrophes, curly quotes, accents, line
+breaks, empty fields); an excerpt's terms found without a pattern (ASCII) are where the
+pattern finds them (councilwatch/digest_text.py)."""
 
 from __future__ import annotations
 
@@ -87,3 +89,23 @@ def test_the_window_alone_cuts_the_same_snippet(
 def test_word_spans_are_the_tokens_spans(text: str, start: int, length: int) -> None:
     expected = [(t.start, t.end) for t in tokenize(text)[start : start + length]]
     assert word_spans(text, start, start + length) == expected
+
+
+excerpt_text = st.text(alphabet="abcABC .-'ſK\u212a", max_size=40)
+excerpt_terms = st.lists(st.text(alphabet="abcABC .ſK", min_size=1, max_size=4), max_size=4)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=excerpt_text, terms=excerpt_terms)
+def test_an_excerpts_terms_are_found_where_their_pattern_finds_them(
+    text: str, terms: list[str]
+) -> None:
+    """councilwatch.digest_text: highlighting ASCII excerpts without compiling a pattern
+    marks what the case-insensitive pattern of the terms (longest first) marks."""
+    from councilwatch.digest_text import _term_spans, _terms_pattern
+
+    ordered = tuple(sorted(dict.fromkeys(terms), key=len, reverse=True))
+    if not ordered:
+        return
+    expected = [m.span() for m in _terms_pattern(ordered).finditer(text)]
+    assert _term_spans(text, ordered) == expected
