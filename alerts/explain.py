@@ -8,8 +8,10 @@ from collections.abc import Sequence
 
 from alerts.documents import AlertSpec, Match, MatchDocument, SnippetSpans
 from alerts.query import DocTokens, Term
+from alerts.stem import word_spans
 
 SNIPPET_WORDS = 30
+_SEPARATOR = ""  # the token DocTokens puts between two fields (no word is empty)
 
 
 def document_tokens(doc: MatchDocument) -> DocTokens:
@@ -36,15 +38,21 @@ def _squash(text: str) -> str:
 
 
 def snippet_spans(
-    tokens: DocTokens, terms: Sequence[Term], words: int = SNIPPET_WORDS
+    tokens: DocTokens,
+    terms: Sequence[Term],
+    words: int = SNIPPET_WORDS,
+    spans: Sequence[tuple[int, int]] | None = None,
 ) -> SnippetSpans:
     """A window of about ``words`` words where the terms are densest, as segments.
 
     Without terms (a council or filter alert) the window is the start of the text after the
-    title. Segments are (text, is_highlight); whitespace is collapsed.
+    title. Segments are (text, is_highlight); whitespace is collapsed. Character spans come
+    from ``spans`` (every token's, from ``text_spans``: an Explainer cuts many snippets of
+    one text), else only the window's words get them: the text's every Token with its
+    span (``tokens.tokens``) was a third of a digest run's explain pass.
     """
-    toks = tokens.tokens
-    if not toks:
+    texts = tokens.words
+    if not texts:
         return ()
     hits = _merge([r for t in terms for r in t.occurrences(tokens)])
     if hits:
@@ -57,47 +65,77 @@ def snippet_spans(
                 best, best_count = start, j - i
         first = max(0, best - words // 5)
     else:
-        first = next((i + 1 for i, t in enumerate(toks) if t.text == ""), 0)
-        if first >= len(toks):
+        first = texts.index(_SEPARATOR) + 1 if _SEPARATOR in texts else 0
+        if first >= len(texts):
             first = 0
-    last = min(len(toks), first + words)
+    last = min(len(texts), first + words)
     # Do not cut a highlighted phrase in two.
     last = max([last] + [end for start, end in hits if first <= start < last])
-    while first < last and toks[first].text == "":
+    while first < last and texts[first] == _SEPARATOR:
         first += 1
-    while last > first and toks[last - 1].text == "":
+    while last > first and texts[last - 1] == _SEPARATOR:
         last -= 1
     if first >= last:
         return ()
+    window = spans[first:last] if spans is not None else _window_spans(tokens, first, last)
     text = tokens.text
-    spans: list[tuple[str, bool]] = []
-    if first > 0 and toks[first - 1].text != "":  # no ellipsis right after the title
-        spans.append(("… ", False))
-    cursor = toks[first].start
+    out: list[tuple[str, bool]] = []
+    if first > 0 and texts[first - 1] != _SEPARATOR:  # no ellipsis right after the title
+        out.append(("… ", False))
+    cursor = window[0][0]
     for start, end in hits:
         if start < first or end > last:
             continue
-        lo, hi = toks[start].start, toks[end - 1].end
+        lo, hi = window[start - first][0], window[end - 1 - first][1]
         if lo > cursor:
-            spans.append((_squash(text[cursor:lo]), False))
-        spans.append((_squash(text[lo:hi]), True))
+            out.append((_squash(text[cursor:lo]), False))
+        out.append((_squash(text[lo:hi]), True))
         cursor = hi
-    tail = toks[last - 1].end
+    tail = window[-1][1]
     if tail > cursor:
-        spans.append((_squash(text[cursor:tail]), False))
-    if last < len(toks):
-        spans.append((" …", False))
-    return tuple(spans)
+        out.append((_squash(text[cursor:tail]), False))
+    if last < len(texts):
+        out.append((" …", False))
+    return tuple(out)
+
+
+def text_spans(tokens: DocTokens) -> list[tuple[int, int]]:
+    """Every token's character span in ``tokens.text``, as ``tokens.tokens`` has them."""
+    return _window_spans(tokens, 0, len(tokens.words))
+
+
+def _window_spans(tokens: DocTokens, first: int, last: int) -> list[tuple[int, int]]:
+    """The character spans in ``tokens.text`` of tokens ``first`` to ``last - 1``: what
+    ``tokens.tokens`` holds for them. The fields are joined by two characters and one
+    empty separator token, whose span is empty at the end of the field before it."""
+    texts = tokens.words
+    found: list[tuple[int, int]] = []
+    index = offset = 0  # the field's first token, its first character
+    for k, field in enumerate(tokens.fields):
+        if k:
+            if first <= index < last:
+                found.append((offset, offset))
+            index, offset = index + 1, offset + 2
+        end = texts.index(_SEPARATOR, index) if k < len(tokens.fields) - 1 else len(texts)
+        lo, hi = max(first, index), min(last, end)
+        if lo < hi:
+            spans = word_spans(field, lo - index, hi - index)
+            found += [(a + offset, b + offset) for a, b in spans]
+        index, offset = end, offset + len(field)
+        if index >= last:
+            break
+    return found
 
 
 class Explainer:
     """Builds Match objects for one document, sharing snippets between alerts."""
 
-    __slots__ = ("_councils", "_only_council", "_snippets", "doc", "tokens")
+    __slots__ = ("_councils", "_only_council", "_snippets", "_spans", "doc", "tokens")
 
     def __init__(self, doc: MatchDocument) -> None:
         self.doc = doc
         self.tokens = document_tokens(doc)
+        self._spans: list[tuple[int, int]] | None = None  # the tokens', once a snippet wants them
         self._snippets: dict[tuple[Term, ...], SnippetSpans] = {}
         self._councils: dict[frozenset[str], tuple[str, ...]] = {}
         # With one council named, every council alert that matched shares exactly that one.
@@ -118,7 +156,10 @@ class Explainer:
     def spans(self, terms: tuple[Term, ...]) -> SnippetSpans:
         found = self._snippets.get(terms)
         if found is None:
-            found = self._snippets[terms] = snippet_spans(self.tokens, terms)
+            if self._spans is None:
+                self._spans = text_spans(self.tokens)
+            found = snippet_spans(self.tokens, terms, spans=self._spans)
+            self._snippets[terms] = found
         return found
 
     def match(self, alert: AlertSpec) -> Match:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from itertools import islice
 from typing import NamedTuple
 
 import Stemmer
 
-__all__ = ["Token", "stem", "stem_words", "tokenize"]
+__all__ = ["Token", "stem", "stem_words", "tokenize", "word_spans"]
 
 # A word: letters/digits, optionally joined by apostrophes (council's, o'brien, don't).
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -59,6 +60,13 @@ def tokenize(text: str) -> list[Token]:
             word = normalise_word(word)
         out.append(Token(word, m.start(), m.end()))
     return out
+
+
+def word_spans(text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    """The character spans of words ``start`` to ``stop - 1`` of ``text``: those of
+    ``tokenize(text)[start:stop]``, without a Token made for every word of the text (a
+    snippet wants its thirty words' spans, not a whole story's)."""
+    return [m.span() for m in islice(_WORD.finditer(text), start, stop)]
 
 
 def words(text: str) -> list[str]:

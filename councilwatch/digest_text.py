@@ -176,14 +176,42 @@ def story_excerpt(
     text = shorten(chosen or sentences[0], limit)
     if not wanted:
         return (Segment(text),)
-    pattern = _terms_pattern(tuple(sorted(wanted, key=len, reverse=True)))
+    ordered = tuple(sorted(wanted, key=len, reverse=True))
     segments: list[Segment] = []
     cursor = 0
-    for found in pattern.finditer(text):
-        if found.start() > cursor:
-            segments.append(Segment(text[cursor : found.start()]))
-        segments.append(Segment(found.group(), highlighted=True))
-        cursor = found.end()
+    for start, end in _term_spans(text, ordered):
+        if start > cursor:
+            segments.append(Segment(text[cursor:start]))
+        segments.append(Segment(text[start:end], highlighted=True))
+        cursor = end
     if cursor < len(text):
         segments.append(Segment(text[cursor:]))
     return tuple(segments)
+
+
+def _term_spans(text: str, terms: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where ``_terms_pattern(terms)`` matches ``text`` (its ``finditer`` spans).
+
+    ASCII text and terms (most excerpts) need no pattern: case-insensitive matching is
+    then plain lower-casing, and the pattern's leftmost-first alternation is, from each
+    cursor, the earliest place any term is found, the first (longest) term found there.
+    A run's excerpts hold hundreds of distinct term sets, and compiling a pattern for
+    each (Python code in ``re``) was about half of cutting them. Other text keeps the
+    pattern: Unicode case folding matches more than lower-casing ("ſ" matches "s").
+    """
+    if not (text.isascii() and all(t.isascii() for t in terms)):
+        return [m.span() for m in _terms_pattern(terms).finditer(text)]
+    low = text.lower()
+    needles = [t.lower() for t in terms]
+    found: list[tuple[int, int]] = []
+    cursor = 0
+    while True:
+        best, at = "", -1
+        for needle in needles:
+            where = low.find(needle, cursor)
+            if where >= 0 and (at < 0 or where < at):
+                best, at = needle, where
+        if at < 0:
+            return found
+        found.append((at, at + len(best)))
+        cursor = at + len(best)

@@ -49,7 +49,7 @@ from alerts.digest import (
     SourceHealth,
     StoryItem,
 )
-from alerts.digest.model import decision_for, story_for
+from alerts.digest.model import decision_for, story_for, with_card
 from alerts.documents import AlertSpec, Match
 from alerts.explain import Explainer
 from alerts.mail.message import Mail, build_message, make_message_id
@@ -379,6 +379,11 @@ class _Deriver:
         return self._specs[alert_id]
 
     def councils(self, alert: StoredAlert, document_id: int) -> tuple[str, ...]:
+        if not alert.councils and not alert.counties:
+            # A keyword or filter alert: its spec has no councils whether or not it parses,
+            # so its query is not parsed for this (once an alert a run: most of what
+            # listing an item under its council cost).
+            return ()
         spec = self.spec(alert)
         if spec is None or not spec.councils:
             return ()
@@ -688,26 +693,36 @@ class _Builder:
         return f"{self.base}/documents?council={council_id}"
 
     def _groups(self, work: _Work, items: list[_Item]) -> tuple[CouncilGroup, ...]:
-        grouped: dict[str, list[DigestItem]] = defaultdict(list)
+        grouped: dict[str, list[tuple[DigestItem, _Item, Sequence[_Item]]]] = defaultdict(list)
         absorbed, reporters = _reports_in_digest(work, items)
         for item in items:
             if item.key in absorbed:  # shown inside the decision it reports
                 continue
             council_id = _council_of(item, work.tags)  # worked out once an item
-            grouped[council_id].append(
-                self._digest_item(work, item, reporters.get(item.key, ()), council_id)
+            found = reporters.get(item.key, ())
+            shown = self._shown_for(work, item, found, council_id)
+            grouped[council_id].append((shown, item, found))
+        cap = self.renderer.cap
+        groups = []
+        for council_id, entries in grouped.items():
+            entries.sort(key=lambda entry: _item_order(entry[0]))
+            # Only the first ``cap`` items of a group are shown: they get the subscriber's
+            # alert names and a story its excerpt. The others are only counted ("and N
+            # more"), so they stay the run's shared item: no copy, no excerpt cut for them.
+            listed = [
+                self._digest_item(work, item, found, council_id, shown) if k < cap else shown
+                for k, (shown, item, found) in enumerate(entries)
+            ]
+            groups.append(
+                CouncilGroup(
+                    council_name=self.council_name(council_id),
+                    items=tuple(listed),
+                    more_url=self.more_url(council_id),
+                    council_url=f"{self.base}/councils/{council_id}"
+                    if council_id in self.register
+                    else "",
+                )
             )
-        groups = [
-            CouncilGroup(
-                council_name=self.council_name(council_id),
-                items=tuple(sorted(entries, key=_item_order)),
-                more_url=self.more_url(council_id),
-                council_url=f"{self.base}/councils/{council_id}"
-                if council_id in self.register
-                else "",
-            )
-            for council_id, entries in grouped.items()
-        ]
         # The busiest council first: it leads the subject line too.
         return tuple(sorted(groups, key=lambda g: (-len(g.items), g.council_name)))
 
@@ -729,20 +744,32 @@ class _Builder:
         ]
         return tuple(sorted(lines, key=lambda line: (-line.count, line.council_name)))
 
-    def _digest_item(
+    def _shown_for(
         self, work: _Work, item: _Item, reporters: Sequence[_Item], council_id: str
     ) -> DigestItem:
-        matched = {work.alerts[m.alert_id].name for m in item.matches}
-        matched |= {work.alerts[m.alert_id].name for r in reporters for m in r.matches}
-        names = tuple(sorted(matched, key=str.casefold))
-        # What an item shows but the subscriber's alert names (and a story's excerpt, which
-        # follows their terms) is the same in every digest that lists it: made once a run.
+        """What an item shows but the subscriber's alert names (and a story's excerpt, which
+        follows their terms): the same in every digest that lists it, so made once a run."""
         key = (item.key, council_id, tuple(r.key for r in reporters))
         shown = self._shown.get(key)
         if shown is None:
             if len(self._shown) >= ITEMS_KEPT:
                 self._shown.clear()
-            shown = self._shown[key] = self._shown_item(work, item, reporters, council_id)
+            shown = self._shown_item(work, item, reporters, council_id)
+            shown = self._shown[key] = with_card(shown)
+        return shown
+
+    def _digest_item(
+        self,
+        work: _Work,
+        item: _Item,
+        reporters: Sequence[_Item],
+        council_id: str,
+        shown: DigestItem,
+    ) -> DigestItem:
+        """``shown`` as this subscriber sees it: with their alert names (and excerpt)."""
+        matched = {work.alerts[m.alert_id].name for m in item.matches}
+        matched |= {work.alerts[m.alert_id].name for r in reporters for m in r.matches}
+        names = tuple(sorted(matched, key=str.casefold))
         if isinstance(shown, DecisionItem):
             return decision_for(shown, names)
         return story_for(shown, self.excerpts.snippet(item, self.council_name(council_id)), names)

@@ -20,8 +20,10 @@ from alerts.digest.model import (
     Link,
     Segment,
     StoryItem,
+    card_key,
     decision_for,
     story_for,
+    with_card,
 )
 from alerts.digest.render import (
     DigestRenderer,
@@ -322,4 +324,37 @@ def test_a_subscribers_copy_of_an_item_keeps_every_other_field() -> None:
     ):
         assert changed and all(getattr(original, k) != v for k, v in changed.items())
         for f in dataclasses.fields(original):
+            if f.name == "card":  # the copy carries the key the original's fields give
+                assert copy.card == card_key(original)
+                continue
             assert getattr(copy, f.name) == changed.get(f.name, getattr(original, f.name)), f.name
+
+
+def test_a_stored_card_is_written_without_rendering_its_block_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A card already stored is looked up and written; the block's call (a macro made and
+    called through Jinja's Context.call for every card of every digest) is only for a card
+    not stored yet."""
+    from alerts.digest.render import FragmentCache
+
+    env = make_environment()
+    renderer = DigestRenderer(environment=env)
+    digest = sample_digest()
+    first = renderer.digest(digest)
+
+    def render_again(*args: object, **kwargs: object) -> str:
+        raise AssertionError("a stored card went through its call block")
+
+    monkeypatch.setattr(FragmentCache, "_fragment", render_again)
+    assert renderer.digest(digest) == first
+
+
+def test_a_copy_shares_its_items_card_key_instead_of_working_it_out_again() -> None:
+    items = [item for group in sample_digest().groups for item in group.items]
+    decision = with_card(next(i for i in items if isinstance(i, DecisionItem)))
+    story = with_card(next(i for i in items if isinstance(i, StoryItem)))
+    assert decision.card == card_key(dataclasses.replace(decision, card=None))
+    assert decision_for(decision, ("A",)).card is decision.card
+    assert story_for(story, (Segment("x"),), ("A",)).card is story.card
+    assert card_key(decision_for(decision, ("A",))) is decision.card

@@ -51,6 +51,9 @@ class DecisionItem:
     # the outcome in the subscribers' vocabulary ("upheld"), what the pill's colour follows
     outcome_kind: str = ""
     kind: Literal["decision"] = field(default="decision", init=False)
+    # ``card_key`` worked out once for the run's shared item and kept by its copies
+    # (decision_for, story_for); a copy changing what the card shows must not keep it
+    card: CardKey | None = field(default=None, compare=False, repr=False)
 
     @property
     def title(self) -> str:
@@ -70,6 +73,7 @@ class StoryItem:
     matched_alerts: tuple[str, ...] = ()
     decision_reference: str = ""  # set when the story reports a decision we know
     kind: Literal["story"] = field(default="story", init=False)
+    card: CardKey | None = field(default=None, compare=False, repr=False)  # as DecisionItem's
 
     def __post_init__(self) -> None:
         if not self.titles:
@@ -86,12 +90,13 @@ DigestItem = DecisionItem | StoryItem
 def decision_for(item: DecisionItem, matched_alerts: tuple[str, ...]) -> DecisionItem:
     """``item`` with these alert names: a run builds a decision's item once and gives each
     subscriber a copy (positional: 3.8 us an item, where dataclasses.replace took 9.7 and
-    building it again 16.5; tests/test_digest_render.py checks every field is copied)."""
+    building it again 16.5; tests/test_digest_render.py checks every field is copied).
+    The copy keeps ``item``'s card key (``with_card``): the names are not part of it."""
     i = item
     return DecisionItem(
         i.organisation, i.reference, i.outcome, i.category, i.decision_date, i.url,
         i.subcategory, i.remedies, i.summary, matched_alerts, i.coverage, i.ombudsman,
-        i.outcome_kind,
+        i.outcome_kind, i.card or card_key(i),
     )  # fmt: skip
 
 
@@ -101,8 +106,45 @@ def story_for(
     """``item`` with this snippet and these alert names (as ``decision_for``)."""
     i = item
     return StoryItem(
-        i.headline, i.titles, i.earliest_date, snippet, matched_alerts, i.decision_reference
-    )
+        i.headline, i.titles, i.earliest_date, snippet, matched_alerts, i.decision_reference,
+        i.card or card_key(i),
+    )  # fmt: skip
+
+
+def with_card(item: DigestItem) -> DigestItem:
+    """``item`` carrying its card key, for a run's shared item: its copies for each
+    subscriber (``decision_for``, ``story_for``) then share the key instead of each
+    template working it out again for every card it looks up (two a story)."""
+    if item.card is not None:
+        return item
+    if isinstance(item, DecisionItem):
+        return decision_for(item, item.matched_alerts)
+    return story_for(item, item.snippet, item.matched_alerts)
+
+
+class CardKey:
+    """``card_key``'s value with its hash worked out once: the fragment store hashes a key
+    at every look-up, and a key holds the item's fields, its links among them (dataclasses
+    hashed in Python). Equal when the values are equal."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: tuple[object, ...]) -> None:
+        self.value = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, CardKey):
+            return NotImplemented
+        return self._hash == other._hash and self.value == other.value
+
+    def __repr__(self) -> str:
+        return f"CardKey({self.value!r})"
 
 
 def _shown_fields(cls: type, *left_out: str) -> tuple[str, ...]:
@@ -110,17 +152,19 @@ def _shown_fields(cls: type, *left_out: str) -> tuple[str, ...]:
 
 
 # attrgetter: the fields read in one C call, as a tuple.
-_DECISION_SHOWN = attrgetter(*_shown_fields(DecisionItem, "matched_alerts"))
-_STORY_SHOWN = attrgetter(*_shown_fields(StoryItem, "matched_alerts", "snippet"))
+_DECISION_SHOWN = attrgetter(*_shown_fields(DecisionItem, "matched_alerts", "card"))
+_STORY_SHOWN = attrgetter(*_shown_fields(StoryItem, "matched_alerts", "snippet", "card"))
 
 
-def card_key(item: DigestItem) -> tuple[object, ...]:
+def card_key(item: DigestItem) -> CardKey:
     """What an item's card shows but what differs between subscribers (the names of their
     alerts that matched it; a story's snippet, cut for their terms), both rendered outside
     the cached parts: equal keys, equal cards, so a run renders each card once
-    (render.FragmentCache)."""
+    (render.FragmentCache). An item made by ``with_card`` (or copied from one) carries it."""
+    if item.card is not None:
+        return item.card
     shown = _DECISION_SHOWN if isinstance(item, DecisionItem) else _STORY_SHOWN
-    return (item.kind, shown(item))
+    return CardKey((item.kind, shown(item)))
 
 
 @dataclass(frozen=True, slots=True)

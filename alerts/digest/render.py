@@ -139,8 +139,10 @@ class FragmentCache(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         self.store: dict[tuple[object, ...], str] = {}
+        # A filter, not a call: Jinja calls a filter directly, a method through Context.call.
+        environment.filters["_cw_stored"] = self._stored
 
-    def parse(self, parser: Parser) -> nodes.Node:
+    def parse(self, parser: Parser) -> list[nodes.Node]:
         lineno = next(parser.stream).lineno
         label = parser.parse_expression()
         parser.stream.expect("comma")
@@ -150,7 +152,20 @@ class FragmentCache(Extension):
         # templates each render a card their own way.
         where = nodes.Const(parser.name)
         call = self.call_method("_fragment", [where, label, key])
-        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+        render = nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+        # A stored card is looked up by one filter call and written, without making the
+        # body's macro and calling through Context.call (most of a hit's cost when every
+        # card was a call block); only a card not stored yet goes through the call block.
+        # The name is local to the loop the block is in, like a {% set %} there.
+        stored = nodes.Filter(key, "_cw_stored", [where, label], [], None, None)
+        found = nodes.Assign(nodes.Name("_cw_card", "store"), stored).set_lineno(lineno)
+        output = nodes.Output([nodes.Name("_cw_card", "load")])
+        written = nodes.If(nodes.Name("_cw_card", "load"), [output], [], [render])
+        return [found, written.set_lineno(lineno)]
+
+    def _stored(self, key: object, where: str | None, label: str) -> str:
+        """The stored fragment, or "" (a miss: the call block renders and stores it)."""
+        return self.store.get((where, label, key), "")
 
     def _fragment(self, where: str | None, label: str, key: object, caller: Any) -> str:
         stored = (where, label, key)
