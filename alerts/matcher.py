@@ -597,9 +597,8 @@ class Matcher:
         alert drops the entries it changes (:meth:`_forget_words`).
         A first batch makes an entry for about one word in five, so the missing words are
         done column by column, each column one pass in C; and since most words hit nothing
-        or one column, and start like no indexed prefix, their entries are made in C too,
-        only the rest one by one (a Python loop over every new word was most of a cold
-        batch's time).
+        and start like no indexed prefix, their entries are made in C too, only the rest
+        one by one (a Python loop over every new word was most of a cold batch's time).
         """
         missing = list(filterfalse(cache.__contains__, words))
         if sum(map(len, self._words.values())) + len(missing) > _WORD_CACHE_SIZE:
@@ -610,7 +609,7 @@ class Matcher:
         stems = stem_all(missing)
         indexed = self._prefixes.__contains__
         places = range(len(missing))
-        busy: set[int] = set()  # the words with an indexed prefix or several hits, by place
+        busy: set[int] = set()  # the words with an indexed prefix or a hit, by place
         # Column n: each word's first n letters, and whether some index holds that prefix.
         cuts: list[tuple[list[str], list[bool]]] = []
         for n in sorted(self._prefix_lengths):
@@ -627,30 +626,14 @@ class Matcher:
                 columns.append(list(map(tables["s"].get, stems)))
             if "w" in tables:
                 columns.append(list(map(tables["w"].get, missing)))
-        # Most words that hit anything hit one column and start like no indexed prefix:
-        # their entry is (stem, (), that bucket), made in C column by column. Only words
-        # with a prefix or hits in several columns (a union to build) go one by one: in a
-        # first batch at 100,000 alerts those were under a quarter of the words that hit.
-        hit_places = [set(compress(places, column)) for column in columns]  # never empty
-        seen: set[int] = set()
-        for hit in hit_places:
-            busy.update(seen.intersection(hit))  # a second column: a union to build
-            seen.update(hit)
+        for column in columns:
+            busy.update(compress(places, column))  # a bucket is never empty
         prefix_tables = [
             tables["p"]
             for tables in (index.get(""), index.get("k:" + kind))
             if tables and "p" in tables
         ]
         cache.update(zip(missing, zip(stems, repeat(()), repeat(None), strict=False), strict=True))
-        for column, hit in zip(columns, hit_places, strict=True):
-            alone = list(hit.difference(busy))
-            entries = zip(
-                map(stems.__getitem__, alone),
-                repeat(()),
-                map(column.__getitem__, alone),
-                strict=False,
-            )
-            cache.update(zip(map(missing.__getitem__, alone), entries, strict=True))
         for i in busy:
             # A short word repeats itself (its first 5 and 6 letters): listed once.
             prefixes = tuple(dict.fromkeys(cut[i] for cut, held in cuts if held[i]))
