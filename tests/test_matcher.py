@@ -600,6 +600,26 @@ def test_alerts_added_or_removed_after_matching_are_seen_by_the_next_batch(
     assert [m.alert_id for m in matcher.match([DECISION])] == [3]
 
 
+def test_many_alerts_filed_between_batches_leave_the_other_words_cached() -> None:
+    # A pipeline cycle files a few hundred changed alerts between batches: the words they
+    # do not name keep their entries (the cache used to start afresh past 64 keys, so the
+    # next batch was a cold one), and the words they name are looked up again.
+    matcher = Matcher([alert(1, "payment"), alert(2, "reviews", kinds=frozenset({"decision"}))])
+    assert [m.alert_id for m in matcher.match([DECISION])] == [1, 2]
+    cache = matcher._words["decision"]
+    kept = cache["payment"]
+    for i in range(200):
+        matcher.add(alert(100 + i, f"zebra{i} OR quagga{i}*"))
+    matcher.add(alert(3, "delays OR distress*"))  # a stem and a prefix of the document's words
+    matcher.add(alert(4, "tracks", kinds=frozenset({"decision"})))
+    matcher.remove(2)
+    assert [m.alert_id for m in matcher.match([DECISION])] == [1, 3, 4]
+    assert matcher._words["decision"]["payment"] is kept
+    specs = [alert(1, "payment"), alert(3, "delays OR distress*")]
+    specs.append(alert(4, "tracks", kinds=frozenset({"decision"})))
+    assert matcher.match([DECISION, NEWS]) == brute_force(specs, [DECISION, NEWS])
+
+
 def test_the_word_cache_starts_afresh_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
     import alerts.matcher as matcher_module
 
