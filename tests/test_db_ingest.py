@@ -1,16 +1,14 @@
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
 
 from db import ingest
 from db.engine import make_engine
 from db.ingest import DocumentRecord, upsert_documents
 from db.models import Document, DocumentRevision
-from tests.dbfixtures import fresh_database_url
+from tests.dbfixtures import fresh_database_url, statements
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 LATER = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
@@ -98,20 +96,6 @@ def test_batches_larger_than_one_chunk(engine: Engine) -> None:
     records = [decision(n % 1000, source_key=f"k{n}") for n in range(1234)]
     assert len(upsert_documents(engine, records, now=NOW).inserted) == 1234
     assert upsert_documents(engine, records, now=NOW).unchanged == 1234
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def analyzed(seen: list[str]) -> list[str]:

@@ -4,12 +4,11 @@ it once and the server can prepare it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, insert, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.dialects import postgresql
 
 from db import digest_data, outbox
@@ -17,23 +16,9 @@ from db.links import links_of
 from db.matches import advance, document_councils, progress
 from db.outbox import OutgoingMessage
 from db.tables import ALERT_PROGRESS, ALERTS, SENT_ITEMS, SUBSCRIBERS
-from tests.dbfixtures import fresh_database_url
+from tests.dbfixtures import fresh_database_url, statements
 
 NOW = datetime(2026, 11, 4, 7, tzinfo=UTC)
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def add_subscribers(engine: Engine, n: int, failures: int = 0) -> list[int]:

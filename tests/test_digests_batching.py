@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from alerts.explain import Explainer
 from councilwatch import digests
@@ -23,6 +23,7 @@ from db.digest_data import QueuedDigest, queue_digests
 from db.matches import pending_matches
 from db.outbox import OutgoingMessage
 from db.tables import OUTBOX, SENT_ITEMS, SUBSCRIBERS
+from tests.dbfixtures import statements
 from tests.digestkit import T1, T2, Setup, add_alert, count, decision, ingest, make_setup, story
 from tests.smtpd import SmtpTestServer, smtp_certificate, smtp_server
 
@@ -53,18 +54,9 @@ def test_a_run_queues_a_group_of_digests_per_statement(
 ) -> None:
     norfolk_fans(setup, 12)
     monkeypatch.setattr(digests, "QUEUE_EVERY", 5)
-    inserts: list[str] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        words = statement.split()
-        if words[:2] == ["INSERT", "INTO"]:
-            inserts.append(words[2].lower())
-
-    event.listen(setup.engine, "before_cursor_execute", seen)
-    try:
+    with statements(setup.engine) as seen:
         assert run_digests(setup.runtime, "daily").queued == 12
-    finally:
-        event.remove(setup.engine, "before_cursor_execute", seen)
+    inserts = [w[2].lower() for w in map(str.split, seen) if w[:2] == ["INSERT", "INTO"]]
     # 5 + 5 + 2, not one statement (and transaction) per digest; the bodies beside them
     assert inserts.count("outbox") == inserts.count("outbox_bodies") == 3
     assert count(setup, OUTBOX) == 12

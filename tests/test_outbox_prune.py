@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 
 from councilwatch.outbox_retention import prune_sent_bodies
 from db import outbox
@@ -17,6 +17,7 @@ from db.engine import read_connection
 from db.outbox import OutgoingMessage
 from db.outbox_prune import prunable, prune_bodies
 from tests.cli import Result, run_cli
+from tests.dbfixtures import statements
 from tests.runtimes import SECRET, make_runtime
 
 NOW = datetime(2026, 11, 1, 7, tzinfo=UTC)
@@ -94,20 +95,12 @@ def test_batches_walk_the_old_bodies_and_stop_at_the_new(engine: Engine) -> None
     for n in range(23):
         ids.append(queue(engine, n, at=old if n < 17 else NOW))
         send(engine, ids[-1], at=old if n < 17 else NOW)
-    statements: list[str] = []
-
-    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if statement.lstrip().upper().startswith("DELETE"):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements(engine) as seen:
         result = prune_bodies(engine, before=NOW - 30 * DAY, batch=5)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+    deletes = [s for s in seen if s.lstrip().upper().startswith("DELETE")]
     assert result.deleted == 17
     # four batches delete 5+5+5+2; the fourth holds new rows, so the walk ends there
-    assert result.batches == len(statements) == 4
+    assert result.batches == len(deletes) == 4
     assert bodies(engine) == set(ids[17:])
 
 
