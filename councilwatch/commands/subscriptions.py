@@ -457,19 +457,15 @@ def prune(
 
     Example: councilwatch outbox prune --days 7 --dry-run
     """
-    from datetime import timedelta
-
-    from councilwatch.outbox_retention import prune_sent_bodies
-    from db.outbox_prune import prunable
+    from councilwatch.outbox_retention import prunable_bodies, prune_sent_bodies
 
     rt = runtime(ctx)
-    keep = rt.settings.mail.sent_retention_days if days is None else days
     if dry_run:
-        count = prunable(rt.migrated_engine(), before=rt.now() - timedelta(days=keep))
+        count, keep = prunable_bodies(rt, days=days)
         noun = "body is" if count == 1 else "bodies are"
         typer.echo(f"{count} sent or failed messages' {noun} older than {keep} days")
         return
-    typer.echo(prune_sent_bodies(rt, days=keep).line())
+    typer.echo(prune_sent_bodies(rt, days=days).line())
 
 
 def register(app: typer.Typer) -> None:
