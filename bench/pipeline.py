@@ -318,15 +318,26 @@ class Stages:
     def stage(self, name: str, engine: Any) -> Iterator[dict[str, Any]]:
         before = _row_counts(engine)
         row: dict[str, Any] = {"stage": name, "began": time.time()}
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, ready = time.perf_counter(), time.process_time(), _ready_seconds()
         yield row
         row["ended"] = time.time()
         row["wall"] = time.perf_counter() - wall
         row["cpu"] = time.process_time() - cpu
+        row["ready"] = _ready_seconds() - ready  # this thread's: the others' are their rows
         after = _row_counts(engine)
         row["rows"] = sum(max(0, after[t] - before.get(t, 0)) for t in after)
         row["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.rows.append(row)
+
+
+def _ready_seconds() -> float:
+    """The calling thread's time so far runnable but waiting for a core (Linux schedstat's
+    run-queue delay): the wall a loaded machine adds. The rest of wall - CPU is time the
+    thread was blocked (the GIL, a lock, a socket, a sleep)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _row_counts(engine: Any) -> dict[str, int]:
@@ -391,6 +402,8 @@ def _time_statements() -> None:
         seconds = time.perf_counter() - started.pop(id(cursor), time.perf_counter())
         key = re.sub(r"%\(\w+\)s|\$\d+|%s", "?", re.sub(r"\s+", " ", statement))
         key = re.sub(r"\?(, \?)+", "?, ...", key)
+        # by thread too: the job's sending thread waits apart from its building one
+        key = f"[{threading.current_thread().name}] {key}"
         total = totals.setdefault(key[:150], [0, 0.0])
         total[0] += 1
         total[1] += seconds
@@ -679,6 +692,9 @@ def _sampled(out: Path, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> An
     out.parent.mkdir(parents=True, exist_ok=True)
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     command = [spy, "record", "--pid", str(os.getpid()), "--rate", "250", "--format", "raw"]
+    command += ["--threads"]  # the job's building and sending threads apart
+    if os.environ.get("CW_BENCH_PYSPY_IDLE"):  # --py-spy-idle: where the threads wait too
+        command += ["--idle"]
     proc = subprocess.Popen([*command, "--output", str(out)], stdout=subprocess.DEVNULL)
     time.sleep(1.0)  # attached before the work starts
     try:
@@ -724,6 +740,7 @@ def _service_digest_worker(
     import councilwatch.mailer as mailer
     from councilwatch.schedule import Schedule, interval
     from councilwatch.service import JobRunner, digest_job
+    from db import outbox
 
     if limit is not None:  # a slice: the batches holding the first ``limit`` subscribers
         ranges = digests_module._subscriber_ranges
@@ -746,13 +763,19 @@ def _service_digest_worker(
         lock = threading.Lock()
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            wall, cpu = time.perf_counter(), time.thread_time()
+            wall, cpu, ready = time.perf_counter(), time.thread_time(), _ready_seconds()
             done = original(*args, **kwargs)
+            if label == "build":  # what the sending thread has still to send, and from when
+                results["build ended"] = time.time()
+                results["unsent"] = outbox.depth(engine).get("pending", 0)
             with lock:
                 spent = results.get(label + " s", (0.0, 0.0))
                 results[label + " s"] = (
                     spent[0] + time.perf_counter() - wall,
                     spent[1] + time.thread_time() - cpu,
+                )
+                results[label + " ready"] = (
+                    results.get(label + " ready", 0.0) + _ready_seconds() - ready
                 )
                 results[label + " n"] = results.get(label + " n", 0) + getattr(
                     done, "queued" if label == "build" else "sent", 0
@@ -788,13 +811,19 @@ def _service_digest_worker(
         name = "build, render, queue" if label == "build" else "send to the SMTP sink"
         stages.rows.append(
             {"stage": f"  of which {name}", "wall": wall, "cpu": cpu, "sub": True,
-             "digests": count, "note": done.line() if done is not None else ""}
+             "digests": count, "note": done.line() if done is not None else "",
+             "ready": results.get(label + " ready", 0.0)}
         )  # fmt: skip
         if label == "build" and "once" in once.seconds:
             stages.rows[-1]["once"] = once.seconds["once"]
             wall, cpu = once.seconds["once"]
             name = "    of which explaining the run's stories (not scaled)"
             stages.rows.append({"stage": name, "wall": wall, "cpu": cpu, "sub": True})
+    if "build ended" in results:  # the job's tail: sending what building left unsent
+        tail = row["ended"] - results["build ended"]
+        name = "  of which after the build (the job sends what is left)"
+        note = f"{results['unsent']:,} unsent when the build ended (all workers')"
+        stages.rows.append({"stage": name, "wall": tail, "cpu": 0.0, "sub": True, "note": note})
 
 
 # -- orchestration -----------------------------------------------------------------------------
@@ -1201,6 +1230,14 @@ def _fmt(row: dict[str, Any], scale: float) -> list[str]:
             f"; x{scale:.1f} -> {((wall - once_wall) * scale + once_wall) / 60:.1f} min"
             f" ({((cpu - once_cpu) * scale + once_cpu) / 60:.1f} min CPU)"
         )
+    ready = row.get("ready", 0.0)
+    if ready >= 0.01 and wall > 0:  # what of wall - CPU the machine's load explains
+        # Not for the job's row: its CPU is both threads', its ``ready`` the main thread's.
+        one_thread = "digest job" not in row["stage"]
+        blocked = max(0.0, wall - cpu - ready) if one_thread else None
+        waits = f"waited {ready:.2f} s for a core"
+        waits += f", {blocked:.2f} s blocked" if blocked is not None else ""
+        rate = f"{rate}; {waits}" if rate else waits
     return [
         row["stage"],
         *shown,
@@ -1244,6 +1281,11 @@ def main() -> int:
         "--py-spy", help="sample the digest stages with py-spy into this directory (on-CPU)"
     )
     parser.add_argument(
+        "--py-spy-idle",
+        action="store_true",
+        help="with --py-spy: idle samples too (a thread waiting on a lock, the GIL, a socket)",
+    )
+    parser.add_argument(
         "--trace-memory", action="store_true", help="tracemalloc's top allocations of digests"
     )
     parser.add_argument(
@@ -1281,6 +1323,8 @@ def main() -> int:
     sys.path.insert(0, str(HERE))
     if args.trace_memory:
         os.environ["CW_BENCH_TRACEMALLOC"] = "1"
+    if args.py_spy_idle:
+        os.environ["CW_BENCH_PYSPY_IDLE"] = "1"
     if args.sql_times:
         os.environ["CW_BENCH_SQL"] = "1"
     size = "quick" if args.quick else "full"
