@@ -314,9 +314,10 @@ def queue_digests(
     idempotency keys queued now (a key queued before writes nothing, its alerts still settle).
 
     One transaction and a few multi-row statements per batch, where a transaction per digest
-    was a quarter of a digest run on SQLite.
+    was a quarter of a digest run on SQLite. Its checkpoint is left to the job's sending
+    thread (``defer_checkpoint``): a batch is megabytes of emails.
     """
-    with write_transaction(engine) as connection:
+    with write_transaction(engine, defer_checkpoint=True) as connection:
         queued = outbox.enqueue_many(connection, [d.message for d in digests], now=now)
         rows = [
             {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import weakref
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,30 @@ def test_a_digest_reads_alerts_as_the_alert_index_does(setup: Setup) -> None:
     keyword = digest_data.keyword_alerts(setup.engine, sorted(everyone), "daily")
     assert keyword == {i: a for i, a in everyone.items() if a.query}
     assert first in ids
+
+
+def test_a_queued_group_leaves_the_wal_checkpoint_to_the_next_writer(setup: Setup) -> None:
+    # A group of digests is megabytes: copying it into the database file (and the fsync) was
+    # the building thread's one wait. It stays in the WAL for the sending thread's commits.
+    if setup.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's WAL")
+    norfolk_fans(setup, 2)
+    with setup.engine.connect() as connection:
+        a, b = connection.execute(select(SUBSCRIBERS.c.id).order_by(SUBSCRIBERS.c.id)).scalars()
+    database = Path(str(setup.engine.url.database))
+    send_outbox(setup.runtime)  # anything queued so far: the database file settles
+    size = database.stat().st_size
+    head = "From: alerts@councilwatch.example\r\nTo: fan@example.org\r\nSubject: Digest\r\n\r\n"
+    body = head + "".join(f"line {k:07d}\r\n" for k in range(200_000))
+    big = [
+        QueuedDigest(replace(_outgoing(f"k-{k}", a if k % 2 else b), message=body), [1])
+        for k in range(3)
+    ]  # ~2,000 pages of WAL, past SQLite's 1,000-page autocheckpoint
+    queue_digests(setup.engine, big, alert_ids=[], through=0, now=T2)
+    assert database.stat().st_size < size + 1_000_000  # still in the WAL
+    with setup.engine.connect() as connection:  # the pooled connection is as it was
+        pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+    assert pages == 1000
+    send_outbox(setup.runtime)  # the sender's commits checkpoint it
+    assert database.stat().st_size > size + 6_000_000
+    assert count(setup, OUTBOX) >= 3
