@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict, defaultdict
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -158,6 +158,7 @@ def run_digests(
     share: str | None = None,
     worker: str = "",
     joins: bool = False,
+    on_queued: Callable[[], object] | None = None,
 ) -> DigestRunReport:
     """Build and queue this frequency's digests; with ``dry_run`` build them and change nothing.
 
@@ -166,6 +167,8 @@ def run_digests(
     run's slot) and claims batches of subscribers (fixed id ranges) as leases, one at a time,
     so each batch, and each digest, is built by one of them (councilwatch/digest_share.py);
     a worker that ``joins`` (it did not win the slot) waits for the winner to open the run.
+    ``on_queued`` is called after each group of digests is committed to the outbox (the
+    service job wakes its sending thread with it).
     """
     if frequency not in FREQUENCIES:
         raise CouncilwatchError(
@@ -209,10 +212,10 @@ def run_digests(
                 ready.append(built)
                 settled.update(built.alert_ids)
                 if len(ready) >= QUEUE_EVERY:  # bounded: a batch's emails are megabytes
-                    _queue(engine, ready, settled, window.through, now, report)
+                    _queue(engine, ready, settled, window.through, now, report, on_queued)
                     ready, settled = [], set()
             if not dry_run and (ready or settled):
-                _queue(engine, ready, settled, window.through, now, report)
+                _queue(engine, ready, settled, window.through, now, report, on_queued)
     if not dry_run:
         # Alerts with nothing pending move up too, so the next run reads only newer sets.
         settle(engine, sorted(considered), window.through)
@@ -1008,9 +1011,11 @@ def _queue(
     through: int,
     now: datetime,
     report: DigestRunReport,
+    on_queued: Callable[[], object] | None = None,
 ) -> None:
     """Queue digests and settle ``alert_ids`` (outbox, ledger, marks: one transaction),
-    counting those queued before (same documents, same key) apart."""
+    counting those queued before (same documents, same key) apart; ``on_queued()`` once
+    something new is in the outbox."""
     digests = [
         QueuedDigest(
             OutgoingMessage(
@@ -1029,6 +1034,8 @@ def _queue(
     queued = queue_digests(engine, digests, alert_ids=sorted(alert_ids), through=through, now=now)
     report.queued += len(queued)
     report.already_queued += len(batch) - len(queued)
+    if queued and on_queued is not None:
+        on_queued()
 
 
 __all__ = [

@@ -165,9 +165,7 @@ def test_two_services_on_postgres_share_a_digest_run_each_digest_sent_once(
     for url in fresh_database_url("postgres", tmp_path):
         clock = Clock(T2)
         toml = (
-            smtp_toml(smtp_server)
-            + disable_sources(keep=("lgsco",))
-            + "[web]\nenabled = false\n"
+            smtp_toml(smtp_server) + disable_sources(keep=("lgsco",)) + "[web]\nenabled = false\n"
         )
         runtimes = []
         for n in range(2):
@@ -225,6 +223,32 @@ def test_a_digest_job_sends_what_it_queued_while_it_goes_on_building(
     assert sent_before_the_last_batch and sent_before_the_last_batch[0] >= 1
     received = Counter(str(m["To"]) for m in setup.server.messages)
     assert received == Counter(emails)  # every digest, none twice
+    assert outbox.pending(setup.engine, limit=100) == []
+
+
+def test_a_queued_group_wakes_the_jobs_sender_without_waiting_for_its_next_look(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Polling alone (a look a second), the sender idled while groups piled up, and much of a
+    # run was still unsent when its build ended. Here a look would come in an hour.
+    monkeypatch.setattr(digests, "SUBSCRIBER_BATCH", 2)  # ids 1-4: batches [1] [2 3] [4]
+    monkeypatch.setattr(service, "SEND_EVERY", 3600.0, raising=False)
+    emails = subscribers_with_news(setup, 4)
+    real_load = digests._load
+    sent_before_the_last_batch: list[int] = []
+
+    def load(engine: Any, subscribers: Any, *args: Any, **kwargs: Any) -> Any:
+        if any(s.id == 4 for s in subscribers):  # the last batch waits for three deliveries
+            deadline = time.monotonic() + 10
+            while len(setup.server.messages) < 3 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            sent_before_the_last_batch.append(len(setup.server.messages))
+        return real_load(engine, subscribers, *args, **kwargs)
+
+    monkeypatch.setattr(digests, "_load", load)
+    JobRunner(setup.runtime, "w")(digest_job("daily", one_run("d:2026-11-03"), timedelta(hours=1)))
+    assert sent_before_the_last_batch == [3]  # what batches [1] and [2 3] queued
+    assert Counter(str(m["To"]) for m in setup.server.messages) == Counter(emails)
     assert outbox.pending(setup.engine, limit=100) == []
 
 
