@@ -5,6 +5,7 @@ Fixtures (register this module as ``tests.smtpd`` in ``pytest_plugins``, or impo
 - ``smtp_server``: STARTTLS required, AUTH PLAIN/LOGIN required (``SMTP_USER``/``SMTP_PASSWORD``).
 - ``smtp_tls_server``: implicit TLS (port 465 style), same AUTH.
 - ``smtp_plain_server``: no TLS, no AUTH (a sink).
+- ``smtp_pipelining_server``: the same, offering PIPELINING (RFC 2920).
 - ``smtp_client_context``: an ``ssl.SSLContext`` that trusts the test certificate.
 - ``closed_port``: a loopback port nobody listens on ("server down").
 
@@ -131,6 +132,22 @@ class RecordingHandler:
         return "250 Message accepted"
 
 
+class PipeliningHandler(RecordingHandler):
+    """A ``RecordingHandler`` whose server offers PIPELINING (RFC 2920), as Postfix does.
+    aiosmtpd reads commands a line at a time, so it answers pipelined ones in order."""
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname  # what aiosmtpd does itself when no hook is set
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
 def _is_tls(server: SMTP) -> bool:
     # session.ssl is only filled in after STARTTLS; implicit TLS shows on the transport.
     transport = server.transport
@@ -152,11 +169,11 @@ def _authenticator(
 class SmtpTestServer:
     """A started aiosmtpd controller plus its recording handler."""
 
-    def __init__(self, mode: str, cert: Path, key: Path) -> None:
+    def __init__(self, mode: str, cert: Path, key: Path, *, pipelining: bool = False) -> None:
         self.mode = mode  # "starttls", "tls" or "none"
         self.host = "127.0.0.1"
         self.port = free_port()
-        self.handler = RecordingHandler()
+        self.handler = PipeliningHandler() if pipelining else RecordingHandler()
         self._cert, self._key = cert, key
         self._controller: Controller | None = None
 
@@ -229,8 +246,10 @@ def smtp_client_context(smtp_certificate: tuple[Path, Path]) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(smtp_certificate[0]))
 
 
-def _serve(mode: str, certificate: tuple[Path, Path]) -> Iterator[SmtpTestServer]:
-    server = SmtpTestServer(mode, *certificate)
+def _serve(
+    mode: str, certificate: tuple[Path, Path], *, pipelining: bool = False
+) -> Iterator[SmtpTestServer]:
+    server = SmtpTestServer(mode, *certificate, pipelining=pipelining)
     server.start()
     try:
         yield server
@@ -251,6 +270,12 @@ def smtp_tls_server(smtp_certificate: tuple[Path, Path]) -> Iterator[SmtpTestSer
 @pytest.fixture
 def smtp_plain_server(smtp_certificate: tuple[Path, Path]) -> Iterator[SmtpTestServer]:
     yield from _serve("none", smtp_certificate)
+
+
+@pytest.fixture
+def smtp_pipelining_server(smtp_certificate: tuple[Path, Path]) -> Iterator[SmtpTestServer]:
+    """A sink (no TLS, no AUTH) offering PIPELINING."""
+    yield from _serve("none", smtp_certificate, pipelining=True)
 
 
 @pytest.fixture

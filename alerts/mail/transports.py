@@ -20,7 +20,7 @@ import os
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +30,7 @@ from alerts.mail.message import Mail
 from cwerrors import ConfigError, PermanentDeliveryError, TransientDeliveryError
 
 if TYPE_CHECKING:
+    from _typeshed import SizedBuffer
     from typing_extensions import Buffer
 
 Security = Literal["starttls", "tls", "none"]
@@ -115,7 +116,8 @@ class FileTransport:
 
 
 class _StuffedData(smtplib.SMTP):
-    """smtplib's DATA command, dot-stuffing the finished bytes with ``bytes.replace``.
+    """smtplib's client, dot-stuffing the finished bytes with ``bytes.replace``, and sending
+    a message's commands together when the server offers PIPELINING (RFC 2920).
 
     RFC 5321 4.5.2: a line that starts with "." gets one more. smtplib does it with
     ``re.sub(rb"(?m)^\\.", b"..", data)``, which tries the pattern at every byte: 0.6 ms
@@ -131,12 +133,81 @@ class _StuffedData(smtplib.SMTP):
         code, reply = self.getreply()
         if code != 354:
             raise smtplib.SMTPDataError(code, reply)
+        return self._content(msg)
+
+    def _content(self, msg: bytes) -> tuple[int, bytes]:
         stuffed = msg.replace(b"\n.", b"\n..")
         if stuffed.startswith(b"."):
             stuffed = b"." + stuffed
         ending = b".\r\n" if stuffed.endswith(b"\r\n") else b"\r\n.\r\n"
         self.send(stuffed + ending)
         return self.getreply()
+
+    def sendmail(
+        self,
+        from_addr: str,
+        to_addrs: str | Sequence[str],
+        msg: SizedBuffer | str,
+        mail_options: Sequence[str] = (),
+        rcpt_options: Sequence[str] = (),
+    ) -> dict[str, tuple[int, bytes]]:
+        """smtplib's ``sendmail``, its replies and exceptions, in two round trips instead of
+        four when the server offers PIPELINING: MAIL, RCPT and DATA in one write, then their
+        replies; then the content and its reply. Each round trip is a wait on the server
+        and, in the digest job's sending thread, a wait for the building thread's GIL."""
+        self.ehlo_or_helo_if_needed()
+        plain = mail_options or rcpt_options or not isinstance(msg, bytes)
+        if plain or not self.has_extn("pipelining"):
+            return super().sendmail(from_addr, to_addrs, msg, mail_options, rcpt_options)
+        assert isinstance(msg, bytes)  # for mypy: ``plain`` covers the rest
+        recipients = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
+        size = f" size={len(msg)}" if self.has_extn("size") else ""
+        commands = [f"mail FROM:{smtplib.quoteaddr(from_addr)}{size}"]
+        commands += [f"rcpt TO:{smtplib.quoteaddr(r)}" for r in recipients]
+        commands.append("data")
+        for command in commands:
+            if "\r" in command or "\n" in command:  # as putcmd: no command injection
+                raise ValueError(f"command and arguments contain prohibited newline: {command!r}")
+        self.send("".join(f"{command}\r\n" for command in commands))
+        mail = self.getreply()
+        replies = [self.getreply() for _ in recipients]
+        data = self.getreply()
+        refused = {
+            r: reply
+            for r, reply in zip(recipients, replies, strict=True)
+            if reply[0] not in (250, 251)
+        }
+        if data[0] == 354 and (mail[0] != 250 or len(refused) == len(recipients)):
+            self.send(b".\r\n")  # DATA accepted with nothing to send: a lone dot ends it
+            self.getreply()
+        if mail[0] != 250:
+            self._drop_or_reset(mail[0])
+            raise smtplib.SMTPSenderRefused(mail[0], mail[1], from_addr)
+        if any(code == 421 for code, _ in refused.values()):
+            self.close()
+            raise smtplib.SMTPRecipientsRefused(refused)
+        if len(refused) == len(recipients):
+            self._reset()
+            raise smtplib.SMTPRecipientsRefused(refused)
+        if data[0] != 354:
+            self._drop_or_reset(data[0])
+            raise smtplib.SMTPDataError(*data)
+        code, reply = self._content(msg)
+        if code != 250:
+            self._drop_or_reset(code)
+            raise smtplib.SMTPDataError(code, reply)
+        return refused
+
+    def _drop_or_reset(self, code: int) -> None:
+        if code == 421:  # the server is closing the connection
+            self.close()
+        else:
+            self._reset()
+
+    def _reset(self) -> None:
+        """RSET, a dropped connection ignored (smtplib's private ``_rset``)."""
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            self.rset()
 
 
 class _StuffedDataTls(_StuffedData, smtplib.SMTP_SSL):
