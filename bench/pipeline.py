@@ -50,6 +50,14 @@ the CPU column) with the rows it wrote and the process's peak RSS so far:
   runs on this machine), and the table a line of CPU per digest: the workers, PostgreSQL and
   the SMTP sink (this process), which share the 2 cores; the outbox sha256 follows the run.
   ``--py-spy DIR``: on-CPU samples of each digest stage (collapsed stacks; needs py-spy).
+  ``--job``: one worker (SQLite or PostgreSQL) through the same service digest job, where the
+  default builds, then sends. The SMTP sink (``--sink``) is Postfix's ``smtp-sink`` in its
+  own process when installed (``apt-get install postfix``; C, PIPELINING, ~0.1-0.2 ms CPU a
+  digest), else aiosmtpd in this parent process (~2 ms CPU and ~4.3 ms wall a digest: on
+  its own 7 min per 100,000). Each digest row says how long its thread waited for a core
+  (the machine's load) and how long it was blocked (the rest of wall - CPU); the job's tail
+  is what it sent after the build ended; the end-to-end line gives wall, CPU, digests/s and
+  the figures per 100,000 digests (the run's explain pass counted once).
 
 The baseline is today's code path at ``--baseline-rev`` (default: the commit this work
 started from), unpacked with ``git archive`` under var/bench-pipeline/ and run by the same
