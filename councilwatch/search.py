@@ -11,13 +11,14 @@ When the filter is a superset, every candidate is confirmed with the matcher's o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from alerts.documents import SnippetSpans
 from alerts.explain import snippet_spans
+from alerts.phrase_scan import PhraseScan
 from alerts.query import (
     And,
     Atom,
@@ -66,7 +67,12 @@ _LONG = "\x00"
 
 def document_tokens(title: str, summary: str, body: str) -> DocTokens:
     """The tokens the matcher reads for a stored document: the title, then summary and body."""
-    return DocTokens(title, "\n".join(part for part in (summary, body) if part))
+    return DocTokens(title, document_text(summary, body))
+
+
+def document_text(summary: str, body: str) -> str:
+    """The field after the title that the matcher tokenises (phrases may span the two)."""
+    return "\n".join(part for part in (summary, body) if part)
 
 
 def _stem_keys(words: frozenset[str]) -> set[str]:
@@ -242,6 +248,96 @@ def term_filter(node: Node) -> tuple[TermFilter | None, bool]:
     raise TypeError(f"unknown query node {node!r}")
 
 
+# --- confirming a candidate from its raw text ------------------------------------------------
+
+# A candidate's answer read from its title and text without tokenising them: True or False
+# when known, None when the document must be tokenised (Query.matches).
+Verdict = Callable[[str, str], bool | None]
+
+
+def _phrase_verdict(scan: PhraseScan) -> Verdict:
+    def verdict(title: str, text: str) -> bool | None:
+        in_title = scan.occurs(title)  # a phrase never spans the two (DocTokens)
+        if in_title:
+            return True
+        in_text = scan.occurs(text)
+        if in_text:
+            return True
+        return None if in_title is None or in_text is None else False
+
+    return verdict
+
+
+def _not_verdict(child: Verdict) -> Verdict:
+    def verdict(title: str, text: str) -> bool | None:
+        found = child(title, text)
+        return None if found is None else not found
+
+    return verdict
+
+
+def _all_verdict(children: list[Verdict], wanted: bool) -> Verdict:
+    """AND (``wanted`` False: any False decides) or OR (True: any True decides)."""
+
+    def verdict(title: str, text: str) -> bool | None:
+        answer: bool | None = not wanted
+        for child in children:
+            found = child(title, text)
+            if found is wanted:
+                return wanted
+            if found is None:
+                answer = None
+        return answer
+
+    return verdict
+
+
+def _exact(node: Node, excluded: bool) -> bool:
+    """Whether term_filter put ``node`` (a child of the root's AND) into the candidates' key
+    filter exactly: as a required child, or (``excluded``) as a NOT child's excluded keys."""
+    found, exact = term_filter(node.child if excluded and isinstance(node, Not) else node)
+    return found is not None and exact
+
+
+def verdict_of(node: Node, top: bool = True) -> Verdict | None:
+    """A check of ``node`` on a candidate's raw fields, or None when it could never answer
+    (no phrase of exact words in it: the candidate is tokenised as before).
+
+    A quoted phrase is looked for with :class:`alerts.phrase_scan.PhraseScan` (one pattern
+    search instead of tokenising ~700 words); the rest of the tree is read in three-valued
+    logic, and the children of the root's AND that the key filter already decided exactly
+    (``top``: every candidate carries them) count as True.
+    """
+    if isinstance(node, Term):
+        words = [atom.text for atom in node.atoms]
+        exact = all(atom.mode == "exact" for atom in node.atoms)
+        if len(words) > 1 and exact and PhraseScan.usable(words):
+            return _phrase_verdict(PhraseScan(words))
+        return None
+    if isinstance(node, Not):
+        inner = verdict_of(node.child, top=False)
+        return None if inner is None else _not_verdict(inner)
+    if isinstance(node, And | Or):
+        found = [verdict_of(child, top=False) for child in node.children]
+        if all(v is None for v in found):
+            return None
+        children: list[Verdict] = []
+        decided = top and isinstance(node, And) and term_filter(node)[0] is not None
+        for child, verdict in zip(node.children, found, strict=True):
+            if verdict is not None:
+                children.append(verdict)
+            elif decided and _exact(child, isinstance(child, Not)):
+                continue  # True for every candidate
+            else:
+                children.append(_unknown)
+        return _all_verdict(children, wanted=isinstance(node, Or))
+    raise TypeError(f"unknown query node {node!r}")
+
+
+def _unknown(title: str, text: str) -> bool | None:
+    return None
+
+
 # --- results ---------------------------------------------------------------------------------
 
 
@@ -331,13 +427,21 @@ def find(
     assert query is not None
     page: list[Found] = []
     total = seen = 0
+    quick = verdict_of(query.root)
     with closing(reader.iter_documents(terms, scope)) as candidates:  # may stop early
         for doc in candidates:
             seen += 1
             if seen > CONFIRM_LIMIT:
                 return Results(query, total, False, page)
-            tokens = _confirmed(doc, query)
-            if tokens is None:
+            # Read from the raw text when it tells (a phrase: ~13x cheaper than tokenising),
+            # else tokenised and asked of the matcher.
+            known = quick(doc.title, document_text(doc.summary, doc.body)) if quick else None
+            tokens = None
+            if known is None:
+                tokens = _confirmed(doc, query)
+                if tokens is None:
+                    continue
+            elif not known:
                 continue
             if offset <= total < offset + limit:
                 page.append(_found(doc, query, tokens))
