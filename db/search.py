@@ -15,8 +15,8 @@ alone, for `councilwatch search`'s start-up. A change to a query here is made th
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -293,6 +293,11 @@ def _count_keys(connection: Connection, terms: TermFilter) -> Any:
     )
 
 
+# The columns in StoredDocument's order, so a row is its fields by position (a mapping per
+# row cost 36 us of the 120 a candidate took to read).
+_SELECT = select(*(_DOCS.c[f.name] for f in fields(StoredDocument)))
+
+
 def find_documents(
     engine: Engine,
     terms: TermFilter | None,
@@ -305,26 +310,32 @@ def find_documents(
     with read_connection(engine) as connection:
         _prefer_key_index(connection, terms)
         rows = connection.execute(
-            select(_DOCS)
-            .where(*_where(connection, terms, scope))
+            _SELECT.where(*_where(connection, terms, scope))
             .order_by(_DOCS.c.dated_at.desc(), _DOCS.c.id.desc())
             .offset(offset)
             .limit(limit)
         ).all()
-    return [StoredDocument(**row._mapping) for row in rows]
+    return [StoredDocument(*row) for row in rows]
 
 
 def iter_documents(
     engine: Engine, terms: TermFilter | None, scope: Scope = Scope(), *, batch: int = 200
-) -> Iterator[StoredDocument]:
-    """Every document :func:`find_documents` would list, in its order, a batch at a time."""
-    offset = 0
-    while True:
-        found = find_documents(engine, terms, scope, limit=batch, offset=offset)
-        yield from found
-        if len(found) < batch:
-            return
-        offset += batch
+) -> Generator[StoredDocument, None, None]:
+    """Every document :func:`find_documents` would list, in its order, from one statement
+    read ``batch`` rows at a time as the caller takes them (a server-side cursor on
+    PostgreSQL). Its pages by OFFSET walked the index again for each page, and SQLite
+    looked the keys up again for each: 1.5 s of the 2.2 s a phrase search took through the
+    engine on 200,000 documents. The read transaction ends when the caller stops (close
+    the generator)."""
+    with read_connection(engine) as connection:
+        _prefer_key_index(connection, terms)
+        rows = connection.execution_options(yield_per=batch).execute(
+            _SELECT.where(*_where(connection, terms, scope)).order_by(
+                _DOCS.c.dated_at.desc(), _DOCS.c.id.desc()
+            )
+        )
+        for row in rows:
+            yield StoredDocument(*row)
 
 
 def count_documents(engine: Engine, terms: TermFilter | None, scope: Scope = Scope()) -> int:
