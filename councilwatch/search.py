@@ -35,6 +35,7 @@ from db.search_types import (
     MAX_KEY_LEN,
     AllOf,
     AnyOf,
+    CandidateText,
     DocumentReader,
     Key,
     Scope,
@@ -383,7 +384,7 @@ def _found(doc: StoredDocument, query: Query | None, tokens: DocTokens | None = 
     return Found(doc, snippet_spans(tokens, terms))
 
 
-def _confirmed(doc: StoredDocument, query: Query) -> DocTokens | None:
+def _confirmed(doc: CandidateText, query: Query) -> DocTokens | None:
     tokens = document_tokens(doc.title, doc.summary, doc.body)
     return tokens if query.root.matches(tokens) else None
 
@@ -425,14 +426,30 @@ def find(
         total = reader.count_documents(terms, scope)
         return Results(query, total, True, [_found(d, query) for d in docs])
     assert query is not None
-    page: list[Found] = []
+    return _confirm(reader, query, terms, scope, limit=limit, offset=offset)
+
+
+def _confirm(
+    reader: DocumentReader,
+    query: Query,
+    terms: TermFilter | None,
+    scope: Scope,
+    *,
+    limit: int,
+    offset: int,
+) -> Results:
+    """A superset filter's candidates confirmed one by one, newest first (at most
+    CONFIRM_LIMIT of them), reading their texts alone; the page's documents read after."""
+    page: dict[int, DocTokens | None] = {}  # the page's ids, with their tokens if made
     total = seen = 0
+    exact = True
     quick = verdict_of(query.root)
-    with closing(reader.iter_documents(terms, scope)) as candidates:  # may stop early
+    with closing(reader.iter_texts(terms, scope)) as candidates:  # may stop early
         for doc in candidates:
             seen += 1
             if seen > CONFIRM_LIMIT:
-                return Results(query, total, False, page)
+                exact = False
+                break
             # Read from the raw text when it tells (a phrase: ~13x cheaper than tokenising),
             # else tokenised and asked of the matcher.
             known = quick(doc.title, document_text(doc.summary, doc.body)) if quick else None
@@ -444,9 +461,18 @@ def find(
             elif not known:
                 continue
             if offset <= total < offset + limit:
-                page.append(_found(doc, query, tokens))
+                page[doc.id] = tokens
             total += 1
-    return Results(query, total, True, page)
+    # Read in a statement of their own: a document changed since shows as it is now (its
+    # tokens made again), one deleted since is left out.
+    found = []
+    for stored in reader.documents(list(page)):
+        tokens = page[stored.id]
+        text = (stored.title, document_text(stored.summary, stored.body))
+        found.append(
+            _found(stored, query, tokens if tokens is not None and tokens.fields == text else None)
+        )
+    return Results(query, total, exact, found)
 
 
 def search(

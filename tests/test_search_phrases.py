@@ -16,7 +16,7 @@ from councilwatch.search import document_tokens, search, term_filter
 from db import search as db_search
 from db.engine import make_engine
 from db.ingest import DocumentRecord, upsert_documents
-from db.search_types import Scope
+from db.search_types import CandidateText, Scope
 from db.sqlite_search import SqliteReader
 from tests.dbfixtures import fresh_database_url, statements
 
@@ -155,7 +155,7 @@ def test_candidates_the_raw_text_decides_are_not_tokenised(
     tokenised: list[str] = []
     confirmed = councilwatch.search._confirmed
 
-    def counting(doc: db_search.StoredDocument, query: object) -> object:
+    def counting(doc: CandidateText, query: object) -> object:
         tokenised.append(doc.title)
         return confirmed(doc, query)  # type: ignore[arg-type]
 
