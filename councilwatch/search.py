@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from alerts.documents import SnippetSpans
 from alerts.explain import snippet_spans
-from alerts.phrase_scan import PhraseScan
+from alerts.phrase_scan import Mode, PhraseScan
 from alerts.query import (
     And,
     Atom,
@@ -300,37 +300,43 @@ def _exact(node: Node, excluded: bool) -> bool:
     return found is not None and exact
 
 
-def verdict_of(node: Node, top: bool = True) -> Verdict | None:
-    """A check of ``node`` on a candidate's raw fields, or None when it could never answer
-    (no phrase of exact words in it: the candidate is tokenised as before).
+# More terms than this to look for in each candidate's text, and it is tokenised instead
+# (a scan is ~5-60 us a term, tokenising ~300 us a document).
+MAX_SCANS = 6
 
-    A quoted phrase is looked for with :class:`alerts.phrase_scan.PhraseScan` (one pattern
-    search instead of tokenising ~700 words); the rest of the tree is read in three-valued
-    logic, and the children of the root's AND that the key filter already decided exactly
-    (``top``: every candidate carries them) count as True.
+
+def verdict_of(node: Node) -> Verdict | None:
+    """A check of ``node`` on a candidate's raw fields, or None when tokenising the
+    candidate is the better way (as before): nothing to look for, or too much.
+
+    Each term (a phrase, a word, a prefix) is looked for with
+    :class:`alerts.phrase_scan.PhraseScan` (a pattern search instead of tokenising ~700
+    words); the tree is read in three-valued logic, and the children of the root's AND that
+    the key filter already decided exactly (every candidate carries them) count as True.
     """
+    scans: list[PhraseScan] = []
+    verdict = _verdict(node, True, scans)
+    return verdict if scans and len(scans) <= MAX_SCANS else None
+
+
+def _verdict(node: Node, top: bool, scans: list[PhraseScan]) -> Verdict:
     if isinstance(node, Term):
-        words = [atom.text for atom in node.atoms]
-        exact = all(atom.mode == "exact" for atom in node.atoms)
-        if len(words) > 1 and exact and PhraseScan.usable(words):
-            return _phrase_verdict(PhraseScan(words))
-        return None
+        atoms: list[tuple[Mode, str]] = [(a.mode, a.norm) for a in node.atoms]
+        if not PhraseScan.usable(atoms):
+            return _unknown
+        scans.append(PhraseScan(atoms))
+        return _phrase_verdict(scans[-1])
     if isinstance(node, Not):
-        inner = verdict_of(node.child, top=False)
-        return None if inner is None else _not_verdict(inner)
+        inner = _verdict(node.child, False, scans)
+        return _unknown if inner is _unknown else _not_verdict(inner)
     if isinstance(node, And | Or):
-        found = [verdict_of(child, top=False) for child in node.children]
-        if all(v is None for v in found):
-            return None
-        children: list[Verdict] = []
         decided = top and isinstance(node, And) and term_filter(node)[0] is not None
-        for child, verdict in zip(node.children, found, strict=True):
-            if verdict is not None:
-                children.append(verdict)
-            elif decided and _exact(child, isinstance(child, Not)):
-                continue  # True for every candidate
-            else:
-                children.append(_unknown)
+        children = [
+            _verdict(child, False, scans)
+            for child in node.children
+            # True for every candidate: the key filter decided it
+            if not (decided and _exact(child, isinstance(child, Not)))
+        ]
         return _all_verdict(children, wanted=isinstance(node, Or))
     raise TypeError(f"unknown query node {node!r}")
 
