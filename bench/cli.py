@@ -64,6 +64,7 @@ QUERIES: list[tuple[str, ...]] = [
     ('"council complaint"',),  # the two commonest words: a phrase of a very common pair
     ('"care plan review delay"',),  # a long phrase: 5,000 candidates, hardly any match
     ('"zibuna council"',),  # a rare word beside a common one (rare word put in at run time)
+    ("care-plan",),  # a word the tokeniser splits: a phrase of stems
     ('"care plan" NOT transport',),
     ('"care plan" OR "school transport"',),
     ("assess*",),
@@ -306,6 +307,7 @@ WEB_PAGES = [
     {"q": '"care plan"', "page": "3"},
     {"q": '"council complaint"'},
     {"q": '"care plan review delay"'},
+    {"q": "care-plan"},
     {"q": '"care plan"', "council": "Norfolk"},
     {"q": "assess*", "kind": "news"},
 ]
