@@ -20,7 +20,9 @@ query the time of the query itself in this process (start-up excluded).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
+import json
 import os
 import random
 import re
@@ -36,6 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE))
@@ -50,14 +53,29 @@ WORK = HERE / "var" / "bench-cli"
 STORE_VERSION = 1  # bump when the generated store changes
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 SECRET = "bench-cli-secret-key-0123456789-abcdefghij"
-# A common word (most documents), a rare one, two words, a phrase (confirmed by the matcher),
-# a kind filter: the questions people ask.
+# A common word (most documents), a rare one, two words, phrases (confirmed by reading each
+# candidate), prefixes, OR, NOT, filters, output options: the questions people ask.
 QUERIES: list[tuple[str, ...]] = [
     ("council",),
     ("school transport",),
     ("zibuna",),  # replaced by a word of rank ~20,000 at run time
     ('"care plan"',),
     ("housing", "--kind", "decision"),
+    ('"council complaint"',),  # the two commonest words: a phrase of a very common pair
+    ('"care plan review delay"',),  # a long phrase: 5,000 candidates, hardly any match
+    ('"zibuna council"',),  # a rare word beside a common one (rare word put in at run time)
+    ("care-plan",),  # a word the tokeniser splits: a phrase of stems
+    ('"care plan" NOT transport',),
+    ('"care plan" OR "school transport"',),
+    ("assess*",),
+    ("ka*",),  # a short prefix of many invented words
+    ("housing OR school",),
+    ("council NOT complaint",),
+    ("care -plan", "--kind", "news"),
+    ('"care plan"', "--source", "lgsco", "--since", "2024-01-01"),
+    ('"care plan"', "--limit", "100"),
+    ('"care plan"', "--json"),
+    ("council", "--json", "--limit", "100"),
 ]
 
 
@@ -213,7 +231,7 @@ def environment(tree: Path) -> dict[str, str]:
 NOTHING = ("(python -c pass)",)
 
 
-def run_once(tree: Path, config: Path, args: tuple[str, ...]) -> tuple[float, float]:
+def run_once(tree: Path, config: Path, args: tuple[str, ...]) -> tuple[float, float, str]:
     argv = [sys.executable, "-c", "pass"] if args == NOTHING else command(tree, config, args)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -225,7 +243,7 @@ def run_once(tree: Path, config: Path, args: tuple[str, ...]) -> tuple[float, fl
     if done.returncode != 0:
         raise SystemExit(f"{tree.name} {' '.join(args)} failed:\n{done.stderr.decode()}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    return wall, cpu, hashlib.sha256(done.stdout).hexdigest()[:12]
 
 
 _IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
@@ -261,17 +279,97 @@ def query_seconds(url: str, args: tuple[str, ...], repeat: int = 5) -> tuple[flo
     engine = make_engine(url, create=False)
     reader: DocumentReader | None = SqliteReader.open(url, engine=lambda: engine)
     reader = reader or EngineReader(engine)
-    kinds = [args[args.index("--kind") + 1]] if "--kind" in args else []
+
+    def option(name: str) -> list[str]:
+        return [args[args.index(name) + 1]] if name in args else []
+
+    since = [date.fromisoformat(d) for d in option("--since")]
+    scope = Scope(kinds=option("--kind"), sources=option("--source"), since=next(iter(since), None))
+    limit = int(next(iter(option("--limit")), 20))
     walls, cpus = [], []
     for _ in range(repeat):
         start, cpu = time.perf_counter(), time.process_time()
-        search(reader, args[0], Scope(kinds=kinds), limit=20)
+        search(reader, args[0], scope, limit=limit)
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
     if isinstance(reader, SqliteReader):
         reader.close()
     engine.dispose()
     return statistics.median(walls), statistics.median(cpus)
+
+
+# The web page's search (/documents?q=...), which asks the store through the engine: each
+# tree in its own process, every page fetched once untimed, then `repeat` times; JSON out.
+WEB_PAGES = [
+    {"q": "council"},
+    {"q": '"care plan"'},
+    {"q": '"care plan"', "kind": "decision"},
+    {"q": '"care plan"', "page": "3"},
+    {"q": '"council complaint"'},
+    {"q": '"care plan review delay"'},
+    {"q": "care-plan"},
+    {"q": '"care plan"', "council": "Norfolk"},
+    {"q": "assess*", "kind": "news"},
+]
+WEB_PROGRAM = """
+import hashlib, json, statistics, sys, tempfile, time
+from pathlib import Path
+from starlette.testclient import TestClient
+from councilwatch.web.app import create_app
+from tests.runtimes import make_runtime
+url, pages, repeat = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
+runtime = make_runtime(url, Path(tempfile.mkdtemp()))
+out = []
+with TestClient(create_app(runtime)) as client:
+    for params in pages:
+        body = client.get("/documents", params=params)
+        walls, cpus = [], []
+        for _ in range(repeat):
+            start, cpu = time.perf_counter(), time.process_time()
+            client.get("/documents", params=params)
+            walls.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu)
+        out.append([statistics.median(walls), statistics.median(cpus), body.status_code,
+                    hashlib.sha256(body.content).hexdigest()[:12]])
+runtime.close()
+print(json.dumps(out))
+"""
+
+
+def web_seconds(tree: Path, url: str, repeat: int) -> list[tuple[float, float, int, str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", WEB_PROGRAM, url, json.dumps(WEB_PAGES), str(repeat)],
+        cwd=tree, env=environment(tree), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"{tree.name} web pages failed:\n{done.stderr}")
+    return [tuple(row) for row in json.loads(done.stdout)]
+
+
+def web_table(trees: dict[str, Path], stores: dict[str, str], rounds: int) -> None:
+    rows = []
+    for db, url in stores.items():
+        runs: dict[str, list[list[tuple[float, float, int, str]]]] = {name: [] for name in trees}
+        names = list(trees)
+        for number in range(2):  # two processes per tree, interleaved; `rounds` pages each
+            for name in names if number % 2 == 0 else reversed(names):
+                runs[name].append(web_seconds(trees[name], url, rounds))
+        for i, params in enumerate(WEB_PAGES):
+            cells = []
+            for name in names:
+                timings = [row[i] for row in runs[name]]
+                cells += [
+                    f"{statistics.median(t[0] for t in timings) * 1000:.0f}",
+                    f"{statistics.median(t[1] for t in timings) * 1000:.0f}",
+                ]
+            pages = {(row[i][2], row[i][3]) for name in names for row in runs[name]}
+            page = " ".join(map(str, next(iter(pages)))) if len(pages) == 1 else "DIFFER"
+            rows.append([db, urlencode(params), *cells, page, f"{os.getloadavg()[0]:.1f}"])
+    print_table(
+        "GET /documents?q=... in process (TestClient), median of the rounds of two processes, ms",
+        ["db", "page", "base wall", "base CPU", "wall", "CPU", "status page sha256", "load"],
+        rows,
+    )
 
 
 def main() -> None:
@@ -283,6 +381,8 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="also time PostgreSQL at this URL")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--web", action="store_true", help="also time /documents?q=...")
+    parser.add_argument("--only", help="only the commands holding this text")
     args = parser.parse_args()
     n = 10_000 if args.quick else args.documents
     stores = {} if args.no_sqlite else {"sqlite": sqlite_store(n)}
@@ -291,16 +391,23 @@ def main() -> None:
     if args.build_only:
         return
     trees = {"baseline": baseline_tree(args.baseline_rev), "this": HERE}
-    queries = [q if q[0] != "zibuna" else (rare_word(),) for q in QUERIES]
-    commands: list[tuple[str, ...]] = [NOTHING] + [("search", *q) for q in queries] + [
-        ("status",),
-        ("export", "--kind", "decision", "--since", "2026-12-01"),
-    ]
+    queries = [(q[0].replace("zibuna", rare_word()), *q[1:]) for q in QUERIES]
+    commands: list[tuple[str, ...]] = (
+        [NOTHING]
+        + [("search", *q) for q in queries]
+        + [
+            ("status",),
+            ("export", "--kind", "decision", "--since", "2026-12-01"),
+        ]
+    )
+    if args.only:
+        commands = [NOTHING] + [c for c in commands[1:] if args.only in " ".join(c)]
+        queries = [q for q in queries if args.only in " ".join(q)]
     rows = []
     for db, url in stores.items():
         config = write_config(url, db)
         for args_ in commands:
-            timings: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
+            timings: dict[str, list[tuple[float, float, str]]] = {name: [] for name in trees}
             names = list(trees)
             for number in range(args.rounds):
                 for name in names if number % 2 == 0 else reversed(names):
@@ -314,15 +421,21 @@ def main() -> None:
                     continue
                 imports, modules = import_time(trees[name], config, args_)
                 cells += [f"{wall:.2f}", f"{cpu:.2f}", f"{imports:.2f} ({modules})"]
-            rows.append([db, " ".join(args_), *cells, f"{os.getloadavg()[0]:.1f}"])
+            # stdout's digest, every round of both trees: the outputs must not change
+            digests = {t[2] for name in names for t in timings[name]}
+            output = next(iter(digests)) if len(digests) == 1 else "DIFFER"
+            output = "-" if args_ == NOTHING else output
+            rows.append([db, " ".join(args_), *cells, output, f"{os.getloadavg()[0]:.1f}"])
             print(" | ".join(rows[-1]), flush=True)
     print_table(
         f"CLI, {n:,} documents, median of {args.rounds} interleaved rounds, seconds "
         f"(baseline {args.baseline_rev} = {trees['baseline'].name}); load {os.getloadavg()[0]:.1f}",
         ["db", "command", "base wall", "base CPU", "base imports (modules)",
-         "wall", "CPU", "imports (modules)", "load"],
+         "wall", "CPU", "imports (modules)", "stdout sha256", "load"],
         rows,
     )  # fmt: skip
+    if args.web:
+        web_table(trees, stores, args.rounds)
     query_rows = []
     for db, url in stores.items():
         for q in queries:

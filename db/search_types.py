@@ -55,6 +55,17 @@ class StoredDocument:
     extra: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class CandidateText:
+    """What confirming a candidate reads: its id and the fields the matcher tokenises (the
+    rest of the row is read for the page's documents alone)."""
+
+    id: int
+    title: str
+    summary: str
+    body: str
+
+
 # --- what a document must carry --------------------------------------------------------------
 
 
@@ -163,6 +174,16 @@ class DocumentReader(Protocol):
     ) -> Generator[StoredDocument, None, None]:
         """Every document find_documents would list, in its order, read as they are taken
         (close it when done early: it may hold a read transaction)."""
+        ...
+
+    def iter_texts(
+        self, terms: TermFilter | None, scope: Scope
+    ) -> Generator[CandidateText, None, None]:
+        """iter_documents' documents as their texts alone (close it when done early)."""
+        ...
+
+    def documents(self, ids: Sequence[int]) -> list[StoredDocument]:
+        """The documents with these ids, in this order (an id no longer stored left out)."""
         ...
 
     def engine(self) -> Engine:

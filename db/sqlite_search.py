@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import fields
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from db.schema_version import scripted_head
 from db.search_types import (
+    CandidateText,
     Scope,
     StoredDocument,
     TermFilter,
@@ -53,6 +54,9 @@ _PRAGMAS = (
 # documents' columns in StoredDocument's order, which is the table's (db/document_tables.py).
 _COLUMNS = tuple(f.name for f in fields(StoredDocument))
 _SELECT = "SELECT " + ", ".join(f"documents.{c}" for c in _COLUMNS) + " FROM documents"
+_SELECT_TEXT = (
+    "SELECT " + ", ".join(f"documents.{f.name}" for f in fields(CandidateText)) + " FROM documents"
+)
 
 
 def _time(value: Any) -> datetime | None:
@@ -254,19 +258,39 @@ class SqliteReader:
         caller takes them (its pages by OFFSET walked the index again for each page: a phrase
         search confirming 5,000 candidates on 100,000 documents spent 1.3 s of CPU there).
         The read transaction ends when the caller stops (the generator is closed)."""
+        for row in self._walk(_SELECT, terms, scope, batch):
+            yield _document(row)
+
+    def iter_texts(
+        self, terms: TermFilter | None, scope: Scope = Scope(), *, batch: int = 200
+    ) -> Generator[CandidateText, None, None]:
+        """db.search.iter_texts: iter_documents' documents, their texts alone."""
+        for row in self._walk(_SELECT_TEXT, terms, scope, batch):
+            yield CandidateText(*row)
+
+    def _walk(
+        self, select: str, terms: TermFilter | None, scope: Scope, batch: int
+    ) -> Generator[tuple[Any, ...], None, None]:
         where, values = _where(terms, scope)
         connection = self._connection
         connection.execute("BEGIN")
         try:
             cursor = connection.execute(
-                _SELECT + where + " ORDER BY documents.dated_at DESC, documents.id DESC", values
+                select + where + " ORDER BY documents.dated_at DESC, documents.id DESC", values
             )
             while rows := cursor.fetchmany(batch):
-                for row in rows:
-                    yield _document(row)
+                yield from rows
         finally:
             if connection.in_transaction:
                 connection.execute("COMMIT")
+
+    def documents(self, ids: Sequence[int]) -> list[StoredDocument]:
+        """db.search.documents_by_id: these documents, in this order."""
+        if not ids:
+            return []
+        rows = self._read(_SELECT + f" WHERE documents.id IN ({_marks(ids)})", list(ids))
+        found = {row[0]: row for row in rows}
+        return [_document(found[i]) for i in ids if i in found]
 
     def count_documents(self, terms: TermFilter | None, scope: Scope = Scope()) -> int:
         """db.search.count_documents: unscoped keys counted in the index alone."""

@@ -102,6 +102,11 @@ def test_every_query_finds_and_counts_the_same_documents_both_ways(
         every = list(db_search.iter_documents(engine, terms, scope, batch=2))
         assert list(reader.iter_documents(terms, scope, batch=2)) == every
         assert len(every) == count
+        texts = list(db_search.iter_texts(engine, terms, scope, batch=2))
+        assert list(reader.iter_texts(terms, scope, batch=2)) == texts
+        assert [(t.id, t.title, t.summary, t.body) for t in texts] == [
+            (d.id, d.title, d.summary, d.body) for d in every
+        ]
         seen += count
     if scope == Scope():
         assert seen > 0  # the store is not empty to both
@@ -119,6 +124,19 @@ def test_documents_read_field_for_field_as_sqlalchemy_reads_them(
             assert type(getattr(ours, name)) is type(getattr(theirs, name)), name
     assert {d.partial for d in found} == {True, False}
     assert any(d.extra.get("remedies") == ["apology", "£300"] for d in found)
+
+
+def test_documents_by_id_in_the_order_asked_without_the_missing(
+    store: tuple[Engine, SqliteReader],
+) -> None:
+    engine, reader = store
+    every = {d.id: d for d in db_search.find_documents(engine, None, Scope(), limit=100)}
+    ids = [7, 3, 999_999, 1, 3]
+    expected = [every[i] for i in ids if i in every]
+    assert len(expected) == 4
+    assert db_search.documents_by_id(engine, ids) == expected
+    assert reader.documents(ids) == expected
+    assert reader.documents([]) == db_search.documents_by_id(engine, []) == []
 
 
 def test_a_search_through_either_gives_the_same_results(
