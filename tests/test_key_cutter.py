@@ -15,7 +15,15 @@ from sqlalchemy import Engine, select
 import councilwatch.key_cutter as key_cutter
 import councilwatch.search as search_module
 from councilwatch.key_cutter import Texts, cut_ahead, cut_texts
-from councilwatch.search import document_keys, document_tokens, index_stored, refresh_keys
+from councilwatch.search import (
+    document_keys,
+    document_tokens,
+    index_stored,
+    refresh_keys,
+    search,
+    store_searchable,
+)
+from db import ingest
 from db.ingest import DocumentRecord, upsert_documents
 from db.search import documents_without_keys
 from db.tables import DOCUMENT_TERMS, DOCUMENTS
@@ -153,3 +161,22 @@ def test_the_worker_does_not_run_the_callers_script_again(tmp_path: Path) -> Non
     )
     assert done.stdout.split() == ["4", "True"]
     assert runs.read_text() == "ran\n"
+
+
+def test_a_fetch_run_is_searchable_once_stored(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pipeline.process's path: each upsert chunk's keys cut while the next one is written.
+    monkeypatch.setattr(search_module, "KEY_BATCH", 2)
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 3)
+    records = _many()
+    upsert_documents(engine, records[:2], now=NOW)  # stored before, without keys
+    changed = [replace(records[1], body="Now about aquariums."), *records[2:]]
+    result = store_searchable(engine, changed, now=NOW)
+    assert (len(result.inserted), len(result.updated)) == (len(records) - 2, 1)
+    assert key_cutter.worker_pids()
+    _keys_match_documents(engine)
+    assert {f.document.url for f in search(engine, "aquariums").found} == {records[1].url}
+    again = store_searchable(engine, changed, now=NOW)
+    assert again.unchanged == len(changed)
+    _keys_match_documents(engine)
