@@ -19,10 +19,10 @@ from alerts.documents import MatchDocument
 from alerts.matcher import MatchedBatch
 from councilwatch.alert_index import AlertIndex
 from councilwatch.news_linking import link_documents
-from councilwatch.search import index_stored
+from councilwatch.search import store_searchable
 from db.alert_log import ActiveAlert
 from db.digest_data import ShownDocument
-from db.ingest import DocumentRecord, UpsertResult, upsert_documents
+from db.ingest import DocumentRecord, UpsertResult
 from db.matches import CouncilTag, NewMatchSet, add_match_sets, set_document_councils
 
 log = logging.getLogger("councilwatch.pipeline")
@@ -77,7 +77,8 @@ def process(
     ``alert_index``: the process's long-lived index (the Runtime's); without one, the
     alerts are filed afresh for this batch.
     """
-    result = upsert_documents(engine, records, now=now, backfill=backfill)
+    # Searchable at once, in the alert language's words: keys cut while the upsert writes.
+    result = store_searchable(engine, records, now=now, backfill=backfill)
     report = PipelineReport(result)
     touched = set(result.inserted) | set(result.updated)
     tags: dict[int, list[CouncilTag]] = {}
@@ -95,7 +96,6 @@ def process(
             log.exception("skipped document %s while recognising councils", record.url)
             report.skipped.append(record.url)
     report.tagged = set_document_councils(engine, tags)
-    index_stored(engine, records, result)  # searchable at once, in the alert language's words
     try:
         report.linked = link_documents(engine, register, list(tags), now=now)
     except Exception:  # a story left unlinked must not lose the run's matches

@@ -11,7 +11,8 @@ When the filter is a superset, every candidate is confirmed with the matcher's o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -31,6 +32,7 @@ from alerts.query import (
     parse_query,
 )
 from alerts.stem import stem, stem_words
+from councilwatch.key_cutter import Cutting, Texts, cut_ahead
 from db.search_types import (
     MAX_KEY_LEN,
     AllOf,
@@ -44,9 +46,12 @@ from db.search_types import (
 )
 
 if TYPE_CHECKING:  # db.ingest imports the SQLModel tables, which `councilwatch search` never needs
+    from datetime import datetime
+
     from sqlalchemy import Engine
 
     from db.ingest import DocumentRecord, UpsertResult
+    from db.search import TermSource
 
 # db.search (SQLAlchemy) is imported where it is used, not here: `councilwatch search` on a
 # SQLite file reads through db.sqlite_search and never imports SQLAlchemy (see find).
@@ -133,57 +138,103 @@ def document_keys(tokens: DocTokens) -> list[str]:
 
 def refresh_keys(engine: Engine) -> int:
     """Cut the keys of every document stored or changed since they were last cut."""
-    from db.search import DocumentKeys, documents_without_keys, store_document_keys
+    from db.search import documents_without_keys
 
-    done = last = 0
-    # Each batch is looked for after the last one: no walk over what was just keyed.
-    while batch := documents_without_keys(engine, limit=KEY_BATCH, after=last):
-        last = batch[-1].id
-        store_document_keys(
-            engine,
-            [
-                DocumentKeys(
-                    d.id, d.content_hash, text=key_text(document_tokens(d.title, d.summary, d.body))
-                )
-                for d in batch
-            ],
-        )
-        done += len(batch)
+    def batches() -> Iterator[list[TermSource]]:
+        last = 0
+        # Each batch is looked for after the last one: no walk over what was just keyed.
+        while batch := documents_without_keys(engine, limit=KEY_BATCH, after=last):
+            last = batch[-1].id
+            yield batch
+
+    done = 0
+    held: deque[list[TermSource]] = deque()
+
+    def texts() -> Iterator[list[Texts]]:
+        for batch in batches():
+            held.append(batch)
+            yield [(d.title, d.summary, d.body) for d in batch]
+
+    for keys in cut_ahead(texts()):
+        done += _store(engine, held.popleft(), keys)
     return done
+
+
+def _store(engine: Engine, batch: Sequence[TermSource], keys: Sequence[str]) -> int:
+    from db.search import DocumentKeys, store_document_keys
+
+    return store_document_keys(
+        engine,
+        [DocumentKeys(d.id, d.content_hash, text=k) for d, k in zip(batch, keys, strict=True)],
+    )
+
+
+class _Fresh:
+    """What an upsert inserted or changed, handed to the key cutter a batch at a time and
+    stored in that order once the cutter hands the keys back."""
+
+    def __init__(self, records: Sequence[DocumentRecord], cutting: Cutting) -> None:
+        self.latest = {record.key: record for record in records}  # the last one is stored
+        self.cutting = cutting
+        self.held: deque[list[TermSource]] = deque()
+
+    def stored(self, chunk: UpsertResult) -> None:
+        from db.search import TermSource
+
+        fresh = []
+        for key, doc_id in chunk.ids.items():
+            if doc_id in chunk.hashes:  # inserted or changed by this upsert
+                r = self.latest[key]
+                fresh.append(TermSource(doc_id, chunk.hashes[doc_id], r.title, r.summary, r.body))
+        for start in range(0, len(fresh), KEY_BATCH):
+            batch = fresh[start : start + KEY_BATCH]
+            self.held.append(batch)
+            self.cutting.add([(d.title, d.summary, d.body) for d in batch])
+
+    def store(self, engine: Engine) -> int:
+        done = 0
+        while self.held:
+            done += _store(engine, self.held.popleft(), self.cutting.take())
+        return done
 
 
 def index_stored(engine: Engine, records: Sequence[DocumentRecord], stored: UpsertResult) -> int:
     """Make the documents an upsert just inserted or changed searchable, cutting their keys
     from the records in hand (the text stored, not read back); then any other document whose
     keys are missing or stale (:func:`refresh_keys`). Returns the documents keyed.
-
-    What ``councilwatch.pipeline.process`` runs after every upsert.
     """
-    from db.search import DocumentKeys, keys_may_be_stale, store_document_keys
+    with Cutting() as cutting:
+        fresh = _Fresh(records, cutting)
+        fresh.stored(stored)
+        done = fresh.store(engine)
+    return done + _refresh_stale(engine)
 
-    fresh = stored.hashes
-    latest: dict[int, DocumentRecord] = {}
-    for record in records:  # the last version of a key in the batch is the one stored
-        doc_id = stored.ids.get(record.key)
-        if doc_id in fresh:
-            latest[doc_id] = record
-    done = 0
-    rows = list(latest.items())
-    for start in range(0, len(rows), KEY_BATCH):
-        done += store_document_keys(
-            engine,
-            [
-                DocumentKeys(
-                    doc_id,
-                    fresh[doc_id],
-                    text=key_text(document_tokens(r.title, r.summary, r.body)),
-                )
-                for doc_id, r in rows[start : start + KEY_BATCH]
-            ],
+
+def store_searchable(
+    engine: Engine, records: Sequence[DocumentRecord], *, now: datetime, backfill: bool = False
+) -> UpsertResult:
+    """Upsert ``records`` (db.ingest.upsert_documents) and make what it inserted or changed
+    searchable at once, as :func:`index_stored` does; what ``councilwatch.pipeline.process``
+    runs. The keys of each chunk the upsert commits are cut in the worker process while the
+    upsert writes the next chunk (:mod:`councilwatch.key_cutter`)."""
+    from db.ingest import upsert_documents
+
+    with Cutting(many=len(records) > KEY_BATCH) as cutting:
+        fresh = _Fresh(records, cutting)
+        result = upsert_documents(
+            engine, records, now=now, backfill=backfill, on_chunk=fresh.stored
         )
+        fresh.store(engine)
+    _refresh_stale(engine)
+    return result
+
+
+def _refresh_stale(engine: Engine) -> int:
+    from db.search import keys_may_be_stale
+
     if keys_may_be_stale(engine):  # stored before, or changed by another writer since
-        done += refresh_keys(engine)
-    return done
+        return refresh_keys(engine)
+    return 0
 
 
 # --- the query as a key filter ---------------------------------------------------------------
@@ -527,5 +578,6 @@ __all__: Sequence[str] = [
     "refresh_keys",
     "search",
     "source_label",
+    "store_searchable",
     "term_filter",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -131,8 +131,12 @@ def upsert_documents(
     *,
     now: datetime,
     backfill: bool = False,
+    on_chunk: Callable[[UpsertResult], None] | None = None,
 ) -> UpsertResult:
-    """Insert new documents, revise changed ones, count unchanged ones. Idempotent."""
+    """Insert new documents, revise changed ones, count unchanged ones. Idempotent.
+
+    ``on_chunk``: called with each chunk's own result once it is committed (the search keys
+    of what it stored are cut meanwhile: councilwatch.search.store_searchable)."""
     latest: dict[tuple[str, str], DocumentRecord] = {}
     for record in records:
         latest[record.key] = record  # the last version of a key within one batch wins
@@ -141,7 +145,10 @@ def upsert_documents(
     for start in range(0, len(batch), BATCH_SIZE):
         chunk = batch[start : start + BATCH_SIZE]
         with write_transaction(engine) as connection:
-            result.merge(_upsert_chunk(connection, chunk, now=now, backfill=backfill))
+            done = _upsert_chunk(connection, chunk, now=now, backfill=backfill)
+        result.merge(done)
+        if on_chunk is not None:
+            on_chunk(done)
         if engine.dialect.name == "postgresql":
             _fresh_statistics(engine)
     return result

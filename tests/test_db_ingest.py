@@ -198,3 +198,35 @@ def test_the_hash_stored_is_reported_for_inserted_and_updated_documents(engine: 
     assert set(second.hashes) == set(second.inserted) | set(second.updated)
     assert second.hashes == {i: h for i, h in stored().items() if i in second.hashes}
     assert second.hashes[first.ids[changed.key]] == changed.content_hash()
+
+
+def test_each_chunk_is_handed_on_once_committed(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What lets the search keys of a chunk be cut while the next chunk is written.
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
+    upsert_documents(engine, [decision(0)], now=NOW)
+    records = [decision(0, title="Changed"), *(decision(n) for n in range(1, 5))]
+    reader = make_engine(database_url)
+    seen: list[tuple[list[int], list[int], int, int]] = []
+
+    def chunk_stored(chunk: ingest.UpsertResult) -> None:
+        # Committed: another connection sees the chunk's documents.
+        stored = set(chunk.ids.values())
+        with reader.connect() as connection:
+            visible = connection.execute(
+                select(func.count()).select_from(Document).where(Document.id.in_(stored))
+            ).scalar_one()
+        seen.append((chunk.inserted, chunk.updated, len(chunk.hashes), visible - len(stored)))
+
+    result = upsert_documents(engine, records, now=NOW, on_chunk=chunk_stored)
+    reader.dispose()
+    assert [len(inserted) + len(updated) for inserted, updated, _, _ in seen] == [2, 2, 1]
+    assert [inserted for inserted, _, _, _ in seen] == [
+        result.inserted[:1],
+        result.inserted[1:3],
+        result.inserted[3:],
+    ]
+    assert [updated for _, updated, _, _ in seen] == [result.updated, [], []]
+    assert [hashed for _, _, hashed, _ in seen] == [2, 2, 1]
+    assert all(missing == 0 for _, _, _, missing in seen)
