@@ -104,7 +104,17 @@ def _expected(query: str, kinds: tuple[str, ...] = ()) -> list[str]:
 def store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
-    for url in fresh_database_url(request.param, tmp_path_factory.mktemp("phrases")):
+    yield from _filled(request.param, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The reader without SQLAlchemy reads SQLite files only."""
+    yield from _filled("sqlite", tmp_path_factory)
+
+
+def _filled(dialect: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    for url in fresh_database_url(dialect, tmp_path_factory.mktemp("phrases")):
         engine = make_engine(url)
         upsert_documents(engine, _records(), now=NOW)
         yield engine
@@ -127,13 +137,14 @@ def test_the_examples_hit_both_answers() -> None:
     assert len(_expected('"care plan"')) >= 5 and not _expected('"zzz plan"')
 
 
-def test_sqlite_read_without_sqlalchemy_gives_the_same(store: Engine) -> None:
-    reader = SqliteReader.open(store.url.render_as_string(hide_password=False), lambda: store)
-    if reader is None:
-        pytest.skip("not a SQLite file")
+def test_sqlite_read_without_sqlalchemy_gives_the_same(sqlite_store: Engine) -> None:
+    url = sqlite_store.url.render_as_string(hide_password=False)
+    reader = SqliteReader.open(url, lambda: sqlite_store)
+    assert reader is not None
     try:
         for query in QUERIES:
-            ours, theirs = search(reader, query, limit=100), search(store, query, limit=100)
+            ours = search(reader, query, limit=100)
+            theirs = search(sqlite_store, query, limit=100)
             assert ours == theirs, query
     finally:
         reader.close()
