@@ -400,7 +400,7 @@ def _send_one(
         outbox.mark_failed(engine, row_id, worker=worker, error=str(exc), retry_at=None)
         report.failed += 1
         log.error("outbox: %s to %s failed: %s", row.kind, row.to_address, exc)
-        if row.subscriber_id is not None:
+        if row.subscriber_id is not None and exc.bounce:
             count_bounce(engine, row.subscriber_id, str(exc), limit=BOUNCE_LIMIT)
     else:
         # Marked with the next group (a delivery resets the subscriber's failure count then).

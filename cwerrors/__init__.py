@@ -17,6 +17,7 @@ This module imports nothing from the project, so every package (``scraper``, ``a
     └── DeliveryError
         ├── TransientDeliveryError  4xx, connection refused: retry later
         └── PermanentDeliveryError  5xx: record, count towards bouncing
+            └── UnsendableMessage   the message itself cannot go (no recipient): record only
 
 The CLI turns any ``CouncilwatchError`` into one line on stderr and a non-zero exit code; no
 other layer formats errors for people.
@@ -103,3 +104,13 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Delivery failed for good (the server rejected the message or address)."""
+
+    #: Whether the failure says something about the recipient's address (a bounce).
+    bounce = True
+
+
+class UnsendableMessage(PermanentDeliveryError):
+    """The message cannot be sent as it is (it names no recipient): failed for good, but no
+    server refused the address, so it never counts towards marking a subscriber bouncing."""
+
+    bounce = False

@@ -222,6 +222,28 @@ def test_batch_goes_on_after_a_refused_recipient(
     assert received.rcpt_tos == ["here@example.org"]
 
 
+def test_a_stored_message_with_no_recipient_is_refused_for_good_and_the_batch_goes_on(
+    smtp_plain_server: SmtpTestServer,
+) -> None:
+    # An outbox row whose To header was lost (hand-edited, or an older release's bug) loads
+    # with no recipients; smtplib refuses it with an empty refusal map, which once escaped as
+    # StopIteration and stopped the whole sending thread.
+    stored = digest_message("k0").as_text()
+    headless = "".join(
+        line for line in stored.splitlines(keepends=True) if not line.startswith("To:")
+    )
+    orphan = Mail.load(headless)
+    assert orphan.recipients == ()
+    with SmtpTransport(
+        smtp_plain_server.host, smtp_plain_server.port, security="none", timeout=5.0
+    ) as smtp:
+        with pytest.raises(PermanentDeliveryError, match="no recipient"):
+            smtp.send(orphan)
+        smtp.send(digest_message("k1", "here@example.org"))
+    [received] = smtp_plain_server.received
+    assert received.rcpt_tos == ["here@example.org"]
+
+
 def test_server_down_is_transient(closed_port: int) -> None:
     smtp = SmtpTransport("127.0.0.1", closed_port, security="none", timeout=2.0)
     with pytest.raises(TransientDeliveryError, match="cannot reach SMTP server"):

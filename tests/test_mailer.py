@@ -10,6 +10,7 @@ from cwerrors import (
     PermanentDeliveryError,
     SubscriptionError,
     TransientDeliveryError,
+    UnsendableMessage,
 )
 from db import outbox
 from db.subscriptions import AlertFields, find_subscriber, subscribe
@@ -195,3 +196,38 @@ def test_a_sender_dying_mid_batch_keeps_what_the_server_accepted_marked(
 
     assert mailer.send_outbox(runtime, Good()).sent == 4
     assert len(again) == 4 and outbox.depth(engine) == {"sent": 8}
+
+
+def test_a_message_that_names_no_recipient_fails_without_counting_as_a_bounce(
+    runtime: Runtime,
+) -> None:
+    # The address did not bounce: the stored message lost its To header. Three such rows must
+    # not mark the subscriber bouncing (PermanentDeliveryError from a 5xx would).
+    engine = runtime.migrated_engine()
+    subscriber = subscribe(
+        engine,
+        email="kept@example.org",
+        new_token="t",
+        alert=AlertFields(name="Norfolk"),
+        confirmed=True,
+        now=NOW,
+    ).subscriber
+    for n in range(3):
+        outbox.enqueue_one(
+            engine,
+            outbox.OutgoingMessage(
+                idempotency_key=f"u{n}",
+                message_id=f"<u{n}@x>",
+                kind="digest",
+                to_address=subscriber.email,
+                subject="s",
+                message="Subject: s\r\nMessage-ID: <u@x>\r\n\r\nbody\r\n",
+                subscriber_id=subscriber.id,
+            ),
+            now=NOW,
+        )
+    report = mailer.send_outbox(runtime, Failing(UnsendableMessage("no recipient")))
+    assert (report.sent, report.failed) == (0, 3)
+    assert outbox.depth(engine) == {"failed": 3}
+    found = find_subscriber(engine, email="kept@example.org")
+    assert found is not None and found.status == "active" and found.failures == 0

@@ -7,7 +7,7 @@ Failures are sorted for the outbox worker:
   settings, not the recipient, so they must never count towards marking an address bouncing;
   the mail waits in the outbox until the operator fixes the settings.
 - ``PermanentDeliveryError``: SMTP 5xx for this message or recipient; record it and count it
-  towards bouncing.
+  towards bouncing. ``UnsendableMessage`` (a message with no recipient) is recorded only.
 
 The SMTP subclasses carry the reply code (``smtp_code``) so the outbox can store it.
 """
@@ -27,7 +27,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Protocol, Self
 
 from alerts.mail.message import Mail
-from cwerrors import ConfigError, PermanentDeliveryError, TransientDeliveryError
+from cwerrors import (
+    ConfigError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    UnsendableMessage,
+)
 
 if TYPE_CHECKING:
     from _typeshed import SizedBuffer
@@ -328,6 +333,9 @@ class SmtpTransport:
         return conn
 
     def send(self, msg: Mail) -> None:
+        if not msg.recipients:
+            # smtplib would refuse it with an empty refusal map: nothing to classify.
+            raise UnsendableMessage(f"message {msg.get('Message-ID')} has no recipient")
         if self._conn is None:
             self._conn = self._connect()
         conn = self._conn
