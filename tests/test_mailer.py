@@ -4,17 +4,18 @@ from pathlib import Path
 
 import pytest
 
+from alerts.mail.transports import SmtpTransport
 from councilwatch import mailer
 from councilwatch.runtime import Runtime
 from cwerrors import (
     PermanentDeliveryError,
     SubscriptionError,
     TransientDeliveryError,
-    UnsendableMessage,
 )
 from db import outbox
 from db.subscriptions import AlertFields, find_subscriber, subscribe
 from tests.runtimes import make_runtime
+from tests.smtpd import SmtpTestServer
 
 NOW = datetime(2026, 11, 2, 8, tzinfo=UTC)
 
@@ -199,10 +200,11 @@ def test_a_sender_dying_mid_batch_keeps_what_the_server_accepted_marked(
 
 
 def test_a_message_that_names_no_recipient_fails_without_counting_as_a_bounce(
-    runtime: Runtime,
+    runtime: Runtime, smtp_plain_server: SmtpTestServer
 ) -> None:
     # The address did not bounce: the stored message lost its To header. Three such rows must
-    # not mark the subscriber bouncing (PermanentDeliveryError from a 5xx would).
+    # not mark the subscriber bouncing (PermanentDeliveryError from a 5xx would). The real
+    # transport, not a fake raising the error we expect: the rows are read back and sent.
     engine = runtime.migrated_engine()
     subscriber = subscribe(
         engine,
@@ -226,7 +228,10 @@ def test_a_message_that_names_no_recipient_fails_without_counting_as_a_bounce(
             ),
             now=NOW,
         )
-    report = mailer.send_outbox(runtime, Failing(UnsendableMessage("no recipient")))
+    smtp = SmtpTransport(
+        smtp_plain_server.host, smtp_plain_server.port, security="none", timeout=5.0
+    )
+    report = mailer.send_outbox(runtime, smtp)
     assert (report.sent, report.failed) == (0, 3)
     assert outbox.depth(engine) == {"failed": 3}
     found = find_subscriber(engine, email="kept@example.org")
