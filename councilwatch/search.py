@@ -170,31 +170,42 @@ def _store(engine: Engine, batch: Sequence[TermSource], keys: Sequence[str]) -> 
 
 
 class _Fresh:
-    """What an upsert inserted or changed, handed to the key cutter a batch at a time and
-    stored in that order once the cutter hands the keys back."""
+    """What an upsert writes, handed to the key cutter a batch at a time as each chunk is
+    about to be written (:meth:`writing`), and stored in that order, under the ids the
+    chunks committed (:meth:`stored`), once the cutter hands the keys back."""
 
-    def __init__(self, records: Sequence[DocumentRecord], cutting: Cutting) -> None:
-        self.latest = {record.key: record for record in records}  # the last one is stored
+    def __init__(self, cutting: Cutting) -> None:
         self.cutting = cutting
-        self.held: deque[list[TermSource]] = deque()
+        self.held: deque[list[DocumentRecord]] = deque()
+        self.ids: dict[tuple[str, str], int] = {}
+        self.hashes: dict[int, str] = {}
+
+    def writing(self, records: Sequence[DocumentRecord]) -> None:
+        for start in range(0, len(records), KEY_BATCH):
+            batch = list(records[start : start + KEY_BATCH])
+            self.held.append(batch)
+            self.cutting.add([(r.title, r.summary, r.body) for r in batch])
 
     def stored(self, chunk: UpsertResult) -> None:
-        from db.search import TermSource
-
-        fresh = []
-        for key, doc_id in chunk.ids.items():
-            if doc_id in chunk.hashes:  # inserted or changed by this upsert
-                r = self.latest[key]
-                fresh.append(TermSource(doc_id, chunk.hashes[doc_id], r.title, r.summary, r.body))
-        for start in range(0, len(fresh), KEY_BATCH):
-            batch = fresh[start : start + KEY_BATCH]
-            self.held.append(batch)
-            self.cutting.add([(d.title, d.summary, d.body) for d in batch])
+        self.ids.update(chunk.ids)
+        self.hashes.update(chunk.hashes)
 
     def store(self, engine: Engine) -> int:
+        from db.search import TermSource
+
         done = 0
         while self.held:
-            done += _store(engine, self.held.popleft(), self.cutting.take())
+            batch, keys = self.held.popleft(), self.cutting.take()
+            docs, cut = [], []
+            for r, k in zip(batch, keys, strict=True):
+                doc_id = self.ids.get(r.key)
+                # Not stored by this upsert (another writer's, since our look-up): its
+                # writer keys it.
+                if doc_id is not None and doc_id in self.hashes:
+                    source = TermSource(doc_id, self.hashes[doc_id], r.title, r.summary, r.body)
+                    docs.append(source)
+                    cut.append(k)
+            done += _store(engine, docs, cut)
         return done
 
 
@@ -203,8 +214,10 @@ def index_stored(engine: Engine, records: Sequence[DocumentRecord], stored: Upse
     from the records in hand (the text stored, not read back); then any other document whose
     keys are missing or stale (:func:`refresh_keys`). Returns the documents keyed.
     """
+    latest = {record.key: record for record in records}  # the last one is stored
     with Cutting() as cutting:
-        fresh = _Fresh(records, cutting)
+        fresh = _Fresh(cutting)
+        fresh.writing([latest[k] for k, doc_id in stored.ids.items() if doc_id in stored.hashes])
         fresh.stored(stored)
         done = fresh.store(engine)
     return done + _refresh_stale(engine)
@@ -215,14 +228,20 @@ def store_searchable(
 ) -> UpsertResult:
     """Upsert ``records`` (db.ingest.upsert_documents) and make what it inserted or changed
     searchable at once, as :func:`index_stored` does; what ``councilwatch.pipeline.process``
-    runs. The keys of each chunk the upsert commits are cut in the worker process while the
-    upsert writes the next chunk (:mod:`councilwatch.key_cutter`)."""
+    runs. The keys of each chunk are cut in the worker process (:mod:`councilwatch.key_cutter`)
+    from the moment its look-up finds what it will write, while the upsert writes it and the
+    next one: the writer seldom waits for the cutter."""
     from db.ingest import upsert_documents
 
     with Cutting(many=len(records) > KEY_BATCH) as cutting:
-        fresh = _Fresh(records, cutting)
+        fresh = _Fresh(cutting)
         result = upsert_documents(
-            engine, records, now=now, backfill=backfill, on_chunk=fresh.stored
+            engine,
+            records,
+            now=now,
+            backfill=backfill,
+            on_chunk=fresh.stored,
+            on_writing=fresh.writing,
         )
         fresh.store(engine)
     _refresh_stale(engine)

@@ -87,14 +87,16 @@ class DocumentRecord:
         return (self.source, self.source_key)
 
     def content_hash(self) -> str:
-        digest = hashlib.sha256()
+        parts = []
         for name in CONTENT_FIELDS:
             value = getattr(self, name)
             if name == "extra":
                 value = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
             # Field separators keep ("ab", "c") and ("a", "bc") apart.
-            digest.update(f"\x1e{name}\x1f{value}".encode())
-        return digest.hexdigest()
+            parts.append(f"\x1e{name}\x1f{value}")
+        # One digest of the joined fields (the same bytes the fields fed one at a time gave):
+        # half the CPU of 16 encodes and updates, which ingest pays for every document.
+        return hashlib.sha256("".join(parts).encode()).hexdigest()
 
     def row(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in CONTENT_FIELDS}
@@ -132,11 +134,15 @@ def upsert_documents(
     now: datetime,
     backfill: bool = False,
     on_chunk: Callable[[UpsertResult], None] | None = None,
+    on_writing: Callable[[Sequence[DocumentRecord]], None] | None = None,
 ) -> UpsertResult:
     """Insert new documents, revise changed ones, count unchanged ones. Idempotent.
 
-    ``on_chunk``: called with each chunk's own result once it is committed (the search keys
-    of what it stored are cut meanwhile: councilwatch.search.store_searchable)."""
+    ``on_chunk``: called with each chunk's own result once it is committed.
+    ``on_writing``: called with the records a chunk is about to insert or revise, after its
+    look-up and before its writes (councilwatch.search.store_searchable starts cutting their
+    search keys then, so the cutting overlaps the chunk's own writes). A record another
+    writer stores meanwhile is in it but not in the chunk's result."""
     latest: dict[tuple[str, str], DocumentRecord] = {}
     for record in records:
         latest[record.key] = record  # the last version of a key within one batch wins
@@ -145,7 +151,9 @@ def upsert_documents(
     for start in range(0, len(batch), BATCH_SIZE):
         chunk = batch[start : start + BATCH_SIZE]
         with write_transaction(engine) as connection:
-            done = _upsert_chunk(connection, chunk, now=now, backfill=backfill)
+            done = _upsert_chunk(
+                connection, chunk, now=now, backfill=backfill, on_writing=on_writing
+            )
         result.merge(done)
         if on_chunk is not None:
             on_chunk(done)
@@ -184,16 +192,23 @@ def _insert_ignoring_conflicts(connection: Connection) -> Any:
 
 
 def _upsert_chunk(
-    connection: Connection, chunk: Sequence[DocumentRecord], *, now: datetime, backfill: bool
+    connection: Connection,
+    chunk: Sequence[DocumentRecord],
+    *,
+    now: datetime,
+    backfill: bool,
+    on_writing: Callable[[Sequence[DocumentRecord]], None] | None = None,
 ) -> UpsertResult:
     result = UpsertResult()
     hashes = {record.key: record.content_hash() for record in chunk}
     existing = _existing(connection, list(hashes))
     new_rows = []
+    writing = []
     changed: list[tuple[int, DocumentRecord]] = []
     for record in chunk:
         known = existing.get(record.key)
         if known is None:
+            writing.append(record)
             row = record.row()
             row.update(
                 content_hash=hashes[record.key],
@@ -207,8 +222,11 @@ def _upsert_chunk(
             result.unchanged += 1
             result.ids[record.key] = known[0]
         else:
+            writing.append(record)
             changed.append((known[0], record))
             result.ids[record.key] = known[0]
+    if writing and on_writing is not None:
+        on_writing(writing)
     if new_rows:
         stored = _insert_new(connection, new_rows)
         for key, doc_id in stored.items():

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -35,6 +36,16 @@ def decision(n: int, **changes: object) -> DocumentRecord:
 def count(engine: Engine, model: type) -> int:
     with engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def test_a_documents_content_hash_is_the_one_stored_stores_hold() -> None:
+    # Stored with every document: a different digest for the same content would make every
+    # stored document look changed at its next fetch (a revision each, keys cut again).
+    record = decision(3, body="Caf\u00e9 \u2014 the council's reply")
+    assert record.content_hash() == (
+        "7fe67db1b1f9d45bcc1e1308098574e03e018341b7b1fff5651776fdda737145"
+    )
+    assert replace(record, body=record.body + " ").content_hash() != record.content_hash()
 
 
 def test_second_ingest_of_the_same_documents_changes_nothing(engine: Engine) -> None:
@@ -198,6 +209,45 @@ def test_the_hash_stored_is_reported_for_inserted_and_updated_documents(engine: 
     assert set(second.hashes) == set(second.inserted) | set(second.updated)
     assert second.hashes == {i: h for i, h in stored().items() if i in second.hashes}
     assert second.hashes[first.ids[changed.key]] == changed.content_hash()
+
+
+def test_what_a_chunk_will_write_is_handed_on_before_it_is_written(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What lets the search keys of a chunk be cut while that chunk itself is written.
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
+    upsert_documents(engine, [decision(0), decision(1)], now=NOW)
+    old_title = decision(1).title
+    records = [decision(0), decision(1, title="Changed"), *(decision(n) for n in range(2, 5))]
+    reader = make_engine(database_url)
+    events: list[tuple[str, list[str], dict[str, str]]] = []
+
+    def writing(chunk: Sequence[DocumentRecord]) -> None:
+        keys = [r.source_key for r in chunk]
+        with reader.connect() as connection:  # what another connection sees meanwhile
+            titles = dict(
+                connection.execute(
+                    select(Document.source_key, Document.title).where(Document.source_key.in_(keys))
+                ).all()
+            )
+        events.append(("writing", keys, titles))
+
+    def stored(chunk: ingest.UpsertResult) -> None:
+        events.append(("stored", [], {}))
+
+    result = upsert_documents(engine, records, now=NOW, on_writing=writing, on_chunk=stored)
+    reader.dispose()
+    key = [decision(n).source_key for n in range(5)]
+    assert events == [
+        # decision 0 is unchanged: not handed on; decision 1 not yet revised
+        ("writing", [key[1]], {key[1]: old_title}),
+        ("stored", [], {}),
+        ("writing", [key[2], key[3]], {}),  # not yet inserted
+        ("stored", [], {}),
+        ("writing", [key[4]], {}),
+        ("stored", [], {}),
+    ]
+    assert (len(result.inserted), len(result.updated), result.unchanged) == (3, 1, 1)
 
 
 def test_each_chunk_is_handed_on_once_committed(

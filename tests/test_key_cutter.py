@@ -8,9 +8,10 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 import councilwatch.key_cutter as key_cutter
 import councilwatch.search as search_module
@@ -180,3 +181,57 @@ def test_a_fetch_run_is_searchable_once_stored(
     again = store_searchable(engine, changed, now=NOW)
     assert again.unchanged == len(changed)
     _keys_match_documents(engine)
+
+
+def test_a_chunks_keys_are_being_cut_while_the_chunk_is_written(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The worker is handed a chunk's texts once its look-up has found what it will write,
+    # not once it has committed: the cutting overlaps the chunk's own writes.
+    monkeypatch.setattr(search_module, "KEY_BATCH", 2)
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
+    events: list[str] = []
+    send, insert_new = key_cutter._Worker.send, ingest._insert_new
+
+    def sending(worker: key_cutter._Worker, texts: Sequence[Texts]) -> None:
+        events.append("cut")
+        send(worker, texts)
+
+    def inserting(connection: Connection, rows: list[dict[str, Any]]) -> dict[Any, int]:
+        events.append("insert")
+        return insert_new(connection, rows)
+
+    monkeypatch.setattr(key_cutter._Worker, "send", sending)
+    monkeypatch.setattr(ingest, "_insert_new", inserting)
+    store_searchable(engine, _many(), now=NOW)
+    assert events[:2] == ["cut", "insert"]
+    assert events.count("cut") == events.count("insert") == len(_many()) // 2
+    _keys_match_documents(engine)
+
+
+def test_a_document_another_writer_stored_meanwhile_keeps_that_writers_keys(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The look-up finds a key new, another writer stores it before our insert (ON CONFLICT
+    # skips ours): our text was handed to the cutter, but its keys must not be stored.
+    monkeypatch.setattr(search_module, "KEY_BATCH", 2)
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
+    records = _many()
+    theirs = replace(records[0], body="The other writer's text about lighthouses.")
+    store_searchable(engine, [theirs], now=NOW)
+    existing = ingest._existing
+    looked_up: list[bool] = []
+
+    def racing(connection: Connection, keys: Sequence[tuple[str, str]]) -> dict[Any, Any]:
+        found = existing(connection, keys)
+        if not looked_up:  # the first look-up ran before the other writer's insert
+            looked_up.append(True)
+            found.pop(theirs.key, None)
+        return found
+
+    monkeypatch.setattr(ingest, "_existing", racing)
+    result = store_searchable(engine, records, now=NOW)
+    assert looked_up
+    assert result.unchanged == 1 and len(result.inserted) == len(records) - 1
+    _keys_match_documents(engine)
+    assert {f.document.url for f in search(engine, "lighthouses").found} == {theirs.url}
