@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, text
 
 import councilwatch.key_cutter as key_cutter
 import councilwatch.search as search_module
@@ -51,6 +51,25 @@ def _keys_match_documents(engine: Engine) -> None:
         d.id: set(document_keys(document_tokens(d.title, d.summary, d.body))) for d in docs
     }
     assert documents_without_keys(engine) == []
+    if engine.dialect.name == "sqlite":  # the index holds exactly the stored keys
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO document_terms_fts(document_terms_fts, rank) "
+                    "VALUES ('integrity-check', 1)"
+                )
+            )
+
+
+def test_a_changed_document_is_no_longer_found_by_its_old_words(engine: Engine) -> None:
+    records = _many()
+    store_searchable(engine, records, now=NOW)
+    changed = replace(records[3], body="Now about aquariums.")
+    store_searchable(engine, [changed, *records[4:]], now=NOW)
+    _keys_match_documents(engine)
+    assert {f.document.url for f in search(engine, "aquariums").found} == {changed.url}
+    old_word = next(w.strip(".,") for w in records[3].body.split() if len(w) > 6)
+    assert changed.url not in {f.document.url for f in search(engine, old_word).found}
 
 
 def _many() -> list[DocumentRecord]:
