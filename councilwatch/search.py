@@ -439,7 +439,7 @@ class Found:
 class Results:
     query: Query | None
     total: int
-    total_exact: bool  # False: at least ``total`` (confirmation stopped at CONFIRM_LIMIT)
+    total_exact: bool  # False: at least ``total`` (confirmation stopped counting: find)
     found: list[Found]
 
 
@@ -485,11 +485,16 @@ def find(
     limit: int = 20,
     offset: int = 0,
     refresh: bool = True,
+    count_up_to: int = CONFIRM_LIMIT,
 ) -> Results:
     """The documents ``query`` matches within ``scope``, newest first, and how many there are.
 
     ``store``: an engine, or a reader (`councilwatch search` passes db.sqlite_search's on a
     SQLite file, which needs no SQLAlchemy unless keys must be cut).
+    ``count_up_to``: a query whose candidates are confirmed one by one (a phrase) stops
+    counting once the page is full and this many candidates are read; the total is then "at
+    least" (``total_exact`` False). A web page asks for a few hundred: its count is a guide,
+    its time is the reader's.
     """
     reader = _reader(store)
     # A search asks the cheap question first (counts, revised documents) instead of
@@ -502,7 +507,8 @@ def find(
         total = reader.count_documents(terms, scope)
         return Results(query, total, True, [_found(d, query) for d in docs])
     assert query is not None
-    return _confirm(reader, query, terms, scope, limit=limit, offset=offset)
+    budget = min(count_up_to, CONFIRM_LIMIT)
+    return _confirm(reader, query, terms, scope, limit=limit, offset=offset, budget=budget)
 
 
 def _confirm(
@@ -513,9 +519,11 @@ def _confirm(
     *,
     limit: int,
     offset: int,
+    budget: int = CONFIRM_LIMIT,
 ) -> Results:
-    """A superset filter's candidates confirmed one by one, newest first (at most
-    CONFIRM_LIMIT of them), reading their texts alone; the page's documents read after."""
+    """A superset filter's candidates confirmed one by one, newest first, reading their texts
+    alone; the page's documents read after. Counting stops at CONFIRM_LIMIT candidates, or
+    past ``budget`` of them once the page is full."""
     page: dict[int, DocTokens | None] = {}  # the page's ids, with their tokens if made
     total = seen = 0
     exact = True
@@ -523,7 +531,7 @@ def _confirm(
     with closing(reader.iter_texts(terms, scope)) as candidates:  # may stop early
         for doc in candidates:
             seen += 1
-            if seen > CONFIRM_LIMIT:
+            if seen > CONFIRM_LIMIT or (seen > budget and total >= offset + limit):
                 exact = False
                 break
             # Read from the raw text when it tells (a phrase: ~13x cheaper than tokenising),
@@ -558,9 +566,12 @@ def search(
     *,
     limit: int = 20,
     offset: int = 0,
+    count_up_to: int = CONFIRM_LIMIT,
 ) -> Results:
     """Parse ``text`` as an alert query (QueryError with its position) and :func:`find` it."""
-    return find(store, parse_query(text), scope, limit=limit, offset=offset)
+    return find(
+        store, parse_query(text), scope, limit=limit, offset=offset, count_up_to=count_up_to
+    )
 
 
 def as_json(found: Found) -> dict[str, Any]:

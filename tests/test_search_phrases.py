@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 import councilwatch.search
 from alerts.query import parse_query
-from councilwatch.search import document_tokens, search, term_filter
+from councilwatch.search import document_tokens, refresh_keys, search, term_filter
 from db import search as db_search
 from db.engine import make_engine
 from db.ingest import DocumentRecord, upsert_documents
@@ -117,6 +117,9 @@ def _filled(dialect: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     for url in fresh_database_url(dialect, tmp_path_factory.mktemp("phrases")):
         engine = make_engine(url)
         upsert_documents(engine, _records(), now=NOW)
+        # Keyed now, not by whichever test searches first: a test reading candidates
+        # straight from db.search found none when it ran alone.
+        refresh_keys(engine)
         yield engine
         engine.dispose()
 
@@ -194,3 +197,17 @@ def test_a_walk_over_the_candidates_is_one_statement(store: Engine) -> None:
     assert len(walked) > 4
     assert sum("FROM documents" in s for s in sent) == 1
     assert walked == db_search.find_documents(store, terms, Scope(), limit=100)
+
+
+def test_a_count_cut_short_past_the_page_still_fills_the_page(store: Engine) -> None:
+    # What the web page asks: its page in full, the count "at least" past a few candidates.
+    everything = search(store, '"care plan"', limit=100)
+    assert everything.total_exact and everything.total >= 3
+    urls = [f.document.url for f in everything.found]
+    for offset, limit in ((0, 2), (1, 2), (0, everything.total)):
+        found = search(store, '"care plan"', limit=limit, offset=offset, count_up_to=1)
+        assert [f.document.url for f in found.found] == urls[offset : offset + limit]
+        assert found.total >= offset + len(found.found)
+        assert found.total_exact == (found.total == everything.total)
+    last = search(store, '"care plan"', limit=2, offset=everything.total - 1, count_up_to=1)
+    assert [f.document.url for f in last.found] == urls[-1:]

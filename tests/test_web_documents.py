@@ -323,3 +323,26 @@ def confirm_manage_path(web: WebHarness) -> str:
 def test_date_filter_shows_decision_dates(web: WebHarness, library: dict[str, int]) -> None:
     page = web.client.get(f"/documents/{library['24 001 001']}")
     assert f"{date(2026, 2, 10):%-d %B %Y}" in page.text
+
+
+def test_a_phrase_search_counts_past_its_page_only_so_far(
+    web: WebHarness, library: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its candidates are confirmed one by one: past the page the count stops early and says
+    # so, and the pager still leads to every match.
+    monkeypatch.setattr(document_pages, "PER_PAGE", 1)
+    monkeypatch.setattr(document_pages, "PAGE_COUNT_UP_TO", 1)
+    first = web.client.get('/documents?q="bus passes"')
+    assert "At least 1 item matches" in page_text(first.text)
+    pages = walk(web, '/documents?q="bus passes"')
+    assert sorted(t for p in pages for t in p) == [
+        "Bus passes late for Breckland pupils",
+        "Pupils wait weeks for bus passes",
+    ]
+    assert [len(p) for p in pages] == [1, 1]
+    last = web.client.get('/documents?q="bus passes"&page=2')
+    assert "2 items match" in page_text(last.text)
+    assert "At least" not in page_text(last.text)
+    monkeypatch.setattr(document_pages, "PAGE_COUNT_UP_TO", 1000)
+    exact = web.client.get('/documents?q="bus passes"')
+    assert "2 items match" in page_text(exact.text) and 'rel="next"' in exact.text
