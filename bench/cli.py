@@ -441,6 +441,8 @@ def main() -> None:
         for q in queries:
             wall, cpu = query_seconds(url, q)
             query_rows.append([db, " ".join(q), f"{wall * 1000:.0f}", f"{cpu * 1000:.0f}"])
+    if not query_rows:  # --only chose none of them
+        return
     print_table(
         "the query alone, in process, warm (this tree, read as the CLI reads), median of 5, ms",
         ["db", "query", "wall", "CPU"],
