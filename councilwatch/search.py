@@ -493,8 +493,8 @@ def find(
     SQLite file, which needs no SQLAlchemy unless keys must be cut).
     ``count_up_to``: a query whose candidates are confirmed one by one (a phrase) stops
     counting once the page is full and this many candidates are read; the total is then "at
-    least" (``total_exact`` False). A web page asks for a few hundred: its count is a guide,
-    its time is the reader's.
+    least" (``total_exact`` False). The web page asks for 1,000: its count is a guide, its
+    time is the reader's.
     """
     reader = _reader(store)
     # A search asks the cheap question first (counts, revised documents) instead of
