@@ -138,6 +138,20 @@ def document_keys(tokens: DocTokens) -> list[str]:
 
 def refresh_keys(engine: Engine) -> int:
     """Cut the keys of every document stored or changed since they were last cut."""
+    return _flushed(engine, _refresh_keys(engine))
+
+
+def _flushed(engine: Engine, done: int) -> int:
+    """``done``, once the keys a writer just stored are moved into the index proper
+    (:func:`db.search.flush_key_index`): once per run, not per batch of keys."""
+    from db.search import flush_key_index
+
+    if done:
+        flush_key_index(engine)
+    return done
+
+
+def _refresh_keys(engine: Engine) -> int:
     from db.search import documents_without_keys
 
     def batches() -> Iterator[list[TermSource]]:
@@ -220,7 +234,7 @@ def index_stored(engine: Engine, records: Sequence[DocumentRecord], stored: Upse
         fresh.writing([latest[k] for k, doc_id in stored.ids.items() if doc_id in stored.hashes])
         fresh.stored(stored)
         done = fresh.store(engine)
-    return done + _refresh_stale(engine)
+    return _flushed(engine, done + _refresh_stale(engine))
 
 
 def store_searchable(
@@ -243,8 +257,8 @@ def store_searchable(
             on_chunk=fresh.stored,
             on_writing=fresh.writing,
         )
-        fresh.store(engine)
-    _refresh_stale(engine)
+        done = fresh.store(engine)
+    _flushed(engine, done + _refresh_stale(engine))
     return result
 
 
@@ -252,7 +266,7 @@ def _refresh_stale(engine: Engine) -> int:
     from db.search import keys_may_be_stale
 
     if keys_may_be_stale(engine):  # stored before, or changed by another writer since
-        return refresh_keys(engine)
+        return _refresh_keys(engine)
     return 0
 
 

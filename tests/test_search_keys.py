@@ -385,3 +385,82 @@ def test_migration_0011_compresses_keys_and_bodies_with_lz4_on_postgres(tmp_path
         assert set(_compression(engine).values()) == {"p"}
         assert _answers(engine) == {q: _expected(q) for q in QUERIES}
         engine.dispose()
+
+
+# --- PostgreSQL: new keys wait in the GIN index's pending list for one run at most -------------
+
+
+def _pending_list_limit(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        options = connection.execute(
+            text("SELECT reloptions FROM pg_class WHERE oid = 'ix_document_terms_terms'::regclass")
+        ).scalar()
+    found = [o for o in options or [] if o.startswith("gin_pending_list_limit=")]
+    return found[0].split("=", 1)[1] if found else None
+
+
+def _pending_pages(engine: Engine) -> int:
+    """The pages of keys waiting in the pending list. Moving them is how they are counted
+    (gin_clean_pending_list answers the pages it emptied; pgstattuple may not be there)."""
+    with engine.begin() as connection:
+        return int(
+            connection.execute(
+                text("SELECT gin_clean_pending_list('ix_document_terms_terms'::regclass)")
+            ).scalar_one()
+        )
+
+
+@pytest.mark.postgres
+def test_migration_0016_lets_the_key_index_hold_a_run_of_keys(tmp_path: object) -> None:
+    for url in fresh_database_url("postgres", tmp_path):
+        engine = make_engine(url)
+        assert _pending_list_limit(engine) == "65536"  # kB: ~4 runs of 1,000 documents
+        migrate.downgrade(engine, "0015_outbox_bodies_lz4")
+        assert _pending_list_limit(engine) is None  # the server's (4 MB by default)
+        upsert_documents(engine, _records(), now=NOW)
+        refresh_keys(engine)
+        migrate.upgrade(engine)
+        assert _pending_list_limit(engine) == "65536"
+        assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_every_writer_leaves_no_keys_pending_and_answers_alike(tmp_path: object) -> None:
+    from councilwatch.search import store_searchable
+
+    for url in fresh_database_url("postgres", tmp_path):
+        engine = make_engine(url)
+        records = _records()
+        # Keys stored with no writer's flush: they wait in the pending list, and are found.
+        upsert_documents(engine, records, now=NOW)
+        keys = [
+            DocumentKeys(
+                d.id, d.content_hash, text=key_text(document_tokens(d.title, d.summary, d.body))
+            )
+            for d in documents_without_keys(engine)
+        ]
+        store_document_keys(engine, keys)
+        pending = _answers(engine)
+        assert pending == {q: _expected(q) for q in QUERIES}
+        assert _pending_pages(engine) > 0
+        assert _answers(engine) == pending  # the same, from the index proper
+        # Each writer moves what it stored into the index before it returns.
+        with engine.begin() as connection:
+            connection.execute(delete(DOCUMENT_TERMS))
+        assert refresh_keys(engine) == len(records)
+        assert _pending_pages(engine) == 0
+        changed = [replace(r, body=r.body + " Later about aquariums.") for r in records[:4]]
+        assert index_stored(engine, changed, upsert_documents(engine, changed, now=NOW)) == 4
+        assert _pending_pages(engine) == 0
+        changed = [replace(r, body=r.body + " Then about museums.") for r in records[4:8]]
+        result = store_searchable(engine, changed, now=NOW)
+        assert len(result.updated) == 4
+        assert _pending_pages(engine) == 0
+        assert {f.document.url for f in search(engine, "aquariums").found} == {
+            r.url for r in records[:4]
+        }
+        assert {f.document.url for f in search(engine, "museums").found} == {
+            r.url for r in records[4:8]
+        }
+        engine.dispose()
