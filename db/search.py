@@ -177,7 +177,8 @@ def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> in
             ]
             # A write that takes the GIN index's pending list past its limit (a run larger
             # than the limit holds, flush_key_index) moves the list into the index within
-            # work_mem; 4 MB (the default) sorted it in many small passes.
+            # work_mem; 4 MB (the default) sorted it in many small passes. Keying 100,000
+            # documents in one run (a keys-only table): 73.5 s of server CPU, not 139.5.
             connection.execute(_KEYS_WORK_MEM)
             connection.execute(delete(_TERMS).where(_TERMS.c.document_id.in_(ids)))
             connection.execute(insert(_TERMS), rows)
