@@ -18,13 +18,15 @@ Methods, each on its own fresh store, interleaved round by round (medians over r
   then the same documents again (all unchanged).
 - ``service at REV`` (``--baseline-rev``): the same loop on that revision's code (its tree
   unpacked with ``git archive``, run in its own interpreter, the same records): its
-  ``upsert_documents`` then ``index_stored``, as its ``process`` ran them (a revision before
-  index_stored: ``refresh_keys``, which reads the documents back).
+  ``store_searchable``, or at a revision before it ``upsert_documents`` then ``index_stored``
+  (before that, ``refresh_keys``, which reads the documents back), as its ``process`` ran them.
 - ``floor``: one plain Core ``INSERT ... executemany`` of the finished document rows and of the
   finished key rows (cut before the clock starts) into the same migrated schema, SQLite's key
-  index fed by one INSERT ... SELECT per batch (PostgreSQL's tsvector is generated), one
-  transaction per 500: the least any ingest of these rows can do. ``--floor-parts`` adds the
-  floor without the full-text index and of the document rows alone (what each part costs).
+  index fed the same key texts by one executemany (PostgreSQL's tsvector is generated), one
+  transaction per 500, PostgreSQL's pending keys moved into the index once per 1,000 (as the
+  service does: db.search.flush_key_index): the least any ingest of these rows can do.
+  ``--floor-parts`` adds the floor without the full-text index and of the document rows alone
+  (what each part costs).
 Goals: SQLite 100,000 realistic documents < 30 s wall, PostgreSQL < 90 s.
 """
 
@@ -60,6 +62,7 @@ from councilwatch.search import document_tokens, key_text, store_searchable
 from db import migrate
 from db.engine import is_sqlite, make_engine, write_transaction
 from db.ingest import BATCH_SIZE, DocumentRecord
+from db.search import flush_key_index
 from db.tables import DOCUMENT_TERMS, DOCUMENTS
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -318,20 +321,25 @@ def floor(url: str, records: list[DocumentRecord], parts: str = "all") -> dict[s
     clock, started = Clock(), server.seconds()
     with clock.running():
         for offset in range(0, len(rows), BATCH_SIZE):
+            if offset and offset % RUN_SIZE == 0 and parts == "all":
+                flush_key_index(engine)  # a run's pending keys into the index, as the service
             with write_transaction(engine) as connection:
                 connection.execute(insert(DOCUMENTS), rows[offset : offset + BATCH_SIZE])
                 if parts == "documents":
                     continue
+                if not is_sqlite(connection):
+                    connection.execute(text("SET LOCAL work_mem = '64MB'"))  # as the service
                 batch = key_rows[offset : offset + BATCH_SIZE]
                 connection.execute(insert(DOCUMENT_TERMS), batch)
                 if is_sqlite(connection) and parts == "all":  # as store_document_keys feeds it
-                    connection.execute(
-                        text(
-                            "INSERT INTO document_terms_fts(rowid, keys) SELECT document_id, "
-                            "keys FROM document_terms WHERE document_id BETWEEN :a AND :b"
-                        ),
-                        {"a": batch[0]["document_id"], "b": batch[-1]["document_id"]},
+                    driver = connection.connection.driver_connection
+                    assert driver is not None
+                    driver.executemany(
+                        "INSERT INTO document_terms_fts(rowid, keys) VALUES (?, ?)",
+                        [(r["document_id"], r["keys"]) for r in batch],
                     )
+        if parts == "all":
+            flush_key_index(engine)
     on_server = Clock(cpu=server.seconds() - started)
     engine.dispose()
     return {"total": clock, "server": on_server}
