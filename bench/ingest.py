@@ -270,19 +270,25 @@ print(json.dumps(clocks))
 """
 
 
-def baseline(url: str, records: list[DocumentRecord], rev: str) -> dict[str, Clock]:
-    """The same service loop at revision ``rev`` (``git archive``), on its own fresh store."""
+def baseline(url: str, records: list[DocumentRecord], rev: str | None) -> dict[str, Clock]:
+    """The same service loop at revision ``rev`` (``git archive``), on its own fresh store;
+    ``rev`` None: this working tree's, through the same harness (``--baseline-rev`` runs it
+    too: a process that unpickled the records writes slower than this one, which built
+    them, so "service at REV" is compared with it, not with "service")."""
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tree:
-        archive = subprocess.run(
-            ["git", "archive", rev], cwd=root, check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+        code = str(root)
+        if rev is not None:
+            archive = subprocess.run(
+                ["git", "archive", rev], cwd=root, check=True, capture_output=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+            code = tree
         payload, settings = Path(tree) / "records.pickle", Path(tree) / "settings.pickle"
         payload.write_bytes(pickle.dumps([dataclasses.asdict(r) for r in records]))
         settings.write_bytes(pickle.dumps((NOW, RUN_SIZE)))
         out = subprocess.run(
-            [sys.executable, "-c", _BASELINE, tree, url, str(payload), str(settings), _SERVER_CPU],
+            [sys.executable, "-c", _BASELINE, code, url, str(payload), str(settings), _SERVER_CPU],
             check=True,
             capture_output=True,
             text=True,
@@ -362,6 +368,7 @@ def run(
         methods["floor, no full-text index"] = lambda url: floor(url, records, "no index")
         methods["floor, documents only"] = lambda url: floor(url, records, "documents")
     if baseline_rev:
+        methods["service, same harness"] = lambda url: baseline(url, records, None)
         methods[f"service at {baseline_rev}"] = lambda url: baseline(url, records, baseline_rev)
     seen: dict[str, list[dict[str, Clock]]] = {name: [] for name in methods}
     names = list(methods)
