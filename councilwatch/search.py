@@ -205,21 +205,19 @@ class _Fresh:
         self.hashes.update(chunk.hashes)
 
     def store(self, engine: Engine) -> int:
-        from db.search import TermSource
+        from db.search import DocumentKeys, store_document_keys
 
         done = 0
         while self.held:
             batch, keys = self.held.popleft(), self.cutting.take()
-            docs, cut = [], []
-            for r, k in zip(batch, keys, strict=True):
-                doc_id = self.ids.get(r.key)
+            docs = []
+            for record, text in zip(batch, keys, strict=True):
+                doc_id = self.ids.get(record.key)
                 # Not stored by this upsert (another writer's, since our look-up): its
                 # writer keys it.
                 if doc_id is not None and doc_id in self.hashes:
-                    source = TermSource(doc_id, self.hashes[doc_id], r.title, r.summary, r.body)
-                    docs.append(source)
-                    cut.append(k)
-            done += _store(engine, docs, cut)
+                    docs.append(DocumentKeys(doc_id, self.hashes[doc_id], text=text))
+            done += store_document_keys(engine, docs)
         return done
 
 
@@ -521,8 +519,7 @@ def find(
         total = reader.count_documents(terms, scope)
         return Results(query, total, True, [_found(d, query) for d in docs])
     assert query is not None
-    budget = min(count_up_to, CONFIRM_LIMIT)
-    return _confirm(reader, query, terms, scope, limit=limit, offset=offset, budget=budget)
+    return _confirm(reader, query, terms, scope, limit=limit, offset=offset, budget=count_up_to)
 
 
 def _confirm(

@@ -164,25 +164,23 @@ def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> in
     generated column on PostgreSQL)."""
     if not documents:
         return 0
+    values = sorted(  # by id: FTS5 writes out what it holds at a rowid out of order
+        (d.id, d.content_hash, d.text if d.text is not None else _joined(d.keys)) for d in documents
+    )
+    ids = [doc_id for doc_id, _, _ in values]
     with write_transaction(engine) as connection:
-        ids = [d.id for d in documents]
         if not is_sqlite(connection):
-            rows = [
-                {
-                    "document_id": d.id,
-                    "content_hash": d.content_hash,
-                    "keys": d.text if d.text is not None else _joined(d.keys),
-                }
-                for d in documents
-            ]
             # A write that takes the GIN index's pending list past its limit (a run larger
             # than the limit holds, flush_key_index) moves the list into the index within
             # work_mem; 4 MB (the default) sorted it in many small passes. Keying 100,000
             # documents in one run (a keys-only table): 73.5 s of server CPU, not 139.5.
             connection.execute(_KEYS_WORK_MEM)
             connection.execute(delete(_TERMS).where(_TERMS.c.document_id.in_(ids)))
-            connection.execute(insert(_TERMS), rows)
-            return len(rows)
+            connection.execute(
+                insert(_TERMS),
+                [{"document_id": i, "content_hash": h, "keys": k} for i, h, k in values],
+            )
+            return len(values)
         # Only documents keyed before have keys to take out: the old keys leave the index
         # while they are still stored. A fetch run's new documents (most of an ingest) skip
         # both deletes.
@@ -194,10 +192,6 @@ def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> in
         # just written): 2.5 MB a batch, bound once each.
         driver = connection.connection.driver_connection
         assert driver is not None
-        values = sorted(  # by id: FTS5 writes out what it holds at a rowid out of order
-            (d.id, d.content_hash, d.text if d.text is not None else _joined(d.keys))
-            for d in documents
-        )
         driver.executemany(_TERMS_INSERT, values)
         driver.executemany(_FTS_INSERT, [(doc_id, keys) for doc_id, _, keys in values])
     return len(values)

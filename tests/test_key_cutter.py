@@ -202,13 +202,18 @@ def test_a_fetch_run_is_searchable_once_stored(
     _keys_match_documents(engine)
 
 
+@pytest.fixture
+def batches_of_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Upsert chunks and key batches of two: several of each in a small fetch run."""
+    monkeypatch.setattr(search_module, "KEY_BATCH", 2)
+    monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
+
+
 def test_a_chunks_keys_are_being_cut_while_the_chunk_is_written(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, batches_of_two: None
 ) -> None:
     # The worker is handed a chunk's texts once its look-up has found what it will write,
     # not once it has committed: the cutting overlaps the chunk's own writes.
-    monkeypatch.setattr(search_module, "KEY_BATCH", 2)
-    monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
     events: list[str] = []
     send, insert_new = key_cutter._Worker.send, ingest._insert_new
 
@@ -229,12 +234,10 @@ def test_a_chunks_keys_are_being_cut_while_the_chunk_is_written(
 
 
 def test_a_document_another_writer_stored_meanwhile_keeps_that_writers_keys(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, batches_of_two: None
 ) -> None:
     # The look-up finds a key new, another writer stores it before our insert (ON CONFLICT
     # skips ours): our text was handed to the cutter, but its keys must not be stored.
-    monkeypatch.setattr(search_module, "KEY_BATCH", 2)
-    monkeypatch.setattr(ingest, "BATCH_SIZE", 2)
     records = _many()
     theirs = replace(records[0], body="The other writer's text about lighthouses.")
     store_searchable(engine, [theirs], now=NOW)

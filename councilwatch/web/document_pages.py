@@ -26,8 +26,8 @@ from db.search import Scope
 
 PER_PAGE = 20
 # A phrase's candidates are confirmed one by one: past the page, the page counts this many of
-# them at most and says "at least" (councilwatch.search.find). 116 ms against ~25 for a common
-# phrase on 200,000 documents; the command line counts them all (up to CONFIRM_LIMIT).
+# them at most and says "at least" (councilwatch.search.find). A common phrase's page on
+# 200,000 documents: 72 ms of CPU, not 133; the command line counts up to CONFIRM_LIMIT.
 PAGE_COUNT_UP_TO = 1000
 MAX_PAGE = 500
 MAX_ID = 2**31  # larger ids cannot exist, and PostgreSQL would refuse to compare them
