@@ -353,6 +353,49 @@ def test_browse_documents_by_date_with_filters_and_pages_on_a_phone(
     assert (shots / "documents-browse.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_phrase_search_says_its_count_is_cut_short_and_pages_on_to_every_match(
+    site: LiveSite, browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    from councilwatch.web import document_pages
+
+    class Harness:  # the two attributes store() reads
+        engine = site.runtime.migrated_engine()
+        runtime = site.runtime
+        clock = site.runtime.now
+
+    titles = [f"Care plan {n} reviewed late" for n in range(3)]
+    store(
+        Harness(),  # type: ignore[arg-type]
+        *[
+            decision(f"24 {n:03d} 700", title=title, summary="The care plan was late.")
+            for n, title in enumerate(titles)
+        ],
+        decision("24 999 700", title="A plan for care homes", summary="Homes and a plan."),
+    )
+    monkeypatch.setattr(document_pages, "PER_PAGE", 2)
+    monkeypatch.setattr(document_pages, "PAGE_COUNT_UP_TO", 1)
+
+    def shown() -> list[str]:
+        return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "li.result h2")]
+
+    def count() -> str:
+        return str(browser.find_element(By.CSS_SELECTOR, ".result-count").text)
+
+    browser.get(f"{site.base}/documents?q=%22care+plan%22")
+    assert count() == "At least 2 items match, newest first."
+    seen = shown()
+    assert len(seen) == 2
+    shots = _shots_dir(tmp_path)
+    screenshot(browser, shots, "documents-phrase")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "a[rel=next]"))
+    assert count() == "3 items match, newest first."
+    seen += shown()
+    assert sorted(seen) == sorted(titles)  # every match, once, the other document not
+    assert not browser.find_elements(By.CSS_SELECTOR, "a[rel=next]")
+
+
 DESKTOP_WIDTH, DESKTOP_HEIGHT = 1280, 900
 
 
