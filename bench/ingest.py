@@ -58,12 +58,12 @@ from sqlalchemy import insert, text
 
 from bench.common import default_postgres, postgres_schema, print_table
 from councilwatch.key_cutter import worker_pids
-from councilwatch.search import document_tokens, key_text, store_searchable
+from councilwatch.search import changed_stems, document_tokens, key_text, store_searchable
 from db import migrate
 from db.engine import is_sqlite, make_engine, write_transaction
 from db.ingest import BATCH_SIZE, DocumentRecord
 from db.search import flush_key_index
-from db.tables import DOCUMENT_TERMS, DOCUMENTS
+from db.tables import DOCUMENT_TERMS, DOCUMENTS, WORD_STEMS
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 BODY_CHARS = 5000
@@ -287,12 +287,15 @@ def baseline(url: str, records: list[DocumentRecord], rev: str | None) -> dict[s
         payload, settings = Path(tree) / "records.pickle", Path(tree) / "settings.pickle"
         payload.write_bytes(pickle.dumps([dataclasses.asdict(r) for r in records]))
         settings.write_bytes(pickle.dumps((NOW, RUN_SIZE)))
-        out = subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-c", _BASELINE, code, url, str(payload), str(settings), _SERVER_CPU],
-            check=True,
             capture_output=True,
             text=True,
-        ).stdout
+            cwd=code,  # its key cutter's `-m` finds that tree's councilwatch first, not ours
+        )
+        if done.returncode:  # its error, not just its exit status
+            raise SystemExit(f"the service at {rev or 'this tree'} failed:\n{done.stderr}")
+        out = done.stdout
     return {name: Clock(*times) for name, times in json.loads(out).items()}
 
 
@@ -310,7 +313,7 @@ def floor(url: str, records: list[DocumentRecord], parts: str = "all") -> dict[s
     if parts == "no index" and not is_sqlite(engine):
         with engine.begin() as connection:
             connection.execute(text("DROP INDEX ix_document_terms_terms"))
-    rows, key_rows = [], []
+    rows, key_rows, word_sets = [], [], []
     for doc_id, record in enumerate(records, 1):
         row = record.row()
         row.update(
@@ -322,8 +325,16 @@ def floor(url: str, records: list[DocumentRecord], parts: str = "all") -> dict[s
             backfill=False,
         )
         rows.append(row)
-        keys = key_text(document_tokens(record.title, record.summary, record.body))
-        key_rows.append({"document_id": doc_id, "content_hash": "0" * 64, "keys": keys})
+        tokens = document_tokens(record.title, record.summary, record.body)
+        key_rows.append({"document_id": doc_id, "content_hash": "0" * 64, "keys": key_text(tokens)})
+        word_sets.append(tokens.word_set)
+    # Each batch's words not stored before whose stem is another word (word_stems).
+    stored: set[str] = set()
+    new_words = []
+    for offset in range(0, len(rows), BATCH_SIZE):
+        stems = changed_stems(word_sets[offset : offset + BATCH_SIZE])
+        new_words.append([{"word": w, "stem": stems[w]} for w in sorted(stems.keys() - stored)])
+        stored.update(stems)
     clock, started = Clock(), server.seconds()
     with clock.running():
         for offset in range(0, len(rows), BATCH_SIZE):
@@ -336,6 +347,8 @@ def floor(url: str, records: list[DocumentRecord], parts: str = "all") -> dict[s
                 if not is_sqlite(connection):
                     connection.execute(text("SET LOCAL work_mem = '64MB'"))  # as the service
                 batch = key_rows[offset : offset + BATCH_SIZE]
+                if words := new_words[offset // BATCH_SIZE]:
+                    connection.execute(insert(WORD_STEMS), words)
                 connection.execute(insert(DOCUMENT_TERMS), batch)
                 if is_sqlite(connection) and parts == "all":  # as store_document_keys feeds it
                     driver = connection.connection.driver_connection

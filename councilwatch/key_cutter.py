@@ -33,7 +33,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 try:
     import fcntl
@@ -46,11 +46,20 @@ log = logging.getLogger(__name__)
 Texts = tuple[str, str, str]
 
 
-def cut_texts(texts: Sequence[Texts]) -> list[str]:
-    """Each document's key text (councilwatch.search.key_text); what the worker runs."""
-    from councilwatch.search import document_tokens, key_text
+class Cut(NamedTuple):
+    """A batch's keys: each document's key text (councilwatch.search.key_text), and the
+    batch's words whose stem is another word, with their stems (changed_stems), which are
+    stored with the keys."""
 
-    return [key_text(document_tokens(title, summary, body)) for title, summary, body in texts]
+    keys: list[str]
+    stems: dict[str, str]
+
+
+def cut_texts(texts: Sequence[Texts]) -> Cut:
+    """A batch's :class:`Cut`; what the worker runs."""
+    from councilwatch.search import cut_batch
+
+    return Cut(*cut_batch(texts))
 
 
 class _Worker:
@@ -76,11 +85,11 @@ class _Worker:
         pickle.dump(list(texts), self.to_worker, pickle.HIGHEST_PROTOCOL)
         self.to_worker.flush()
 
-    def receive(self) -> list[str]:
+    def receive(self) -> Cut:
         ok, value = pickle.load(self.from_worker)
         if not ok:
             raise value  # the cutting's own error, as it would be raised cutting in line
-        return value
+        return Cut(*value)
 
     def close(self) -> None:
         try:
@@ -169,8 +178,8 @@ class Cutting:
     def pending(self) -> int:
         return len(self._waiting) + (self._sent is not None)
 
-    def take(self) -> list[str]:
-        """The key texts of the oldest batch handed in; the next one goes to the worker."""
+    def take(self) -> Cut:
+        """The keys of the oldest batch handed in; the next one goes to the worker."""
         sent = self._sent
         if sent is None:  # one batch alone, or no worker
             return cut_texts(self._waiting.popleft())
@@ -224,8 +233,8 @@ class Cutting:
             _in_use.release()
 
 
-def cut_ahead(batches: Iterable[Sequence[Texts]]) -> Iterator[list[str]]:
-    """The key texts of each batch, in order, each cut in the worker while the caller uses
+def cut_ahead(batches: Iterable[Sequence[Texts]]) -> Iterator[Cut]:
+    """The keys of each batch, in order, each cut in the worker while the caller uses
     the one before. A batch is taken from ``batches`` (a read of the store, say) just before
     the result before it is handed on, so at most two are held."""
     source = iter(batches)
@@ -255,7 +264,8 @@ def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
             return
         reply: tuple[bool, Any]
         try:
-            reply = (True, cut_texts(texts))
+            # As a plain tuple: run as __main__, this module's Cut is not the caller's.
+            reply = (True, tuple(cut_texts(texts)))
         except Exception as exc:  # handed back: the caller raises it
             reply = (False, exc)
         pickle.dump(reply, replies, pickle.HIGHEST_PROTOCOL)

@@ -12,10 +12,10 @@ When the filter is a superset, every candidate is confirmed with the matcher's o
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from alerts.documents import SnippetSpans
 from alerts.explain import snippet_spans
@@ -32,17 +32,20 @@ from alerts.query import (
     parse_query,
 )
 from alerts.stem import stem, stem_words
-from councilwatch.key_cutter import Cutting, Texts, cut_ahead
+from councilwatch.key_cutter import Cut, Cutting, Texts, cut_ahead
 from db.search_types import (
     MAX_KEY_LEN,
+    MAX_WORD_LEN,
     AllOf,
     AnyOf,
     CandidateText,
     DocumentReader,
     Key,
     Scope,
+    Stem,
     StoredDocument,
     TermFilter,
+    cut_key,
 )
 
 if TYPE_CHECKING:  # db.ingest imports the SQLModel tables, which `councilwatch search` never needs
@@ -60,12 +63,13 @@ if TYPE_CHECKING:  # db.ingest imports the SQLModel tables, which `councilwatch 
 # given as "at least" (a phrase of common words in a very large store).
 CONFIRM_LIMIT = 5000
 KEY_BATCH = 500
-# Each document word's stem key, worked out once per process: "s:<stem>", "" when the word is
-# its own stem, or _LONG when its keys are cut (longer than MAX_KEY_LEN). Cleared when full
-# (a store's vocabulary is ~100,000 words).
+# Each word seen by this process (_SEEN), and of those, each word no longer than a key's word
+# whose stem is another word, with that stem (_CHANGED): what the word_stems table needs.
+# Cleared when full (a store's vocabulary is ~100,000 words).
 KEY_CACHE_SIZE = 1 << 18
-_STEM_KEYS: dict[str, str] = {}
-_LONG = "\x00"
+_SEEN: set[str] = set()
+_CHANGED: dict[str, str] = {}
+_LONG_WORDS: set[str] = set()  # words seen longer than a key's word
 
 
 # --- keys ------------------------------------------------------------------------------------
@@ -81,54 +85,90 @@ def document_text(summary: str, body: str) -> str:
     return "\n".join(part for part in (summary, body) if part)
 
 
-def _stem_keys(words: frozenset[str]) -> set[str]:
-    """Each word's entry in _STEM_KEYS (one look-up per word, in C), words not seen before
-    stemmed first."""
-    found = set(map(_STEM_KEYS.get, words))
-    if None not in found:
-        return cast("set[str]", found)
-    missing = list(words.difference(_STEM_KEYS))
-    if len(_STEM_KEYS) > KEY_CACHE_SIZE - len(missing):
-        _STEM_KEYS.clear()
-        missing, found = list(words), set()
-    found.discard(None)
-    for word, stemmed in zip(missing, stem_words(missing), strict=True):
-        key = _LONG if len(word) > MAX_KEY_LEN - 2 else "s:" + stemmed if stemmed != word else ""
-        _STEM_KEYS[word] = key
-        found.add(key)
-    return cast("set[str]", found)  # None discarded
+def _learn(words: set[str] | frozenset[str]) -> None:
+    """Stem the words not seen before (all at once: the stemmer is C). Afterwards every one
+    of ``words`` is in _SEEN, in _CHANGED if its stem is another word, in _LONG_WORDS if it
+    is too long for its key (a full cache is emptied first, never after)."""
+    if _SEEN.issuperset(words):  # the usual case: one look-up per word, in C
+        return
+    missing = words.difference(_SEEN)
+    if len(_SEEN) + len(missing) > KEY_CACHE_SIZE:
+        for cache in (_SEEN, _CHANGED, _LONG_WORDS):
+            cache.clear()
+        missing = set(words)
+    fresh = list(missing)
+    for word, stemmed in zip(fresh, stem_words(fresh), strict=True):
+        if len(word) > MAX_WORD_LEN:
+            _LONG_WORDS.add(word)
+        elif stemmed != word:
+            _CHANGED[word] = stemmed
+    _SEEN.update(fresh)
+
+
+def changed_stems(word_sets: Iterable[frozenset[str]]) -> dict[str, str]:
+    """Of these documents' words, each one whose stem is another word, with its stem: what
+    db.search.store_document_keys adds to word_stems with their keys (a stem query finds a
+    document by its words there). Words longer than a key's are left out: they keep their
+    ``s:`` keys (:func:`key_text`)."""
+    words: set[str] = set().union(*word_sets)
+    _learn(words)
+    return {word: _CHANGED[word] for word in _CHANGED.keys() & words}  # walks the batch's
+
+
+def cut_batch(texts: Iterable[tuple[str, str, str]]) -> tuple[list[str], dict[str, str]]:
+    """A batch's key texts (:func:`key_text`) and its :func:`changed_stems`, from each
+    document's (title, summary, body): what the key cutter's worker runs.
+
+    Each document's tokens are dropped once its key text is made (500 documents' held at
+    once made tokenising 2.5x slower), and its words are looked up in the caches once for the
+    batch (~30,000 distinct words, not ~500 a document in a cache of ~100,000)."""
+    keys: list[str] = []
+    words: set[str] = set()
+    for title, summary, body in texts:
+        found = document_tokens(title, summary, body).word_set
+        words.update(found)
+        keys.append("w:" + " w:".join(found) if found else "")
+    _learn(words)
+    long = _LONG_WORDS & words
+    if long:  # rare: the documents with a word too long for its key take the slow path
+        for i, text in enumerate(keys):
+            found = frozenset(key[2:] for key in text.split(" ")) if text else frozenset()
+            if not long.isdisjoint(found):
+                keys[i] = _key_text(found, long)
+    return keys, {word: _CHANGED[word] for word in _CHANGED.keys() & words}
 
 
 def key_text(tokens: DocTokens) -> str:
-    """The document's keys as the index stores them: ``w:<word>`` for every word, ``s:<stem>``
-    for every stem that is not its own word, between single spaces, each once.
+    """The document's keys as the index stores them: ``w:<word>`` for every word, between
+    single spaces, each once; and ``s:<stem>`` for a word too long for its key, whose stem
+    the word_stems table does not hold (cut to MAX_KEY_LEN, as that word's key is).
 
-    A word that is its own stem ("school") stands for that stem as well, so a stem query
-    looks up ``s:<stem>`` OR ``w:<stem>`` when the stem is its own stem (:func:`_atom_key`).
-    Most words are their own stem: every key left out is one (key, document) pair fewer
-    for the full-text index to write, which is where ingest spends its time.
-
-    Two joins over the word set and one look-up per word, all in C: no string is made per
-    word (the ``w:`` keys are the words joined by " w:"). The keys are unique as they are
-    (a set of words, a set of stems, two prefixes); a word too long for a key is rare, and
-    takes the slow path (keys cut to MAX_KEY_LEN, then made unique again).
+    A stem query finds the other words by their ``w:`` keys, through word_stems
+    (:func:`changed_stems`, written with the keys), and still asks for ``s:<stem>``, which
+    documents keyed before word_stems carry. Every key left out is one (key, document) pair
+    fewer for the full-text index to write, which is where ingest spends its time.
     """
     words = tokens.word_set
+    _learn(words)
+    return _key_text(words, _LONG_WORDS)
+
+
+def _key_text(words: frozenset[str], long: set[str]) -> str:
+    """One join over the word set, in C: no string is made per word. The keys are unique as
+    they are (a set of words, one prefix); a word too long for a key (one of ``long``) is
+    rare, and takes the slow path (keys cut to MAX_KEY_LEN, then made unique again)."""
     if not words:
         return ""
-    stems = _stem_keys(words)
-    stems.discard("")
-    if _LONG in stems:
+    if long and not long.isdisjoint(words):
         cut = dict.fromkeys(("w:" + w)[:MAX_KEY_LEN] for w in words)
         cut.update(dict.fromkeys(k[:MAX_KEY_LEN] for k in _long_stem_keys(words)))
         return " ".join(cut)
-    text = "w:" + " w:".join(words)
-    return text + " " + " ".join(stems) if stems else text
+    return "w:" + " w:".join(words)
 
 
 def _long_stem_keys(words: frozenset[str]) -> list[str]:
-    stems = stem_words(sorted(words))
-    return ["s:" + s for w, s in zip(sorted(words), stems, strict=True) if s != w]
+    long = sorted(w for w in words if len(w) > MAX_WORD_LEN)
+    return ["s:" + s for w, s in zip(long, stem_words(long), strict=True) if s != w]
 
 
 def document_keys(tokens: DocTokens) -> list[str]:
@@ -169,18 +209,17 @@ def _refresh_keys(engine: Engine) -> int:
             held.append(batch)
             yield [(d.title, d.summary, d.body) for d in batch]
 
-    for keys in cut_ahead(texts()):
-        done += _store(engine, held.popleft(), keys)
+    for cut in cut_ahead(texts()):
+        done += _store(engine, held.popleft(), cut)
     return done
 
 
-def _store(engine: Engine, batch: Sequence[TermSource], keys: Sequence[str]) -> int:
+def _store(engine: Engine, batch: Sequence[TermSource], cut: Cut) -> int:
     from db.search import DocumentKeys, store_document_keys
 
-    return store_document_keys(
-        engine,
-        [DocumentKeys(d.id, d.content_hash, text=k) for d, k in zip(batch, keys, strict=True)],
-    )
+    keyed = zip(batch, cut.keys, strict=True)
+    keys = [DocumentKeys(d.id, d.content_hash, text=k) for d, k in keyed]
+    return store_document_keys(engine, keys, cut.stems)
 
 
 class _Fresh:
@@ -209,15 +248,15 @@ class _Fresh:
 
         done = 0
         while self.held:
-            batch, keys = self.held.popleft(), self.cutting.take()
+            batch, cut = self.held.popleft(), self.cutting.take()
             docs = []
-            for record, text in zip(batch, keys, strict=True):
+            for record, text in zip(batch, cut.keys, strict=True):
                 doc_id = self.ids.get(record.key)
                 # Not stored by this upsert (another writer's, since our look-up): its
                 # writer keys it.
                 if doc_id is not None and doc_id in self.hashes:
                     docs.append(DocumentKeys(doc_id, self.hashes[doc_id], text=text))
-            done += store_document_keys(engine, docs)
+            done += store_document_keys(engine, docs, cut.stems)
         return done
 
 
@@ -272,19 +311,17 @@ def _refresh_stale(engine: Engine) -> int:
 
 
 def _cut_key(key: Key) -> tuple[Key, bool]:
-    if len(key.value) > MAX_KEY_LEN:  # stored keys are cut to this length
-        return Key(key.value[:MAX_KEY_LEN], prefix=True), False
-    return key, True
+    cut = cut_key(key.value, key.prefix)
+    return cut, cut.value == key.value  # a cut key is a prefix: its candidates confirmed
 
 
 def _atom_key(atom: Atom) -> tuple[TermFilter, bool]:
     if atom.mode == "stem":
-        stem_key, exact = _cut_key(Key("s:" + atom.norm))
-        if stem(atom.norm) != atom.norm:
-            return stem_key, exact
-        # The word that is its own stem carries the stem without an s: key (document_keys).
-        word_key, _ = _cut_key(Key("w:" + atom.norm))
-        return AnyOf((stem_key, word_key)), exact
+        # The store spells the stem out: its words' w: keys (word_stems), the word that is
+        # its own stem, and s:<stem> (documents keyed before, words too long for a key).
+        # Cut, the s: key is a prefix (the stem's words are no longer than a key's word).
+        exact = len("s:" + atom.norm) <= MAX_KEY_LEN
+        return Stem(atom.norm, own=stem(atom.norm) == atom.norm), exact
     if atom.mode == "exact":
         return _cut_key(Key("w:" + atom.text))
     return _cut_key(Key("w:" + atom.text, prefix=True))

@@ -29,6 +29,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from db.search_types import MAX_WORD_LEN
+
 # The read path's own metadata; db/models.py copies each table into SQLModel.metadata.
 METADATA = MetaData()
 
@@ -117,8 +119,8 @@ DOCUMENT_LINKS = Table(
     utc_column("linked_at", nullable=False),
 )
 
-# The search index's own table: one row per indexed document, its index keys (``w:<word>``
-# and ``s:<stem>``, space separated) and the content hash they were cut from (a changed
+# The search index's own table: one row per indexed document, its index keys (``w:<word>``,
+# and ``s:<stem>`` where keyed before word_stems; space separated) and the content hash they were cut from (a changed
 # document is re-indexed). The full-text index over ``keys`` is not here: SQLite gets an FTS5
 # table kept by triggers, PostgreSQL a generated tsvector with a GIN index (migration 0004).
 DOCUMENT_TERMS = Table(
@@ -129,6 +131,19 @@ DOCUMENT_TERMS = Table(
     Column("keys", Text, nullable=False),
     # Finding stale keys compares hashes index to index, never reading the keys' pages.
     Index("ix_document_terms_hash", "document_id", "content_hash"),
+)
+
+# The stored words whose stem is another word, with that stem: a stem query looks up its
+# words here and finds the documents by their ``w:`` keys, so documents carry no ``s:`` keys
+# (~15% of their keys; words longer than a key keep theirs). Written with the keys that use
+# them (db.search.store_document_keys), never shrinks: a word's stem does not change. ``id``
+# tells a writer what others added since it last looked.
+WORD_STEMS = Table(
+    "word_stems",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("word", String(MAX_WORD_LEN), nullable=False, unique=True),
+    Column("stem", String(MAX_WORD_LEN), nullable=False, index=True),
 )
 
 

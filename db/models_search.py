@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from sqlmodel import Field, SQLModel
 
-from db.document_tables import DOCUMENT_TERMS, copy_into
+from db.document_tables import DOCUMENT_TERMS, WORD_STEMS, copy_into
 
 # Defined once, in Core (db/document_tables.py: the search reads it without SQLModel).
 _TERMS = copy_into(DOCUMENT_TERMS, SQLModel.metadata)
+# Read and written in Core alone (db.search): no model class.
+copy_into(WORD_STEMS, SQLModel.metadata)
 
 
 class DocumentTerms(SQLModel, table=True):
-    """One row per indexed document: its index keys (``w:<word>`` and ``s:<stem>``, space
-    separated) and the content hash they were cut from (a changed document is re-indexed).
+    """One row per indexed document: its index keys (``w:<word>``, and ``s:<stem>``
+    where keyed before word_stems; space separated) and the content hash they were cut from (a changed document is re-indexed).
 
     The full-text index over ``keys`` has no model: SQLite gets an FTS5 table kept by
     triggers, PostgreSQL a generated tsvector with a GIN index (migration 0004).

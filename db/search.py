@@ -2,8 +2,10 @@
 (kind, source, councils, dates, decision fields), newest first, one function per question.
 
 The keys are cut outside this package (db/ knows no stemmer): ``w:<word>`` for every word of a
-document and ``s:<stem>`` for every stem, as the alert matcher cuts them. A caller states what
-a document must carry as a small tree (:class:`Key`, :class:`AllOf`, :class:`AnyOf`); SQLite
+document, as the alert matcher cuts them, and each word whose stem is another word goes into
+word_stems with its stem (documents keyed before it carry ``s:<stem>`` keys instead). A caller
+states what a document must carry as a small tree (:class:`Key`, :class:`Stem`,
+:class:`AllOf`, :class:`AnyOf`), a stem spelled out here as its stored words; SQLite
 looks it up in an FTS5 table, PostgreSQL in a tsvector with a GIN index, and both give the
 same documents because neither tokenises or stems anything itself.
 
@@ -15,8 +17,10 @@ alone, for `councilwatch search`'s start-up. A change to a query here is made th
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
-from dataclasses import dataclass, fields
+import weakref
+from collections import defaultdict
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -52,10 +56,13 @@ from db.search_types import (
     CandidateText,
     Key,
     Scope,
+    Stem,
+    StemWords,
     StoredDocument,
     TermFilter,
     feed_pattern,
     start_of,
+    stems_in,
     to_fts5,
     to_tsquery,
     unscoped,
@@ -159,16 +166,62 @@ def keys_may_be_stale(engine: Engine) -> bool:
     return changed is not None
 
 
-def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> int:
+@dataclass
+class _Vocabulary:
+    """The words one store's word_stems holds, as far as this process knows: all of its rows
+    up to id ``last`` that this process read or wrote. A word is added once its transaction
+    has committed, so every word here is stored; one missing (another writer's, committed
+    out of id order) is only offered again, and the insert skips it."""
+
+    words: set[str] = field(default_factory=set)
+    last: int = 0
+
+
+_VOCABULARIES: weakref.WeakKeyDictionary[Engine, _Vocabulary] = weakref.WeakKeyDictionary()
+_LAST_WORD = text("SELECT max(id) FROM word_stems")
+_WORDS_AFTER = text("SELECT word FROM word_stems WHERE id > :after")
+_ADD_WORD = "INSERT INTO word_stems (word, stem) VALUES ({0}, {1}) ON CONFLICT (word) DO NOTHING"
+
+
+def _new_words(connection: Connection, known: _Vocabulary, stems: Mapping[str, str]) -> list[str]:
+    """The words of ``stems`` that word_stems does not hold, sorted (two writers adding the
+    same words lock them in one order), once what other writers added since is read."""
+    last = connection.execute(_LAST_WORD).scalar() or 0
+    if last < known.last:  # the table was made again (a downgrade and upgrade)
+        known.words.clear()
+        known.last = 0
+    if last > known.last:
+        rows = connection.execute(_WORDS_AFTER, {"after": known.last}).scalars()
+        known.words.update(rows)
+        known.last = last
+    return sorted(stems.keys() - known.words)
+
+
+def store_document_keys(
+    engine: Engine, documents: Sequence[DocumentKeys], stems: Mapping[str, str] | None = None
+) -> int:
     """Replace these documents' keys (the full-text index follows: fed here on SQLite, a
-    generated column on PostgreSQL)."""
+    generated column on PostgreSQL), and add to word_stems the words of theirs whose stem is
+    another word (``stems``: word -> stem, as councilwatch.search.changed_stems gives), in the
+    same transaction: a document found by its keys is found by its stems."""
     if not documents:
         return 0
     values = sorted(  # by id: FTS5 writes out what it holds at a rowid out of order
         (d.id, d.content_hash, d.text if d.text is not None else _joined(d.keys)) for d in documents
     )
     ids = [doc_id for doc_id, _, _ in values]
+    known = _VOCABULARIES.setdefault(engine, _Vocabulary())
     with write_transaction(engine) as connection:
+        new = _new_words(connection, known, stems) if stems else []
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        if new:
+            # The driver's own executemany on both stores: 15,000 words a batch at first.
+            sql = _ADD_WORD.format(*(("?", "?") if is_sqlite(connection) else ("%s", "%s")))
+            assert stems is not None
+            driver.cursor().executemany(sql, [(word, stems[word]) for word in new])
+            # Ours are the rows up to it (another writer's in between are offered again).
+            last = connection.execute(_LAST_WORD).scalar() or 0
         if not is_sqlite(connection):
             # A write that takes the GIN index's pending list past its limit (a run larger
             # than the limit holds, flush_key_index) moves the list into the index within
@@ -180,20 +233,21 @@ def store_document_keys(engine: Engine, documents: Sequence[DocumentKeys]) -> in
                 insert(_TERMS),
                 [{"document_id": i, "content_hash": h, "keys": k} for i, h, k in values],
             )
-            return len(values)
-        # Only documents keyed before have keys to take out: the old keys leave the index
-        # while they are still stored. A fetch run's new documents (most of an ingest) skip
-        # both deletes.
-        keyed = list(connection.execute(_KEYED, {"ids": ids}).scalars())
-        if keyed:
-            connection.execute(_FTS_DELETE, {"ids": keyed})
-            connection.execute(delete(_TERMS).where(_TERMS.c.document_id.in_(keyed)))
-        # Through the driver, and the index fed the keys in hand (not read back from the rows
-        # just written): 2.5 MB a batch, bound once each.
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        driver.executemany(_TERMS_INSERT, values)
-        driver.executemany(_FTS_INSERT, [(doc_id, keys) for doc_id, _, keys in values])
+        else:
+            # Only documents keyed before have keys to take out: the old keys leave the index
+            # while they are still stored. A fetch run's new documents (most of an ingest)
+            # skip both deletes.
+            keyed = list(connection.execute(_KEYED, {"ids": ids}).scalars())
+            if keyed:
+                connection.execute(_FTS_DELETE, {"ids": keyed})
+                connection.execute(delete(_TERMS).where(_TERMS.c.document_id.in_(keyed)))
+            # Through the driver, and the index fed the keys in hand (not read back from the
+            # rows just written): 2.5 MB a batch, bound once each.
+            driver.executemany(_TERMS_INSERT, values)
+            driver.executemany(_FTS_INSERT, [(doc_id, keys) for doc_id, _, keys in values])
+    if new:  # committed
+        known.words.update(new)
+        known.last = max(known.last, last)
     return len(values)
 
 
@@ -277,13 +331,17 @@ def _where(
                 ident.in_(
                     select(literal_column("rowid"))
                     .select_from(text("document_terms_fts"))
-                    .where(literal_column("document_terms_fts").op("MATCH")(to_fts5(terms)))
+                    .where(
+                        literal_column("document_terms_fts").op("MATCH")(
+                            to_fts5(terms, _stem_words(connection, terms))
+                        )
+                    )
                 )
             )
         else:
             from sqlalchemy.dialects.postgresql import TSQUERY  # not imported for SQLite
 
-            tsquery = cast(literal(to_tsquery(terms)), TSQUERY)
+            tsquery = cast(literal(to_tsquery(terms, _stem_words(connection, terms))), TSQUERY)
             out.append(
                 _DOCS.c.id.in_(
                     select(_TERMS.c.document_id).where(
@@ -314,6 +372,23 @@ def _where(
     return out
 
 
+_WORDS_OF = text(
+    "SELECT stem, word FROM word_stems WHERE stem IN :stems ORDER BY stem, word"
+).bindparams(bindparam("stems", expanding=True))
+
+
+def _stem_words(connection: Connection, terms: TermFilter) -> StemWords:
+    """The stored words of each stem ``terms`` asks for (one look-up of word_stems' stem
+    index), for to_fts5 and to_tsquery to spell the stems out."""
+    stems = stems_in(terms)
+    if not stems:
+        return {}
+    words: defaultdict[str, list[str]] = defaultdict(list)
+    for stem, word in connection.execute(_WORDS_OF, {"stems": sorted(stems)}):
+        words[stem].append(word)
+    return words
+
+
 def _prefer_key_index(connection: Connection, terms: TermFilter | None) -> None:
     """PostgreSQL: look keys up in the GIN index, never by reading every document's keys.
 
@@ -331,10 +406,10 @@ def _count_keys(connection: Connection, terms: TermFilter) -> Any:
     if is_sqlite(connection):
         return text(
             "SELECT count(*) FROM document_terms_fts WHERE document_terms_fts MATCH :match"
-        ).bindparams(match=to_fts5(terms))
+        ).bindparams(match=to_fts5(terms, _stem_words(connection, terms)))
     from sqlalchemy.dialects.postgresql import TSQUERY
 
-    tsquery = cast(literal(to_tsquery(terms)), TSQUERY)
+    tsquery = cast(literal(to_tsquery(terms, _stem_words(connection, terms))), TSQUERY)
     return (
         select(func.count())
         .select_from(_TERMS)
@@ -475,6 +550,7 @@ __all__ = [
     "EngineReader",
     "Key",
     "Scope",
+    "Stem",
     "StoredDocument",
     "TermFilter",
     "TermSource",

@@ -9,7 +9,7 @@ on a SQLite store, where importing SQLAlchemy was the largest part of its start-
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 # Keys longer than this are cut to it (a tsvector lexeme must stay under 2 KB); a query key
 # as long is then looked up as a prefix and confirmed by the caller.
 MAX_KEY_LEN = 100
+# The longest word whose ``w:`` key is not cut: a longer one keeps its ``s:`` key, and only
+# shorter ones are in word_stems (db/document_tables.py).
+MAX_WORD_LEN = MAX_KEY_LEN - 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,22 +93,65 @@ class AnyOf:
     children: tuple[TermFilter, ...]
 
 
-TermFilter = Key | AllOf | AnyOf
+@dataclass(frozen=True)
+class Stem:
+    """A document carries a word with this stem. Its keys: ``w:<word>`` for each stored word
+    with this stem (the word_stems table, looked up by :func:`stems_in` and the store), the
+    stem's own ``w:`` key when it is its own word's stem (``own``), and ``s:<stem>`` (carried
+    by documents keyed before word_stems, and by words too long for a key)."""
+
+    stem: str
+    own: bool
+
+
+TermFilter = Key | AllOf | AnyOf | Stem
+
+# Each stem's stored words (other than the stem itself), as the store answered for a query.
+StemWords = Mapping[str, Sequence[str]]
+
+
+def stems_in(node: TermFilter | None) -> set[str]:
+    """The stems whose words the store must look up to read ``node``."""
+    if node is None or isinstance(node, Key):
+        return set()
+    if isinstance(node, Stem):
+        return {node.stem}
+    children = node.children + node.without if isinstance(node, AllOf) else node.children
+    return set().union(*map(stems_in, children))
+
+
+def cut_key(value: str, prefix: bool = False) -> Key:
+    """The key as the index holds it: one longer than MAX_KEY_LEN is cut to it (a prefix)."""
+    if len(value) > MAX_KEY_LEN:
+        return Key(value[:MAX_KEY_LEN], prefix=True)
+    return Key(value, prefix)
+
+
+def spelled_out(node: Stem, words: StemWords) -> list[Key]:
+    """The keys a document with a word of this stem carries one of."""
+    keys = [cut_key("s:" + node.stem)]
+    if node.own:
+        keys.append(cut_key("w:" + node.stem))
+    keys.extend(Key("w:" + word) for word in words.get(node.stem, ()))  # no word is cut
+    return keys
 
 
 def _fts5_key(key: Key) -> str:
     return '"' + key.value.replace('"', '""') + '"' + ("*" if key.prefix else "")
 
 
-def to_fts5(node: TermFilter) -> str:
-    """The FTS5 MATCH expression for ``node`` (every key quoted: no word is an operator)."""
+def to_fts5(node: TermFilter, words: StemWords) -> str:
+    """The FTS5 MATCH expression for ``node`` (every key quoted: no word is an operator),
+    its stems spelled out with ``words`` (each stem's stored words)."""
     if isinstance(node, Key):
         return _fts5_key(node)
+    if isinstance(node, Stem):
+        return "(" + " OR ".join(map(_fts5_key, spelled_out(node, words))) + ")"
     if isinstance(node, AnyOf):
-        return "(" + " OR ".join(to_fts5(c) for c in node.children) + ")"
-    out = "(" + " AND ".join(to_fts5(c) for c in node.children) + ")"
+        return "(" + " OR ".join(to_fts5(c, words) for c in node.children) + ")"
+    out = "(" + " AND ".join(to_fts5(c, words) for c in node.children) + ")"
     for excluded in node.without:  # FTS5's NOT is binary: "a NOT b"
-        out = f"({out} NOT {to_fts5(excluded)})"
+        out = f"({out} NOT {to_fts5(excluded, words)})"
     return out
 
 
@@ -114,13 +160,17 @@ def _ts_key(key: Key) -> str:
     return quoted + (":*" if key.prefix else "")
 
 
-def to_tsquery(node: TermFilter) -> str:
-    """The tsquery text for ``node``, read by a plain cast (no parser, no stemmer)."""
+def to_tsquery(node: TermFilter, words: StemWords) -> str:
+    """The tsquery text for ``node``, read by a plain cast (no parser, no stemmer), its stems
+    spelled out with ``words``."""
     if isinstance(node, Key):
         return _ts_key(node)
+    if isinstance(node, Stem):
+        return "(" + " | ".join(map(_ts_key, spelled_out(node, words))) + ")"
     if isinstance(node, AnyOf):
-        return "(" + " | ".join(to_tsquery(c) for c in node.children) + ")"
-    parts = [to_tsquery(c) for c in node.children] + ["!" + to_tsquery(c) for c in node.without]
+        return "(" + " | ".join(to_tsquery(c, words) for c in node.children) + ")"
+    parts = [to_tsquery(c, words) for c in node.children]
+    parts += ["!" + to_tsquery(c, words) for c in node.without]
     return "(" + " & ".join(parts) + ")"
 
 

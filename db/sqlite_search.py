@@ -29,10 +29,12 @@ from db.schema_version import scripted_head
 from db.search_types import (
     CandidateText,
     Scope,
+    StemWords,
     StoredDocument,
     TermFilter,
     feed_pattern,
     start_of,
+    stems_in,
     to_fts5,
     unscoped,
 )
@@ -108,7 +110,7 @@ def _marks(values: Any) -> str:
     return ", ".join("?" * len(values))
 
 
-def _where(terms: TermFilter | None, scope: Scope) -> tuple[str, list[Any]]:
+def _where(terms: TermFilter | None, scope: Scope, words: StemWords) -> tuple[str, list[Any]]:
     """db.search._where as SQLite reads it: the clause (with WHERE, or empty) and its values."""
     parts: list[str] = []
     values: list[Any] = []
@@ -119,7 +121,7 @@ def _where(terms: TermFilter | None, scope: Scope) -> tuple[str, list[Any]]:
             "documents.id + ? IN (SELECT rowid FROM document_terms_fts "
             "WHERE document_terms_fts MATCH ?)"
         )
-        values += [0, to_fts5(terms)]
+        values += [0, to_fts5(terms, words)]
     if scope.kinds:
         parts.append(f"documents.kind IN ({_marks(scope.kinds)})")
         values += scope.kinds
@@ -217,6 +219,17 @@ class SqliteReader:
             if connection.in_transaction:
                 connection.execute("COMMIT")
 
+    def _stem_words(self, terms: TermFilter | None) -> StemWords:
+        """db.search._stem_words: each stem's stored words, from word_stems."""
+        stems = sorted(stems_in(terms))
+        if not stems:
+            return {}
+        words: dict[str, list[str]] = {}
+        sql = f"SELECT stem, word FROM word_stems WHERE stem IN ({_marks(stems)}) ORDER BY 1, 2"
+        for stem, word in self._read(sql, stems):
+            words.setdefault(stem, []).append(word)
+        return words
+
     def keys_may_be_stale(self) -> bool:
         """db.search.keys_may_be_stale: counts, then only revised documents' hashes."""
         connection = self._connection
@@ -243,7 +256,7 @@ class SqliteReader:
         self, terms: TermFilter | None, scope: Scope = Scope(), *, limit: int = 20, offset: int = 0
     ) -> list[StoredDocument]:
         """db.search.find_documents: newest first (by their own date, then id)."""
-        where, values = _where(terms, scope)
+        where, values = _where(terms, scope, self._stem_words(terms))
         rows = self._read(
             _SELECT + where + " ORDER BY documents.dated_at DESC, documents.id DESC "
             "LIMIT ? OFFSET ?",
@@ -271,7 +284,7 @@ class SqliteReader:
     def _walk(
         self, select: str, terms: TermFilter | None, scope: Scope, batch: int
     ) -> Generator[tuple[Any, ...], None, None]:
-        where, values = _where(terms, scope)
+        where, values = _where(terms, scope, self._stem_words(terms))
         connection = self._connection
         connection.execute("BEGIN")
         try:
@@ -296,8 +309,8 @@ class SqliteReader:
         """db.search.count_documents: unscoped keys counted in the index alone."""
         if terms is not None and unscoped(scope):
             sql = "SELECT count(*) FROM document_terms_fts WHERE document_terms_fts MATCH ?"
-            return int(self._read(sql, (to_fts5(terms),))[0][0])
-        where, values = _where(terms, scope)
+            return int(self._read(sql, (to_fts5(terms, self._stem_words(terms)),))[0][0])
+        where, values = _where(terms, scope, self._stem_words(terms))
         return int(self._read("SELECT count(*) FROM documents" + where, values)[0][0])
 
     def engine(self) -> Engine:

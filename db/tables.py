@@ -13,7 +13,13 @@ from sqlmodel import SQLModel
 import db.models_search  # noqa: F401 (DocumentTerms: its table is DOCUMENT_TERMS)
 from db.crawl_state import CrawlCheckpoint
 from db.delivery_tables import OUTBOX, SUBSCRIBERS
-from db.document_tables import DOCUMENT_COUNCILS, DOCUMENT_LINKS, DOCUMENT_TERMS, DOCUMENTS
+from db.document_tables import (
+    DOCUMENT_COUNCILS,
+    DOCUMENT_LINKS,
+    DOCUMENT_TERMS,
+    DOCUMENTS,
+    WORD_STEMS,
+)
 from db.models import (
     DocumentCategory,
     DocumentRevision,
@@ -55,5 +61,6 @@ __all__ = [
     "ALERTS", "ALERT_CHANGES", "ALERT_PROGRESS", "CRAWL_CHECKPOINTS", "DOCUMENTS",
     "DOCUMENT_CATEGORIES", "DOCUMENT_COUNCILS", "DOCUMENT_LINKS", "DOCUMENT_REVISIONS",
     "DOCUMENT_TERMS", "FETCH_RUNS", "FETCH_STATE", "JOB_RUNS", "MATCH_SETS", "NEWS_BANDS",
-    "NEWS_SIGNATURES", "OUTBOX", "SENT_ITEMS", "SOURCE_STATE", "SUBSCRIBERS", "table",
+    "NEWS_SIGNATURES", "OUTBOX", "SENT_ITEMS", "SOURCE_STATE", "SUBSCRIBERS", "WORD_STEMS",
+    "table",
 ]  # fmt: skip

@@ -10,6 +10,7 @@ from db.search import (
     DocumentKeys,
     Key,
     Scope,
+    Stem,
     count_documents,
     documents_without_keys,
     find_documents,
@@ -18,6 +19,7 @@ from db.search import (
     to_fts5,
     to_tsquery,
 )
+from db.search_types import stems_in
 
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
 
@@ -149,5 +151,25 @@ def test_translations_quote_every_key() -> None:
     tree = AllOf(
         (Key("s:care"), AnyOf((Key("w:o'neil"), Key('w:a"b', prefix=True)))), (Key("w:x"),)
     )
-    assert to_fts5(tree) == '(("s:care" AND ("w:o\'neil" OR "w:a""b"*)) NOT "w:x")'
-    assert to_tsquery(tree) == "('s:care' & ('w:o''neil' | 'w:a\"b':*) & !'w:x')"
+    assert to_fts5(tree, {}) == '(("s:care" AND ("w:o\'neil" OR "w:a""b"*)) NOT "w:x")'
+    assert to_tsquery(tree, {}) == "('s:care' & ('w:o''neil' | 'w:a\"b':*) & !'w:x')"
+
+
+def test_a_stem_is_spelled_out_as_its_stored_words() -> None:
+    words = {"care": ["cared", "caring"], "o'neil": ["o'neils"]}
+    tree = AnyOf((Stem("care", own=True), Stem("o'neil", own=False), Stem("agre", own=False)))
+    assert to_fts5(tree, words) == (
+        '(("s:care" OR "w:care" OR "w:cared" OR "w:caring") OR ("s:o\'neil" OR "w:o\'neils")'
+        ' OR ("s:agre"))'
+    )
+    assert to_tsquery(tree, words) == (
+        "(('s:care' | 'w:care' | 'w:cared' | 'w:caring') | ('s:o''neil' | 'w:o''neils')"
+        " | ('s:agre'))"
+    )
+    # A stem too long for a key is looked up as a prefix of its cut key.
+    long = "a" * 120
+    assert to_fts5(Stem(long, own=True), {}) == f'("s:{long[:98]}"* OR "w:{long[:98]}"*)'
+    assert stems_in(AllOf((Stem("care", own=True), Key("w:x")), (Stem("agre", own=False),))) == {
+        "care",
+        "agre",
+    }

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, select, text
 
 import councilwatch.key_cutter as key_cutter
 import councilwatch.search as search_module
-from councilwatch.key_cutter import Texts, cut_ahead, cut_texts
+from councilwatch.key_cutter import Cut, Texts, cut_ahead, cut_texts
 from councilwatch.search import (
     document_keys,
     document_tokens,
@@ -104,8 +104,8 @@ def test_stored_documents_without_keys_are_cut_in_the_worker(
     assert refresh_keys(engine) == 0
 
 
-def _as_sets(results: Iterable[list[str]]) -> list[list[set[str]]]:
-    return [[set(text.split()) for text in texts] for texts in results]
+def _as_sets(results: Iterable[Cut]) -> list[tuple[list[set[str]], dict[str, str]]]:
+    return [([set(text.split()) for text in cut.keys], cut.stems) for cut in results]
 
 
 def test_cut_ahead_gives_each_batch_in_order_as_cut_in_line() -> None:

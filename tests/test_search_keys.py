@@ -19,6 +19,8 @@ import councilwatch.search as search_module
 from alerts.query import parse_query
 from alerts.stem import stem
 from councilwatch.search import (
+    changed_stems,
+    cut_batch,
     document_keys,
     document_tokens,
     index_stored,
@@ -32,37 +34,36 @@ from db.engine import make_engine
 from db.ingest import upsert_documents
 from db.search import (
     MAX_KEY_LEN,
-    AnyOf,
     DocumentKeys,
-    Key,
+    Stem,
     documents_without_keys,
     store_document_keys,
+    to_fts5,
 )
 from db.tables import DOCUMENT_TERMS, DOCUMENTS
 from tests.dbfixtures import fresh_database_url
 from tests.test_search_language import NOW, QUERIES, _expected, _records
 
 
-def test_a_word_that_is_its_own_stem_is_not_keyed_twice() -> None:
-    keys = document_keys(document_tokens("School payments", "", "The school paid 2 payments."))
-    assert sorted(keys) == sorted(["w:school", "w:payments", "w:the", "w:paid", "w:2", "s:payment"])
+def test_a_document_carries_its_words_and_word_stems_their_other_stems() -> None:
+    tokens = document_tokens("School payments", "", "The school paid 2 payments.")
+    keys = document_keys(tokens)
+    assert sorted(keys) == sorted(["w:school", "w:payments", "w:the", "w:paid", "w:2"])
+    # "paid" stems to "paid", "school" to "school": only "payments" has another stem.
+    assert changed_stems([tokens.word_set]) == {"payments": "payment"}
     assert stem("school") == "school" and stem("payments") == "payment"
 
 
-def test_a_stem_query_looks_up_the_stem_and_the_word_that_is_its_own_stem() -> None:
-    assert term_filter(parse_query("schools").root) == (
-        AnyOf((Key("s:school"), Key("w:school"))),
-        True,
-    )
-    # "payment" is its own stem: "payments" carries s:payment, "payment" w:payment.
-    assert term_filter(parse_query("payment").root) == (
-        AnyOf((Key("s:payment"), Key("w:payment"))),
-        True,
-    )
+def test_a_stem_query_asks_the_store_for_the_stems_words() -> None:
+    assert term_filter(parse_query("schools").root) == (Stem("school", own=True), True)
+    # "payment" is its own stem: "payment" carries w:payment, "payments" is in word_stems.
+    assert term_filter(parse_query("payment").root) == (Stem("payment", own=True), True)
     # "agreed" stems to "agre", which stems to "agr": no document word "agre" is its own
-    # stem, so the s: key alone is looked up.
+    # stem, so only the stem's words (and a store's old s: key) are looked up.
     assert stem("agre") != "agre"
-    assert term_filter(parse_query("agreed").root) == (Key("s:agre"), True)
+    assert term_filter(parse_query("agreed").root) == (Stem("agre", own=False), True)
+    spelled = to_fts5(Stem("agre", own=False), {"agre": ["agreed", "agreeing"]})
+    assert spelled == '("s:agre" OR "w:agreed" OR "w:agreeing")'
 
 
 def _every_stem_keys(title: str, summary: str, body: str) -> list[str]:
@@ -146,6 +147,31 @@ def _answers(engine: Engine) -> dict[str, set[str]]:
     return {q: {f.document.url for f in search(engine, q, limit=100).found} for q in QUERIES}
 
 
+def _keyed_as_before_0017(engine: Engine) -> int:
+    """What refresh_keys did before word_stems (0017), which this code needs: keys with every
+    stem not its word, and no word_stems. For a store kept at an older revision."""
+    stale = documents_without_keys(engine, limit=1000)
+    keys = [
+        DocumentKeys(d.id, d.content_hash, _keys_before_0017(d.title, d.summary, d.body))
+        for d in stale
+    ]
+    return store_document_keys(engine, keys)
+
+
+def _carrying(engine: Engine, key: str) -> set[str]:
+    """The documents whose keys include ``key``, read from the index as every revision's
+    search has read it (this code's search needs word_stems)."""
+    if engine.dialect.name == "sqlite":
+        match = "id IN (SELECT rowid FROM document_terms_fts WHERE document_terms_fts MATCH :q)"
+        q = '"' + key + '"'
+    else:
+        match = "id IN (SELECT document_id FROM document_terms WHERE terms @@ CAST(:q AS tsquery))"
+        q = "'" + key + "'"
+    with engine.connect() as connection:
+        rows = connection.execute(text(f"SELECT url FROM documents WHERE {match}"), {"q": q})
+        return set(rows.scalars())
+
+
 def test_sqlite_index_follows_keys_stored_changed_and_recut(tmp_path: object) -> None:
     engine = _sqlite_store(tmp_path)
     assert _key_triggers(engine) == []  # fed by store_document_keys, one statement a batch
@@ -177,7 +203,7 @@ def _store_keys_as_before_0010(engine: Engine) -> None:
                 {
                     "document_id": d.id,
                     "content_hash": d.content_hash,
-                    "keys": " ".join(document_keys(document_tokens(d.title, d.summary, d.body))),
+                    "keys": " ".join(_keys_before_0017(d.title, d.summary, d.body)),
                 }
                 for d in stale
             ],
@@ -215,28 +241,58 @@ _AWKWARD = [
 ]  # fmt: skip
 
 
-def _keys_as_before(title: str, summary: str, body: str) -> set[str]:
-    """The keys as a list was cut before key_text: each word, each stem not its word, every
-    key cut to MAX_KEY_LEN."""
+def _keys_before_0017(title: str, summary: str, body: str) -> list[str]:
+    """The keys as they were cut before word_stems (0017): each word, each stem not its word,
+    every key cut to MAX_KEY_LEN."""
     words = document_tokens(title, summary, body).word_set
     keys = ["w:" + w for w in words] + ["s:" + stem(w) for w in words if stem(w) != w]
-    return {k[:MAX_KEY_LEN] for k in keys}
+    return sorted({k[:MAX_KEY_LEN] for k in keys})
 
 
 def test_key_text_is_every_key_once_cold_or_warm() -> None:
     rng = random.Random(5)
     for n in range(400):
-        if n % 50 == 0:
-            search_module._STEM_KEYS.clear()  # words seen for the first time, then again
+        if n % 50 == 0:  # words seen for the first time, then again
+            search_module._SEEN.clear()
+            search_module._CHANGED.clear()
+            search_module._LONG_WORDS.clear()
         text = " ".join(
             rng.choice(_AWKWARD) + rng.choice(["", "s", "ing", "ed"])
             for _ in range(rng.randrange(30))
         )
-        cut = key_text(document_tokens(text[:12], text[:20], text))
+        tokens = document_tokens(text[:12], text[:20], text)
+        cut = key_text(tokens)
         keys = cut.split(" ") if cut else []
         assert len(keys) == len(set(keys)), text  # each once
-        assert set(keys) == _keys_as_before(text[:12], text[:20], text), text
+        words = tokens.word_set
+        # Every word; a word too long for its key keeps its stem's key (cut as well).
+        long = {"s:" + stem(w) for w in words if len(w) > MAX_KEY_LEN - 2 and stem(w) != w}
+        assert set(keys) == {k[:MAX_KEY_LEN] for k in {"w:" + w for w in words} | long}, text
         assert all(0 < len(k) <= MAX_KEY_LEN for k in keys)
+        # The others' stems go to word_stems.
+        assert changed_stems([words]) == {
+            w: stem(w) for w in words if stem(w) != w and len(w) <= MAX_KEY_LEN - 2
+        }
+
+
+def test_a_batch_is_cut_as_its_documents_are_one_by_one() -> None:
+    rng = random.Random(8)
+    for n in range(40):
+        if n % 10 == 0:
+            search_module._SEEN.clear()
+            search_module._CHANGED.clear()
+            search_module._LONG_WORDS.clear()
+        texts = []
+        for _ in range(rng.randrange(1, 12)):
+            text = " ".join(
+                rng.choice(_AWKWARD) + rng.choice(["", "s", "ing", "ed"])
+                for _ in range(rng.randrange(30))
+            )
+            texts.append((text[:12], text[:20], text))
+        keys, stems = cut_batch(texts)
+        tokens = [document_tokens(*t) for t in texts]
+        assert [set(k.split()) for k in keys] == [set(key_text(t).split()) for t in tokens]
+        assert stems == changed_stems(t.word_set for t in tokens)
 
 
 def _stored_keys(engine: Engine) -> dict[int, set[str]]:
@@ -294,7 +350,7 @@ def test_migration_0011_gives_the_index_a_batch_sized_hash(tmp_path: object) -> 
     engine = _sqlite_store(tmp_path, "0010_fts_fed_in_batches")
     assert _hash_size(engine) is None  # FTS5's default, 1 MB: a few segments per batch
     upsert_documents(engine, _records(), now=NOW)
-    refresh_keys(engine)
+    _keyed_as_before_0017(engine)
     migrate.upgrade(engine)
     assert _hash_size(engine) == 16 * 1024 * 1024
     _index_is_consistent(engine)
@@ -309,7 +365,9 @@ def test_migration_0011_gives_the_index_a_batch_sized_hash(tmp_path: object) -> 
     migrate.downgrade(engine, "0010_fts_fed_in_batches")
     assert _hash_size(engine) == 1024 * 1024  # FTS5's default again
     _index_is_consistent(engine)
-    assert {f.document.url for f in search(engine, "library").found} == {record.url}
+    assert _keyed_as_before_0017(engine) == len(_records())  # 0017 down: keys cut again
+    _index_is_consistent(engine)
+    assert _carrying(engine, "w:library") == {record.url}
     engine.dispose()
 
 
@@ -317,8 +375,7 @@ def _merge_settings(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         rows = connection.execute(
             text(
-                "SELECT k, v FROM document_terms_fts_config "
-                "WHERE k IN ('automerge', 'crisismerge')"
+                "SELECT k, v FROM document_terms_fts_config WHERE k IN ('automerge', 'crisismerge')"
             )
         )
         return {k: int(v) for k, v in rows}
@@ -328,13 +385,14 @@ def test_migration_0014_merges_the_index_sixteen_segments_at_a_time(tmp_path: ob
     engine = _sqlite_store(tmp_path, "0013_outbox_bodies")
     assert _merge_settings(engine) == {}  # FTS5's defaults: 4, and 16 in a crisis
     upsert_documents(engine, _records(), now=NOW)
-    refresh_keys(engine)
-    before = _answers(engine)
+    _keyed_as_before_0017(engine)
+    before = {q: _carrying(engine, "w:" + q) for q in ("library", "school", "schools")}
     migrate.upgrade(engine)
     assert _merge_settings(engine) == {"automerge": 16, "crisismerge": 64}
     _index_is_consistent(engine)
     assert documents_without_keys(engine) == []  # nothing to re-cut
-    assert _answers(engine) == before == {q: _expected(q) for q in QUERIES}
+    assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+    assert before == {q: _carrying(engine, "w:" + q) for q in before}
     # Keys written in many batches after it (many segments, merged by the new rule).
     [record] = [r for r in _records() if r.source_key == "doc-6"]
     for n in range(40):
@@ -346,7 +404,9 @@ def test_migration_0014_merges_the_index_sixteen_segments_at_a_time(tmp_path: ob
     migrate.downgrade(engine, "0013_outbox_bodies")
     assert _merge_settings(engine) == {"automerge": 4, "crisismerge": 16}
     _index_is_consistent(engine)
-    assert {f.document.url for f in search(engine, "library").found} == {record.url}
+    assert _keyed_as_before_0017(engine) == len(_records())  # 0017 down: keys cut again
+    _index_is_consistent(engine)
+    assert _carrying(engine, "w:library") == {record.url}
     engine.dispose()
 
 
@@ -370,7 +430,7 @@ def test_migration_0011_compresses_keys_and_bodies_with_lz4_on_postgres(tmp_path
         assert set(_compression(engine).values()) <= {"", "p"}  # the default, or pglz: not lz4
         records = _records()
         upsert_documents(engine, records[:6], now=NOW)
-        refresh_keys(engine)  # written before: pglz, read as they are
+        _keyed_as_before_0017(engine)  # written before: pglz, read as they are
         migrate.upgrade(engine)
         lz4 = _compression(engine)
         assert lz4 == {
@@ -383,7 +443,8 @@ def test_migration_0011_compresses_keys_and_bodies_with_lz4_on_postgres(tmp_path
         assert _answers(engine) == {q: _expected(q) for q in QUERIES}
         migrate.downgrade(engine, "0010_fts_fed_in_batches")
         assert set(_compression(engine).values()) == {"p"}
-        assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+        assert _keyed_as_before_0017(engine) == len(records)  # 0017 down: keys cut again
+        assert _carrying(engine, "w:school") == _expected('"school"') != set()
         engine.dispose()
 
 
@@ -418,7 +479,7 @@ def test_migration_0016_lets_the_key_index_hold_a_run_of_keys(tmp_path: object) 
         migrate.downgrade(engine, "0015_outbox_bodies_lz4")
         assert _pending_list_limit(engine) is None  # the server's (4 MB by default)
         upsert_documents(engine, _records(), now=NOW)
-        refresh_keys(engine)
+        _keyed_as_before_0017(engine)
         migrate.upgrade(engine)
         assert _pending_list_limit(engine) == "65536"
         assert _answers(engine) == {q: _expected(q) for q in QUERIES}
@@ -434,13 +495,11 @@ def test_every_writer_leaves_no_keys_pending_and_answers_alike(tmp_path: object)
         records = _records()
         # Keys stored with no writer's flush: they wait in the pending list, and are found.
         upsert_documents(engine, records, now=NOW)
-        keys = [
-            DocumentKeys(
-                d.id, d.content_hash, text=key_text(document_tokens(d.title, d.summary, d.body))
-            )
-            for d in documents_without_keys(engine)
-        ]
-        store_document_keys(engine, keys)
+        tokens = {
+            d: document_tokens(d.title, d.summary, d.body) for d in documents_without_keys(engine)
+        }
+        keys = [DocumentKeys(d.id, d.content_hash, text=key_text(t)) for d, t in tokens.items()]
+        store_document_keys(engine, keys, changed_stems(t.word_set for t in tokens.values()))
         pending = _answers(engine)
         assert pending == {q: _expected(q) for q in QUERIES}
         assert _pending_pages(engine) > 0
@@ -463,4 +522,79 @@ def test_every_writer_leaves_no_keys_pending_and_answers_alike(tmp_path: object)
         assert {f.document.url for f in search(engine, "museums").found} == {
             r.url for r in records[4:8]
         }
+        engine.dispose()
+
+
+# --- word_stems: a stem query finds a document by the words of that stem ---------------------
+
+
+def _word_stems(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        return {w: s for w, s in connection.execute(text("SELECT word, stem FROM word_stems"))}
+
+
+def test_documents_stored_now_carry_no_stem_keys_and_their_words_stems_are_stored(
+    engine: Engine,
+) -> None:
+    from councilwatch.search import store_searchable
+
+    records = _records()
+    store_searchable(engine, records, now=NOW)
+    keys = set().union(*_stored_keys(engine).values())
+    assert keys and not [k for k in keys if k.startswith("s:")]
+    words = set().union(*(document_tokens(r.title, r.summary, r.body).word_set for r in records))
+    assert _word_stems(engine) == {w: stem(w) for w in words if stem(w) != w}
+    assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+
+
+def test_a_store_keyed_partly_before_word_stems_answers_alike(engine: Engine) -> None:
+    records = _records()
+    half = len(records) // 2
+    upsert_documents(engine, records[:half], now=NOW)
+    assert _keyed_as_before_0017(engine) == half  # s: keys, nothing in word_stems
+    assert _word_stems(engine) == {}
+    upsert_documents(engine, records[half:], now=NOW)
+    assert refresh_keys(engine) == len(records) - half
+    assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+
+
+def test_two_writers_add_the_same_words_and_each_finds_the_others(database_url: str) -> None:
+    first, second = make_engine(database_url), make_engine(database_url)
+    records = _records()
+    try:
+        upsert_documents(first, records[::2], now=NOW)
+        refresh_keys(first)
+        upsert_documents(second, records[1::2], now=NOW)
+        refresh_keys(second)  # words first stored, and words the first writer stored
+        for writer in (first, second):
+            assert _answers(writer) == {q: _expected(q) for q in QUERIES}
+        # The first writer has not seen the second's words: it offers them, and adds its own.
+        changed = [replace(r, body=r.body + " About the carers.") for r in records[1:5]]
+        upsert_documents(first, changed, now=NOW)
+        assert refresh_keys(first) == 4
+        assert _word_stems(first)["carers"] == "carer"
+        found = {f.document.url for f in search(second, "carer").found}
+        assert found == {r.url for r in records[1:5]}
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_word_stems_made_again_under_a_live_engine_are_filled_again(database_url: str) -> None:
+    engine = make_engine(database_url)
+    records = _records()
+    try:
+        upsert_documents(engine, records, now=NOW)
+        refresh_keys(engine)
+        before = _word_stems(engine)
+        # Down: the table is gone and every document's keys with it, to be cut again.
+        migrate.downgrade(engine, "0016_key_index_pending_list")
+        assert len(documents_without_keys(engine, limit=1000)) == len(records)
+        migrate.upgrade(engine)
+        assert _word_stems(engine) == {}
+        # This process knew those words stored: it writes them again all the same.
+        assert refresh_keys(engine) == len(records)
+        assert _word_stems(engine) == before
+        assert _answers(engine) == {q: _expected(q) for q in QUERIES}
+    finally:
         engine.dispose()
