@@ -69,11 +69,14 @@ class _Worker:
         # The councilwatch this process runs, whatever sys.path made it importable here.
         root = str(Path(__file__).resolve().parents[1])
         path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        # Started in that root as well: ``-m`` puts the working directory first on sys.path,
+        # where another checkout's councilwatch would win over PYTHONPATH's.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "councilwatch.key_cutter"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": path},
+            cwd=root,
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         self.to_worker: IO[bytes] = self.process.stdin

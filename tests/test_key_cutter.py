@@ -183,6 +183,36 @@ def test_the_worker_does_not_run_the_callers_script_again(tmp_path: Path) -> Non
     assert runs.read_text() == "ran\n"
 
 
+def test_the_worker_runs_this_councilwatch_whatever_the_working_directory(tmp_path: Path) -> None:
+    # Another checkout in the working directory (a baseline tree, a deploy's old copy): ``-m``
+    # would import its councilwatch first, whose worker may speak another protocol.
+    other = tmp_path / "other" / "councilwatch"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("")
+    marker = tmp_path / "other-worker-ran"
+    (other / "key_cutter.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    root = Path(key_cutter.__file__).resolve().parents[1]
+    script = tmp_path / "cut.py"
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(root)!r})\n"
+        "import councilwatch.key_cutter as key_cutter\n"
+        "batches = [[('Title', 'summary', f'carers {i}')] for i in range(4)]\n"
+        "cuts = list(key_cutter.cut_ahead(batches))\n"
+        "print(len(cuts), sorted(cuts[0].stems.items()), bool(key_cutter.worker_pids()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=other.parent,
+    )
+    assert done.stdout.split(" ", 1)[0] == "4"
+    assert "('carers', 'carer')" in done.stdout and done.stdout.strip().endswith("True")
+    assert not marker.exists()
+
+
 def test_a_fetch_run_is_searchable_once_stored(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
