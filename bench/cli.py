@@ -187,6 +187,44 @@ def postgres_store(url: str, n: int) -> str:
     return target
 
 
+HEAD_PROGRAM = "from db.schema_version import scripted_head; print(scripted_head())"
+
+
+def schema_head(tree: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", HEAD_PROGRAM],
+        cwd=tree, env=environment(tree), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def tree_stores(
+    trees: dict[str, Path], stores: dict[str, str], n: int
+) -> dict[str, dict[str, str]]:
+    """Each store's URL for each tree: the same store where the trees' schemas agree; else a
+    SQLite store of the baseline's own, built by its own bench/cli.py (same documents, keys
+    cut by its code: a revision reads only its own schema)."""
+    heads = {name: schema_head(tree) for name, tree in trees.items()}
+    if len(set(heads.values())) == 1:
+        return {db: dict.fromkeys(trees, url) for db, url in stores.items()}
+    if "postgres" in stores:  # its store's name would be ours: one database per size
+        raise SystemExit(f"schemas differ ({heads}): PostgreSQL needs a baseline of the same")
+    out: dict[str, dict[str, str]] = {"sqlite": {}}
+    for name, tree in trees.items():
+        if tree == HERE:
+            out["sqlite"][name] = stores["sqlite"]
+            continue
+        store = tree / "var" / "bench-cli" / f"store-{n}-v{STORE_VERSION}.db"
+        if not store.exists():
+            print(f"building {name}'s own store at {heads[name]} ...", flush=True)
+            subprocess.run(
+                [sys.executable, "bench/cli.py", "--build-only", "--documents", str(n)],
+                cwd=tree, env=environment(tree), check=True,
+            )  # fmt: skip
+        out["sqlite"][name] = f"sqlite:///{store}"
+    return out
+
+
 def rare_word() -> str:
     return realistic_vocabulary()[20_000]
 
@@ -346,14 +384,14 @@ def web_seconds(tree: Path, url: str, repeat: int) -> list[tuple[float, float, i
     return [tuple(row) for row in json.loads(done.stdout)]
 
 
-def web_table(trees: dict[str, Path], stores: dict[str, str], rounds: int) -> None:
+def web_table(trees: dict[str, Path], stores: dict[str, dict[str, str]], rounds: int) -> None:
     rows = []
-    for db, url in stores.items():
+    for db, urls in stores.items():
         runs: dict[str, list[list[tuple[float, float, int, str]]]] = {name: [] for name in trees}
         names = list(trees)
         for number in range(2):  # two processes per tree, interleaved; `rounds` pages each
             for name in names if number % 2 == 0 else reversed(names):
-                runs[name].append(web_seconds(trees[name], url, rounds))
+                runs[name].append(web_seconds(trees[name], urls[name], rounds))
         for i, params in enumerate(WEB_PAGES):
             cells = []
             for name in names:
@@ -391,6 +429,7 @@ def main() -> None:
     if args.build_only:
         return
     trees = {"baseline": baseline_tree(args.baseline_rev), "this": HERE}
+    per_tree = tree_stores(trees, stores, n)
     queries = [(q[0].replace("zibuna", rare_word()), *q[1:]) for q in QUERIES]
     commands: list[tuple[str, ...]] = (
         [NOTHING]
@@ -404,14 +443,14 @@ def main() -> None:
         commands = [NOTHING] + [c for c in commands[1:] if args.only in " ".join(c)]
         queries = [q for q in queries if args.only in " ".join(q)]
     rows = []
-    for db, url in stores.items():
-        config = write_config(url, db)
+    for db, urls in per_tree.items():
+        configs = {name: write_config(url, f"{db}-{name}") for name, url in urls.items()}
         for args_ in commands:
             timings: dict[str, list[tuple[float, float, str]]] = {name: [] for name in trees}
             names = list(trees)
             for number in range(args.rounds):
                 for name in names if number % 2 == 0 else reversed(names):
-                    timings[name].append(run_once(trees[name], config, args_))
+                    timings[name].append(run_once(trees[name], configs[name], args_))
             cells = []
             for name in names:
                 wall = statistics.median(t[0] for t in timings[name])
@@ -419,7 +458,7 @@ def main() -> None:
                 if args_ == NOTHING:
                     cells += [f"{wall:.3f}", f"{cpu:.3f}", "-"]
                     continue
-                imports, modules = import_time(trees[name], config, args_)
+                imports, modules = import_time(trees[name], configs[name], args_)
                 cells += [f"{wall:.2f}", f"{cpu:.2f}", f"{imports:.2f} ({modules})"]
             # stdout's digest, every round of both trees: the outputs must not change
             digests = {t[2] for name in names for t in timings[name]}
@@ -435,7 +474,7 @@ def main() -> None:
         rows,
     )  # fmt: skip
     if args.web:
-        web_table(trees, stores, args.rounds)
+        web_table(trees, per_tree, args.rounds)
     query_rows = []
     for db, url in stores.items():
         for q in queries:
