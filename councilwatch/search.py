@@ -11,6 +11,7 @@ When the filter is a superset, every candidate is confirmed with the matcher's o
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
@@ -70,6 +71,9 @@ KEY_CACHE_SIZE = 1 << 18
 _SEEN: set[str] = set()
 _CHANGED: dict[str, str] = {}
 _LONG_WORDS: set[str] = set()  # words seen longer than a key's word
+# Held from learning a batch's words to reading them back: another thread emptying a full
+# cache in between would leave words out of word_stems, and their documents out of searches.
+_CACHE_LOCK = threading.Lock()
 
 
 # --- keys ------------------------------------------------------------------------------------
@@ -111,8 +115,9 @@ def changed_stems(word_sets: Iterable[frozenset[str]]) -> dict[str, str]:
     document by its words there). Words longer than a key's are left out: they keep their
     ``s:`` keys (:func:`key_text`)."""
     words: set[str] = set().union(*word_sets)
-    _learn(words)
-    return {word: _CHANGED[word] for word in _CHANGED.keys() & words}  # walks the batch's
+    with _CACHE_LOCK:
+        _learn(words)
+        return {word: _CHANGED[word] for word in _CHANGED.keys() & words}  # the batch's
 
 
 def cut_batch(texts: Iterable[tuple[str, str, str]]) -> tuple[list[str], dict[str, str]]:
@@ -128,14 +133,16 @@ def cut_batch(texts: Iterable[tuple[str, str, str]]) -> tuple[list[str], dict[st
         found = document_tokens(title, summary, body).word_set
         words.update(found)
         keys.append("w:" + " w:".join(found) if found else "")
-    _learn(words)
-    long = _LONG_WORDS & words
+    with _CACHE_LOCK:
+        _learn(words)
+        long = _LONG_WORDS & words
+        changed = {word: _CHANGED[word] for word in _CHANGED.keys() & words}
     if long:  # rare: the documents with a word too long for its key take the slow path
         for i, text in enumerate(keys):
             found = frozenset(key[2:] for key in text.split(" ")) if text else frozenset()
             if not long.isdisjoint(found):
                 keys[i] = _key_text(found, long)
-    return keys, {word: _CHANGED[word] for word in _CHANGED.keys() & words}
+    return keys, changed
 
 
 def key_text(tokens: DocTokens) -> str:
@@ -149,8 +156,10 @@ def key_text(tokens: DocTokens) -> str:
     fewer for the full-text index to write, which is where ingest spends its time.
     """
     words = tokens.word_set
-    _learn(words)
-    return _key_text(words, _LONG_WORDS)
+    with _CACHE_LOCK:
+        _learn(words)
+        long = _LONG_WORDS & words
+    return _key_text(words, long)
 
 
 def _key_text(words: frozenset[str], long: set[str]) -> str:
