@@ -120,9 +120,9 @@ DOCUMENT_LINKS = Table(
 )
 
 # The search index's own table: one row per indexed document, its index keys (``w:<word>``,
-# and ``s:<stem>`` where keyed before word_stems; space separated) and the content hash they were cut from (a changed
-# document is re-indexed). The full-text index over ``keys`` is not here: SQLite gets an FTS5
-# table kept by triggers, PostgreSQL a generated tsvector with a GIN index (migration 0004).
+# and ``s:<stem>`` where keyed before word_stems; space separated) and the content hash they
+# were cut from (a changed document is re-indexed). The full-text index over ``keys`` is not
+# here: SQLite gets an FTS5 table, PostgreSQL a generated tsvector with a GIN index (0007).
 DOCUMENT_TERMS = Table(
     "document_terms",
     METADATA,

@@ -14,8 +14,9 @@ copy_into(WORD_STEMS, SQLModel.metadata)
 
 
 class DocumentTerms(SQLModel, table=True):
-    """One row per indexed document: its index keys (``w:<word>``, and ``s:<stem>``
-    where keyed before word_stems; space separated) and the content hash they were cut from (a changed document is re-indexed).
+    """One row per indexed document: its index keys (``w:<word>``, and ``s:<stem>`` where
+    keyed before word_stems; space separated) and the content hash they were cut from (a
+    changed document is re-indexed).
 
     The full-text index over ``keys`` has no model: SQLite gets an FTS5 table kept by
     triggers, PostgreSQL a generated tsvector with a GIN index (migration 0004).
