@@ -114,10 +114,16 @@ def changed_stems(word_sets: Iterable[frozenset[str]]) -> dict[str, str]:
     db.search.store_document_keys adds to word_stems with their keys (a stem query finds a
     document by its words there). Words longer than a key's are left out: they keep their
     ``s:`` keys (:func:`key_text`)."""
-    words: set[str] = set().union(*word_sets)
+    return _looked_up(set().union(*word_sets))[1]
+
+
+def _looked_up(words: set[str] | frozenset[str]) -> tuple[set[str], dict[str, str]]:
+    """Of ``words`` (learned first), those too long for their key, and those whose stem is
+    another word with their stems: read under the lock they were learned under."""
     with _CACHE_LOCK:
         _learn(words)
-        return {word: _CHANGED[word] for word in _CHANGED.keys() & words}  # the batch's
+        # Both walk ``words`` (the smaller), looking each up in the cache, in C.
+        return _LONG_WORDS & words, {word: _CHANGED[word] for word in _CHANGED.keys() & words}
 
 
 def cut_batch(texts: Iterable[tuple[str, str, str]]) -> tuple[list[str], dict[str, str]]:
@@ -133,10 +139,7 @@ def cut_batch(texts: Iterable[tuple[str, str, str]]) -> tuple[list[str], dict[st
         found = document_tokens(title, summary, body).word_set
         words.update(found)
         keys.append("w:" + " w:".join(found) if found else "")
-    with _CACHE_LOCK:
-        _learn(words)
-        long = _LONG_WORDS & words
-        changed = {word: _CHANGED[word] for word in _CHANGED.keys() & words}
+    long, changed = _looked_up(words)
     if long:  # rare: the documents with a word too long for its key take the slow path
         for i, text in enumerate(keys):
             found = frozenset(key[2:] for key in text.split(" ")) if text else frozenset()
@@ -156,10 +159,7 @@ def key_text(tokens: DocTokens) -> str:
     fewer for the full-text index to write, which is where ingest spends its time.
     """
     words = tokens.word_set
-    with _CACHE_LOCK:
-        _learn(words)
-        long = _LONG_WORDS & words
-    return _key_text(words, long)
+    return _key_text(words, _looked_up(words)[0])
 
 
 def _key_text(words: frozenset[str], long: set[str]) -> str:
