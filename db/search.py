@@ -20,6 +20,7 @@ from __future__ import annotations
 import weakref
 from collections import defaultdict
 from collections.abc import Generator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
@@ -219,7 +220,8 @@ def store_document_keys(
             # The driver's own executemany on both stores: 15,000 words a batch at first.
             sql = _ADD_WORD.format(*(("?", "?") if is_sqlite(connection) else ("%s", "%s")))
             assert stems is not None
-            driver.cursor().executemany(sql, [(word, stems[word]) for word in new])
+            with closing(driver.cursor()) as cursor:  # sqlite3's cursor is no context manager
+                cursor.executemany(sql, [(word, stems[word]) for word in new])
             # Ours are the rows up to it (another writer's in between are offered again).
             last = connection.execute(_LAST_WORD).scalar() or 0
         if not is_sqlite(connection):
