@@ -15,9 +15,10 @@ confirmed subscribers holding 100,000 alerts (council-only, council + keywords, 
 with phrases / OR / NOT / wildcards, filter-only; mostly daily).
 
 The stores, cached under var/bench-pipeline/ and copied per run (never changed in place):
-- ``store-<size>-v<STORE_VERSION>-<BASELINE_REV>.db``: the world as the baseline's code
-  stores it (SQLite, built once by the baseline's ``process``, ~hours at full size: symlink a
-  shared one in). The baseline runs on copies of this.
+- ``store-<size>-v<STORE_VERSION>-<rev>.db``: the world as the baseline's code (``rev``,
+  ``--baseline-rev``) stores it (SQLite, built once by the baseline's ``process``: ~hours at
+  full size by 2ef2454's, less by a later one's; or symlink a shared one in). The baseline
+  runs on copies of this.
 - ``store-...-at-<head>.db``: that file upgraded by the code under test (its migrations, and
   every document's search keys cut: migration 0007's backfill, 230 s CPU at full size), so
   the code under test does not pay a one-off upgrade in its warm-up batch. Rebuilt when the
@@ -262,7 +263,9 @@ def build_store(url: str, size: str) -> None:
     n_docs, n_alerts, n_subs, _ = SIZES[size]
     with tempfile.TemporaryDirectory() as tmp:
         runtime = _runtime(url, Path(tmp))
-        upgrade(runtime.engine)
+        # Code since the engine stopped making a missing SQLite file has `creating_engine`
+        # (what `db upgrade` uses); older code made the file on first use.
+        upgrade(getattr(runtime, "creating_engine", lambda: runtime.engine)())
         engine = runtime.migrated_engine()
         world = World()
         start = T_CYCLE - timedelta(days=3650)
@@ -1069,7 +1072,9 @@ def _pg_template(name: str, source: Path, code: Path) -> str:
     return name
 
 
-def prepare_store(db: str, size: str, baseline: Path) -> Callable[[str, bool], str]:
+def prepare_store(
+    db: str, size: str, baseline: Path, rev: str = BASELINE_REV
+) -> Callable[[str, bool], str]:
     """Build the stores once (cached), and return ``copy(name, upgraded)`` making a fresh
     copy by name: of the store as the baseline built it (``upgraded=False``, for the
     baseline) or of that store upgraded to the current head (for the code under test).
@@ -1080,7 +1085,9 @@ def prepare_store(db: str, size: str, baseline: Path) -> Callable[[str, bool], s
     copied from the SQLite file of the same state (copy_sqlite_to_pg), built when first
     needed."""
     WORK.mkdir(parents=True, exist_ok=True)
-    tag = f"{size}-v{STORE_VERSION}-{BASELINE_REV}"
+    # Named after the code that builds it: the baseline's (a store built by another
+    # revision's ``process`` holds that revision's schema and keys).
+    tag = f"{size}-v{STORE_VERSION}-{rev}"
     store = WORK / f"store-{tag}.db"
     if not store.exists():
         print(f"building the {size} SQLite store (cached in {store}) ...")
@@ -1353,7 +1360,7 @@ def main() -> int:
     )
     try:
         for db in args.db.split(","):
-            copy = prepare_store(db, size, baseline)
+            copy = prepare_store(db, size, baseline, args.baseline_rev)
             for label, code in codes:
                 if args.profile:  # the child reads it: DIR/<db>-<label>/{build,send}.prof
                     where = Path(args.profile).resolve() / f"{db}-{label}"
