@@ -620,6 +620,27 @@ def test_many_alerts_filed_between_batches_leave_the_other_words_cached() -> Non
     assert matcher.match([DECISION, NEWS]) == brute_force(specs, [DECISION, NEWS])
 
 
+def test_a_new_word_hit_in_several_indexes_finds_every_alert_filed_under_it() -> None:
+    # "payment" is one word of the document, filed under by stem, as the exact word, in
+    # the decisions' own index and as a prefix: its (cold) cache entry must union them
+    # all; a word hit in one index only takes that index's bucket as it is.
+    alerts = [
+        alert(1, "payments"),
+        alert(2, '"payment"'),
+        alert(3, "payment", kinds=frozenset({"decision"})),
+        alert(4, '"payment"', kinds=frozenset({"decision"})),
+        alert(5, "paym*"),
+        alert(6, "distress"),
+        alert(7, "distress", kinds=frozenset({"news"})),
+    ]
+    for survivors in (alerts, alerts[1:], alerts[2:], alerts[:2] + alerts[5:]):
+        expected = brute_force(survivors, [DECISION, NEWS])
+        assert {m.alert_id for m in expected} >= {a.id for a in survivors} - {7}
+        matcher = Matcher(survivors)
+        assert matcher.match([DECISION, NEWS]) == expected  # cold
+        assert matcher.match([DECISION, NEWS]) == expected  # from the word cache
+
+
 def test_the_word_cache_starts_afresh_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
     import alerts.matcher as matcher_module
 
