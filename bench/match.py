@@ -14,12 +14,14 @@ document) and a council-indexed brute force (what a competent engineer writes fi
 alerts on a document's councils plus those on no council, each verified), both timed on a
 sample of the documents and extrapolated (the table says so); and the tokenising floor,
 cutting every document into words, the least any matcher must do (goal: the matcher within
-3x of it, cold and warm). Results on the sample must be identical, or the script exits
-non-zero. The matcher is timed on the service's path: which alerts each document matched
-(``Matcher.matched``; code from before it: ``Matcher.match``), the Matches then built
-untimed for the comparison; building every Match (``match()``) has its own row. Also the
-index's memory: tracemalloc over filing the alerts (specs made beforehand),
-in bytes per alert.
+3x of it, cold and warm); and the answer floor, which also looks each distinct word up once
+and lists each document's matches (~600 a document: listing them alone costs several
+tokenisings, so no matcher comes within 3x of the tokenising floor), cold with stemming.
+Results on the sample must be identical, or the script exits non-zero. The matcher is
+timed on the service's path: which alerts each document matched (``Matcher.matched``; code
+from before it: ``Matcher.match``), the Matches then built untimed for the comparison;
+building every Match (``match()``) has its own row. Also the index's memory: tracemalloc
+over filing the alerts (specs made beforehand), in bytes per alert.
 
 ``--baseline-rev REV`` runs the same measurement on that revision's code too (unpacked with
 ``git archive`` under var/bench-match/), each side in its own process, alternating rounds
@@ -280,6 +282,50 @@ def stemming_floor(docs: list[MatchDocument]) -> int:
     return sum(len({stem(w) for w in set(document_tokens(doc).words)}) for doc in docs)
 
 
+def _answers(result: Any, alerts: list[AlertSpec]) -> list[list[int]]:
+    """Each document's matches as alert positions, shuffled (the order an index's buckets
+    hand them over in is not the order they are reported in)."""
+    by_doc = getattr(result, "by_document", None)
+    if by_doc is not None:
+        pairs = by_doc()
+    else:  # code from before MatchedBatch: a list of Matches, grouped by document
+        grouped: dict[str | int, list[str | int]] = {}
+        for m in result:
+            grouped.setdefault(m.document_id, []).append(m.alert_id)
+        pairs = list(grouped.items())
+    place = {a.id: k for k, a in enumerate(alerts)}
+    shuffle = random.Random(3).shuffle
+    out = []
+    for _, ids in pairs:
+        slots = [place[i] for i in ids]
+        shuffle(slots)
+        out.append(slots)
+    return out
+
+
+def answer_floor(
+    docs: list[MatchDocument],
+    answers: list[list[int]],
+    ids: list[str | int],
+    known: dict[str, object],
+    stems: bool,
+) -> int:
+    """The least a matcher that reports its matches must do: cut each document into words,
+    look each distinct word up once in a table of every word seen (an index's least), and
+    list the document's matches (its set of alerts, in order, as ids: ~600 a document
+    here, which costs several times the tokenising). ``stems``: and stem each distinct
+    word, through the stem cache (cold when the caller has just cleared it)."""
+    n = 0
+    get = known.get
+    for doc, answer in zip(docs, answers, strict=True):
+        words = document_tokens(doc).word_set
+        n += len(list(map(get, words)))
+        if stems:
+            n += len({stem(w) for w in words})
+        n += len(list(map(ids.__getitem__, sorted(set(answer)))))
+    return n
+
+
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     """Median CPU time of ``repeat`` runs: the machine is shared, so wall time is noisy."""
     times, result = [], None
@@ -340,12 +386,18 @@ def measure(quick: bool) -> dict[str, Any]:
     clear_stem_cache()
     matcher.clear_caches()
     t_cold, cold = timed(lambda: service_path(matcher, docs), 1)
+    # The answer floors (see answer_floor), the answer taken from the cold run.
+    answers = _answers(cold, alerts)
+    alert_ids = [a.id for a in alerts]
+    known: dict[str, object] = dict.fromkeys(w for d in docs for w in document_tokens(d).words)
+    clear_stem_cache()
+    t_answer_cold, _ = timed(lambda: answer_floor(docs, answers, alert_ids, known, True), 1)
     # Then rounds of brute force and matcher runs, interleaved: the machine's speed drifts
     # over minutes (brute force alone moved from 110 to 180 ms/doc in a day here), and
     # timing one after the other put that drift into the ratio.
     times: dict[str, list[float]] = {
-        "brute": [], "indexed": [], "floor": [], "stems": [], "all": [], "sample": [],
-        "objects": [],
+        "brute": [], "indexed": [], "floor": [], "stems": [], "answer": [], "all": [],
+        "sample": [], "objects": [],
     }  # fmt: skip
     results: dict[str, object] = {}
     runs: dict[str, Callable[[], object]] = {
@@ -353,6 +405,7 @@ def measure(quick: bool) -> dict[str, Any]:
         "indexed": lambda: indexed(sample_docs),
         "floor": lambda: tokenising_floor(docs),
         "stems": lambda: stemming_floor(docs),
+        "answer": lambda: answer_floor(docs, answers, alert_ids, known, False),
         "all": lambda: service_path(matcher, docs),
         "sample": lambda: service_path(matcher, sample_docs),
         "objects": lambda: matcher.match(docs),
@@ -387,6 +440,7 @@ def measure(quick: bool) -> dict[str, Any]:
         "times": {k: statistics.median(v) for k, v in times.items()},
         "floor_cold": t_floor_cold,
         "stems_cold": t_stems_cold,
+        "answer_cold": t_answer_cold,
         "cold": t_cold,
         "counts": {"brute": len(b_sample), "indexed": len(i_sample), "sample": len(m_sample)},
         "found": n_found,
@@ -476,6 +530,8 @@ def report(r: dict[str, Any]) -> None:
         ("tokenising floor, all documents, cold (1 run)", n_docs, r["floor_cold"], None),
         ("words + stems floor, all documents", n_docs, t["stems"], None),
         ("words + stems floor, cold stem cache (1 run)", n_docs, r["stems_cold"], None),
+        ("answer floor: words, a lookup each, matches", n_docs, t["answer"], r["found"]),
+        ("answer floor, stems too, cold (1 run)", n_docs, r["answer_cold"], r["found"]),
         ("matcher, sample", sample, t["sample"], counts["sample"]),
         ("matcher, all documents", n_docs, t["all"], r["found"]),
         ("matcher, all documents, cold caches (1 run)", n_docs, r["cold"], r["found"]),
@@ -492,7 +548,8 @@ def report(r: dict[str, Any]) -> None:
     print(
         f"matcher / tokenising floor: warm {t['all'] / t['floor']:.1f}x, cold "
         f"{r['cold'] / r['floor_cold']:.1f}x (goal within 3x); / words + stems floor: warm "
-        f"{t['all'] / t['stems']:.1f}x, cold {r['cold'] / r['stems_cold']:.1f}x"
+        f"{t['all'] / t['stems']:.1f}x, cold {r['cold'] / r['stems_cold']:.1f}x; / answer "
+        f"floor: warm {t['all'] / t['answer']:.1f}x, cold {r['cold'] / r['answer_cold']:.1f}x"
     )
     print(
         f"matcher vs council-indexed brute force: "
@@ -537,6 +594,10 @@ def compare(quick: bool, rev: str, rounds: int) -> int:
         ("tokenising floor, cold, CPU s", lambda r: r["floor_cold"]),
         ("matcher / floor, warm", lambda r: r["times"]["all"] / r["times"]["floor"]),
         ("matcher / floor, cold", lambda r: r["cold"] / r["floor_cold"]),
+        ("answer floor, CPU s", lambda r: r["times"]["answer"]),
+        ("answer floor, cold, CPU s", lambda r: r["answer_cold"]),
+        ("matcher / answer floor, warm", lambda r: r["times"]["all"] / r["times"]["answer"]),
+        ("matcher / answer floor, cold", lambda r: r["cold"] / r["answer_cold"]),
     ]
     print()
     print(f"medians of {rounds} rounds, each side in its own process, alternating")
