@@ -26,6 +26,7 @@ from db.matches import MatchSetRow, advance, digest_floor, last_set, match_sets,
 from db.models import Document
 from db.outbox import OutgoingMessage
 from db.search import StoredDocument
+from db.table_statistics import refresh_outgrown
 from db.tables import ALERTS as _ALERTS
 from db.tables import DOCUMENTS as _DOCS
 from db.tables import SENT_ITEMS as _LEDGER
@@ -293,6 +294,15 @@ def _documents(
     return {row.id: DigestDocument(*row) for row in rows}
 
 
+# The tables a digest run writes to, and the columns its look-ups and foreign keys read.
+_GROWN_BY_A_RUN = {
+    "outbox": ("id",),
+    "outbox_bodies": ("outbox_id",),
+    "sent_items": ("subscriber_id", "document_id"),
+    "alert_progress": ("alert_id",),
+}
+
+
 @dataclass(frozen=True)
 class QueuedDigest:
     """One digest for ``queue_digests``: its email and the documents its ledger rows record."""
@@ -317,6 +327,12 @@ def queue_digests(
     was a quarter of a digest run on SQLite. Its checkpoint is left to the job's sending
     thread (``defer_checkpoint``): a batch is megabytes of emails.
     """
+    if engine.dialect.name == "postgresql":
+        # A run grows these tables by a batch each time, and the foreign key checks and
+        # look-ups on them keep the plans made while they were small (db.table_statistics);
+        # in a transaction of its own, which is what holds ANALYZE's lock.
+        with engine.begin() as connection:
+            refresh_outgrown(connection, _GROWN_BY_A_RUN)
     with write_transaction(engine, defer_checkpoint=True) as connection:
         queued = outbox.enqueue_many(connection, [d.message for d in digests], now=now)
         rows = [

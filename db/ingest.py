@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from db.engine import write_transaction
 from db.id_lists import array_of
 from db.models import dated
+from db.table_statistics import refresh_outgrown
 from db.tables import DOCUMENT_CATEGORIES as _CATEGORIES
 from db.tables import DOCUMENT_REVISIONS as _REVS
 from db.tables import DOCUMENTS as _DOCS
@@ -162,15 +163,9 @@ def upsert_documents(
     return result
 
 
-# The table's statistics are missing, or it has more than doubled since they were taken.
-_STALE = text(
-    "SELECT c.reltuples < 0 OR c.relpages < pg_relation_size(c.oid) / "
-    "(2 * current_setting('block_size')::int) FROM pg_class c WHERE c.oid = 'documents'::regclass"
-)
-
-
 def _fresh_statistics(engine: Engine) -> None:
-    """ANALYZE the look-up's columns when the table has outgrown its statistics.
+    """ANALYZE the look-up's columns when the table has outgrown its statistics
+    (db.table_statistics).
 
     Before its first ANALYZE (autovacuum's comes a minute or more into a load) PostgreSQL
     plans the (source, source_key) look-up with ix_documents_source_first_seen, whatever the
@@ -182,8 +177,7 @@ def _fresh_statistics(engine: Engine) -> None:
     documents (h17pg's measurement).
     """
     with engine.begin() as connection:
-        if connection.execute(_STALE).scalar():
-            connection.execute(text("ANALYZE documents (source, source_key)"))
+        refresh_outgrown(connection, {"documents": ("source", "source_key")})
 
 
 def _insert_ignoring_conflicts(connection: Connection) -> Any:
