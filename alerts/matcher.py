@@ -630,7 +630,7 @@ class Matcher:
         # anything: 97% of a cold batch's) takes that column's bucket as its entry's, made
         # in C like the words that hit nothing; a word hit in several columns, or with a
         # prefix, has its buckets unioned one by one below.
-        single: dict[int, _Bucket] = {}
+        single: dict[int, _Bucket | None] = {}
         several: set[int] = set()
         for column in columns:
             hit = list(compress(places, column))  # a bucket is never empty
