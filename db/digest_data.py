@@ -329,8 +329,9 @@ def queue_digests(
     """
     if engine.dialect.name == "postgresql":
         # A run grows these tables by a batch each time, and the foreign key checks and
-        # look-ups on them keep the plans made while they were small (db.table_statistics);
-        # in a transaction of its own, which is what holds ANALYZE's lock.
+        # look-ups on them keep the plans made while they were small (db.table_statistics).
+        # Its own short transaction: ANALYZE's lock is held until commit, and two workers'
+        # ANALYZEs of one table wait for each other.
         with engine.begin() as connection:
             refresh_outgrown(connection, _GROWN_BY_A_RUN)
     with write_transaction(engine, defer_checkpoint=True) as connection:
