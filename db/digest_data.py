@@ -327,13 +327,9 @@ def queue_digests(
     was a quarter of a digest run on SQLite. Its checkpoint is left to the job's sending
     thread (``defer_checkpoint``): a batch is megabytes of emails.
     """
-    if engine.dialect.name == "postgresql":
-        # A run grows these tables by a batch each time, and the foreign key checks and
-        # look-ups on them keep the plans made while they were small (db.table_statistics).
-        # Its own short transaction: ANALYZE's lock is held until commit, and two workers'
-        # ANALYZEs of one table wait for each other.
-        with engine.begin() as connection:
-            refresh_outgrown(connection, _GROWN_BY_A_RUN)
+    # A run grows these tables by a batch each time, and the foreign key checks and look-ups
+    # on them keep the plans made while they were small (db.table_statistics).
+    refresh_outgrown(engine, _GROWN_BY_A_RUN)
     with write_transaction(engine, defer_checkpoint=True) as connection:
         queued = outbox.enqueue_many(connection, [d.message for d in digests], now=now)
         rows = [

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Engine, text
 
 # Per table: missing statistics, or fewer pages recorded than half the table's pages now.
 _OUTGROWN = text(
@@ -30,12 +30,15 @@ _OUTGROWN = text(
 )
 
 
-def refresh_outgrown(connection: Connection, tables: Mapping[str, Sequence[str]]) -> list[str]:
+def refresh_outgrown(engine: Engine, tables: Mapping[str, Sequence[str]]) -> list[str]:
     """ANALYZE those of ``tables`` (name -> the columns to analyze) that have outgrown their
-    statistics; the names analyzed. Names and columns are the code's own, never input."""
-    if connection.dialect.name != "postgresql" or not tables:
+    statistics; the names analyzed. In a short transaction of its own: ANALYZE's lock is held
+    until commit, and two writers' ANALYZEs of one table wait for each other. Names and
+    columns are the code's own, never input."""
+    if engine.dialect.name != "postgresql" or not tables:
         return []
-    found = connection.execute(_OUTGROWN, {"tables": list(tables)}).scalars().all()
-    for name in found:
-        connection.execute(text(f"ANALYZE {name} ({', '.join(tables[name])})"))
+    with engine.begin() as connection:
+        found = connection.execute(_OUTGROWN, {"tables": list(tables)}).scalars().all()
+        for name in found:
+            connection.execute(text(f"ANALYZE {name} ({', '.join(tables[name])})"))
     return list(found)
