@@ -36,6 +36,8 @@ TEXTS = [
     ("School transport", "", "School transport and the care plan review were both late."),
     ("Transport only", "", "The school transport review."),
     ("Numbers", "", "In 2026 plan 2 care plan 3 was agreed."),
+    # Stems two letters off their words' shared start ("dying" is "die"): PhraseScan's lead.
+    ("Dying trees", "", "The dying trees died back; a survey of tied tiers."),
 ]
 
 QUERIES = [
@@ -67,6 +69,9 @@ QUERIES = [
     "council-care",
     "care-plan NOT transport",
     "care-plan OR adopt*",
+    "die-back",
+    "dying-tree",
+    "tie-tier",
 ]
 
 
